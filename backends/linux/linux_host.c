@@ -1,0 +1,242 @@
+/* Linux host facts: OS flavour, release, libc, CPUs, memory, KVM. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "linux.h"
+
+/* A Linux build may run on HarmonyOS (OpenHarmony's Linux kernel), so the
+ * flavour is read from the filesystem, not only from the compiler. */
+static bool linux_is_harmonyos(void)
+{
+	char path[4096], buf[4096];
+
+#if defined(__OHOS__)
+	return true;
+#endif
+	if (access(posix_host_path(path, sizeof path, "/system/etc/param/ohos.para"), F_OK) == 0)
+		return true;
+	if (posix_read_file(posix_host_path(path, sizeof path, "/etc/os-release"), buf,
+			    sizeof buf) > 0) {
+		for (char *line = strtok(buf, "\n"); line != NULL; line = strtok(NULL, "\n"))
+			if (strcmp(line, "ID=harmonyos") == 0 || strcmp(line, "ID=openharmony") == 0 ||
+			    strcmp(line, "ID=\"harmonyos\"") == 0 ||
+			    strcmp(line, "ID=\"openharmony\"") == 0)
+				return true;
+	}
+	return false;
+}
+
+static const char *linux_flavour(void)
+{
+#if defined(__ANDROID__)
+	return "android";
+#else
+	return linux_is_harmonyos() ? "harmonyos" : "linux";
+#endif
+}
+
+static void linux_libc_name(char *buf, size_t len)
+{
+#if defined(_CS_GNU_LIBC_VERSION)
+	char version[sizeof(((struct vmosal_backend_host *)0)->libc)];
+	size_t n = confstr(_CS_GNU_LIBC_VERSION, version, sizeof version);
+	/* glibc answers "glibc 2.36"; musl defines the name but answers nothing. */
+	if (n > 0 && n <= sizeof version && strncmp(version, "glibc", 5) == 0) {
+		snprintf(buf, len, "%s", version);
+		return;
+	}
+#endif
+#if defined(__BIONIC__)
+	snprintf(buf, len, "bionic");
+#elif defined(__UCLIBC__)
+	snprintf(buf, len, "uclibc");
+#elif defined(__GLIBC__)
+	snprintf(buf, len, "glibc");
+#else
+	snprintf(buf, len, "musl");
+#endif
+}
+
+/* 1 + the highest CPU number the kernel may ever use ("0-127" -> 128). */
+static uint64_t linux_cpus_possible(void)
+{
+	char path[4096], buf[256];
+	const char *p;
+	uint64_t highest = 0;
+	long conf;
+
+	if (posix_read_file(posix_host_path(path, sizeof path, "/sys/devices/system/cpu/possible"),
+			    buf, sizeof buf) > 0) {
+		for (p = buf; *p != '\0'; p++)
+			if ((*p < '0' || *p > '9') && *p != '-' && *p != ',' && *p != '\n')
+				break;
+		if (*p == '\0') {
+			for (p = buf; *p != '\0';) {
+				char *end;
+				unsigned long long v = strtoull(p, &end, 10);
+				if (end == p)
+					break;
+				if (v + 1 > highest)
+					highest = v + 1;
+				p = *end != '\0' ? end + 1 : end;
+			}
+			if (highest > 0)
+				return highest;
+		}
+	}
+	conf = sysconf(_SC_NPROCESSORS_CONF);
+	return conf > 0 ? (uint64_t)conf : 1;
+}
+
+/* CPUs in this process's affinity mask, sized for any CPU count. */
+static uint64_t linux_cpus_usable(uint64_t possible)
+{
+	size_t ncpus = possible > 0 ? (size_t)possible : 1;
+	size_t size = CPU_ALLOC_SIZE(ncpus);
+	cpu_set_t *set = CPU_ALLOC(ncpus);
+	uint64_t count = 0;
+
+	if (set == NULL)
+		return 0;
+	if (sched_getaffinity(0, size, set) == 0)
+		count = (uint64_t)CPU_COUNT_S(size, set);
+	CPU_FREE(set);
+	return count;
+}
+
+int linux_host_info(struct vmosal_backend_host *out)
+{
+	struct utsname uts;
+	long page = sysconf(_SC_PAGESIZE);
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (page <= 0)
+		return posix_last_error();
+	snprintf(out->os, sizeof out->os, "%s", linux_flavour());
+	if (uname(&uts) == 0)
+		snprintf(out->os_release, sizeof out->os_release, "%s", uts.release);
+	else
+		snprintf(out->os_release, sizeof out->os_release, "unknown");
+	linux_libc_name(out->libc, sizeof out->libc);
+	out->page_size = (uint64_t)page;
+	out->cpus_possible = linux_cpus_possible();
+	out->cpus_online = online > 0 ? (uint64_t)online : 1;
+	out->cpus_usable = linux_cpus_usable(out->cpus_possible);
+	if (out->cpus_usable == 0)
+		out->cpus_usable = out->cpus_online;
+	return 0;
+}
+
+/* MemAvailable counts reclaimable cache, which sysinfo's freeram does not. */
+static bool linux_meminfo_available(uint64_t *bytes)
+{
+	char buf[8192];
+	const char *p;
+
+	if (posix_read_file("/proc/meminfo", buf, sizeof buf) <= 0)
+		return false;
+	p = strstr(buf, "MemAvailable:");
+	if (p == NULL)
+		return false;
+	*bytes = strtoull(p + strlen("MemAvailable:"), NULL, 10) * 1024u;
+	return true;
+}
+
+int linux_mem_info(struct vmosal_mem_info *out)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si) != 0)
+		return posix_last_error();
+	out->total_bytes = (uint64_t)si.totalram * si.mem_unit;
+	if (!linux_meminfo_available(&out->available_bytes))
+		out->available_bytes = (uint64_t)si.freeram * si.mem_unit;
+	return 0;
+}
+
+static void linux_kvm_open_failed(int errnum, struct vmosal_accel_status *out)
+{
+	out->error = posix_error_from_errno(errnum);
+	switch (errnum) {
+	case ENOENT:
+		snprintf(out->reason, sizeof out->reason,
+			 "no /dev/kvm: KVM module not loaded (modprobe kvm_intel or kvm_amd),"
+			 " or the device is not passed into this container");
+		break;
+	case EACCES:
+	case EPERM:
+		snprintf(out->reason, sizeof out->reason,
+			 "/dev/kvm: permission denied: add the user to group kvm"
+			 " (usermod -aG kvm USER, then log in again)");
+		break;
+	case ENXIO:
+	case ENODEV:
+		snprintf(out->reason, sizeof out->reason,
+			 "/dev/kvm: no KVM driver behind it: enable hardware virtualization"
+			 " (VT-x / AMD-V) in the firmware or the outer hypervisor");
+		break;
+	default:
+		snprintf(out->reason, sizeof out->reason, "/dev/kvm: cannot open: %s",
+			 vmosal_strerror(out->error));
+		break;
+	}
+}
+
+static void linux_probe_kvm(struct vmosal_accel_status *out)
+{
+	char path[4096];
+	int fd = open(posix_host_path(path, sizeof path, "/dev/kvm"), O_RDWR | O_CLOEXEC);
+	int version;
+
+	if (fd < 0) {
+		linux_kvm_open_failed(errno, out);
+		return;
+	}
+	version = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (version < 0) {
+		out->error = VMOSAL_ENODEV;
+		snprintf(out->reason, sizeof out->reason,
+			 "/dev/kvm does not answer KVM_GET_API_VERSION: not a KVM device");
+	} else if (version != KVM_API_VERSION) {
+		out->error = VMOSAL_ENOTSUP;
+		snprintf(out->reason, sizeof out->reason,
+			 "/dev/kvm speaks KVM API %d, libvmosal needs %d", version,
+			 KVM_API_VERSION);
+	} else {
+		out->available = true;
+	}
+	close(fd);
+}
+
+int linux_accel_probe(int which, struct vmosal_accel_status *out)
+{
+	switch (which) {
+	case VMOSAL_ACCEL_KVM:
+		linux_probe_kvm(out);
+		break;
+	case VMOSAL_ACCEL_HVF:
+		out->error = VMOSAL_ENOTSUP;
+		snprintf(out->reason, sizeof out->reason,
+			 "Hypervisor.framework exists only on macOS and iOS");
+		break;
+	case VMOSAL_ACCEL_WHPX:
+		out->error = VMOSAL_ENOTSUP;
+		snprintf(out->reason, sizeof out->reason,
+			 "Windows Hypervisor Platform exists only on Windows");
+		break;
+	default:
+		return VMOSAL_EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,362 @@
+/* The backend loader: finds, checks and initialises one OS backend plugin. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct vmosal__state vmosal__state;
+_Atomic(const struct vmosal__state *) vmosal__loaded;
+
+static atomic_bool load_failed;
+static char load_error[4096];
+
+/* Size of a 1.0 ops table. When ABI 1.1 appends slots, this becomes the
+ * offsetof() the first 1.1 slot, and a 1.1 entry is added below. */
+static const size_t ops_size_for_minor[] = {
+	[0] = sizeof(struct vmosal_backend_ops),
+};
+#define KNOWN_MINORS (sizeof ops_size_for_minor / sizeof ops_size_for_minor[0])
+
+#define SLOT(m) { offsetof(struct vmosal_backend_ops, m), #m }
+static const struct {
+	size_t offset;
+	const char *name;
+} mandatory_slots[] = {
+	SLOT(init),
+	SLOT(host_info),
+	SLOT(mem_info),
+	SLOT(accel_probe),
+};
+#undef SLOT
+
+static const struct vmosal_core_services core_services = {
+	.abi_version = VMOSAL_BACKEND_ABI,
+	.struct_size = sizeof(struct vmosal_core_services),
+	.secure_getenv = vmosal__secure_getenv,
+	.debug_enabled = vmosal__debug_enabled,
+	.debug = vmosal__debug,
+};
+
+bool vmosal__debug_enabled(const char *topic)
+{
+	const char *list = vmosal__secure_getenv("VMOSAL_DEBUG");
+	size_t len = strlen(topic);
+
+	while (list != NULL && *list != '\0') {
+		size_t n = strcspn(list, ",");
+		if ((n == len && strncmp(list, topic, len) == 0) ||
+		    (n == 3 && strncmp(list, "all", 3) == 0))
+			return true;
+		list += n + (list[n] == ',');
+	}
+	return false;
+}
+
+void vmosal__debug(const char *topic, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!vmosal__debug_enabled(topic))
+		return;
+	va_start(ap, fmt);
+	fprintf(stderr, "vmosal: %s: ", topic);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* Records why a candidate was refused, for vmosal_backend_error() and for
+ * VMOSAL_DEBUG=loader. */
+static void VMOSAL__PRINTF(2, 3) refuse(const char *path, const char *fmt, ...)
+{
+	size_t used = strlen(load_error);
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	vmosal__debug("loader", "%s: refused: %s", path, why);
+	if (used < sizeof load_error)
+		snprintf(load_error + used, sizeof load_error - used, "%s%s: %s",
+			 used > 0 ? "\n" : "", path, why);
+}
+
+static const char *missing_mandatory_slot(const struct vmosal_backend_ops *ops)
+{
+	for (size_t i = 0; i < sizeof mandatory_slots / sizeof mandatory_slots[0]; i++) {
+		void (*const *slot)(void) = (void (*const *)(void))(
+			(const char *)ops + mandatory_slots[i].offset);
+		if (*slot == NULL)
+			return mandatory_slots[i].name;
+	}
+	return NULL;
+}
+
+/* Checks the plugin's table against the ABI; returns the usable size or 0. */
+static size_t check_ops(const char *path, const struct vmosal_backend_ops *ops)
+{
+	uint32_t major = VMOSAL_BACKEND_ABI_MAJOR_OF(ops->abi_version);
+	uint32_t minor = VMOSAL_BACKEND_ABI_MINOR_OF(ops->abi_version);
+	size_t need, usable;
+	const char *missing;
+
+	if (major != VMOSAL_BACKEND_ABI_MAJOR) {
+		refuse(path, "ABI %u.%u, but this libvmosal speaks ABI %u.x",
+		       (unsigned)major, (unsigned)minor, VMOSAL_BACKEND_ABI_MAJOR);
+		return 0;
+	}
+	need = minor < KNOWN_MINORS ? ops_size_for_minor[minor]
+				    : sizeof(struct vmosal_backend_ops);
+	if (ops->struct_size < need) {
+		refuse(path, "ops table is %u bytes, ABI %u.%u needs at least %zu",
+		       (unsigned)ops->struct_size, (unsigned)major, (unsigned)minor, need);
+		return 0;
+	}
+	if (ops->name == NULL || ops->name[0] == '\0') {
+		refuse(path, "ops table has no backend name");
+		return 0;
+	}
+	missing = missing_mandatory_slot(ops);
+	if (missing != NULL) {
+		refuse(path, "mandatory slot '%s' is empty", missing);
+		return 0;
+	}
+	usable = ops->struct_size;
+	return usable < sizeof(struct vmosal_backend_ops) ? usable
+							   : sizeof(struct vmosal_backend_ops);
+}
+
+/* Loads one file; on success fills vmosal__state and keeps the module. */
+static bool try_file(const char *path)
+{
+	char why[1024];
+	void *dso;
+	vmosal_backend_entry_fn entry;
+	const struct vmosal_backend_ops *ops;
+	size_t usable;
+	int rc;
+
+	vmosal__debug("loader", "trying %s", path);
+	dso = vmosal__dso_open(path, why, sizeof why);
+	if (dso == NULL) {
+		refuse(path, "cannot load: %s", why);
+		return false;
+	}
+	*(void **)&entry = vmosal__dso_sym(dso, VMOSAL_BACKEND_ENTRY_NAME);
+	if (entry == NULL) {
+		refuse(path, "not a libvmosal backend: no %s symbol", VMOSAL_BACKEND_ENTRY_NAME);
+		goto fail;
+	}
+	ops = entry(VMOSAL_BACKEND_ABI);
+	if (ops == NULL) {
+		refuse(path, "%s returned no ops table", VMOSAL_BACKEND_ENTRY_NAME);
+		goto fail;
+	}
+	usable = check_ops(path, ops);
+	if (usable == 0)
+		goto fail;
+
+	memset(&vmosal__state, 0, sizeof vmosal__state);
+	vmosal__state.ops = ops;
+	vmosal__state.ops_size = (uint32_t)usable;
+	vmosal__state.caps.struct_size = sizeof vmosal__state.caps;
+	vmosal__state.host.struct_size = sizeof vmosal__state.host;
+	rc = ops->init(&core_services, &vmosal__state.caps);
+	if (rc != 0) {
+		refuse(path, "backend init failed: %s (%s)", vmosal_err_name(rc),
+		       vmosal_strerror(rc));
+		goto fail;
+	}
+	rc = ops->host_info(&vmosal__state.host);
+	if (rc != 0 || vmosal__state.host.page_size == 0) {
+		refuse(path, "backend could not describe the host: %s",
+		       vmosal_err_name(rc != 0 ? rc : VMOSAL_EINVAL));
+		if (VMOSAL__OP(&vmosal__state, fini) != NULL)
+			ops->fini();
+		goto fail;
+	}
+	snprintf(vmosal__state.path, sizeof vmosal__state.path, "%s", path);
+	vmosal__debug("loader", "%s: loaded backend '%s', ABI %u.%u", path, ops->name,
+		      (unsigned)VMOSAL_BACKEND_ABI_MAJOR_OF(ops->abi_version),
+		      (unsigned)VMOSAL_BACKEND_ABI_MINOR_OF(ops->abi_version));
+	return true;
+fail:
+	memset(&vmosal__state, 0, sizeof vmosal__state);
+	vmosal__dso_close(dso);
+	return false;
+}
+
+static bool file_exists(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return false;
+	fclose(f);
+	return true;
+}
+
+/* A name may only pick a file inside the backend directories. */
+static bool valid_backend_name(const char *name)
+{
+	if (name[0] == '\0' || strlen(name) > 64)
+		return false;
+	for (const char *p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+/* Tries dir/vmosal_<name><module suffix>. Returns 1 loaded, 0 absent, -1
+ * present but refused (the search stops: no silent substitute). */
+static int try_in_dir(const char *dir, const char *name)
+{
+	char path[4096];
+	int n = snprintf(path, sizeof path, "%s/vmosal_%s%s", dir, name, LT_MODULE_EXT);
+
+	if (n < 0 || (size_t)n >= sizeof path) {
+		refuse(dir, "backend directory path too long");
+		return 0;
+	}
+	if (!file_exists(path)) {
+		refuse(path, "no such file");
+		return 0;
+	}
+	return try_file(path) ? 1 : -1;
+}
+
+static bool load_by_name(const char *name, bool use_env_path)
+{
+	const char *list = use_env_path ? vmosal__secure_getenv("VMOSAL_BACKEND_PATH") : NULL;
+	char sep = vmosal__path_list_separator();
+	char dir[4096];
+	int rc;
+
+	if (!valid_backend_name(name)) {
+		refuse(name, "not a backend name (letters, digits, '_' and '-') nor a path");
+		return false;
+	}
+	while (list != NULL && *list != '\0') {
+		const char *end = strchr(list, sep);
+		size_t n = end != NULL ? (size_t)(end - list) : strlen(list);
+		if (n > 0 && n < sizeof dir) {
+			memcpy(dir, list, n);
+			dir[n] = '\0';
+			rc = try_in_dir(dir, name);
+			if (rc != 0)
+				return rc > 0;
+		}
+		list += n + (end != NULL);
+	}
+	if (vmosal__privileged() && getenv("VMOSAL_BACKEND_PATH") != NULL)
+		refuse("VMOSAL_BACKEND_PATH", "ignored: the process runs with elevated privileges");
+	return try_in_dir(VMOSAL_BACKEND_DIR, name) > 0;
+}
+
+static bool load_spec(const char *spec)
+{
+	return vmosal__is_path(spec) ? try_file(spec) : load_by_name(spec, true);
+}
+
+/* Precedence: explicit argument > VMOSAL_BACKEND > host default. */
+static bool load_locked(const char *explicit_spec)
+{
+	const char *env;
+
+	load_error[0] = '\0';
+	if (explicit_spec != NULL)
+		return load_spec(explicit_spec);
+	env = getenv("VMOSAL_BACKEND");
+	if (env != NULL && env[0] != '\0') {
+		if (!vmosal__privileged())
+			return load_spec(env);
+		if (!vmosal__is_path(env))
+			return load_by_name(env, false);
+		refuse(env, "VMOSAL_BACKEND path ignored: the process runs with elevated privileges");
+	}
+	return load_by_name(VMOSAL_DEFAULT_BACKEND, true);
+}
+
+static void publish(bool ok)
+{
+	if (ok) {
+		load_error[0] = '\0';
+		atomic_store_explicit(&load_failed, false, memory_order_relaxed);
+		atomic_store_explicit(&vmosal__loaded, &vmosal__state, memory_order_release);
+	} else {
+		atomic_store_explicit(&load_failed, true, memory_order_release);
+	}
+}
+
+const struct vmosal__state *vmosal__load_slow(void)
+{
+	const struct vmosal__state *s;
+
+	if (atomic_load_explicit(&load_failed, memory_order_acquire))
+		return NULL;
+	vmosal__loader_lock();
+	s = atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
+	if (s == NULL && !atomic_load_explicit(&load_failed, memory_order_relaxed)) {
+		publish(load_locked(NULL));
+		s = atomic_load_explicit(&vmosal__loaded, memory_order_relaxed);
+	}
+	vmosal__loader_unlock();
+	return s;
+}
+
+int vmosal_init(void)
+{
+	return vmosal__get() != NULL ? 0 : VMOSAL_EBACKEND;
+}
+
+int vmosal_init_backend(const char *name_or_path)
+{
+	const struct vmosal__state *s;
+	int rc = 0;
+
+	if (name_or_path == NULL || name_or_path[0] == '\0')
+		return VMOSAL_EINVAL;
+	vmosal__loader_lock();
+	s = atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
+	if (s != NULL) {
+		if (strcmp(name_or_path, s->ops->name) != 0 && strcmp(name_or_path, s->path) != 0)
+			rc = VMOSAL_EBUSY;
+	} else {
+		bool ok = load_locked(name_or_path);
+		publish(ok);
+		rc = ok ? 0 : VMOSAL_EBACKEND;
+	}
+	vmosal__loader_unlock();
+	return rc;
+}
+
+const char *vmosal_backend_name(void)
+{
+	const struct vmosal__state *s = vmosal__get();
+	return s != NULL ? s->ops->name : NULL;
+}
+
+int vmosal_backend_info(struct vmosal_backend_info *out)
+{
+	const struct vmosal__state *s;
+
+	if (out == NULL)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	out->name = s->ops->name;
+	out->path = s->path;
+	out->abi_version = s->ops->abi_version;
+	return 0;
+}
+
+const char *vmosal_backend_error(void)
+{
+	return load_error;
+}

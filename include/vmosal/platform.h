@@ -1,0 +1,133 @@
+/* libvmosal initialisation, backend selection and platform detection. */
+#ifndef VMOSAL_PLATFORM_H
+#define VMOSAL_PLATFORM_H
+
+#include "common.h"
+
+VMOSAL_BEGIN_DECLS
+
+/* ---- Initialisation and the OS backend ------------------------------------
+ *
+ * The OS-specific half of libvmosal is a plugin loaded once per process. Which
+ * one, in this order of precedence:
+ *   1. the name or path given to vmosal_init_backend();
+ *   2. the VMOSAL_BACKEND environment variable;
+ *   3. the host's default backend (e.g. "linux").
+ * A bare name ("linux") is looked up as vmosal_<name> with the platform's
+ * module suffix, first in each directory of VMOSAL_BACKEND_PATH
+ * (':'-separated, ';' on Windows), then in the installed backend directory.
+ * A path (anything containing a directory separator) is loaded as given.
+ * A backend that was asked for and cannot be loaded is an error, never
+ * replaced by another one. When the process runs with elevated privileges
+ * (setuid, setgid, file capabilities), VMOSAL_BACKEND_PATH and path values of
+ * VMOSAL_BACKEND are ignored: only the installed directory is searched.
+ * VMOSAL_DEBUG=loader prints every path tried, and why it was refused, to
+ * stderr.
+ *
+ * Every function initialises libvmosal on first use; calling vmosal_init()
+ * first only moves that cost, and the error, to a place of your choosing. */
+
+/* Loads the backend. Thread-safe and idempotent: later calls return the
+ * result of the first. Returns 0 or VMOSAL_EBACKEND (see
+ * vmosal_backend_error() for why). */
+VMOSAL_API int vmosal_init(void);
+
+/* Like vmosal_init(), with an explicit backend name or path that overrides
+ * VMOSAL_BACKEND. Returns VMOSAL_EINVAL for NULL or "", VMOSAL_EBUSY when a
+ * different backend is already loaded, VMOSAL_EBACKEND when it cannot be
+ * loaded. After a failed load, it may be called again to try another. */
+VMOSAL_API int vmosal_init_backend(const char *name_or_path);
+
+/* The loaded backend's name ("linux"), or NULL if none is loaded. */
+VMOSAL_API const char *vmosal_backend_name(void);
+
+struct vmosal_backend_info {
+	const char *name;     /* "linux" */
+	const char *path;     /* file it was loaded from */
+	uint32_t abi_version; /* the plugin's, major << 16 | minor */
+};
+
+/* Fills *out for the loaded backend (initialising first). Returns 0,
+ * VMOSAL_EINVAL for NULL, or VMOSAL_EBACKEND. */
+VMOSAL_API int vmosal_backend_info(struct vmosal_backend_info *out);
+
+/* Why the last load failed, for a person: each file tried and the reason it
+ * was refused. "" when nothing failed. Stays valid until the next load. */
+VMOSAL_API const char *vmosal_backend_error(void);
+
+/* ---- Platform detection ----------------------------------------------------
+ * Answers are read once from the backend and cached: after the first call
+ * these cost nanoseconds. Before a backend could be loaded they return
+ * "unknown" / 0 / false. */
+
+/* "linux", "android", "harmonyos", "macos", "ios", "windows" or "unknown".
+ * Decided at run time: a Linux build running on HarmonyOS says "harmonyos". */
+VMOSAL_API const char *vmosal_host_os(void);
+
+/* The architecture this library was built for: "x86_64", "aarch64",
+ * "riscv64", or the compiler's honest name for another ("i386", "arm", ...). */
+VMOSAL_API const char *vmosal_host_arch(void);
+
+VMOSAL_API bool vmosal_is_harmonyos(void);
+
+/* The base page size in bytes. */
+VMOSAL_API size_t vmosal_page_size(void);
+
+/* OS release (Linux: uname release, "6.1.0-13-amd64") and C library
+ * ("glibc 2.36", "musl", "bionic", "msvcrt"). */
+VMOSAL_API const char *vmosal_os_release(void);
+VMOSAL_API const char *vmosal_libc_name(void);
+
+enum vmosal_cpu_set {
+	VMOSAL_CPUS_POSSIBLE, /* CPU numbers the OS may ever use (1 + highest) */
+	VMOSAL_CPUS_ONLINE,   /* online now */
+	VMOSAL_CPUS_USABLE    /* allowed to this process (affinity, cpuset) */
+};
+
+/* Counts CPUs of the given set, as seen when libvmosal initialised. Returns
+ * 0, VMOSAL_EINVAL (NULL, unknown set) or VMOSAL_EBACKEND. */
+VMOSAL_API int vmosal_cpu_count(enum vmosal_cpu_set which, size_t *out);
+
+struct vmosal_mem_info {
+	uint64_t total_bytes;     /* physical memory */
+	uint64_t available_bytes; /* what the OS estimates it can give now */
+};
+
+/* Reads physical memory now. Returns 0, VMOSAL_EINVAL or an OS error. */
+VMOSAL_API int vmosal_mem_info(struct vmosal_mem_info *out);
+
+/* ---- Accelerators ---------------------------------------------------------- */
+
+enum vmosal_accel {
+	VMOSAL_ACCEL_KVM,  /* Linux KVM (/dev/kvm) */
+	VMOSAL_ACCEL_HVF,  /* macOS / iOS Hypervisor.framework */
+	VMOSAL_ACCEL_WHPX, /* Windows Hypervisor Platform */
+	VMOSAL_ACCEL_COUNT
+};
+
+struct vmosal_accel_status {
+	bool available;
+	int error;        /* 0, or why not: VMOSAL_ENOENT, EACCES, ENOTSUP... */
+	char reason[160]; /* what a person can do about it; "" when available */
+};
+
+/* Probes an accelerator for real (Linux KVM: opens /dev/kvm read-write and
+ * checks KVM_GET_API_VERSION is 12). Not cached: a probe after `usermod -aG
+ * kvm` sees the change. Returns 0 when *out was filled (available or not),
+ * VMOSAL_EINVAL for NULL or an unknown accelerator. */
+VMOSAL_API int vmosal_accel_probe(enum vmosal_accel which,
+				  struct vmosal_accel_status *out);
+
+/* The seed's PlatformCaps: one probe of every accelerator. */
+struct vmosal_platform_caps {
+	bool has_kvm;
+	bool has_hvf;
+	bool has_whpx;
+	bool supports_accel; /* some hardware accelerator is usable now */
+};
+
+VMOSAL_API int vmosal_platform_caps(struct vmosal_platform_caps *out);
+
+VMOSAL_END_DECLS
+
+#endif
