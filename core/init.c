@@ -30,6 +30,8 @@ static const struct {
 	SLOT(host_info),
 	SLOT(mem_info),
 	SLOT(accel_probe),
+	SLOT(thread_create),
+	SLOT(thread_join),
 };
 #undef SLOT
 

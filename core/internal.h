@@ -72,6 +72,11 @@ void vmosal__dso_close(void *dso);
 char vmosal__path_list_separator(void);
 bool vmosal__is_path(const char *s);
 
+/* Core-internal threads (preallocation workers and the like), started
+ * through the backend; fn runs with no affinity or priority applied. */
+int vmosal__thread_start(void *(*fn)(void *), void *arg, void **handle);
+int vmosal__thread_join(void *handle, void **result);
+
 /* hwloc topology, loaded once without moving the calling thread. NULL with
  * *err set when hwloc fails. Shared by topology, affinity and NUMA code. */
 struct hwloc_topology;

@@ -24,6 +24,8 @@ static const struct vmosal_backend_ops linux_ops = {
 	.host_info = linux_host_info,
 	.mem_info = linux_mem_info,
 	.accel_probe = linux_accel_probe,
+	.thread_create = posix_thread_create,
+	.thread_join = posix_thread_join,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

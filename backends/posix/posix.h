@@ -24,4 +24,10 @@ const char *posix_host_path(char *buf, size_t len, const char *path);
  * length or a negative VMOSAL_E* code. */
 long posix_read_file(const char *path, char *buf, size_t len);
 
+/* pthread_create / pthread_join behind the thread_create / thread_join
+ * slots; the handle is a heap-allocated pthread_t. */
+int posix_thread_create(void *(*start)(void *), void *arg, size_t stack_size,
+			void **handle);
+int posix_thread_join(void *handle, void **result);
+
 #endif

@@ -117,6 +117,15 @@ struct vmosal_backend_ops {
 
 	/* ---- ABI 1.0: threads ---- */
 
+	/* [M] Starts an OS thread running start(arg) with the given stack size
+	 * (0: the OS default) and returns a handle for thread_join. The core
+	 * wraps start in its own trampoline, so the backend applies nothing. */
+	int (*thread_create)(void *(*start)(void *), void *arg, size_t stack_size,
+			     void **handle);
+	/* [M] Waits for the thread, stores its return value if result is not
+	 * NULL, and releases the handle. */
+	int (*thread_join)(void *handle, void **result);
+
 	/* ---- ABI 1.0: memory ---- */
 };
 

@@ -1,0 +1,49 @@
+/* POSIX thread creation and joining, shared by the POSIX backends. */
+#include "config.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "posix.h"
+
+int posix_thread_create(void *(*start)(void *), void *arg, size_t stack_size,
+			void **handle)
+{
+	pthread_attr_t attr;
+	pthread_t *thread;
+	int err;
+
+	thread = malloc(sizeof *thread);
+	if (thread == NULL)
+		return VMOSAL_ENOMEM;
+	err = pthread_attr_init(&attr);
+	if (err == 0 && stack_size != 0) {
+		if (stack_size < (size_t)PTHREAD_STACK_MIN)
+			stack_size = (size_t)PTHREAD_STACK_MIN;
+		err = pthread_attr_setstacksize(&attr, stack_size);
+	}
+	if (err == 0)
+		err = pthread_create(thread, &attr, start, arg);
+	pthread_attr_destroy(&attr);
+	if (err != 0) {
+		free(thread);
+		return posix_error_from_errno(err);
+	}
+	*handle = thread;
+	return 0;
+}
+
+int posix_thread_join(void *handle, void **result)
+{
+	pthread_t *thread = handle;
+	void *value;
+	int err = pthread_join(*thread, &value);
+
+	if (err != 0)
+		return posix_error_from_errno(err);
+	free(thread);
+	if (result != NULL)
+		*result = value;
+	return 0;
+}

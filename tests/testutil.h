@@ -1,0 +1,31 @@
+/* Helpers shared by the Check suites. */
+#ifndef VMOSAL_TESTUTIL_H
+#define VMOSAL_TESTUTIL_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Check has no skip verdict: say why on stderr, where 'make check' keeps it
+ * in the test's .log, and end the test. */
+#define VMOSAL_SKIP(...)                                                   \
+	do {                                                               \
+		fprintf(stderr, "SKIP %s: ", __func__);                    \
+		fprintf(stderr, __VA_ARGS__);                              \
+		fputc('\n', stderr);                                       \
+		return;                                                    \
+	} while (0)
+
+/* Runs one suite and turns its verdict into the exit status. */
+static inline int vmosal_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+#endif
