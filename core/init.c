@@ -32,6 +32,9 @@ static const struct {
 	SLOT(accel_probe),
 	SLOT(thread_create),
 	SLOT(thread_join),
+	SLOT(mem_map),
+	SLOT(mem_unmap),
+	SLOT(mem_protect),
 };
 #undef SLOT
 

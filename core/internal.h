@@ -77,6 +77,10 @@ bool vmosal__is_path(const char *s);
 int vmosal__thread_start(void *(*fn)(void *), void *arg, void **handle);
 int vmosal__thread_join(void *handle, void **result);
 
+/* The memory range rules of memory.h: addr non-NULL and page-aligned, size
+ * > 0, no wrap-around once rounded to pages. 0 or VMOSAL_EINVAL/EOVERFLOW. */
+int vmosal__check_range(const struct vmosal__state *s, const void *addr, size_t size);
+
 /* hwloc topology, loaded once without moving the calling thread. NULL with
  * *err set when hwloc fails. Shared by topology, affinity and NUMA code. */
 struct hwloc_topology;

@@ -7,5 +7,8 @@
 #include "vmosal/error.h"
 #include "vmosal/barrier.h"
 #include "vmosal/platform.h"
+#include "vmosal/memory.h"
+#include "vmosal/thread.h"
+#include "vmosal/topology.h"
 
 #endif

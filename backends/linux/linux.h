@@ -8,4 +8,26 @@ int linux_host_info(struct vmosal_backend_host *out);
 int linux_mem_info(struct vmosal_mem_info *out);
 int linux_accel_probe(int which, struct vmosal_accel_status *out);
 
+/* linux_thread.c */
+int linux_thread_self(uint64_t *tid);
+int linux_thread_set_affinity(uint64_t tid, const size_t *cpus, size_t ncpus);
+int linux_thread_get_affinity(uint64_t tid, size_t *cpus, size_t capacity, size_t *ncpus);
+int linux_thread_set_priority(uint64_t tid, int prio);
+int linux_thread_get_priority(uint64_t tid, int *prio);
+int linux_thread_set_name(uint64_t tid, const char *name);
+int linux_thread_get_name(uint64_t tid, char *buf, size_t len);
+int linux_thread_current_cpu(size_t *cpu);
+
+/* linux_mem.c */
+int linux_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, int fd,
+		  int64_t offset, void **out);
+int linux_mem_advise(void *addr, size_t size, int advice);
+int linux_page_sizes(struct vmosal_page_sizes *out);
+int linux_mem_populate(void *addr, size_t size);
+int linux_shm_create(const char *name, uint64_t size, unsigned flags,
+		     uint64_t huge_page_size, int *fd);
+int linux_shm_close(int fd);
+int linux_jit_map(size_t size, void **rw, void **rx);
+int linux_jit_unmap(void *rw, void *rx, size_t size);
+
 #endif

@@ -13,6 +13,7 @@ static int linux_init(const struct vmosal_core_services *core,
 	caps->shared_memory_fd = true;
 	caps->huge_pages = true;
 	caps->transparent_huge_pages = true;
+	caps->thread_name_max = 15;
 	return 0;
 }
 
@@ -26,6 +27,28 @@ static const struct vmosal_backend_ops linux_ops = {
 	.accel_probe = linux_accel_probe,
 	.thread_create = posix_thread_create,
 	.thread_join = posix_thread_join,
+	.thread_self = linux_thread_self,
+	.thread_set_affinity = linux_thread_set_affinity,
+	.thread_get_affinity = linux_thread_get_affinity,
+	.thread_set_priority = linux_thread_set_priority,
+	.thread_get_priority = linux_thread_get_priority,
+	.thread_set_name = linux_thread_set_name,
+	.thread_get_name = linux_thread_get_name,
+	.thread_current_cpu = linux_thread_current_cpu,
+	.thread_yield = posix_thread_yield,
+	.mem_map = linux_mem_map,
+	.mem_unmap = posix_mem_unmap,
+	.mem_protect = posix_mem_protect,
+	.mem_advise = linux_mem_advise,
+	.mem_lock = posix_mem_lock,
+	.mem_unlock = posix_mem_unlock,
+	.mem_sync = posix_mem_sync,
+	.page_sizes = linux_page_sizes,
+	.mem_populate = linux_mem_populate,
+	.shm_create = linux_shm_create,
+	.shm_close = linux_shm_close,
+	.jit_map = linux_jit_map,
+	.jit_unmap = linux_jit_unmap,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

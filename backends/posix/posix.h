@@ -29,5 +29,31 @@ long posix_read_file(const char *path, char *buf, size_t len);
 int posix_thread_create(void *(*start)(void *), void *arg, size_t stack_size,
 			void **handle);
 int posix_thread_join(void *handle, void **result);
+/* sched_yield behind the thread_yield slot. */
+void posix_thread_yield(void);
+
+/* ---- memory (posix_mem.c) ---- */
+
+/* VMOSAL_PROT_* to PROT_*. */
+int posix_prot(unsigned prot);
+
+/* mmap for the portable flags (SHARED, PRIVATE, ANONYMOUS, FIXED,
+ * FIXED_NOREPLACE); any other VMOSAL_MAP_* bit left in flags is ENOTSUP, so
+ * a backend translates its own and passes them as native_flags. Checks a
+ * file's access mode first. FIXED_NOREPLACE is verified after the call, so
+ * it also holds where the OS treats the address as a hint. */
+int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, int fd,
+		  int64_t offset, int native_flags, void **out);
+int posix_mem_unmap(void *addr, size_t size);
+int posix_mem_protect(void *addr, size_t size, unsigned prot);
+int posix_mem_lock(void *addr, size_t size);
+int posix_mem_unlock(void *addr, size_t size);
+int posix_mem_sync(void *addr, size_t size, unsigned flags);
+
+/* Faults in every step bytes of [addr, addr + size) for writing, keeping
+ * the contents, under a scoped SIGBUS guard: a fault the OS cannot back
+ * returns VMOSAL_ENOMEM instead of killing the process. Thread-safe; the
+ * previous SIGBUS disposition is restored when the last caller leaves. */
+int posix_populate_touch(void *addr, size_t size, size_t step);
 
 #endif

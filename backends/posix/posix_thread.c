@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "posix.h"
@@ -46,4 +47,9 @@ int posix_thread_join(void *handle, void **result)
 	if (result != NULL)
 		*result = value;
 	return 0;
+}
+
+void posix_thread_yield(void)
+{
+	sched_yield();
 }

@@ -23,6 +23,7 @@
 #include "common.h"
 #include "error.h"
 #include "platform.h"
+#include "memory.h"
 
 VMOSAL_BEGIN_DECLS
 
@@ -80,6 +81,11 @@ struct vmosal_backend_caps {
 	bool shared_memory_fd;          /* anonymous shm objects as descriptors */
 	bool huge_pages;                /* explicit huge pages (hugetlb, large pages) */
 	bool transparent_huge_pages;    /* THP (madvise hint) */
+	/* Alignment a mapping's address and file offset need when larger
+	 * than the page size (Windows: 64 KiB); 0: the page size. */
+	uint64_t map_granularity;
+	/* Longest thread name the OS keeps, without the NUL (Linux: 15). */
+	uint32_t thread_name_max;
 };
 
 /* Host facts read once at initialisation. The core owns the storage. */
@@ -125,8 +131,81 @@ struct vmosal_backend_ops {
 	/* [M] Waits for the thread, stores its return value if result is not
 	 * NULL, and releases the handle. */
 	int (*thread_join)(void *handle, void **result);
+	/* In the slots below tid 0 is the calling thread; any other tid must be
+	 * a thread of this process, else VMOSAL_ESRCH. A NULL slot makes the
+	 * public call VMOSAL_ENOTSUP unless a note says otherwise. */
+	/* The caller's OS thread id, never 0; the core caches it per thread. */
+	int (*thread_self)(uint64_t *tid);
+	/* Binds tid to cpus[0..ncpus) (ncpus > 0, every cpu < cpus_possible
+	 * and inside the allowed set: the core checked). Nothing changes on
+	 * failure. NULL: the core binds through hwloc (calling thread only). */
+	int (*thread_set_affinity)(uint64_t tid, const size_t *cpus, size_t ncpus);
+	/* Stores tid's CPUs ascending; more than capacity: VMOSAL_ERANGE with
+	 * *ncpus the count needed. NULL: hwloc (calling thread only). */
+	int (*thread_get_affinity)(uint64_t tid, size_t *cpus, size_t capacity, size_t *ncpus);
+	/* prio is enum vmosal_priority (thread.h), in range. VMOSAL_EPERM, with
+	 * the thread's scheduling unchanged, when the caller lacks privilege. */
+	int (*thread_set_priority)(uint64_t tid, int prio);
+	int (*thread_get_priority)(uint64_t tid, int *prio);
+	/* name is 1..caps->thread_name_max bytes. */
+	int (*thread_set_name)(uint64_t tid, const char *name);
+	/* len > 0; VMOSAL_ERANGE when the name does not fit. */
+	int (*thread_get_name)(uint64_t tid, char *buf, size_t len);
+	int (*thread_current_cpu)(size_t *cpu);
+	/* Gives up the CPU; the core waits with it for a starting thread.
+	 * NULL: the core spins. */
+	void (*thread_yield)(void);
 
-	/* ---- ABI 1.0: memory ---- */
+	/* ---- ABI 1.0: memory ----
+	 * prot and flags are VMOSAL_PROT_* / VMOSAL_MAP_* (memory.h), already
+	 * validated: known bits only, one of SHARED/PRIVATE, page-aligned
+	 * addr/offset (to caps->map_granularity where set), no wrap-around. A
+	 * backend whose OS can only unmap or protect what it mapped itself
+	 * (Windows) keeps its own record and answers VMOSAL_EINVAL for other
+	 * ranges. */
+
+	/* [M] Maps and stores the address in *out; checks that a file fd's
+	 * access mode allows prot (VMOSAL_EACCES) before mapping. A flag the
+	 * OS cannot honour is VMOSAL_ENOTSUP; FIXED_NOREPLACE on a taken range
+	 * is VMOSAL_EEXIST with nothing changed. */
+	int (*mem_map)(void *addr, size_t size, unsigned prot, unsigned flags, int fd,
+		       int64_t offset, void **out);
+	/* [M] */
+	int (*mem_unmap)(void *addr, size_t size);
+	/* [M] */
+	int (*mem_protect)(void *addr, size_t size, unsigned prot);
+	/* advice is enum vmosal_advice, already in range. VMOSAL_ENOTSUP for
+	 * advice this host cannot take. NULL: every advice is ENOTSUP. */
+	int (*mem_advise)(void *addr, size_t size, int advice);
+	/* NULL: VMOSAL_ENOTSUP. */
+	int (*mem_lock)(void *addr, size_t size);
+	int (*mem_unlock)(void *addr, size_t size);
+	/* flags: VMOSAL_MS_*, exactly one of ASYNC/SYNC. NULL: ENOTSUP. */
+	int (*mem_sync)(void *addr, size_t size, unsigned flags);
+	/* Fills out's THP and huge page fields (the core sets base). NULL:
+	 * no huge pages of either kind. */
+	int (*page_sizes)(struct vmosal_page_sizes *out);
+	/* Faults in [addr, addr + size) for writing on the calling thread,
+	 * without changing contents. Must return VMOSAL_ENOMEM, never raise
+	 * SIGBUS (or its OS equivalent), when huge pages or a memory limit run
+	 * out; may be called from several threads at once on disjoint ranges.
+	 * NULL: preallocation is VMOSAL_ENOTSUP. */
+	int (*mem_populate)(void *addr, size_t size);
+	/* Creates a shared memory object (flags VMOSAL_SHM_*, huge_page_size 0
+	 * or a size the host offers) of size bytes. NULL: ENOTSUP. */
+	int (*shm_create)(const char *name, uint64_t size, unsigned flags,
+			  uint64_t huge_page_size, int *fd);
+	/* Closes a shm_create descriptor. Mandatory when shm_create is set. */
+	int (*shm_close)(int fd);
+	/* Maps size bytes (page multiple) twice: *rw read-write, *rx
+	 * read-execute; never one view writable and executable. NULL: ENOTSUP. */
+	int (*jit_map)(size_t size, void **rw, void **rx);
+	/* Unmaps both views of a jit_map. Mandatory when jit_map is set. */
+	int (*jit_unmap)(void *rw, void *rx, size_t size);
+	/* Makes freshly written code in [addr, addr + size) executable
+	 * (instruction cache). NULL: the core uses the compiler's
+	 * __builtin___clear_cache, right for Linux and macOS. */
+	int (*icache_flush)(void *addr, size_t size);
 };
 
 typedef const struct vmosal_backend_ops *(*vmosal_backend_entry_fn)(uint32_t core_abi);

@@ -1,0 +1,313 @@
+/* Linux memory: the Linux-only map flags and advice, hugetlb pools from
+ * sysfs, MADV_POPULATE_WRITE prefaulting, memfd shared memory and the memfd
+ * double map for W^X code. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "linux.h"
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001u
+#endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 0x0002u
+#endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004u
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010u
+#endif
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT 26
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MADV_FREE
+#define MADV_FREE 8
+#endif
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#endif
+
+static unsigned linux_log2(uint64_t v)
+{
+	unsigned n = 0;
+	while (v > 1) {
+		v >>= 1;
+		n++;
+	}
+	return n;
+}
+
+int linux_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, int fd, int64_t offset,
+		  void **out)
+{
+	int native = 0;
+
+	if (flags & VMOSAL_MAP_NORESERVE)
+		native |= MAP_NORESERVE;
+	if (flags & VMOSAL_MAP_POPULATE)
+		native |= MAP_POPULATE;
+#ifdef MAP_FIXED_NOREPLACE
+	if (flags & VMOSAL_MAP_FIXED_NOREPLACE)
+		native |= MAP_FIXED_NOREPLACE;
+#endif
+	if (flags & VMOSAL_MAP_HUGETLB)
+		native |= MAP_HUGETLB |
+			  (int)(((flags >> VMOSAL_MAP_HUGE_SHIFT) & VMOSAL_MAP_HUGE_MASK) << MAP_HUGE_SHIFT);
+	flags &= ~(VMOSAL_MAP_NORESERVE | VMOSAL_MAP_POPULATE | VMOSAL_MAP_HUGETLB |
+		   (VMOSAL_MAP_HUGE_MASK << VMOSAL_MAP_HUGE_SHIFT));
+	return posix_mem_map(addr, size, prot, flags, fd, offset, native, out);
+}
+
+static const int linux_advice[VMOSAL_MADV_COUNT] = {
+	[VMOSAL_MADV_WILLNEED] = MADV_WILLNEED,
+	[VMOSAL_MADV_DONTNEED] = MADV_DONTNEED,
+	[VMOSAL_MADV_FREE] = MADV_FREE,
+	[VMOSAL_MADV_HUGEPAGE] = MADV_HUGEPAGE,
+	[VMOSAL_MADV_NOHUGEPAGE] = MADV_NOHUGEPAGE,
+	[VMOSAL_MADV_MERGEABLE] = MADV_MERGEABLE,
+	[VMOSAL_MADV_UNMERGEABLE] = MADV_UNMERGEABLE,
+	[VMOSAL_MADV_DONTDUMP] = MADV_DONTDUMP,
+	[VMOSAL_MADV_DODUMP] = MADV_DODUMP,
+	[VMOSAL_MADV_DONTFORK] = MADV_DONTFORK,
+	[VMOSAL_MADV_DOFORK] = MADV_DOFORK,
+	[VMOSAL_MADV_POPULATE_WRITE] = MADV_POPULATE_WRITE,
+};
+
+int linux_mem_advise(void *addr, size_t size, int advice)
+{
+	if (madvise(addr, size, linux_advice[advice]) == 0)
+		return 0;
+	/* The core checked the range, so EINVAL means this kernel (or this
+	 * kind of mapping) does not take the advice: THP or KSM compiled out,
+	 * MADV_FREE on a shared mapping, a kernel older than the advice. */
+	if (errno == EINVAL)
+		return VMOSAL_ENOTSUP;
+	/* POPULATE_WRITE: EFAULT is "a SIGBUS would have been raised". */
+	if (advice == VMOSAL_MADV_POPULATE_WRITE && errno == EFAULT)
+		return VMOSAL_ENOMEM;
+	return posix_last_error();
+}
+
+/* ---- page sizes ---- */
+
+static bool linux_read_u64(const char *path, uint64_t *out)
+{
+	char buf[64];
+	char *end;
+
+	if (posix_read_file(path, buf, sizeof buf) <= 0)
+		return false;
+	*out = strtoull(buf, &end, 10);
+	return end != buf;
+}
+
+static int linux_cmp_pool(const void *a, const void *b)
+{
+	uint64_t x = ((const struct vmosal_huge_page_pool *)a)->size;
+	uint64_t y = ((const struct vmosal_huge_page_pool *)b)->size;
+	return (x > y) - (x < y);
+}
+
+int linux_page_sizes(struct vmosal_page_sizes *out)
+{
+	char path[4096], file[4096 + 320], buf[128];
+	struct dirent *de;
+	DIR *dir;
+
+	if (posix_read_file(posix_host_path(path, sizeof path,
+					    "/sys/kernel/mm/transparent_hugepage/enabled"),
+			    buf, sizeof buf) > 0) {
+		if (strstr(buf, "[always]") != NULL)
+			out->thp_mode = VMOSAL_THP_ALWAYS;
+		else if (strstr(buf, "[madvise]") != NULL)
+			out->thp_mode = VMOSAL_THP_MADVISE;
+		else
+			out->thp_mode = VMOSAL_THP_NEVER;
+		if (!linux_read_u64(posix_host_path(path, sizeof path,
+						    "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"),
+				    &out->thp_size))
+			out->thp_size = 0;
+	}
+	dir = opendir(posix_host_path(path, sizeof path, "/sys/kernel/mm/hugepages"));
+	if (dir == NULL)
+		return 0; /* no hugetlb in this kernel */
+	while ((de = readdir(dir)) != NULL && out->huge_count < VMOSAL_MAX_HUGE_SIZES) {
+		struct vmosal_huge_page_pool *pool = &out->huge[out->huge_count];
+		unsigned long long kb;
+
+		if (sscanf(de->d_name, "hugepages-%llukB", &kb) != 1)
+			continue;
+		pool->size = (uint64_t)kb * 1024;
+		snprintf(file, sizeof file, "%s/%s/nr_hugepages", path, de->d_name);
+		if (!linux_read_u64(file, &pool->total))
+			pool->total = 0;
+		snprintf(file, sizeof file, "%s/%s/free_hugepages", path, de->d_name);
+		if (!linux_read_u64(file, &pool->free))
+			pool->free = 0;
+		out->huge_count++;
+	}
+	closedir(dir);
+	qsort(out->huge, out->huge_count, sizeof out->huge[0], linux_cmp_pool);
+	/* The default size is the one /proc/meminfo calls Hugepagesize. */
+	if (posix_read_file(posix_host_path(path, sizeof path, "/proc/meminfo"), file,
+			    sizeof file) > 0) {
+		const char *p = strstr(file, "Hugepagesize:");
+		if (p != NULL)
+			out->huge_default = strtoull(p + strlen("Hugepagesize:"), NULL, 10) * 1024;
+	}
+	return 0;
+}
+
+/* ---- prefaulting ---- */
+
+/* Cleared once the kernel says it has no MADV_POPULATE_WRITE (before 5.14). */
+static atomic_bool linux_have_populate = true;
+
+int linux_mem_populate(void *addr, size_t size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	while (atomic_load_explicit(&linux_have_populate, memory_order_relaxed)) {
+		if (madvise(addr, size, MADV_POPULATE_WRITE) == 0)
+			return 0;
+		switch (errno) {
+		case EINTR:
+		case EAGAIN:
+			continue; /* idempotent: pages done stay done */
+		case EINVAL:
+			atomic_store_explicit(&linux_have_populate, false, memory_order_relaxed);
+			break;
+		case EFAULT: /* where a fault would have raised SIGBUS */
+		case ENOMEM:
+			return VMOSAL_ENOMEM;
+#ifdef EHWPOISON
+		case EHWPOISON:
+			return VMOSAL_EIO;
+#endif
+		default:
+			return posix_last_error();
+		}
+	}
+	return posix_populate_touch(addr, size, page > 0 ? (size_t)page : 4096);
+}
+
+/* ---- memfd ---- */
+
+static int linux_memfd_create(const char *name, unsigned flags)
+{
+#ifdef HAVE_MEMFD_CREATE
+	return memfd_create(name, flags);
+#elif defined(SYS_memfd_create)
+	return (int)syscall(SYS_memfd_create, name, flags);
+#else
+	(void)name;
+	(void)flags;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int linux_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t huge_page_size,
+		     int *fd)
+{
+	unsigned mfd = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+	char label[200];
+	int f, rc;
+
+	snprintf(label, sizeof label, "%s", name);
+	if (flags & VMOSAL_SHM_HUGETLB)
+		mfd |= MFD_HUGETLB | (linux_log2(huge_page_size) << MFD_HUGE_SHIFT);
+	f = linux_memfd_create(label, mfd);
+	if (f < 0)
+		return errno == ENOSYS || (errno == EINVAL && (flags & VMOSAL_SHM_HUGETLB))
+			       ? VMOSAL_ENOTSUP
+			       : posix_last_error();
+	if (ftruncate(f, (off_t)size) != 0) {
+		rc = posix_last_error();
+		close(f);
+		return rc;
+	}
+	/* A peer that could shrink the object would make our accesses SIGBUS. */
+	if ((flags & VMOSAL_SHM_SEAL) &&
+	    fcntl(f, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+		rc = errno == EINVAL ? VMOSAL_ENOTSUP : posix_last_error();
+		close(f);
+		return rc;
+	}
+	*fd = f;
+	return 0;
+}
+
+int linux_shm_close(int fd)
+{
+	/* Linux always releases the descriptor, even on EINTR: never retry. */
+	if (close(fd) != 0 && errno != EINTR)
+		return posix_last_error();
+	return 0;
+}
+
+/* ---- W^X double map ---- */
+
+int linux_jit_map(size_t size, void **rw, void **rx)
+{
+	void *w, *x;
+	int f, rc;
+
+	/* MFD_EXEC keeps the object mappable executable where vm.memfd_noexec
+	 * defaults memfds to no-exec; kernels before 6.3 reject the flag. */
+	f = linux_memfd_create("vmosal-jit", MFD_CLOEXEC | MFD_EXEC);
+	if (f < 0 && errno == EINVAL)
+		f = linux_memfd_create("vmosal-jit", MFD_CLOEXEC);
+	if (f < 0)
+		return errno == ENOSYS ? VMOSAL_ENOTSUP : posix_last_error();
+	if (ftruncate(f, (off_t)size) != 0) {
+		rc = posix_last_error();
+		close(f);
+		return rc;
+	}
+	w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+	if (w == MAP_FAILED) {
+		rc = posix_last_error();
+		close(f);
+		return rc;
+	}
+	x = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, f, 0);
+	if (x == MAP_FAILED) {
+		rc = errno == EPERM || errno == EACCES ? VMOSAL_ENOTSUP : posix_last_error();
+		munmap(w, size);
+		close(f);
+		return rc;
+	}
+	close(f); /* the mappings keep the object alive */
+	*rw = w;
+	*rx = x;
+	return 0;
+}
+
+int linux_jit_unmap(void *rw, void *rx, size_t size)
+{
+	int rc = posix_mem_unmap(rw, size);
+	int rc2 = posix_mem_unmap(rx, size);
+
+	return rc != 0 ? rc : rc2;
+}

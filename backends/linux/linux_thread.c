@@ -1,0 +1,269 @@
+/* Linux thread slots: kernel tids, dynamic CPU sets, nice and SCHED_FIFO. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "linux.h"
+#include "vmosal/thread.h"
+
+/* Nice values behind LOW, NORMAL, HIGH (documented in thread.h). */
+static const int linux_nice_of[] = {10, 0, -10};
+#define LINUX_RT_PRIORITY 1
+
+int linux_thread_self(uint64_t *tid)
+{
+	*tid = (uint64_t)syscall(SYS_gettid);
+	return 0;
+}
+
+/* 0 when tid (non-zero) is a thread of this process; the kernel would
+ * otherwise act on any task of the system with that id. */
+static int linux_check_tid(uint64_t tid)
+{
+	if (tid == 0)
+		return 0;
+	if (tid > INT_MAX)
+		return VMOSAL_ESRCH;
+	if (syscall(SYS_tgkill, (long)getpid(), (long)tid, 0) != 0)
+		return errno == EPERM ? 0 : VMOSAL_ESRCH;
+	return 0;
+}
+
+int linux_thread_set_affinity(uint64_t tid, const size_t *cpus, size_t ncpus)
+{
+	cpu_set_t fixed, *set = &fixed;
+	size_t highest = 0, size;
+	int rc = linux_check_tid(tid);
+
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < ncpus; i++)
+		if (cpus[i] > highest)
+			highest = cpus[i];
+	/* cpu_set_t holds 1024 CPUs; bigger machines need a dynamic set. */
+	if (highest < CPU_SETSIZE) {
+		size = sizeof fixed;
+	} else {
+		set = CPU_ALLOC(highest + 1);
+		if (set == NULL)
+			return VMOSAL_ENOMEM;
+		size = CPU_ALLOC_SIZE(highest + 1);
+	}
+	CPU_ZERO_S(size, set);
+	for (size_t i = 0; i < ncpus; i++)
+		CPU_SET_S(cpus[i], size, set);
+	if (sched_setaffinity((pid_t)tid, size, set) != 0)
+		rc = errno == EINVAL ? VMOSAL_EACCES : posix_last_error();
+	if (set != &fixed)
+		CPU_FREE(set);
+	return rc;
+}
+
+int linux_thread_get_affinity(uint64_t tid, size_t *cpus, size_t capacity, size_t *ncpus)
+{
+	size_t bits = CPU_SETSIZE, size, n = 0, count;
+	cpu_set_t *set;
+	int rc = linux_check_tid(tid);
+
+	if (rc != 0)
+		return rc;
+	/* The kernel refuses (EINVAL) a set smaller than its nr_cpu_ids. */
+	for (;;) {
+		set = CPU_ALLOC(bits);
+		if (set == NULL)
+			return VMOSAL_ENOMEM;
+		size = CPU_ALLOC_SIZE(bits);
+		if (sched_getaffinity((pid_t)tid, size, set) == 0)
+			break;
+		rc = errno == EINVAL && bits < (1u << 22) ? 0 : posix_last_error();
+		CPU_FREE(set);
+		if (rc != 0)
+			return rc;
+		bits *= 2;
+	}
+	count = (size_t)CPU_COUNT_S(size, set);
+	if (count > capacity) {
+		CPU_FREE(set);
+		*ncpus = count;
+		return VMOSAL_ERANGE;
+	}
+	for (size_t cpu = 0; n < count && cpu < size * CHAR_BIT; cpu++)
+		if (CPU_ISSET_S(cpu, size, set))
+			cpus[n++] = cpu;
+	CPU_FREE(set);
+	*ncpus = n;
+	return 0;
+}
+
+/* sched_setattr/getattr set policy and nice in one call, so a failure can
+ * never leave half of a change behind. glibc before 2.41 has no wrapper. */
+struct linux_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+};
+
+static int linux_priority_error(int errnum)
+{
+	/* Raising nice without privilege is EACCES from setpriority. */
+	return errnum == EACCES || errnum == EPERM ? VMOSAL_EPERM
+						   : posix_error_from_errno(errnum);
+}
+
+int linux_thread_set_priority(uint64_t tid, int prio)
+{
+	struct linux_sched_attr attr;
+	int rc = linux_check_tid(tid);
+
+	if (rc != 0)
+		return rc;
+	memset(&attr, 0, sizeof attr);
+	attr.size = sizeof attr;
+	if (prio == VMOSAL_PRIORITY_REALTIME) {
+		attr.sched_policy = SCHED_FIFO;
+		attr.sched_priority = LINUX_RT_PRIORITY;
+	} else {
+		attr.sched_policy = SCHED_OTHER;
+		attr.sched_nice = linux_nice_of[prio];
+	}
+	/* The common case, a normal thread changing nice: setpriority costs a
+	 * fraction of sched_setattr, and changes nothing on failure. */
+	if (prio != VMOSAL_PRIORITY_REALTIME && sched_getscheduler((pid_t)tid) == SCHED_OTHER) {
+		if (setpriority(PRIO_PROCESS, (id_t)tid, attr.sched_nice) == 0)
+			return 0;
+		return errno == ESRCH ? VMOSAL_ESRCH : linux_priority_error(errno);
+	}
+#if defined(SYS_sched_setattr)
+	if (syscall(SYS_sched_setattr, (pid_t)tid, &attr, 0u) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return errno == ESRCH ? VMOSAL_ESRCH : linux_priority_error(errno);
+#endif
+	{
+		/* Old kernels: the nice goes first since it survives a policy
+		 * change; it is restored if the policy cannot change. */
+		struct sched_param param = {.sched_priority = (int)attr.sched_priority};
+		int old_nice, old_policy = sched_getscheduler((pid_t)tid);
+
+		if (old_policy < 0)
+			return posix_last_error();
+		errno = 0;
+		old_nice = getpriority(PRIO_PROCESS, (id_t)tid);
+		if (old_nice == -1 && errno != 0)
+			return posix_last_error();
+		if (prio != VMOSAL_PRIORITY_REALTIME &&
+		    setpriority(PRIO_PROCESS, (id_t)tid, attr.sched_nice) != 0)
+			return linux_priority_error(errno);
+		if ((int)attr.sched_policy != old_policy &&
+		    sched_setscheduler((pid_t)tid, (int)attr.sched_policy, &param) != 0) {
+			rc = linux_priority_error(errno);
+			setpriority(PRIO_PROCESS, (id_t)tid, old_nice);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int linux_thread_get_priority(uint64_t tid, int *prio)
+{
+	int policy, nice, rc = linux_check_tid(tid);
+
+	if (rc != 0)
+		return rc;
+	policy = sched_getscheduler((pid_t)tid);
+	if (policy < 0)
+		return posix_last_error();
+	if (policy == SCHED_FIFO || policy == SCHED_RR) {
+		*prio = VMOSAL_PRIORITY_REALTIME;
+		return 0;
+	}
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (nice == -1 && errno != 0)
+		return posix_last_error();
+	*prio = nice <= -5 ? VMOSAL_PRIORITY_HIGH
+			   : nice >= 5 ? VMOSAL_PRIORITY_LOW : VMOSAL_PRIORITY_NORMAL;
+	return 0;
+}
+
+/* /proc/self/task/<tid>/comm: another thread's name. */
+static int linux_comm_path(char *buf, size_t len, uint64_t tid)
+{
+	char rel[64];
+
+	if (tid > INT_MAX)
+		return VMOSAL_ESRCH;
+	snprintf(rel, sizeof rel, "/proc/self/task/%llu/comm", (unsigned long long)tid);
+	posix_host_path(buf, len, rel);
+	return 0;
+}
+
+int linux_thread_set_name(uint64_t tid, const char *name)
+{
+	char path[4096];
+	size_t len = strlen(name);
+	ssize_t n;
+	int fd, rc;
+
+	if (tid == 0)
+		return prctl(PR_SET_NAME, name, 0, 0, 0) == 0 ? 0 : posix_last_error();
+	if ((rc = linux_comm_path(path, sizeof path, tid)) != 0)
+		return rc;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? VMOSAL_ESRCH : posix_last_error();
+	n = write(fd, name, len);
+	rc = n == (ssize_t)len ? 0 : n < 0 ? posix_last_error() : VMOSAL_EIO;
+	close(fd);
+	return rc;
+}
+
+int linux_thread_get_name(uint64_t tid, char *buf, size_t len)
+{
+	char name[4096], path[4096];
+	size_t n;
+
+	if (tid == 0) {
+		if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0)
+			return posix_last_error();
+		name[16] = '\0';
+	} else {
+		long got;
+		int rc = linux_comm_path(path, sizeof path, tid);
+		if (rc != 0)
+			return rc;
+		got = posix_read_file(path, name, sizeof name);
+		if (got < 0)
+			return got == VMOSAL_ENOENT ? VMOSAL_ESRCH : (int)got;
+		name[strcspn(name, "\n")] = '\0';
+	}
+	n = strlen(name);
+	if (n >= len)
+		return VMOSAL_ERANGE;
+	memcpy(buf, name, n + 1);
+	return 0;
+}
+
+int linux_thread_current_cpu(size_t *cpu)
+{
+	int c = sched_getcpu();
+
+	if (c < 0)
+		return posix_last_error();
+	*cpu = (size_t)c;
+	return 0;
+}

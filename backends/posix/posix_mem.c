@@ -1,0 +1,193 @@
+/* POSIX memory mapping shared by the POSIX backends: translation of the
+ * portable prot/flags, checks of a file's access mode, and the SIGBUS guard
+ * that turns a failed page fault into VMOSAL_ENOMEM. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "posix.h"
+
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS MAP_ANON
+#endif
+
+int posix_prot(unsigned prot)
+{
+	int p = PROT_NONE;
+
+	if (prot & VMOSAL_PROT_READ)
+		p |= PROT_READ;
+	if (prot & VMOSAL_PROT_WRITE)
+		p |= PROT_WRITE;
+	if (prot & VMOSAL_PROT_EXEC)
+		p |= PROT_EXEC;
+	return p;
+}
+
+/* Every mapping of a file needs it open for reading; a shared writable one
+ * needs read-write. Checked first so the caller gets EACCES, not a mapping
+ * that faults. */
+static int posix_check_fd_access(int fd, unsigned prot, unsigned flags)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return posix_last_error();
+	if ((fl & O_ACCMODE) == O_WRONLY)
+		return VMOSAL_EACCES;
+	if ((prot & VMOSAL_PROT_WRITE) && (flags & VMOSAL_MAP_SHARED) && (fl & O_ACCMODE) != O_RDWR)
+		return VMOSAL_EACCES;
+	return 0;
+}
+
+int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, int fd, int64_t offset,
+		  int native_flags, void **out)
+{
+	const unsigned generic = VMOSAL_MAP_SHARED | VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS |
+				 VMOSAL_MAP_FIXED | VMOSAL_MAP_FIXED_NOREPLACE;
+	int f = native_flags;
+	void *p;
+	int rc;
+
+	if ((flags & ~generic) != 0)
+		return VMOSAL_ENOTSUP;
+	if (!(flags & VMOSAL_MAP_ANONYMOUS) && (rc = posix_check_fd_access(fd, prot, flags)) != 0)
+		return rc;
+	f |= (flags & VMOSAL_MAP_SHARED) ? MAP_SHARED : MAP_PRIVATE;
+	if (flags & VMOSAL_MAP_ANONYMOUS)
+		f |= MAP_ANONYMOUS;
+	if (flags & VMOSAL_MAP_FIXED)
+		f |= MAP_FIXED;
+	p = mmap(addr, size, posix_prot(prot), f, (flags & VMOSAL_MAP_ANONYMOUS) ? -1 : fd,
+		 (off_t)offset);
+	if (p == MAP_FAILED)
+		return posix_last_error();
+	/* Kernels without a native no-replace flag (or that ignore it) treat
+	 * the address as a hint: a different answer means the range was taken. */
+	if ((flags & VMOSAL_MAP_FIXED_NOREPLACE) && p != addr) {
+		munmap(p, size);
+		return VMOSAL_EEXIST;
+	}
+	*out = p;
+	return 0;
+}
+
+int posix_mem_unmap(void *addr, size_t size)
+{
+	return munmap(addr, size) == 0 ? 0 : posix_last_error();
+}
+
+int posix_mem_protect(void *addr, size_t size, unsigned prot)
+{
+	return mprotect(addr, size, posix_prot(prot)) == 0 ? 0 : posix_last_error();
+}
+
+int posix_mem_lock(void *addr, size_t size)
+{
+	return mlock(addr, size) == 0 ? 0 : posix_last_error();
+}
+
+int posix_mem_unlock(void *addr, size_t size)
+{
+	return munlock(addr, size) == 0 ? 0 : posix_last_error();
+}
+
+int posix_mem_sync(void *addr, size_t size, unsigned flags)
+{
+	int f = (flags & VMOSAL_MS_SYNC) ? MS_SYNC : MS_ASYNC;
+
+	if (flags & VMOSAL_MS_INVALIDATE)
+		f |= MS_INVALIDATE;
+	return msync(addr, size, f) == 0 ? 0 : posix_last_error();
+}
+
+/* ---- scoped SIGBUS guard ----
+ * One process-wide handler, installed while any thread touches pages and
+ * removed by the last one, so the application's own handler comes back. A
+ * thread inside the guard jumps out of a failed fault; a SIGBUS anywhere
+ * else goes to the previous disposition. */
+static pthread_mutex_t posix_guard_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned posix_guard_users;
+static struct sigaction posix_guard_prev;
+/* volatile: the stores around the touch loop must not be merged away, the
+ * handler reads them asynchronously. */
+static _Thread_local sigjmp_buf *volatile posix_guard_jump;
+
+static void posix_guard_handler(int sig, siginfo_t *info, void *ctx)
+{
+	sigjmp_buf *jump = posix_guard_jump;
+
+	if (jump != NULL)
+		siglongjmp(*jump, 1);
+	if (posix_guard_prev.sa_flags & SA_SIGINFO) {
+		posix_guard_prev.sa_sigaction(sig, info, ctx);
+		return;
+	}
+	if (posix_guard_prev.sa_handler != SIG_DFL && posix_guard_prev.sa_handler != SIG_IGN) {
+		posix_guard_prev.sa_handler(sig);
+		return;
+	}
+	/* Not ours: restore the default and let the fault happen again. */
+	signal(sig, SIG_DFL);
+}
+
+static int posix_guard_enter(void)
+{
+	struct sigaction sa;
+	int rc = 0;
+
+	pthread_mutex_lock(&posix_guard_lock);
+	if (posix_guard_users == 0) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = posix_guard_handler;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGBUS, &sa, &posix_guard_prev) != 0)
+			rc = posix_last_error();
+	}
+	if (rc == 0)
+		posix_guard_users++;
+	pthread_mutex_unlock(&posix_guard_lock);
+	return rc;
+}
+
+static void posix_guard_leave(void)
+{
+	pthread_mutex_lock(&posix_guard_lock);
+	if (--posix_guard_users == 0)
+		sigaction(SIGBUS, &posix_guard_prev, NULL);
+	pthread_mutex_unlock(&posix_guard_lock);
+}
+
+int posix_populate_touch(void *addr, size_t size, size_t step)
+{
+	sigjmp_buf jump;
+	volatile char *volatile p = addr;
+	char *end = (char *)addr + size;
+	int rc = posix_guard_enter();
+
+	if (rc != 0)
+		return rc;
+	if (sigsetjmp(jump, 1) != 0) {
+		/* The fault found no page to give: out of huge pages or over a
+		 * memory limit. */
+		posix_guard_jump = NULL;
+		posix_guard_leave();
+		return VMOSAL_ENOMEM;
+	}
+	posix_guard_jump = &jump;
+	/* Read and write back the same byte: faults the page in writable
+	 * without changing what a file or a peer already put there. */
+	for (; (char *)p < end; p += step)
+		*p = *p;
+	posix_guard_jump = NULL;
+	posix_guard_leave();
+	return 0;
+}

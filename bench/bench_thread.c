@@ -1,0 +1,224 @@
+/* Threads and topology against the raw calls they wrap. */
+#include "config.h"
+
+#include <hwloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "vmosal.h"
+
+static size_t cpu_a, cpu_b;
+static hwloc_topology_t raw_topo;
+
+static void lib_self(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		BENCH_KEEP(vmosal_thread_self());
+}
+
+static void raw_gettid(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		BENCH_KEEP(syscall(SYS_gettid));
+}
+
+static void lib_affinity_same(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		vmosal_thread_set_affinity(0, &cpu_a, 1);
+}
+
+static void raw_affinity_same(void *arg, uint64_t n)
+{
+	cpu_set_t set;
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu_a, &set);
+		sched_setaffinity(0, sizeof set, &set);
+	}
+}
+
+static void hwloc_affinity_same(void *arg, uint64_t n)
+{
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++) {
+		hwloc_bitmap_only(set, (unsigned)cpu_a);
+		hwloc_set_thread_cpubind(raw_topo, pthread_self(), set, HWLOC_CPUBIND_THREAD);
+	}
+	hwloc_bitmap_free(set);
+}
+
+static void lib_affinity_move(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		vmosal_thread_set_affinity(0, i & 1 ? &cpu_a : &cpu_b, 1);
+}
+
+static void raw_affinity_move(void *arg, uint64_t n)
+{
+	cpu_set_t set;
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++) {
+		CPU_ZERO(&set);
+		CPU_SET(i & 1 ? cpu_a : cpu_b, &set);
+		sched_setaffinity(0, sizeof set, &set);
+	}
+}
+
+static void lib_priority(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL);
+}
+
+static void raw_priority(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		setpriority(PRIO_PROCESS, 0, 0);
+}
+
+static void lib_counts(void *arg, uint64_t n)
+{
+	struct vmosal_topology_counts c;
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++) {
+		vmosal_topology_counts(&c);
+		BENCH_KEEP(c.pus);
+	}
+}
+
+static void raw_counts(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		BENCH_KEEP(hwloc_get_nbobjs_by_type(raw_topo, HWLOC_OBJ_PU));
+}
+
+static double ns_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* First load in a fresh process: vmosal's (which == 0) or bare hwloc's
+ * default init+load. Reports ns, and 1 in *moved if the caller's CPU set
+ * changed during the load. */
+static double first_load_ns(int which, int *moved)
+{
+	int fds[2];
+	double r[2] = {0, 0};
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		cpu_set_t before, after;
+		double t0;
+		hwloc_topology_t topo;
+
+		sched_getaffinity(0, sizeof before, &before);
+		t0 = ns_now();
+		if (which == 0) {
+			vmosal_topology_load();
+		} else {
+			hwloc_topology_init(&topo);
+			hwloc_topology_load(topo);
+		}
+		r[0] = ns_now() - t0;
+		sched_getaffinity(0, sizeof after, &after);
+		r[1] = CPU_EQUAL(&before, &after) ? 0 : 1;
+		if (write(fds[1], r, sizeof r) != (ssize_t)sizeof r)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (pid < 0 || read(fds[0], r, sizeof r) != (ssize_t)sizeof r)
+		r[0] = 0;
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+	*moved |= r[1] != 0;
+	return r[0];
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void first_load_case(void)
+{
+	enum { RUNS = 15 };
+	double lib[RUNS], raw[RUNS];
+	int moved = 0;
+
+	/* Alternate, so drift hits both alike. vmosal_init first: the backend
+	 * load is not topology work. */
+	for (int i = 0; i < RUNS; i++) {
+		lib[i] = first_load_ns(0, &moved);
+		raw[i] = first_load_ns(1, &moved);
+	}
+	qsort(lib, RUNS, sizeof lib[0], cmp);
+	qsort(raw, RUNS, sizeof raw[0], cmp);
+	printf("%-44s %10.0f ns   %-30s %10.0f ns   ratio %.2f (target <= 1.10)%s\n",
+	       "first topology load (fresh process)", lib[RUNS / 2],
+	       "hwloc_topology_init+load", raw[RUNS / 2], lib[RUNS / 2] / raw[RUNS / 2],
+	       moved ? "  CALLER MIGRATED" : "");
+}
+
+int main(void)
+{
+	size_t mine[4096], n = 0;
+
+	if (vmosal_init() != 0 || vmosal_thread_get_affinity(0, mine, 4096, &n) != 0) {
+		fprintf(stderr, "bench_thread: no backend: %s\n", vmosal_backend_error());
+		return 1;
+	}
+	first_load_case();
+	bench_begin("threads and topology");
+	cpu_a = mine[0];
+	cpu_b = mine[n > 1 ? 1 : 0];
+	hwloc_topology_init(&raw_topo);
+	hwloc_topology_set_flags(raw_topo, HWLOC_TOPOLOGY_FLAG_DONT_CHANGE_BINDING);
+	hwloc_topology_load(raw_topo);
+	vmosal_topology_load();
+	/* Settle on cpu_a first, so "same CPU" cases never include a move. */
+	vmosal_thread_set_affinity(0, &cpu_a, 1);
+	raw_affinity_same(NULL, 1000);
+
+	bench_run(&(struct bench_case){"thread_self (cached)", lib_self, "gettid syscall",
+				       raw_gettid, NULL, 0, 0.1, 0});
+	bench_run(&(struct bench_case){"set_affinity, same CPU", lib_affinity_same,
+				       "sched_setaffinity", raw_affinity_same, NULL, 0, 1.05, 0});
+	bench_run(&(struct bench_case){"set_affinity, same CPU", lib_affinity_same,
+				       "hwloc_set_thread_cpubind", hwloc_affinity_same, NULL, 0,
+				       1.05, 0});
+	bench_run(&(struct bench_case){"set_priority NORMAL", lib_priority,
+				       "setpriority(tid, 0)", raw_priority, NULL, 0, 1.05, 0});
+	bench_run(&(struct bench_case){"topology_counts (cached)", lib_counts,
+				       "hwloc_get_nbobjs_by_type", raw_counts, NULL, 0, 0, 0});
+	if (cpu_a != cpu_b)
+		bench_run(&(struct bench_case){"set_affinity, moving between 2 CPUs",
+					       lib_affinity_move, "sched_setaffinity",
+					       raw_affinity_move, NULL, 0, 1.05, 0});
+	hwloc_topology_destroy(raw_topo);
+	return bench_end();
+}

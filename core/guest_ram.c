@@ -1,0 +1,355 @@
+/* Guest RAM: one call that reserves, aligns, guards, backs with huge pages,
+ * binds to a NUMA node and preallocates. The OS work goes through backend
+ * slots; this file only orchestrates, and undoes everything on failure. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hwloc.h>
+
+#include "internal.h"
+
+#define KNOWN_GUEST_FLAGS                                                              \
+	(VMOSAL_GUEST_SHARED | VMOSAL_GUEST_FD | VMOSAL_GUEST_NORESERVE | VMOSAL_GUEST_PREALLOC | \
+	 VMOSAL_GUEST_NUMA | VMOSAL_GUEST_DONTDUMP)
+#define TWO_MIB ((size_t)2 << 20)
+
+/* ---- preallocation ---- */
+
+struct prefault {
+	int (*populate)(void *addr, size_t size);
+	char *addr;
+	size_t size, chunk, nchunks;
+	atomic_size_t next;
+	atomic_size_t done;
+	atomic_int err;
+	atomic_flag reporting;
+	size_t reported; /* written only while holding `reporting` */
+	hwloc_topology_t topo;
+	hwloc_const_cpuset_t cpuset; /* NULL: workers stay unbound */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+};
+
+/* One reporter at a time, reading `done` after it wins, so the values a
+ * callback sees never go down; a worker that loses simply skips a report. */
+static void prefault_report(struct prefault *pf)
+{
+	if (pf->progress == NULL || atomic_flag_test_and_set(&pf->reporting))
+		return;
+	size_t done = atomic_load(&pf->done);
+	if (done > pf->reported) {
+		pf->reported = done;
+		pf->progress(pf->progress_ctx, done, pf->size);
+	}
+	atomic_flag_clear(&pf->reporting);
+}
+
+static void prefault_chunks(struct prefault *pf)
+{
+	for (;;) {
+		size_t i = atomic_fetch_add(&pf->next, 1);
+		size_t off, len;
+		int rc;
+
+		if (i >= pf->nchunks || atomic_load_explicit(&pf->err, memory_order_relaxed) != 0)
+			return;
+		off = i * pf->chunk;
+		len = pf->size - off < pf->chunk ? pf->size - off : pf->chunk;
+		rc = pf->populate(pf->addr + off, len);
+		if (rc != 0) {
+			int zero = 0;
+			atomic_compare_exchange_strong(&pf->err, &zero, rc);
+			return;
+		}
+		atomic_fetch_add(&pf->done, len);
+		prefault_report(pf);
+	}
+}
+
+static void *prefault_worker(void *arg)
+{
+	struct prefault *pf = arg;
+
+	/* Best effort: an unbound worker still fills pages, just not
+	 * necessarily next to the node's memory. */
+	if (pf->cpuset != NULL)
+		hwloc_set_cpubind(pf->topo, pf->cpuset, HWLOC_CPUBIND_THREAD);
+	prefault_chunks(pf);
+	return NULL;
+}
+
+static int prefault(struct prefault *pf, unsigned threads, size_t unit)
+{
+	void **handles;
+	unsigned started = 0;
+
+	/* About 8 chunks per thread balances uneven threads; whole huge pages
+	 * so no huge page is split between two threads. */
+	pf->chunk = (pf->size / unit) / ((size_t)threads * 8) * unit;
+	if (pf->chunk < unit)
+		pf->chunk = unit;
+	if (pf->chunk > ((size_t)256 << 20) && unit <= ((size_t)256 << 20))
+		pf->chunk = ((size_t)256 << 20) / unit * unit;
+	pf->nchunks = (pf->size + pf->chunk - 1) / pf->chunk;
+	if (threads > pf->nchunks)
+		threads = (unsigned)pf->nchunks;
+	handles = calloc(threads, sizeof *handles);
+	if (handles == NULL)
+		return VMOSAL_ENOMEM;
+	for (unsigned i = 0; i < threads; i++) {
+		if (vmosal__thread_start(prefault_worker, pf, &handles[i]) != 0)
+			break;
+		started++;
+	}
+	if (started == 0)
+		prefault_chunks(pf); /* no thread to be had: do it here, unbound */
+	for (unsigned i = 0; i < started; i++)
+		vmosal__thread_join(handles[i], NULL);
+	free(handles);
+	if (atomic_load(&pf->err) != 0)
+		return atomic_load(&pf->err);
+	if (pf->progress != NULL && pf->reported < pf->size)
+		pf->progress(pf->progress_ctx, pf->size, pf->size);
+	return 0;
+}
+
+/* ---- allocation ---- */
+
+static bool is_pow2(uint64_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+static unsigned log2_of(uint64_t v)
+{
+	unsigned n = 0;
+	while (v > 1) {
+		v >>= 1;
+		n++;
+	}
+	return n;
+}
+
+/* The huge page size to use, checked against what the host offers. */
+static int pick_hugetlb_size(uint64_t want, const struct vmosal_page_sizes *ps, uint64_t *out)
+{
+	if (want == 0)
+		want = ps->huge_default;
+	for (size_t i = 0; i < ps->huge_count; i++)
+		if (ps->huge[i].size == want) {
+			*out = want;
+			return 0;
+		}
+	return VMOSAL_ENOTSUP;
+}
+
+int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *opts,
+			   struct vmosal_guest_ram *out)
+{
+	static const struct vmosal_guest_ram_options defaults;
+	const struct vmosal__state *s;
+	struct vmosal_page_sizes ps;
+	struct vmosal_guest_ram ram = {.fd = -1};
+	hwloc_topology_t topo = NULL;
+	hwloc_obj_t node = NULL;
+	int (*populate)(void *, size_t) = NULL;
+	uint64_t page, huge = 0;
+	size_t align, guard, reserve, head, tail;
+	unsigned flags, map_flags;
+	bool thp;
+	void *base, *addr;
+	uintptr_t aligned;
+	int rc;
+
+	if (out == NULL || size == 0)
+		return VMOSAL_EINVAL;
+	if (opts == NULL)
+		opts = &defaults;
+	flags = opts->flags;
+	if ((flags & ~KNOWN_GUEST_FLAGS) != 0 || opts->pages > VMOSAL_PAGES_HUGETLB ||
+	    (opts->huge_page_size != 0 && opts->pages != VMOSAL_PAGES_HUGETLB) ||
+	    (opts->alignment != 0 && !is_pow2(opts->alignment)))
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	page = s->host.page_size;
+	guard = opts->guard_size;
+	if (size % page != 0 || guard % page != 0 ||
+	    (opts->alignment != 0 && opts->alignment < page))
+		return VMOSAL_EINVAL;
+	if ((rc = vmosal_page_sizes(&ps)) != 0)
+		return rc;
+
+	align = opts->alignment != 0 ? opts->alignment : TWO_MIB;
+	thp = false;
+	switch (opts->pages) {
+	case VMOSAL_PAGES_DEFAULT:
+		thp = ps.thp_mode == VMOSAL_THP_MADVISE || ps.thp_mode == VMOSAL_THP_ALWAYS;
+		break;
+	case VMOSAL_PAGES_THP:
+		if (ps.thp_mode != VMOSAL_THP_MADVISE && ps.thp_mode != VMOSAL_THP_ALWAYS)
+			return VMOSAL_ENOTSUP;
+		thp = true;
+		break;
+	case VMOSAL_PAGES_HUGETLB:
+		if ((rc = pick_hugetlb_size(opts->huge_page_size, &ps, &huge)) != 0)
+			return rc;
+		if (size % huge != 0)
+			return VMOSAL_EINVAL;
+		if (align < huge)
+			align = (size_t)huge;
+		break;
+	}
+	if (thp && ps.thp_size > align && opts->alignment == 0)
+		align = (size_t)ps.thp_size;
+	/* Room for the guards and for sliding the start up to the alignment. */
+	if (guard > (SIZE_MAX - size) / 2 || align - page > SIZE_MAX - size - 2 * guard)
+		return VMOSAL_EOVERFLOW;
+	reserve = size + 2 * guard + (align - page);
+	if (flags & VMOSAL_GUEST_PREALLOC) {
+		populate = VMOSAL__OP(s, mem_populate);
+		if (populate == NULL)
+			return VMOSAL_ENOTSUP;
+	}
+	if (flags & VMOSAL_GUEST_NUMA) {
+		topo = vmosal__topology(&rc);
+		if (topo == NULL)
+			return rc;
+		node = hwloc_get_numanode_obj_by_os_index(topo, opts->numa_node);
+		if (node == NULL)
+			return VMOSAL_ENOENT;
+	}
+	if (flags & VMOSAL_GUEST_FD) {
+		rc = vmosal_shm_create("guest-ram", size,
+				       opts->pages == VMOSAL_PAGES_HUGETLB ? VMOSAL_SHM_HUGETLB : 0,
+				       huge, &ram.fd);
+		if (rc != 0)
+			return rc;
+	}
+
+	/* Reserve address space without memory, carve the aligned RAM out of
+	 * it, and give back the slack: what remains around the RAM is the
+	 * inaccessible guard. */
+	rc = s->ops->mem_map(NULL, reserve, VMOSAL_PROT_NONE,
+			     VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS | VMOSAL_MAP_NORESERVE, -1, 0,
+			     &base);
+	if (rc != 0)
+		goto fail_fd;
+	aligned = ((uintptr_t)base + guard + align - 1) & ~((uintptr_t)align - 1);
+	map_flags = VMOSAL_MAP_FIXED;
+	if (flags & VMOSAL_GUEST_FD)
+		map_flags |= VMOSAL_MAP_SHARED;
+	else
+		map_flags |= VMOSAL_MAP_ANONYMOUS |
+			     ((flags & VMOSAL_GUEST_SHARED) ? VMOSAL_MAP_SHARED : VMOSAL_MAP_PRIVATE);
+	if (flags & VMOSAL_GUEST_NORESERVE)
+		map_flags |= VMOSAL_MAP_NORESERVE;
+	if (opts->pages == VMOSAL_PAGES_HUGETLB && !(flags & VMOSAL_GUEST_FD))
+		map_flags |= VMOSAL_MAP_HUGETLB | VMOSAL_MAP_HUGE_SIZE(log2_of(huge));
+	rc = s->ops->mem_map((void *)aligned, size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE, map_flags,
+			     ram.fd, 0, &addr);
+	if (rc != 0) {
+		s->ops->mem_unmap(base, reserve);
+		goto fail_fd;
+	}
+	head = aligned - guard - (uintptr_t)base;
+	tail = reserve - head - size - 2 * guard;
+	if (head > 0)
+		s->ops->mem_unmap(base, head);
+	if (tail > 0)
+		s->ops->mem_unmap((char *)addr + size + guard, tail);
+	ram.addr = addr;
+	ram.size = size;
+	ram.map_base = (char *)addr - guard;
+	ram.map_size = size + 2 * guard;
+
+	if (thp || opts->pages == VMOSAL_PAGES_BASE) {
+		int (*advise)(void *, size_t, int) = VMOSAL__OP(s, mem_advise);
+		rc = advise != NULL ? advise(addr, size, thp ? VMOSAL_MADV_HUGEPAGE
+							     : VMOSAL_MADV_NOHUGEPAGE)
+				    : VMOSAL_ENOTSUP;
+		/* Only a THP that was asked for by name must be there; the
+		 * default falls back to base pages. */
+		if (rc != 0 && opts->pages == VMOSAL_PAGES_THP)
+			goto fail_map;
+	}
+	if (flags & VMOSAL_GUEST_DONTDUMP) {
+		int (*advise)(void *, size_t, int) = VMOSAL__OP(s, mem_advise);
+		rc = advise != NULL ? advise(addr, size, VMOSAL_MADV_DONTDUMP) : VMOSAL_ENOTSUP;
+		if (rc != 0)
+			goto fail_map;
+	}
+	if (node != NULL &&
+	    hwloc_set_area_membind(topo, addr, size, node->nodeset, HWLOC_MEMBIND_BIND,
+				   HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_STRICT) != 0) {
+		rc = errno == ENOSYS || errno == EXDEV ? VMOSAL_ENOTSUP : VMOSAL_EIO;
+		goto fail_map;
+	}
+	if (flags & VMOSAL_GUEST_PREALLOC) {
+		struct prefault pf = {
+			.populate = populate,
+			.addr = addr,
+			.size = size,
+			.reporting = ATOMIC_FLAG_INIT,
+			.topo = topo,
+			.cpuset = node != NULL ? node->cpuset : NULL,
+			.progress = opts->progress,
+			.progress_ctx = opts->progress_ctx,
+		};
+		unsigned threads = opts->threads;
+		size_t unit = huge != 0 ? (size_t)huge : (size >= TWO_MIB ? TWO_MIB : (size_t)page);
+
+		atomic_init(&pf.next, 0);
+		atomic_init(&pf.done, 0);
+		atomic_init(&pf.err, 0);
+		if (threads == 0) {
+			int w = node != NULL ? hwloc_bitmap_weight(node->cpuset) : -1;
+			threads = w > 0 ? (unsigned)w : (unsigned)s->host.cpus_usable;
+		}
+		if (threads == 0)
+			threads = 1;
+		rc = prefault(&pf, threads, unit);
+		if (rc != 0)
+			goto fail_map;
+	}
+	*out = ram;
+	return 0;
+
+fail_map:
+	s->ops->mem_unmap(ram.map_base, ram.map_size);
+fail_fd:
+	if (ram.fd >= 0)
+		vmosal_shm_close(ram.fd);
+	return rc;
+}
+
+int vmosal_guest_ram_free(struct vmosal_guest_ram *ram)
+{
+	const struct vmosal__state *s;
+	int rc = 0;
+
+	if (ram == NULL)
+		return VMOSAL_EINVAL;
+	if (ram->map_base == NULL) {
+		/* Never allocated, or already freed. */
+		if (ram->addr != NULL)
+			return VMOSAL_EINVAL;
+		ram->fd = -1;
+		return 0;
+	}
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	rc = s->ops->mem_unmap(ram->map_base, ram->map_size);
+	if (rc != 0)
+		return rc;
+	if (ram->fd >= 0)
+		vmosal_shm_close(ram->fd);
+	memset(ram, 0, sizeof *ram);
+	ram->fd = -1;
+	return 0;
+}

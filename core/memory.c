@@ -1,0 +1,303 @@
+/* Memory mapping, advice, page sizes, shared memory and W^X code buffers:
+ * every argument is checked here, once, before the backend is asked. */
+#include "config.h"
+
+#include <string.h>
+
+#include "internal.h"
+
+#define KNOWN_PROT (VMOSAL_PROT_READ | VMOSAL_PROT_WRITE | VMOSAL_PROT_EXEC)
+#define KNOWN_FLAGS                                                                   \
+	(VMOSAL_MAP_SHARED | VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS | VMOSAL_MAP_FIXED | \
+	 VMOSAL_MAP_NORESERVE | VMOSAL_MAP_POPULATE | VMOSAL_MAP_FIXED_NOREPLACE |          \
+	 VMOSAL_MAP_HUGETLB | (VMOSAL_MAP_HUGE_MASK << VMOSAL_MAP_HUGE_SHIFT))
+
+/* Alignment of mapping addresses and offsets: the page size, or more where
+ * the OS wants it (Windows' 64 KiB allocation granularity). */
+static uint64_t map_align(const struct vmosal__state *s)
+{
+	uint64_t g = s->caps.map_granularity;
+	return g > s->host.page_size ? g : s->host.page_size;
+}
+
+int vmosal__check_range(const struct vmosal__state *s, const void *addr, size_t size)
+{
+	uintptr_t a = (uintptr_t)addr, end;
+	uint64_t page = s->host.page_size;
+
+	if (addr == NULL || size == 0 || a % page != 0)
+		return VMOSAL_EINVAL;
+	/* Rounded up to whole pages, the range must not wrap. */
+	if (size > UINTPTR_MAX - a)
+		return VMOSAL_EOVERFLOW;
+	end = a + size;
+	if (end % page != 0 && page - end % page > UINTPTR_MAX - end)
+		return VMOSAL_EOVERFLOW;
+	return 0;
+}
+
+int vmosal_mmap(void *addr, size_t size, unsigned prot, unsigned flags, int fd, int64_t offset,
+		void **out)
+{
+	const struct vmosal__state *s;
+	unsigned share = flags & (VMOSAL_MAP_SHARED | VMOSAL_MAP_PRIVATE);
+	uint64_t align;
+	int rc;
+
+	if (out == NULL || size == 0 || (prot & ~KNOWN_PROT) != 0 || (flags & ~KNOWN_FLAGS) != 0)
+		return VMOSAL_EINVAL;
+	if (share == 0 || share == (VMOSAL_MAP_SHARED | VMOSAL_MAP_PRIVATE))
+		return VMOSAL_EINVAL;
+	if ((flags & (VMOSAL_MAP_FIXED | VMOSAL_MAP_FIXED_NOREPLACE)) != 0 && addr == NULL)
+		return VMOSAL_EINVAL;
+	if ((flags & VMOSAL_MAP_FIXED) && (flags & VMOSAL_MAP_FIXED_NOREPLACE))
+		return VMOSAL_EINVAL;
+	if ((flags >> VMOSAL_MAP_HUGE_SHIFT) != 0 && !(flags & VMOSAL_MAP_HUGETLB))
+		return VMOSAL_EINVAL;
+	if (flags & VMOSAL_MAP_ANONYMOUS) {
+		if (fd != -1 || offset != 0)
+			return VMOSAL_EINVAL;
+	} else {
+		if (flags & VMOSAL_MAP_HUGETLB)
+			return VMOSAL_EINVAL;
+		if (fd < 0)
+			return VMOSAL_EBADF;
+		if (offset < 0)
+			return VMOSAL_EINVAL;
+	}
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	align = map_align(s);
+	if ((uint64_t)offset % align != 0 || (uintptr_t)addr % align != 0)
+		return VMOSAL_EINVAL;
+	if (addr != NULL && (rc = vmosal__check_range(s, addr, size)) != 0)
+		return rc;
+	if (addr == NULL && size > UINTPTR_MAX - s->host.page_size)
+		return VMOSAL_EOVERFLOW;
+	return s->ops->mem_map(addr, size, prot, flags, fd, offset, out);
+}
+
+int vmosal_munmap(void *addr, size_t size)
+{
+	const struct vmosal__state *s = vmosal__get();
+	int rc;
+
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__check_range(s, addr, size)) != 0)
+		return rc;
+	return s->ops->mem_unmap(addr, size);
+}
+
+int vmosal_mprotect(void *addr, size_t size, unsigned prot)
+{
+	const struct vmosal__state *s = vmosal__get();
+	int rc;
+
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((prot & ~KNOWN_PROT) != 0)
+		return VMOSAL_EINVAL;
+	if ((rc = vmosal__check_range(s, addr, size)) != 0)
+		return rc;
+	return s->ops->mem_protect(addr, size, prot);
+}
+
+int vmosal_madvise(void *addr, size_t size, enum vmosal_advice advice)
+{
+	const struct vmosal__state *s = vmosal__get();
+	int (*op)(void *, size_t, int);
+	int rc;
+
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((unsigned)advice >= VMOSAL_MADV_COUNT)
+		return VMOSAL_EINVAL;
+	if ((rc = vmosal__check_range(s, addr, size)) != 0)
+		return rc;
+	op = VMOSAL__OP(s, mem_advise);
+	return op != NULL ? op(addr, size, (int)advice) : VMOSAL_ENOTSUP;
+}
+
+int vmosal_mlock(void *addr, size_t size)
+{
+	const struct vmosal__state *s = vmosal__get();
+	int (*op)(void *, size_t);
+	int rc;
+
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__check_range(s, addr, size)) != 0)
+		return rc;
+	op = VMOSAL__OP(s, mem_lock);
+	return op != NULL ? op(addr, size) : VMOSAL_ENOTSUP;
+}
+
+int vmosal_munlock(void *addr, size_t size)
+{
+	const struct vmosal__state *s = vmosal__get();
+	int (*op)(void *, size_t);
+	int rc;
+
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__check_range(s, addr, size)) != 0)
+		return rc;
+	op = VMOSAL__OP(s, mem_unlock);
+	return op != NULL ? op(addr, size) : VMOSAL_ENOTSUP;
+}
+
+int vmosal_msync(void *addr, size_t size, unsigned flags)
+{
+	const struct vmosal__state *s = vmosal__get();
+	unsigned mode = flags & (VMOSAL_MS_ASYNC | VMOSAL_MS_SYNC);
+	int (*op)(void *, size_t, unsigned);
+	int rc;
+
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((flags & ~(VMOSAL_MS_ASYNC | VMOSAL_MS_SYNC | VMOSAL_MS_INVALIDATE)) != 0 ||
+	    mode == 0 || mode == (VMOSAL_MS_ASYNC | VMOSAL_MS_SYNC))
+		return VMOSAL_EINVAL;
+	if ((rc = vmosal__check_range(s, addr, size)) != 0)
+		return rc;
+	op = VMOSAL__OP(s, mem_sync);
+	return op != NULL ? op(addr, size, flags) : VMOSAL_ENOTSUP;
+}
+
+int vmosal_page_sizes(struct vmosal_page_sizes *out)
+{
+	const struct vmosal__state *s;
+	int (*op)(struct vmosal_page_sizes *);
+	int rc = 0;
+
+	if (out == NULL)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	memset(out, 0, sizeof *out);
+	op = VMOSAL__OP(s, page_sizes);
+	if (op != NULL)
+		rc = op(out);
+	if (rc != 0) {
+		memset(out, 0, sizeof *out);
+		return rc;
+	}
+	if (out->huge_count > VMOSAL_MAX_HUGE_SIZES)
+		out->huge_count = VMOSAL_MAX_HUGE_SIZES;
+	out->base = s->host.page_size;
+	return 0;
+}
+
+int vmosal_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t huge_page_size,
+		      int *fd)
+{
+	const struct vmosal__state *s;
+	int (*op)(const char *, uint64_t, unsigned, uint64_t, int *);
+
+	if (fd == NULL || size == 0 || (flags & ~(VMOSAL_SHM_HUGETLB | VMOSAL_SHM_SEAL)) != 0)
+		return VMOSAL_EINVAL;
+	if (huge_page_size != 0 &&
+	    (!(flags & VMOSAL_SHM_HUGETLB) || (huge_page_size & (huge_page_size - 1)) != 0))
+		return VMOSAL_EINVAL;
+	if (size > INT64_MAX)
+		return VMOSAL_EOVERFLOW;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if (size % s->host.page_size != 0 || (huge_page_size != 0 && size % huge_page_size != 0))
+		return VMOSAL_EINVAL;
+	op = VMOSAL__OP(s, shm_create);
+	if (op == NULL || VMOSAL__OP(s, shm_close) == NULL)
+		return VMOSAL_ENOTSUP;
+	return op(name != NULL ? name : "vmosal", size, flags, huge_page_size, fd);
+}
+
+int vmosal_shm_close(int fd)
+{
+	const struct vmosal__state *s;
+	int (*op)(int);
+
+	if (fd < 0)
+		return VMOSAL_EBADF;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, shm_close);
+	return op != NULL ? op(fd) : VMOSAL_ENOTSUP;
+}
+
+int vmosal_jit_create(size_t size, struct vmosal_jit *out)
+{
+	const struct vmosal__state *s;
+	int (*op)(size_t, void **, void **);
+	void *rw, *rx;
+	size_t page;
+	int rc;
+
+	if (out == NULL || size == 0)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	page = (size_t)s->host.page_size;
+	if (size > SIZE_MAX - page)
+		return VMOSAL_EOVERFLOW;
+	size = (size + page - 1) / page * page;
+	op = VMOSAL__OP(s, jit_map);
+	if (op == NULL || VMOSAL__OP(s, jit_unmap) == NULL)
+		return VMOSAL_ENOTSUP;
+	rc = op(size, &rw, &rx);
+	if (rc != 0)
+		return rc;
+	out->rw = rw;
+	out->rx = rx;
+	out->size = size;
+	return 0;
+}
+
+int vmosal_jit_flush(const struct vmosal_jit *jit, size_t offset, size_t len)
+{
+	const struct vmosal__state *s;
+	int (*op)(void *, size_t);
+	char *start;
+
+	if (jit == NULL || jit->rx == NULL || len == 0 || offset > jit->size ||
+	    len > jit->size - offset)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	start = (char *)jit->rx + offset;
+	op = VMOSAL__OP(s, icache_flush);
+	if (op != NULL)
+		return op(start, len);
+#if defined(__GNUC__)
+	__builtin___clear_cache(start, start + len);
+	return 0;
+#else
+	return VMOSAL_ENOTSUP;
+#endif
+}
+
+int vmosal_jit_destroy(struct vmosal_jit *jit)
+{
+	const struct vmosal__state *s;
+	int (*op)(void *, void *, size_t);
+	int rc;
+
+	if (jit == NULL || jit->rw == NULL || jit->rx == NULL || jit->size == 0)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, jit_unmap);
+	if (op == NULL)
+		return VMOSAL_ENOTSUP;
+	rc = op(jit->rw, jit->rx, jit->size);
+	if (rc == 0)
+		memset(jit, 0, sizeof *jit);
+	return rc;
+}

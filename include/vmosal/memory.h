@@ -1,0 +1,234 @@
+/* libvmosal memory: mappings, advice, page sizes, shared memory objects,
+ * W^X code buffers and guest RAM.
+ *
+ * Every function returns 0 or a negative VMOSAL_E* code. Argument errors are
+ * found before the OS is asked, so a call that fails on its arguments has
+ * changed nothing. Unless a function says otherwise, ranges follow these
+ * rules (the "range rules"):
+ *   - addr is not NULL and is a multiple of vmosal_page_size();
+ *   - size > 0 (it is rounded up to whole pages);
+ *   - addr + size does not wrap around the address space (VMOSAL_EOVERFLOW).
+ * Violations return VMOSAL_EINVAL unless stated. */
+#ifndef VMOSAL_MEMORY_H
+#define VMOSAL_MEMORY_H
+
+#include "common.h"
+
+VMOSAL_BEGIN_DECLS
+
+/* ---- Mapping ----------------------------------------------------------- */
+
+#define VMOSAL_PROT_NONE 0u
+#define VMOSAL_PROT_READ 1u
+#define VMOSAL_PROT_WRITE 2u
+#define VMOSAL_PROT_EXEC 4u
+
+#define VMOSAL_MAP_SHARED 0x01u          /* changes visible to other mappings */
+#define VMOSAL_MAP_PRIVATE 0x02u         /* copy-on-write */
+#define VMOSAL_MAP_ANONYMOUS 0x04u       /* no file: fd must be -1, offset 0 */
+#define VMOSAL_MAP_FIXED 0x08u           /* exactly at addr, replacing what is there */
+#define VMOSAL_MAP_NORESERVE 0x10u       /* no swap / commit reservation */
+#define VMOSAL_MAP_POPULATE 0x20u        /* prefault the pages now */
+#define VMOSAL_MAP_FIXED_NOREPLACE 0x40u /* exactly at addr, VMOSAL_EEXIST if taken */
+#define VMOSAL_MAP_HUGETLB 0x80u         /* explicit huge pages (anonymous only) */
+
+/* With VMOSAL_MAP_HUGETLB: which huge page size, as log2 of the size in
+ * bits 26..31 (0: the OS default size). */
+#define VMOSAL_MAP_HUGE_SHIFT 26
+#define VMOSAL_MAP_HUGE_MASK 0x3fu
+#define VMOSAL_MAP_HUGE_SIZE(log2) ((unsigned)(log2) << VMOSAL_MAP_HUGE_SHIFT)
+#define VMOSAL_MAP_HUGE_2MB VMOSAL_MAP_HUGE_SIZE(21)
+#define VMOSAL_MAP_HUGE_1GB VMOSAL_MAP_HUGE_SIZE(30)
+
+/* Maps memory and stores its address in *out. addr NULL means anywhere;
+ * otherwise a page-aligned address (with FIXED or FIXED_NOREPLACE, where the
+ * mapping must go; else a hint). fd is -1 with ANONYMOUS, else an open file
+ * whose access mode allows prot (VMOSAL_EACCES otherwise; a SHARED writable
+ * mapping needs read-write). offset >= 0 and page-aligned, 0 when ANONYMOUS.
+ * Exactly one of SHARED and PRIVATE. FIXED and FIXED_NOREPLACE need addr
+ * and exclude each other. HUGETLB needs ANONYMOUS; a HUGE_SIZE needs
+ * HUGETLB. Unknown prot or flag bits, out NULL, size 0: VMOSAL_EINVAL.
+ * Returns VMOSAL_ENOTSUP for a flag this OS cannot honour, VMOSAL_EEXIST
+ * when FIXED_NOREPLACE finds the range taken, VMOSAL_ENOMEM when the OS is
+ * out of memory or huge pages. */
+VMOSAL_API int vmosal_mmap(void *addr, size_t size, unsigned prot, unsigned flags, int fd,
+			   int64_t offset, void **out);
+
+/* Unmaps a range (range rules). Some OSes (Windows) can only unmap what
+ * vmosal_mmap mapped, whole: there, another range is VMOSAL_EINVAL. */
+VMOSAL_API int vmosal_munmap(void *addr, size_t size);
+
+/* Changes the protection of a range (range rules); prot is VMOSAL_PROT_*
+ * bits, unknown bits are VMOSAL_EINVAL. VMOSAL_ENOMEM when part of the range
+ * is not mapped. */
+VMOSAL_API int vmosal_mprotect(void *addr, size_t size, unsigned prot);
+
+enum vmosal_advice {
+	VMOSAL_MADV_WILLNEED,       /* read ahead */
+	VMOSAL_MADV_DONTNEED,       /* drop now; anonymous pages read back as zero */
+	VMOSAL_MADV_FREE,           /* may be dropped lazily */
+	VMOSAL_MADV_HUGEPAGE,       /* back with transparent huge pages */
+	VMOSAL_MADV_NOHUGEPAGE,
+	VMOSAL_MADV_MERGEABLE,      /* candidate for same-page merging (KSM) */
+	VMOSAL_MADV_UNMERGEABLE,
+	VMOSAL_MADV_DONTDUMP,       /* leave out of core dumps */
+	VMOSAL_MADV_DODUMP,
+	VMOSAL_MADV_DONTFORK,       /* not inherited by a child process */
+	VMOSAL_MADV_DOFORK,
+	VMOSAL_MADV_POPULATE_WRITE, /* prefault writable; VMOSAL_ENOMEM, not a signal */
+	VMOSAL_MADV_COUNT
+};
+
+/* Gives the OS advice about a range (range rules). Returns VMOSAL_EINVAL for
+ * an unknown advice, VMOSAL_ENOTSUP when this host (OS, kernel build or the
+ * kind of mapping) cannot take that advice: never a silent no-op. */
+VMOSAL_API int vmosal_madvise(void *addr, size_t size, enum vmosal_advice advice);
+
+/* Locks a range in RAM / unlocks it (range rules). VMOSAL_ENOMEM or
+ * VMOSAL_EPERM when the lock limit forbids it; VMOSAL_ENOTSUP when the OS
+ * has no page locking. */
+VMOSAL_API int vmosal_mlock(void *addr, size_t size);
+VMOSAL_API int vmosal_munlock(void *addr, size_t size);
+
+#define VMOSAL_MS_ASYNC 1u      /* start writing back, return at once */
+#define VMOSAL_MS_SYNC 2u       /* write back and wait */
+#define VMOSAL_MS_INVALIDATE 4u /* drop other cached copies */
+
+/* Writes a shared file mapping back to its file (range rules). flags holds
+ * exactly one of ASYNC and SYNC, optionally INVALIDATE. */
+VMOSAL_API int vmosal_msync(void *addr, size_t size, unsigned flags);
+
+/* ---- Page sizes -------------------------------------------------------- */
+
+#define VMOSAL_MAX_HUGE_SIZES 8
+
+enum vmosal_thp_mode {
+	VMOSAL_THP_UNAVAILABLE, /* the OS has no transparent huge pages */
+	VMOSAL_THP_NEVER,       /* present but switched off */
+	VMOSAL_THP_MADVISE,     /* only where VMOSAL_MADV_HUGEPAGE asks */
+	VMOSAL_THP_ALWAYS
+};
+
+struct vmosal_huge_page_pool {
+	uint64_t size;  /* bytes per page */
+	uint64_t total; /* pages in the pool now */
+	uint64_t free;  /* pages not yet used or reserved */
+};
+
+struct vmosal_page_sizes {
+	uint64_t base;        /* vmosal_page_size() */
+	uint32_t thp_mode;    /* enum vmosal_thp_mode */
+	uint64_t thp_size;    /* size of a transparent huge page; 0 if none */
+	uint64_t huge_default; /* default explicit huge page size; 0 if none */
+	size_t huge_count;    /* entries used in huge[], smallest first */
+	struct vmosal_huge_page_pool huge[VMOSAL_MAX_HUGE_SIZES];
+};
+
+/* Reads the page sizes the host offers now and how many huge pages of each
+ * size are free (not cached: pools change). Returns 0, VMOSAL_EINVAL for
+ * NULL, VMOSAL_EBACKEND. A host without explicit huge pages gives
+ * huge_count 0. */
+VMOSAL_API int vmosal_page_sizes(struct vmosal_page_sizes *out);
+
+/* ---- Shared memory objects ------------------------------------------------ */
+
+#define VMOSAL_SHM_HUGETLB 1u /* backed by explicit huge pages */
+#define VMOSAL_SHM_SEAL 2u    /* size sealed: no process can shrink or grow it */
+
+/* Creates an anonymous shared memory object of `size` bytes, for
+ * vmosal_mmap(..., VMOSAL_MAP_SHARED, fd, ...) here or in another process
+ * the descriptor is passed to (vhost-user). name (NULL: "vmosal") only
+ * labels it for people. size > 0 and page-aligned (with HUGETLB, a multiple
+ * of the huge page size). huge_page_size picks the size with HUGETLB (0:
+ * default) and must be 0 without it. The descriptor is close-on-exec.
+ * Returns VMOSAL_ENOTSUP where the OS has no such objects or huge variant. */
+VMOSAL_API int vmosal_shm_create(const char *name, uint64_t size, unsigned flags,
+				 uint64_t huge_page_size, int *fd);
+
+/* Closes a descriptor from vmosal_shm_create. VMOSAL_EBADF for fd < 0. */
+VMOSAL_API int vmosal_shm_close(int fd);
+
+/* ---- W^X code buffers ----------------------------------------------------- */
+
+/* The same pages seen twice: write code through rw (read-write, never
+ * executable), run it through rx (read-execute, never writable). */
+struct vmosal_jit {
+	void *rw;
+	void *rx;
+	size_t size; /* rounded up to whole pages */
+};
+
+/* Creates a code buffer of at least size bytes (size > 0). out NULL:
+ * VMOSAL_EINVAL. VMOSAL_ENOTSUP where the OS forbids executable shared
+ * memory. */
+VMOSAL_API int vmosal_jit_create(size_t size, struct vmosal_jit *out);
+
+/* Makes code written through rw at [offset, offset + len) visible to
+ * instruction fetch through rx (instruction-cache flush; nothing to do on
+ * x86). The range must lie inside the buffer. */
+VMOSAL_API int vmosal_jit_flush(const struct vmosal_jit *jit, size_t offset, size_t len);
+
+/* Unmaps both views and zeroes *jit. */
+VMOSAL_API int vmosal_jit_destroy(struct vmosal_jit *jit);
+
+/* ---- Guest RAM -------------------------------------------------------------- */
+
+enum vmosal_guest_pages {
+	VMOSAL_PAGES_DEFAULT, /* THP when the host has it, else base pages */
+	VMOSAL_PAGES_BASE,    /* base pages, THP advised against */
+	VMOSAL_PAGES_THP,     /* THP, VMOSAL_ENOTSUP if the host has none */
+	VMOSAL_PAGES_HUGETLB  /* explicit huge pages of huge_page_size */
+};
+
+#define VMOSAL_GUEST_SHARED 0x01u    /* MAP_SHARED anonymous (seen by forked children) */
+#define VMOSAL_GUEST_FD 0x02u        /* backed by a shared memory object; its fd in ram->fd */
+#define VMOSAL_GUEST_NORESERVE 0x04u /* no commit reservation */
+#define VMOSAL_GUEST_PREALLOC 0x08u  /* fault every page in before returning */
+#define VMOSAL_GUEST_NUMA 0x10u      /* bind memory (and prealloc threads) to numa_node */
+#define VMOSAL_GUEST_DONTDUMP 0x20u  /* leave out of core dumps */
+
+/* Options; all-zero (or NULL) means: 2 MiB alignment, THP where available,
+ * private, reserved, no guards, no prealloc, no NUMA binding. */
+struct vmosal_guest_ram_options {
+	unsigned flags;          /* VMOSAL_GUEST_* */
+	uint32_t pages;          /* enum vmosal_guest_pages */
+	uint64_t huge_page_size; /* with PAGES_HUGETLB; 0: the host default */
+	size_t alignment;        /* power of two >= page size; 0: 2 MiB (or the huge page size) */
+	size_t guard_size;       /* inaccessible bytes before and after; page multiple */
+	unsigned numa_node;      /* OS index of the node, with VMOSAL_GUEST_NUMA */
+	unsigned threads;        /* prealloc threads; 0: usable CPUs (of the node) */
+	/* Called during prealloc with bytes done so far; never concurrently,
+	 * done never decreases, and the last call has done == total. It may
+	 * run on a worker thread. */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+};
+
+struct vmosal_guest_ram {
+	void *addr;  /* guest RAM, aligned as asked */
+	size_t size;
+	int fd;      /* with VMOSAL_GUEST_FD, else -1 */
+	/* private to libvmosal */
+	void *map_base;
+	size_t map_size;
+};
+
+/* Reserves guest RAM of `size` bytes (> 0, a multiple of the page size, or
+ * of the huge page size with PAGES_HUGETLB) and fills *out. With PREALLOC
+ * every page is faulted in first, by `threads` threads each bound to CPUs
+ * of numa_node when NUMA is set; when huge pages or a memory limit run out
+ * it returns VMOSAL_ENOMEM rather than let a SIGBUS kill the process. On any
+ * failure nothing stays mapped and *out is untouched. Returns VMOSAL_EINVAL
+ * for bad options (unknown flags, alignment not a power of two, guard not a
+ * page multiple, huge_page_size without HUGETLB), VMOSAL_ENOENT for a NUMA
+ * node the host lacks, VMOSAL_ENOTSUP for a page kind the host lacks. */
+VMOSAL_API int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *opts,
+				      struct vmosal_guest_ram *out);
+
+/* Unmaps guest RAM (and its guards), closes its fd, and zeroes *ram (fd
+ * -1). A zeroed or already freed region is accepted: returns 0. */
+VMOSAL_API int vmosal_guest_ram_free(struct vmosal_guest_ram *ram);
+
+VMOSAL_END_DECLS
+
+#endif

@@ -1,0 +1,65 @@
+/* libvmosal: CPU topology (from hwloc) and vCPU placement.
+ *
+ * The topology is loaded once, on first use, without moving the calling
+ * thread, and cached; every query after that costs nanoseconds. It holds
+ * only the CPUs the process may use (cgroup cpuset). CPU numbers are the
+ * OS's logical CPU numbers, as vmosal_thread_set_affinity takes them. */
+#ifndef VMOSAL_TOPOLOGY_H
+#define VMOSAL_TOPOLOGY_H
+
+#include "common.h"
+
+VMOSAL_BEGIN_DECLS
+
+struct vmosal_topology_counts {
+	uint32_t packages;
+	uint32_t numa_nodes;
+	uint32_t cores;
+	uint32_t pus; /* hardware threads (logical CPUs) */
+};
+
+/* Where one PU (logical CPU) sits. core, package and numa_node are dense
+ * indexes (0..count-1, hwloc logical order), not OS numbers. */
+struct vmosal_pu_info {
+	uint32_t os_index;  /* the OS's CPU number */
+	uint32_t core;
+	uint32_t package;
+	uint32_t numa_node;
+	uint32_t smt_rank;  /* 0 for a core's first hardware thread, 1, ... */
+};
+
+/* Loads the topology now (optional: every query loads it on first use).
+ * EIO when hwloc cannot read the machine. */
+VMOSAL_API int vmosal_topology_load(void);
+
+/* out non-NULL. */
+VMOSAL_API int vmosal_topology_counts(struct vmosal_topology_counts *out);
+
+/* PU number index, 0 <= index < counts.pus, in topology order (cores of a
+ * package together, SMT siblings adjacent). ERANGE past the end. */
+VMOSAL_API int vmosal_topology_pu(size_t index, struct vmosal_pu_info *out);
+
+/* Size in bytes of the level-n data or unified cache (1..5) above the first
+ * PU. ENOENT when the machine reports no such cache. */
+VMOSAL_API int vmosal_topology_cache_size(unsigned level, uint64_t *bytes);
+
+enum vmosal_placement {
+	/* One PU per distinct physical core, in topology order (so NUMA
+	 * nodes fill one after another), before any SMT sibling is used. */
+	VMOSAL_PLACE_SPREAD,
+	/* Fill cores in topology order, SMT siblings together. */
+	VMOSAL_PLACE_COMPACT
+};
+
+/* Fills cpus[0..n) with the CPU for each of n vCPU threads under policy,
+ * using only CPUs the process may use (cgroup cpuset and its current
+ * affinity mask). numa_node >= 0 restricts to that node (dense index);
+ * -1 means any. When n exceeds the CPUs available the sequence wraps
+ * around. EINVAL: cpus NULL, n 0, bad policy; ERANGE: no such node;
+ * ENOENT: no usable CPU there. */
+VMOSAL_API int vmosal_topology_place(size_t n, enum vmosal_placement policy, int numa_node,
+				     size_t *cpus);
+
+VMOSAL_END_DECLS
+
+#endif

@@ -1,0 +1,468 @@
+/* Guest RAM: alignment, guards, THP and hugetlb backing, preallocation with
+ * threads and progress, NUMA binding, and ENOMEM instead of SIGBUS when the
+ * huge page pool runs out. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <hwloc.h>
+
+#include "hugetlb_pool.h"
+#include "posix.h"
+#include "testutil.h"
+#include "vmosal.h"
+
+#define MIB ((size_t)1 << 20)
+
+static size_t page;
+
+static void setup(void)
+{
+	ck_assert_int_eq(vmosal_init(), 0);
+	page = vmosal_page_size();
+}
+
+static bool test_forks(void)
+{
+	const char *f = getenv("CK_FORK");
+	return f == NULL || strcmp(f, "no") != 0;
+}
+
+/* Sums a field (in kB) of /proc/self/smaps over the mappings that overlap
+ * [addr, addr + size) (the kernel may merge the region with a neighbour). */
+static uint64_t smaps_kb(const void *addr, size_t size, const char *field)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool inside = false;
+	uint64_t kb = 0;
+	size_t flen = strlen(field);
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			inside = lo < (uintptr_t)addr + size && hi > (uintptr_t)addr;
+			continue;
+		}
+		if (inside && strncmp(line, field, flen) == 0 && line[flen] == ':')
+			kb += strtoull(line + flen + 1, NULL, 10);
+	}
+	fclose(f);
+	return kb;
+}
+
+/* Mappings of at least min_size bytes: a failed allocation must leave none
+ * behind. (Small ones come and go: libraries, cached thread stacks.) */
+static int maps_lines(size_t min_size)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && hi - lo >= min_size)
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Pages of [addr, addr + size) resident in memory. */
+static size_t resident_pages(void *addr, size_t size)
+{
+	size_t n = (size + page - 1) / page, count = 0;
+	unsigned char *vec = malloc(n);
+
+	ck_assert_ptr_nonnull(vec);
+	ck_assert_int_eq(mincore(addr, size, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		count += vec[i] & 1;
+	free(vec);
+	return count;
+}
+
+START_TEST(test_defaults)
+{
+	struct vmosal_guest_ram ram;
+	const size_t size = 6 * MIB;
+	char *p;
+
+	ck_assert_int_eq(vmosal_guest_ram_alloc(size, NULL, &ram), 0);
+	p = ram.addr;
+	ck_assert_uint_eq((uintptr_t)p % (2 * MIB), 0);
+	ck_assert_uint_eq(ram.size, size);
+	ck_assert_int_eq(ram.fd, -1);
+	ck_assert_int_eq(p[0], 0);
+	memset(p, 0xab, size);
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_ptr_null(ram.addr);
+	ck_assert_int_eq(ram.fd, -1);
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0); /* already freed */
+}
+END_TEST
+
+START_TEST(test_rejects_bad_options)
+{
+	struct vmosal_guest_ram ram = {.addr = (void *)0x1};
+	struct vmosal_guest_ram_options o = {.flags = VMOSAL_GUEST_NUMA, .numa_node = 4000};
+	int before;
+
+	/* First, as it loads the topology (and hwloc's libraries). */
+	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_ENOENT);
+	before = maps_lines(0);
+
+	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, NULL, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_alloc(0, NULL, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB + 1, NULL, &ram), VMOSAL_EINVAL);
+	memset(&o, 0, sizeof o);
+	o.flags = 0x1000;
+	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
+	memset(&o, 0, sizeof o);
+	o.alignment = 3 * MIB;
+	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
+	o.alignment = page / 2;
+	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
+	memset(&o, 0, sizeof o);
+	o.guard_size = page + 1;
+	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
+	memset(&o, 0, sizeof o);
+	o.huge_page_size = 2 * MIB; /* without PAGES_HUGETLB */
+	ck_assert_int_eq(vmosal_guest_ram_alloc(2 * MIB, &o, &ram), VMOSAL_EINVAL);
+	memset(&o, 0, sizeof o);
+	o.pages = 42;
+	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
+	memset(&o, 0, sizeof o);
+	o.guard_size = SIZE_MAX / 2 / page * page;
+	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EOVERFLOW);
+	memset(&o, 0, sizeof o);
+	o.pages = VMOSAL_PAGES_HUGETLB;
+	o.huge_page_size = 3 * MIB; /* not a size the host offers */
+	ck_assert_int_eq(vmosal_guest_ram_alloc(6 * MIB, &o, &ram), VMOSAL_ENOTSUP);
+	ck_assert_ptr_eq(ram.addr, (void *)0x1);
+	ck_assert_int_eq(maps_lines(0), before);
+	ram.addr = (void *)0x1;
+	ram.map_base = NULL;
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_free(NULL), VMOSAL_EINVAL);
+}
+END_TEST
+
+static struct vmosal_guest_ram guarded(void)
+{
+	struct vmosal_guest_ram_options o = {.guard_size = 2 * page, .alignment = 64 * 1024};
+	struct vmosal_guest_ram ram;
+
+	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), 0);
+	ck_assert_uint_eq((uintptr_t)ram.addr % (64 * 1024), 0);
+	((char *)ram.addr)[0] = 1;
+	((char *)ram.addr)[MIB - 1] = 1;
+	return ram;
+}
+
+START_TEST(test_guard_before)
+{
+	struct vmosal_guest_ram ram = guarded();
+	(void)*(volatile char *)((char *)ram.addr - 1);
+}
+END_TEST
+
+START_TEST(test_guard_after)
+{
+	struct vmosal_guest_ram ram = guarded();
+	(void)*(volatile char *)((char *)ram.addr + ram.size + 2 * page - 1);
+}
+END_TEST
+
+/* The guards are part of the region: free releases them too. */
+START_TEST(test_guard_freed)
+{
+	struct vmosal_guest_ram ram = guarded();
+	int with = maps_lines(0);
+	char *lo = (char *)ram.addr - 2 * page;
+	unsigned char vec;
+
+	ck_assert_int_eq(mincore(lo, page, &vec), 0); /* mapped (PROT_NONE) */
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_lt(maps_lines(0), with);
+	ck_assert_int_eq(mincore(lo, page, &vec), -1);
+}
+END_TEST
+
+struct progress {
+	atomic_int calls;
+	atomic_int active;
+	uint64_t last;
+	uint64_t total;
+	bool went_back, overlapped;
+};
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress *pr = ctx;
+
+	if (atomic_fetch_add(&pr->active, 1) != 0)
+		pr->overlapped = true;
+	if (done < pr->last)
+		pr->went_back = true;
+	pr->last = done;
+	pr->total = total;
+	atomic_fetch_add(&pr->calls, 1);
+	atomic_fetch_sub(&pr->active, 1);
+}
+
+static void prealloc_check(uint32_t pages, unsigned threads)
+{
+	const size_t size = 64 * MIB;
+	struct progress pr = {.last = 0};
+	struct vmosal_guest_ram_options o = {
+		.flags = VMOSAL_GUEST_PREALLOC,
+		.pages = pages,
+		.threads = threads,
+		.progress = on_progress,
+		.progress_ctx = &pr,
+	};
+	struct vmosal_guest_ram ram;
+
+	ck_assert_int_eq(vmosal_guest_ram_alloc(size, &o, &ram), 0);
+	/* Every page is resident before the call returns. */
+	ck_assert_uint_eq(resident_pages(ram.addr, size), size / page);
+	ck_assert_int_gt(atomic_load(&pr.calls), 0);
+	ck_assert(!pr.went_back);
+	ck_assert(!pr.overlapped);
+	ck_assert_uint_eq(pr.last, size);
+	ck_assert_uint_eq(pr.total, size);
+	if (pages == VMOSAL_PAGES_THP)
+		ck_assert_uint_gt(smaps_kb(ram.addr, size, "AnonHugePages"), 0);
+	if (pages == VMOSAL_PAGES_BASE)
+		ck_assert_uint_eq(smaps_kb(ram.addr, size, "AnonHugePages"), 0);
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+}
+
+START_TEST(test_prealloc_base_pages)
+{
+	prealloc_check(VMOSAL_PAGES_BASE, 0);
+	prealloc_check(VMOSAL_PAGES_BASE, 3);
+	prealloc_check(VMOSAL_PAGES_BASE, 1);
+}
+END_TEST
+
+/* THP backing, seen where the kernel reports it: /proc/self/smaps. */
+START_TEST(test_prealloc_thp)
+{
+	struct vmosal_page_sizes ps;
+
+	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	if (ps.thp_mode != VMOSAL_THP_MADVISE && ps.thp_mode != VMOSAL_THP_ALWAYS) {
+		struct vmosal_guest_ram_options o = {.pages = VMOSAL_PAGES_THP};
+		struct vmosal_guest_ram ram;
+		ck_assert_int_eq(vmosal_guest_ram_alloc(2 * MIB, &o, &ram), VMOSAL_ENOTSUP);
+		VMOSAL_SKIP("transparent huge pages are off or absent on this host");
+	}
+	prealloc_check(VMOSAL_PAGES_THP, 0);
+	prealloc_check(VMOSAL_PAGES_THP, 2);
+}
+END_TEST
+
+START_TEST(test_shared_and_fd)
+{
+	struct vmosal_guest_ram_options o = {.flags = VMOSAL_GUEST_SHARED | VMOSAL_GUEST_DONTDUMP};
+	struct vmosal_guest_ram ram;
+	struct stat st;
+	char *view = NULL;
+	int status;
+	pid_t pid;
+
+	/* Shared anonymous: a forked child's writes are seen. */
+	ck_assert_int_eq(vmosal_guest_ram_alloc(2 * MIB, &o, &ram), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		strcpy(ram.addr, "child");
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_str_eq(ram.addr, "child");
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+
+	/* Backed by a shared memory object whose fd another mapping sees. */
+	o.flags = VMOSAL_GUEST_FD | VMOSAL_GUEST_PREALLOC;
+	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, &ram), 0);
+	ck_assert_int_ge(ram.fd, 0);
+	ck_assert_int_eq(fstat(ram.fd, &st), 0);
+	ck_assert_int_eq(st.st_size, (off_t)(4 * MIB));
+	ck_assert_int_eq(vmosal_mmap(NULL, 4 * MIB, VMOSAL_PROT_READ, VMOSAL_MAP_SHARED, ram.fd, 0,
+				     (void **)&view),
+			 0);
+	strcpy((char *)ram.addr + MIB, "guest");
+	ck_assert_str_eq(view + MIB, "guest");
+	ck_assert_int_eq(vmosal_munmap(view, 4 * MIB), 0);
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(ram.fd, -1);
+}
+END_TEST
+
+START_TEST(test_numa_binding)
+{
+	int err = 0;
+	hwloc_topology_t topo;
+	hwloc_obj_t node;
+	hwloc_nodeset_t where;
+	struct vmosal_guest_ram_options o = {.flags = VMOSAL_GUEST_NUMA | VMOSAL_GUEST_PREALLOC};
+	struct vmosal_guest_ram ram;
+	int nodes;
+
+	ck_assert_int_eq(hwloc_topology_init(&topo), 0);
+	ck_assert_int_eq(hwloc_topology_load(topo), 0);
+	nodes = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+	/* One node: binding works but proves nothing about placement. */
+	o.numa_node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, 0)->os_index;
+	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	if (nodes < 2) {
+		hwloc_topology_destroy(topo);
+		VMOSAL_SKIP("the host has %d NUMA node: placement on another node is untestable",
+			    nodes);
+	}
+	node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, (unsigned)nodes - 1);
+	o.numa_node = node->os_index;
+	ck_assert_int_eq(vmosal_guest_ram_alloc(16 * MIB, &o, &ram), 0);
+	where = hwloc_bitmap_alloc();
+	err = hwloc_get_area_memlocation(topo, ram.addr, ram.size, where, HWLOC_MEMBIND_BYNODESET);
+	ck_assert_int_eq(err, 0);
+	ck_assert(hwloc_bitmap_isequal(where, node->nodeset));
+	hwloc_bitmap_free(where);
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	hwloc_topology_destroy(topo);
+}
+END_TEST
+
+/* ---- the huge page pool runs out: ENOMEM, not SIGBUS ---- */
+
+#define POOL_PAGES 4
+
+static void pool_setup(void)
+{
+	hugetlb_pool_make(POOL_PAGES);
+}
+
+static bool have_pool(void)
+{
+	return hugetlb_pool_read("free_hugepages") == POOL_PAGES;
+}
+
+START_TEST(test_hugetlb_fits_pool)
+{
+	struct vmosal_guest_ram_options o = {.flags = VMOSAL_GUEST_PREALLOC,
+					     .pages = VMOSAL_PAGES_HUGETLB,
+					     .huge_page_size = HUGETLB_POOL_PAGE};
+	struct vmosal_guest_ram ram;
+
+	if (!have_pool())
+		VMOSAL_SKIP("needs root to make a pool of %d huge pages", POOL_PAGES);
+	ck_assert_int_eq(vmosal_guest_ram_alloc(POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram), 0);
+	ck_assert_uint_eq((uintptr_t)ram.addr % HUGETLB_POOL_PAGE, 0);
+	ck_assert_int_eq(hugetlb_pool_read("free_hugepages"), 0);
+	memset(ram.addr, 7, ram.size);
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(hugetlb_pool_read("free_hugepages"), POOL_PAGES);
+}
+END_TEST
+
+/* Twice the pool, with NORESERVE: the mapping succeeds and only the faults
+ * would find no page. Prealloc must say ENOMEM and leave nothing mapped. */
+static void overcommit(unsigned flags, unsigned threads)
+{
+	struct vmosal_guest_ram_options o = {.flags = VMOSAL_GUEST_PREALLOC | flags,
+					     .pages = VMOSAL_PAGES_HUGETLB,
+					     .threads = threads};
+	struct vmosal_guest_ram ram = {.addr = (void *)0x1};
+	int before = maps_lines(2 * POOL_PAGES * HUGETLB_POOL_PAGE);
+
+	ck_assert_int_eq(vmosal_guest_ram_alloc(2 * POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram),
+			 VMOSAL_ENOMEM);
+	ck_assert_ptr_eq(ram.addr, (void *)0x1);
+	ck_assert_int_eq(maps_lines(2 * POOL_PAGES * HUGETLB_POOL_PAGE), before);
+	ck_assert_int_eq(hugetlb_pool_read("free_hugepages"), POOL_PAGES);
+}
+
+START_TEST(test_hugetlb_exhausted_enomem)
+{
+	if (!have_pool())
+		VMOSAL_SKIP("needs root to make a pool of %d huge pages", POOL_PAGES);
+	overcommit(VMOSAL_GUEST_NORESERVE, 1);
+	overcommit(VMOSAL_GUEST_NORESERVE, 4);
+	overcommit(VMOSAL_GUEST_NORESERVE | VMOSAL_GUEST_SHARED, 2);
+	overcommit(VMOSAL_GUEST_NORESERVE | VMOSAL_GUEST_FD, 2);
+	/* Reserved at map time: refused before any fault. */
+	overcommit(0, 2);
+}
+END_TEST
+
+static void app_sigbus(int sig)
+{
+	(void)sig;
+}
+
+/* The touch fallback used where MADV_POPULATE_WRITE is missing: the scoped
+ * guard turns the SIGBUS into ENOMEM and puts the application's handler
+ * back. */
+START_TEST(test_touch_fallback_guard)
+{
+	const size_t size = 2 * POOL_PAGES * HUGETLB_POOL_PAGE;
+	struct sigaction mine = {.sa_handler = app_sigbus}, now;
+	void *p;
+
+	if (!have_pool())
+		VMOSAL_SKIP("needs root to make a pool of %d huge pages", POOL_PAGES);
+	sigemptyset(&mine.sa_mask);
+	ck_assert_int_eq(sigaction(SIGBUS, &mine, NULL), 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE, -1, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	ck_assert_int_eq(posix_populate_touch(p, size / 2, page), 0);
+	ck_assert_int_eq(posix_populate_touch(p, size, page), VMOSAL_ENOMEM);
+	ck_assert_int_eq(sigaction(SIGBUS, NULL, &now), 0);
+	ck_assert(now.sa_handler == app_sigbus);
+	ck_assert_int_eq(munmap(p, size), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("guest_ram");
+	TCase *tc = tcase_create("guest_ram");
+	TCase *pool = tcase_create("hugetlb_pool");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_rejects_bad_options);
+	if (test_forks()) {
+		tcase_add_test_raise_signal(tc, test_guard_before, SIGSEGV);
+		tcase_add_test_raise_signal(tc, test_guard_after, SIGSEGV);
+	}
+	tcase_add_test(tc, test_guard_freed);
+	tcase_add_test(tc, test_prealloc_base_pages);
+	tcase_add_test(tc, test_prealloc_thp);
+	tcase_add_test(tc, test_shared_and_fd);
+	tcase_add_test(tc, test_numa_binding);
+	suite_add_tcase(s, tc);
+
+	tcase_set_timeout(pool, 60);
+	tcase_add_checked_fixture(pool, setup, NULL);
+	tcase_add_unchecked_fixture(pool, pool_setup, hugetlb_pool_restore);
+	tcase_add_test(pool, test_hugetlb_fits_pool);
+	tcase_add_test(pool, test_hugetlb_exhausted_enomem);
+	tcase_add_test(pool, test_touch_fallback_guard);
+	suite_add_tcase(s, pool);
+	return vmosal_run_suite(s);
+}

@@ -1,0 +1,427 @@
+/* Mappings: vmosal_mmap and friends, their argument checks, advice, locking,
+ * msync and page sizes. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hugetlb_pool.h"
+#include "testutil.h"
+#include "vmosal.h"
+
+static size_t page;
+
+/* Tests that end in a signal need Check's fork mode (not CK_FORK=no). */
+static bool vmosal_test_forks(void)
+{
+	const char *f = getenv("CK_FORK");
+	return f == NULL || strcmp(f, "no") != 0;
+}
+
+static void setup(void)
+{
+	ck_assert_int_eq(vmosal_init(), 0);
+	page = vmosal_page_size();
+	ck_assert_uint_gt(page, 0);
+}
+
+static void *map_anon(size_t size, unsigned prot)
+{
+	void *p = NULL;
+	ck_assert_int_eq(vmosal_mmap(NULL, size, prot, VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS, -1,
+				     0, &p),
+			 0);
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+/* A temporary file of `size` bytes filled with `fill`, opened with `mode`. */
+static int temp_file(size_t size, int fill, int mode)
+{
+	char path[] = "/tmp/vmosal-mmap-XXXXXX";
+	int fd = mkstemp(path);
+	char *buf = malloc(size);
+	int ret;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_ptr_nonnull(buf);
+	memset(buf, fill, size);
+	ck_assert_int_eq(write(fd, buf, size), (ssize_t)size);
+	free(buf);
+	close(fd);
+	ret = open(path, mode);
+	ck_assert_int_ge(ret, 0);
+	unlink(path);
+	return ret;
+}
+
+START_TEST(test_anonymous_private)
+{
+	char *p = map_anon(3 * page, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE);
+
+	ck_assert_uint_eq((uintptr_t)p % page, 0);
+	ck_assert_int_eq(p[0], 0);
+	memset(p, 0x5a, 3 * page);
+	ck_assert_int_eq(p[3 * page - 1], 0x5a);
+	ck_assert_int_eq(vmosal_munmap(p, 3 * page), 0);
+}
+END_TEST
+
+/* Every bad argument gets its code, and a mapping already at the address
+ * keeps its contents: the call changed nothing. */
+START_TEST(test_mmap_rejects_bad_input)
+{
+	const unsigned rw = VMOSAL_PROT_READ | VMOSAL_PROT_WRITE;
+	const unsigned anon = VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS;
+	char *p = map_anon(page, rw);
+	void *out = (void *)0x1234;
+	int fd = temp_file(page, 1, O_RDWR);
+
+	memset(p, 0x77, page);
+	ck_assert_int_eq(vmosal_mmap(NULL, 0, rw, anon, -1, 0, &out), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, anon, -1, 0, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, 8, anon, -1, 0, &out), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, anon | 0x100, -1, 0, &out), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, VMOSAL_MAP_ANONYMOUS, -1, 0, &out),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, anon | VMOSAL_MAP_SHARED, -1, 0, &out),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, anon | VMOSAL_MAP_FIXED, -1, 0, &out),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, anon | VMOSAL_MAP_FIXED_NOREPLACE, -1, 0,
+				     &out),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(p, page, rw,
+				     anon | VMOSAL_MAP_FIXED | VMOSAL_MAP_FIXED_NOREPLACE, -1, 0, &out),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(p + 1, page, rw, anon | VMOSAL_MAP_FIXED, -1, 0, &out),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(p, page, rw, anon | VMOSAL_MAP_FIXED | 0x200, -1, 0, &out),
+			 VMOSAL_EINVAL);
+	/* Wrap-around: a range that runs past the top of the address space. */
+	ck_assert_int_eq(vmosal_mmap((void *)(UINTPTR_MAX - page + 1), 2 * page, rw,
+				     anon | VMOSAL_MAP_FIXED, -1, 0, &out),
+			 VMOSAL_EOVERFLOW);
+	ck_assert_int_eq(vmosal_mmap(NULL, SIZE_MAX, rw, anon, -1, 0, &out), VMOSAL_EOVERFLOW);
+	/* ANONYMOUS takes no fd nor offset; a file needs one, aligned. */
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, anon, fd, 0, &out), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, anon, -1, (int64_t)page, &out),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, VMOSAL_MAP_SHARED, -1, 0, &out),
+			 VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, VMOSAL_MAP_SHARED, fd, 1, &out),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, VMOSAL_MAP_SHARED, fd, -(int64_t)page, &out),
+			 VMOSAL_EINVAL);
+	/* Huge pages are anonymous only; a size needs HUGETLB. */
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, VMOSAL_MAP_SHARED | VMOSAL_MAP_HUGETLB, fd, 0,
+				     &out),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, anon | VMOSAL_MAP_HUGE_2MB, -1, 0, &out),
+			 VMOSAL_EINVAL);
+
+	ck_assert_ptr_eq(out, (void *)0x1234);
+	for (size_t i = 0; i < page; i++)
+		ck_assert_int_eq(p[i], 0x77);
+	close(fd);
+	ck_assert_int_eq(vmosal_munmap(p, page), 0);
+}
+END_TEST
+
+START_TEST(test_range_rules)
+{
+	char *p = map_anon(page, VMOSAL_PROT_READ);
+	void *top = (void *)(UINTPTR_MAX - page + 1);
+
+	ck_assert_int_eq(vmosal_munmap(NULL, page), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_munmap(p, 0), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_munmap(p + 1, page), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_munmap(top, 2 * page), VMOSAL_EOVERFLOW);
+	ck_assert_int_eq(vmosal_mprotect(p, page, 0x10), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mprotect(p + 1, page, VMOSAL_PROT_READ), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mprotect(top, SIZE_MAX, VMOSAL_PROT_READ), VMOSAL_EOVERFLOW);
+	ck_assert_int_eq(vmosal_madvise(p, page, VMOSAL_MADV_COUNT), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_madvise(p, page, (enum vmosal_advice)-1), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_madvise(NULL, page, VMOSAL_MADV_WILLNEED), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mlock(p, 0), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_munlock(p + 3, page), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_msync(p, page, 0), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_msync(p, page, VMOSAL_MS_SYNC | VMOSAL_MS_ASYNC), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_msync(p, page, VMOSAL_MS_SYNC | 8), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_msync(p + 1, page, VMOSAL_MS_SYNC), VMOSAL_EINVAL);
+	/* A hole: the OS says the range is not mapped. */
+	ck_assert_int_eq(vmosal_munmap(p, page), 0);
+	ck_assert_int_eq(vmosal_mprotect(p, page, VMOSAL_PROT_READ), VMOSAL_ENOMEM);
+}
+END_TEST
+
+START_TEST(test_file_mappings_and_access)
+{
+	const unsigned rw = VMOSAL_PROT_READ | VMOSAL_PROT_WRITE;
+	int rdonly = temp_file(2 * page, 'a', O_RDONLY);
+	int wronly = temp_file(2 * page, 'b', O_WRONLY);
+	int rdwr = temp_file(2 * page, 'c', O_RDWR);
+	char *p = NULL, buf[4];
+
+	/* No read access at all, or a shared writable view of a read-only fd. */
+	ck_assert_int_eq(vmosal_mmap(NULL, page, VMOSAL_PROT_READ, VMOSAL_MAP_SHARED, wronly, 0,
+				     (void **)&p),
+			 VMOSAL_EACCES);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, VMOSAL_MAP_SHARED, rdonly, 0, (void **)&p),
+			 VMOSAL_EACCES);
+	ck_assert_ptr_null(p);
+	/* A private writable copy of a read-only file is fine. */
+	ck_assert_int_eq(vmosal_mmap(NULL, page, rw, VMOSAL_MAP_PRIVATE, rdonly, (int64_t)page,
+				     (void **)&p),
+			 0);
+	ck_assert_int_eq(p[0], 'a');
+	p[0] = 'z';
+	ck_assert_int_eq(pread(rdonly, buf, 1, (off_t)page), 1);
+	ck_assert_int_eq(buf[0], 'a');
+	ck_assert_int_eq(vmosal_munmap(p, page), 0);
+
+	/* Shared: a write reaches the file, msync makes it durable. */
+	ck_assert_int_eq(vmosal_mmap(NULL, 2 * page, rw, VMOSAL_MAP_SHARED, rdwr, 0, (void **)&p),
+			 0);
+	ck_assert_int_eq(p[page], 'c');
+	memcpy(p + page, "xyz", 3);
+	ck_assert_int_eq(vmosal_msync(p, 2 * page, VMOSAL_MS_SYNC), 0);
+	ck_assert_int_eq(vmosal_msync(p, page, VMOSAL_MS_ASYNC | VMOSAL_MS_INVALIDATE), 0);
+	ck_assert_int_eq(pread(rdwr, buf, 3, (off_t)page), 3);
+	ck_assert_int_eq(memcmp(buf, "xyz", 3), 0);
+	ck_assert_int_eq(vmosal_munmap(p, 2 * page), 0);
+	close(rdonly);
+	close(wronly);
+	close(rdwr);
+}
+END_TEST
+
+START_TEST(test_fixed_and_noreplace)
+{
+	const unsigned rw = VMOSAL_PROT_READ | VMOSAL_PROT_WRITE;
+	const unsigned anon = VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS;
+	char *p = map_anon(2 * page, rw);
+	void *q = NULL;
+
+	p[0] = 1;
+	ck_assert_int_eq(vmosal_mmap(p, page, rw, anon | VMOSAL_MAP_FIXED_NOREPLACE, -1, 0, &q),
+			 VMOSAL_EEXIST);
+	ck_assert_ptr_null(q);
+	ck_assert_int_eq(p[0], 1);
+	/* FIXED replaces: the new page reads zero. */
+	ck_assert_int_eq(vmosal_mmap(p, page, rw, anon | VMOSAL_MAP_FIXED, -1, 0, &q), 0);
+	ck_assert_ptr_eq(q, p);
+	ck_assert_int_eq(p[0], 0);
+	/* NOREPLACE on a free range lands exactly there. */
+	ck_assert_int_eq(vmosal_munmap(p + page, page), 0);
+	ck_assert_int_eq(vmosal_mmap(p + page, page, rw, anon | VMOSAL_MAP_FIXED_NOREPLACE, -1, 0,
+				     &q),
+			 0);
+	ck_assert_ptr_eq(q, p + page);
+	ck_assert_int_eq(vmosal_munmap(p, 2 * page), 0);
+}
+END_TEST
+
+START_TEST(test_noreserve_and_populate)
+{
+	const unsigned rw = VMOSAL_PROT_READ | VMOSAL_PROT_WRITE;
+	const unsigned anon = VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS;
+	size_t n = 16;
+	unsigned char vec[16];
+	void *p;
+
+	ck_assert_int_eq(vmosal_mmap(NULL, (size_t)1 << 30, rw, anon | VMOSAL_MAP_NORESERVE, -1, 0,
+				     &p),
+			 0);
+	ck_assert_int_eq(vmosal_munmap(p, (size_t)1 << 30), 0);
+	ck_assert_int_eq(vmosal_mmap(NULL, n * page, rw, anon | VMOSAL_MAP_POPULATE, -1, 0, &p), 0);
+	ck_assert_int_eq(mincore(p, n * page, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(vec[i] & 1, 1);
+	ck_assert_int_eq(vmosal_munmap(p, n * page), 0);
+}
+END_TEST
+
+/* The protection really holds: a write to a read-only page kills the
+ * (forked) test with SIGSEGV. */
+START_TEST(test_mprotect_faults)
+{
+	volatile char *p = map_anon(page, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE);
+
+	p[0] = 1;
+	ck_assert_int_eq(vmosal_mprotect((void *)p, page, VMOSAL_PROT_READ), 0);
+	ck_assert_int_eq(p[0], 1);
+	p[0] = 2;
+}
+END_TEST
+
+START_TEST(test_prot_none_faults)
+{
+	volatile char *p = map_anon(page, VMOSAL_PROT_NONE);
+	char c = p[0];
+	(void)c;
+}
+END_TEST
+
+START_TEST(test_mprotect_restores_access)
+{
+	char *p = map_anon(page, VMOSAL_PROT_NONE);
+
+	ck_assert_int_eq(vmosal_mprotect(p, page, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE), 0);
+	p[0] = 3;
+	ck_assert_int_eq(p[0], 3);
+	ck_assert_int_eq(vmosal_munmap(p, page), 0);
+}
+END_TEST
+
+START_TEST(test_madvise)
+{
+	const size_t n = 4;
+	char *p = map_anon(n * page, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE);
+	unsigned char vec[4];
+
+	/* Every advice is taken or refused with ENOTSUP, never a silent no-op
+	 * nor another error, on an ordinary anonymous mapping. */
+	for (int a = 0; a < VMOSAL_MADV_COUNT; a++) {
+		int rc = vmosal_madvise(p, n * page, (enum vmosal_advice)a);
+		ck_assert_msg(rc == 0 || rc == VMOSAL_ENOTSUP, "advice %d: %s", a,
+			      vmosal_err_name(rc));
+	}
+	ck_assert_int_eq(vmosal_madvise(p, n * page, VMOSAL_MADV_DODUMP), 0);
+	ck_assert_int_eq(vmosal_madvise(p, n * page, VMOSAL_MADV_DOFORK), 0);
+	/* DONTNEED drops private anonymous pages: they read back as zero. */
+	memset(p, 9, n * page);
+	ck_assert_int_eq(vmosal_madvise(p, n * page, VMOSAL_MADV_DONTNEED), 0);
+	ck_assert_int_eq(p[0], 0);
+	ck_assert_int_eq(p[n * page - 1], 0);
+	/* POPULATE_WRITE (Linux 5.14+) faults the pages in. */
+	if (vmosal_madvise(p, n * page, VMOSAL_MADV_POPULATE_WRITE) == 0) {
+		ck_assert_int_eq(mincore(p, n * page, vec), 0);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_int_eq(vec[i] & 1, 1);
+	}
+	/* MADV_FREE is for private anonymous memory only: refused on shared. */
+	ck_assert_int_eq(vmosal_munmap(p, n * page), 0);
+	ck_assert_int_eq(vmosal_mmap(NULL, page, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_SHARED | VMOSAL_MAP_ANONYMOUS, -1, 0, (void **)&p),
+			 0);
+	ck_assert_int_eq(vmosal_madvise(p, page, VMOSAL_MADV_FREE), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_munmap(p, page), 0);
+}
+END_TEST
+
+START_TEST(test_mlock)
+{
+	char *p = map_anon(4 * page, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE);
+	unsigned char vec[4];
+	int rc = vmosal_mlock(p, 4 * page);
+
+	if (geteuid() != 0 && (rc == VMOSAL_EPERM || rc == VMOSAL_ENOMEM)) {
+		vmosal_munmap(p, 4 * page);
+		VMOSAL_SKIP("the memlock limit forbids locking as non-root (%s)", vmosal_err_name(rc));
+	}
+	ck_assert_int_eq(rc, 0);
+	/* Locked pages are resident. */
+	ck_assert_int_eq(mincore(p, 4 * page, vec), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(vec[i] & 1, 1);
+	ck_assert_int_eq(vmosal_munlock(p, 4 * page), 0);
+	ck_assert_int_eq(vmosal_munmap(p, 4 * page), 0);
+}
+END_TEST
+
+START_TEST(test_page_sizes)
+{
+	struct vmosal_page_sizes ps;
+	size_t dirs = 0;
+	DIR *d;
+	struct dirent *de;
+
+	ck_assert_int_eq(vmosal_page_sizes(NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	ck_assert_uint_eq(ps.base, page);
+	ck_assert_uint_le(ps.huge_count, VMOSAL_MAX_HUGE_SIZES);
+	for (size_t i = 0; i < ps.huge_count; i++) {
+		ck_assert_uint_gt(ps.huge[i].size, page);
+		ck_assert_uint_eq(ps.huge[i].size & (ps.huge[i].size - 1), 0);
+		ck_assert_uint_le(ps.huge[i].free, ps.huge[i].total);
+		if (i > 0)
+			ck_assert_uint_gt(ps.huge[i].size, ps.huge[i - 1].size);
+	}
+	/* The same sizes sysfs lists. */
+	d = opendir("/sys/kernel/mm/hugepages");
+	if (d == NULL) {
+		ck_assert_uint_eq(ps.huge_count, 0);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		dirs += strncmp(de->d_name, "hugepages-", 10) == 0;
+	closedir(d);
+	ck_assert_uint_eq(ps.huge_count, dirs);
+	if (dirs > 0) {
+		bool found = false;
+		for (size_t i = 0; i < ps.huge_count; i++)
+			found |= ps.huge[i].size == ps.huge_default;
+		ck_assert(found);
+	}
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0) {
+		ck_assert_uint_ne(ps.thp_mode, VMOSAL_THP_UNAVAILABLE);
+		ck_assert_uint_gt(ps.thp_size, page);
+	}
+}
+END_TEST
+
+/* With no free huge pages, a reserved hugetlb mapping fails at once with
+ * ENOMEM: the reservation is what saves a VMM from a later SIGBUS. */
+START_TEST(test_hugetlb_without_pool)
+{
+	struct vmosal_page_sizes ps;
+	void *p = NULL;
+
+	hugetlb_pool_lock(); /* no other suite fills the pool meanwhile */
+	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	if (ps.huge_count == 0)
+		VMOSAL_SKIP("the host has no hugetlb");
+	for (size_t i = 0; i < ps.huge_count; i++)
+		if (ps.huge[i].size == ps.huge_default && ps.huge[i].free > 0)
+			VMOSAL_SKIP("huge pages are free: the empty-pool path is tested by "
+				    "check_guest_ram");
+	ck_assert_int_eq(vmosal_mmap(NULL, (size_t)ps.huge_default,
+				     VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS | VMOSAL_MAP_HUGETLB,
+				     -1, 0, &p),
+			 VMOSAL_ENOMEM);
+	ck_assert_ptr_null(p);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("mmap");
+	TCase *tc = tcase_create("mmap");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_anonymous_private);
+	tcase_add_test(tc, test_mmap_rejects_bad_input);
+	tcase_add_test(tc, test_range_rules);
+	tcase_add_test(tc, test_file_mappings_and_access);
+	tcase_add_test(tc, test_fixed_and_noreplace);
+	tcase_add_test(tc, test_noreserve_and_populate);
+	if (vmosal_test_forks()) {
+		tcase_add_test_raise_signal(tc, test_mprotect_faults, SIGSEGV);
+		tcase_add_test_raise_signal(tc, test_prot_none_faults, SIGSEGV);
+	}
+	tcase_add_test(tc, test_mprotect_restores_access);
+	tcase_add_test(tc, test_madvise);
+	tcase_add_test(tc, test_mlock);
+	tcase_add_test(tc, test_page_sizes);
+	tcase_add_test(tc, test_hugetlb_without_pool);
+	suite_add_tcase(s, tc);
+	return vmosal_run_suite(s);
+}

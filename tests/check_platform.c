@@ -1,0 +1,250 @@
+/* Platform detection: OS flavour (with filesystem fixtures), arch, page
+ * size, CPU counts, memory, and the accelerator probes with their reasons. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "vmosal.h"
+
+static void use_fixture(const char *name)
+{
+	char root[4096];
+
+	snprintf(root, sizeof root, "%s/fixtures/%s", getenv("VMOSAL_TEST_SRCDIR"), name);
+	setenv("VMOSAL_FSROOT", root, 1);
+}
+
+START_TEST(test_host_os_linux)
+{
+	use_fixture("plain-linux");
+	ck_assert_str_eq(vmosal_host_os(), "linux");
+	ck_assert(!vmosal_is_harmonyos());
+}
+END_TEST
+
+START_TEST(test_host_os_harmonyos_by_os_release)
+{
+	use_fixture("harmonyos");
+	ck_assert_str_eq(vmosal_host_os(), "harmonyos");
+	ck_assert(vmosal_is_harmonyos());
+}
+END_TEST
+
+START_TEST(test_host_os_openharmony_by_param_file)
+{
+	use_fixture("openharmony");
+	ck_assert_str_eq(vmosal_host_os(), "harmonyos");
+	ck_assert(vmosal_is_harmonyos());
+}
+END_TEST
+
+START_TEST(test_host_os_is_cached)
+{
+	const char *first = vmosal_host_os();
+
+	/* Changing the environment afterwards changes nothing: answers are read
+	 * once, so the hot path is a load, not a syscall. */
+	use_fixture("harmonyos");
+	ck_assert_ptr_eq(vmosal_host_os(), first);
+	ck_assert_str_eq(first, "linux");
+}
+END_TEST
+
+START_TEST(test_arch)
+{
+	const char *arch = vmosal_host_arch();
+#if defined(__x86_64__)
+	ck_assert_str_eq(arch, "x86_64");
+#elif defined(__aarch64__)
+	ck_assert_str_eq(arch, "aarch64");
+#elif defined(__riscv) && __riscv_xlen == 64
+	ck_assert_str_eq(arch, "riscv64");
+#else
+	ck_assert_str_ne(arch, "");
+#endif
+}
+END_TEST
+
+START_TEST(test_page_size_release_libc)
+{
+	struct utsname uts;
+
+	ck_assert_uint_eq(vmosal_page_size(), (size_t)sysconf(_SC_PAGESIZE));
+	ck_assert_int_eq(uname(&uts), 0);
+	ck_assert_str_eq(vmosal_os_release(), uts.release);
+#if defined(__GLIBC__)
+	ck_assert_int_eq(strncmp(vmosal_libc_name(), "glibc 2.", 8), 0);
+#else
+	ck_assert_str_ne(vmosal_libc_name(), "");
+#endif
+}
+END_TEST
+
+START_TEST(test_cpu_counts)
+{
+	size_t possible, online, usable;
+	cpu_set_t set;
+
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_POSSIBLE, &possible), 0);
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_ONLINE, &online), 0);
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_USABLE, &usable), 0);
+	ck_assert_uint_eq(online, (size_t)sysconf(_SC_NPROCESSORS_ONLN));
+	ck_assert_uint_ge(possible, online);
+	ck_assert_uint_ge(online, usable);
+	ck_assert_uint_ge(usable, 1);
+	ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
+	ck_assert_uint_eq(usable, (size_t)CPU_COUNT(&set));
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_ONLINE, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_cpu_count((enum vmosal_cpu_set)99, &online), VMOSAL_EINVAL);
+}
+END_TEST
+
+START_TEST(test_usable_follows_affinity)
+{
+	cpu_set_t set;
+	size_t usable;
+
+	/* A process started on one CPU must say so. */
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof set, &set), 0);
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_USABLE, &usable), 0);
+	ck_assert_uint_eq(usable, 1);
+}
+END_TEST
+
+START_TEST(test_mem_info)
+{
+	struct vmosal_mem_info mem;
+	long pages = sysconf(_SC_PHYS_PAGES);
+
+	ck_assert_int_eq(vmosal_mem_info(&mem), 0);
+	ck_assert_uint_eq(mem.total_bytes, (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE));
+	ck_assert_uint_gt(mem.available_bytes, 0);
+	ck_assert_uint_le(mem.available_bytes, mem.total_bytes);
+	ck_assert_int_eq(vmosal_mem_info(NULL), VMOSAL_EINVAL);
+}
+END_TEST
+
+START_TEST(test_accel_bad_input)
+{
+	struct vmosal_accel_status st;
+	struct vmosal_platform_caps caps;
+
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_COUNT, &st), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_accel_probe((enum vmosal_accel)-1, &st), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_platform_caps(NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_platform_caps(&caps), 0);
+}
+END_TEST
+
+/* The probe must agree with what opening /dev/kvm ourselves says. */
+START_TEST(test_kvm_probe_matches_host)
+{
+	struct vmosal_accel_status st;
+	struct vmosal_platform_caps caps;
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, &st), 0);
+	ck_assert_int_eq(vmosal_platform_caps(&caps), 0);
+	ck_assert(caps.has_kvm == st.available);
+	if (fd >= 0) {
+		close(fd);
+		ck_assert_msg(st.available, "KVM reported unavailable: %s", st.reason);
+		ck_assert_str_eq(st.reason, "");
+		ck_assert_int_eq(st.error, 0);
+		ck_assert(caps.supports_accel);
+	} else {
+		ck_assert(!st.available);
+		ck_assert_str_ne(st.reason, "");
+		ck_assert_int_lt(st.error, 0);
+	}
+	ck_assert(!caps.has_hvf);
+	ck_assert(!caps.has_whpx);
+}
+END_TEST
+
+START_TEST(test_kvm_missing_reason)
+{
+	struct vmosal_accel_status st;
+
+	use_fixture("plain-linux"); /* a root without dev/kvm */
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, &st), 0);
+	ck_assert(!st.available);
+	ck_assert_int_eq(st.error, VMOSAL_ENOENT);
+	ck_assert_ptr_nonnull(strstr(st.reason, "no /dev/kvm: KVM module not loaded"));
+}
+END_TEST
+
+START_TEST(test_kvm_permission_reason)
+{
+	struct vmosal_accel_status st;
+	struct stat sb;
+
+	if (stat("/dev/kvm", &sb) != 0)
+		VMOSAL_SKIP("no /dev/kvm on this host");
+	if (geteuid() == 0) {
+		/* Become an ordinary user outside group kvm, as a VMM would be. */
+		ck_assert_int_eq(setgroups(0, NULL), 0);
+		ck_assert_int_eq(setresgid(65534, 65534, 65534), 0);
+		ck_assert_int_eq(setresuid(65534, 65534, 65534), 0);
+	}
+	if (access("/dev/kvm", R_OK | W_OK) == 0)
+		VMOSAL_SKIP("/dev/kvm is open to every user here");
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, &st), 0);
+	ck_assert(!st.available);
+	ck_assert_int_eq(st.error, VMOSAL_EACCES);
+	ck_assert_ptr_nonnull(strstr(st.reason, "permission denied: add the user to group kvm"));
+}
+END_TEST
+
+START_TEST(test_other_accels_explain)
+{
+	struct vmosal_accel_status st;
+
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_HVF, &st), 0);
+	ck_assert(!st.available);
+	ck_assert_int_eq(st.error, VMOSAL_ENOTSUP);
+	ck_assert_ptr_nonnull(strstr(st.reason, "macOS"));
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_WHPX, &st), 0);
+	ck_assert(!st.available);
+	ck_assert_ptr_nonnull(strstr(st.reason, "Windows"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("platform");
+	TCase *host = tcase_create("host");
+	TCase *accel = tcase_create("accel");
+
+	tcase_add_test(host, test_host_os_linux);
+	tcase_add_test(host, test_host_os_harmonyos_by_os_release);
+	tcase_add_test(host, test_host_os_openharmony_by_param_file);
+	tcase_add_test(host, test_host_os_is_cached);
+	tcase_add_test(host, test_arch);
+	tcase_add_test(host, test_page_size_release_libc);
+	tcase_add_test(host, test_cpu_counts);
+	tcase_add_test(host, test_usable_follows_affinity);
+	tcase_add_test(host, test_mem_info);
+	tcase_add_test(accel, test_accel_bad_input);
+	tcase_add_test(accel, test_kvm_probe_matches_host);
+	tcase_add_test(accel, test_kvm_missing_reason);
+	tcase_add_test(accel, test_kvm_permission_reason);
+	tcase_add_test(accel, test_other_accels_explain);
+	suite_add_tcase(s, host);
+	suite_add_tcase(s, accel);
+	return vmosal_run_suite(s);
+}

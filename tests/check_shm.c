@@ -1,0 +1,337 @@
+/* Shared memory objects (passed to another process) and W^X code buffers. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hugetlb_pool.h"
+#include "testutil.h"
+#include "vmosal.h"
+
+#ifndef F_GET_SEALS
+#define F_GET_SEALS 1034
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#endif
+
+static size_t page;
+
+static void setup(void)
+{
+	ck_assert_int_eq(vmosal_init(), 0);
+	page = vmosal_page_size();
+}
+
+static bool test_forks(void)
+{
+	const char *f = getenv("CK_FORK");
+	return f == NULL || strcmp(f, "no") != 0;
+}
+
+START_TEST(test_shm_rejects_bad_input)
+{
+	int fd = 1234;
+
+	ck_assert_int_eq(vmosal_shm_create("x", page, 0, 0, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_shm_create("x", 0, 0, 0, &fd), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_shm_create("x", page + 1, 0, 0, &fd), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_shm_create("x", page, 0x80, 0, &fd), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_shm_create("x", page, 0, (uint64_t)2 << 20, &fd), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_shm_create("x", (uint64_t)4 << 20, VMOSAL_SHM_HUGETLB,
+					   3 << 20, &fd),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_shm_create("x", (uint64_t)2 << 20, VMOSAL_SHM_HUGETLB,
+					   (uint64_t)1 << 30, &fd),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_shm_create("x", UINT64_MAX - page + 1, 0, 0, &fd),
+			 VMOSAL_EOVERFLOW);
+	ck_assert_int_eq(fd, 1234);
+	ck_assert_int_eq(vmosal_shm_close(-1), VMOSAL_EBADF);
+}
+END_TEST
+
+/* Sends fd over a Unix socket, as a VMM hands guest memory to a vhost-user
+ * backend. */
+static void send_fd(int sock, int fd)
+{
+	char byte = 0;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof u.buf};
+	struct cmsghdr *c;
+
+	memset(u.buf, 0, sizeof u.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	ck_assert_int_eq(sendmsg(sock, &msg, 0), 1);
+}
+
+static int recv_fd(int sock)
+{
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof u.buf};
+	struct cmsghdr *c;
+	int fd = -1;
+
+	if (recvmsg(sock, &msg, 0) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (c == NULL || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+/* Writes "peer" at offset 0 of the shm received on sock; 0 when it worked. */
+static int peer_process(int sock, size_t size)
+{
+	int fd = recv_fd(sock);
+	char *p = NULL;
+
+	if (fd < 0)
+		return 1;
+	if (vmosal_mmap(NULL, size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE, VMOSAL_MAP_SHARED, fd, 0,
+			(void **)&p) != 0)
+		return 2;
+	if (strcmp(p + 100, "parent") != 0)
+		return 3;
+	memcpy(p, "peer", 5);
+	return vmosal_munmap(p, size) == 0 ? 0 : 4;
+}
+
+START_TEST(test_shm_passed_to_another_process)
+{
+	const size_t size = (size_t)2 << 20;
+	int sv[2], fd = -1, status;
+	char *p = NULL;
+	pid_t pid;
+	struct stat st;
+
+	ck_assert_int_eq(vmosal_shm_create("vhost-test", size, VMOSAL_SHM_SEAL, 0, &fd), 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, (off_t)size);
+	ck_assert_int_eq(vmosal_mmap(NULL, size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_SHARED, fd, 0, (void **)&p),
+			 0);
+	strcpy(p + 100, "parent");
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(peer_process(sv[1], size));
+	}
+	close(sv[1]);
+	send_fd(sv[0], fd);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_str_eq(p, "peer");
+	close(sv[0]);
+
+	/* Sealed: nobody can shrink it under our feet (which would SIGBUS). */
+	ck_assert_int_eq(fcntl(fd, F_GET_SEALS) & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+			 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	ck_assert_int_ne(ftruncate(fd, (off_t)page), 0);
+	ck_assert_int_eq(vmosal_munmap(p, size), 0);
+	ck_assert_int_eq(vmosal_shm_close(fd), 0);
+}
+END_TEST
+
+START_TEST(test_shm_unsealed_can_grow)
+{
+	int fd = -1;
+
+	ck_assert_int_eq(vmosal_shm_create(NULL, page, 0, 0, &fd), 0);
+	ck_assert_int_eq(fcntl(fd, F_GET_SEALS) & (F_SEAL_SHRINK | F_SEAL_GROW), 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)(2 * page)), 0);
+	ck_assert_int_eq(vmosal_shm_close(fd), 0);
+}
+END_TEST
+
+static void pool_setup(void)
+{
+	hugetlb_pool_make(2);
+}
+
+START_TEST(test_shm_hugetlb)
+{
+	const size_t size = HUGETLB_POOL_PAGE * 2;
+	int fd = -1;
+	char *p = NULL;
+
+	if (hugetlb_pool_read("free_hugepages") != 2)
+		VMOSAL_SKIP("needs root and two free 2 MiB huge pages made by the test");
+	ck_assert_int_eq(vmosal_shm_create("huge", size, VMOSAL_SHM_HUGETLB | VMOSAL_SHM_SEAL,
+					   HUGETLB_POOL_PAGE, &fd),
+			 0);
+	ck_assert_int_eq(vmosal_mmap(NULL, size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_SHARED, fd, 0, (void **)&p),
+			 0);
+	ck_assert_uint_eq((uintptr_t)p % HUGETLB_POOL_PAGE, 0);
+	memset(p, 1, size);
+	/* Both pages came from the pool. */
+	ck_assert_int_eq(hugetlb_pool_read("free_hugepages"), 0);
+	ck_assert_int_eq(vmosal_munmap(p, size), 0);
+	ck_assert_int_eq(vmosal_shm_close(fd), 0);
+	/* Not a multiple of the huge page size. */
+	ck_assert_int_eq(vmosal_shm_create("huge", page, VMOSAL_SHM_HUGETLB, HUGETLB_POOL_PAGE,
+					   &fd),
+			 VMOSAL_EINVAL);
+}
+END_TEST
+
+/* ---- JIT ---- */
+
+/* return 42, in the host's machine code */
+#if defined(__x86_64__) || defined(__i386__)
+static const unsigned char ret42[] = {0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3};
+#define HAVE_RET42 1
+#elif defined(__aarch64__)
+static const unsigned char ret42[] = {0x40, 0x05, 0x80, 0x52, 0xc0, 0x03, 0x5f, 0xd6};
+#define HAVE_RET42 1
+#endif
+
+/* The permissions /proc/self/maps shows for the mapping holding addr. */
+static bool maps_perms(const void *addr, char perms[5])
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	bool found = false;
+
+	ck_assert_ptr_nonnull(f);
+	while (!found && fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && (uintptr_t)addr >= lo &&
+		    (uintptr_t)addr < hi)
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+START_TEST(test_jit_runs_code)
+{
+	struct vmosal_jit jit;
+	char perms[5];
+
+	ck_assert_int_eq(vmosal_jit_create(100, &jit), 0);
+	ck_assert_uint_eq(jit.size, page);
+	ck_assert_ptr_ne(jit.rw, jit.rx);
+	/* Never writable and executable at once. */
+	ck_assert(maps_perms(jit.rw, perms));
+	ck_assert_str_eq(perms, "rw-s");
+	ck_assert(maps_perms(jit.rx, perms));
+	ck_assert_str_eq(perms, "r-xs");
+#ifdef HAVE_RET42
+	{
+		int (*fn)(void);
+		memcpy(jit.rw, ret42, sizeof ret42);
+		ck_assert_int_eq(vmosal_jit_flush(&jit, 0, sizeof ret42), 0);
+		*(void **)&fn = jit.rx;
+		ck_assert_int_eq(fn(), 42);
+	}
+#else
+	memcpy(jit.rw, "code", 4);
+	ck_assert_int_eq(vmosal_jit_flush(&jit, 0, 4), 0);
+	ck_assert_int_eq(memcmp(jit.rx, "code", 4), 0);
+#endif
+	ck_assert_int_eq(vmosal_jit_destroy(&jit), 0);
+	ck_assert_ptr_null(jit.rw);
+	ck_assert_ptr_null(jit.rx);
+	ck_assert_int_eq(vmosal_jit_destroy(&jit), VMOSAL_EINVAL);
+}
+END_TEST
+
+START_TEST(test_jit_rejects_bad_input)
+{
+	struct vmosal_jit jit;
+
+	ck_assert_int_eq(vmosal_jit_create(0, &jit), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_jit_create(page, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_jit_create(SIZE_MAX, &jit), VMOSAL_EOVERFLOW);
+	ck_assert_int_eq(vmosal_jit_create(page, &jit), 0);
+	ck_assert_int_eq(vmosal_jit_flush(NULL, 0, 1), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_jit_flush(&jit, 0, 0), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_jit_flush(&jit, page, 1), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_jit_flush(&jit, 1, SIZE_MAX), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_jit_flush(&jit, 0, page), 0);
+	ck_assert_int_eq(vmosal_jit_destroy(&jit), 0);
+	ck_assert_int_eq(vmosal_jit_destroy(NULL), VMOSAL_EINVAL);
+}
+END_TEST
+
+/* The executable view is not writable: the forked test dies of SIGSEGV. */
+START_TEST(test_jit_rx_not_writable)
+{
+	struct vmosal_jit jit;
+
+	ck_assert_int_eq(vmosal_jit_create(page, &jit), 0);
+	*(volatile char *)jit.rx = 1;
+}
+END_TEST
+
+#ifdef HAVE_RET42
+/* The writable view is not executable. */
+START_TEST(test_jit_rw_not_executable)
+{
+	struct vmosal_jit jit;
+	int (*fn)(void);
+
+	ck_assert_int_eq(vmosal_jit_create(page, &jit), 0);
+	memcpy(jit.rw, ret42, sizeof ret42);
+	*(void **)&fn = jit.rw;
+	fn();
+}
+END_TEST
+#endif
+
+int main(void)
+{
+	Suite *s = suite_create("shm");
+	TCase *shm = tcase_create("shm");
+	TCase *jit = tcase_create("jit");
+
+	tcase_add_checked_fixture(shm, setup, NULL);
+	tcase_add_unchecked_fixture(shm, pool_setup, hugetlb_pool_restore);
+	tcase_add_test(shm, test_shm_rejects_bad_input);
+	tcase_add_test(shm, test_shm_passed_to_another_process);
+	tcase_add_test(shm, test_shm_unsealed_can_grow);
+	tcase_add_test(shm, test_shm_hugetlb);
+	suite_add_tcase(s, shm);
+
+	tcase_add_checked_fixture(jit, setup, NULL);
+	tcase_add_test(jit, test_jit_runs_code);
+	tcase_add_test(jit, test_jit_rejects_bad_input);
+	if (test_forks()) {
+		tcase_add_test_raise_signal(jit, test_jit_rx_not_writable, SIGSEGV);
+#ifdef HAVE_RET42
+		tcase_add_test_raise_signal(jit, test_jit_rw_not_executable, SIGSEGV);
+#endif
+	}
+	suite_add_tcase(s, jit);
+	return vmosal_run_suite(s);
+}

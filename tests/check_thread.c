@@ -1,0 +1,386 @@
+/* Threads: identity, creation with settings applied first, affinity,
+ * priority and names, on the host's real backend. */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "vmosal.h"
+
+static size_t my_cpus[4096];
+
+/* The caller's CPUs, for "nothing changed" checks. */
+static size_t get_mine(size_t *cpus, size_t cap)
+{
+	size_t n = 0;
+	ck_assert_int_eq(vmosal_thread_get_affinity(0, cpus, cap, &n), 0);
+	ck_assert_uint_gt(n, 0);
+	return n;
+}
+
+START_TEST(test_self_is_cached_and_distinct)
+{
+	vmosal_tid_t a = vmosal_thread_self();
+
+	ck_assert_uint_ne(a, 0);
+	ck_assert_uint_eq(vmosal_thread_self(), a);
+	/* The main thread's kernel tid is the pid. */
+	ck_assert_uint_eq(a, (vmosal_tid_t)getpid());
+}
+END_TEST
+
+static void *report_self(void *arg)
+{
+	*(vmosal_tid_t *)arg = vmosal_thread_self();
+	return arg;
+}
+
+START_TEST(test_create_join_and_tid)
+{
+	vmosal_thread_t *t = NULL;
+	vmosal_tid_t seen = 0, tid = 0;
+	void *result = NULL;
+
+	ck_assert_int_eq(vmosal_thread_create(&t, NULL, report_self, &seen), 0);
+	ck_assert_int_eq(vmosal_thread_tid(t, &tid), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, &result), 0);
+	ck_assert_ptr_eq(result, &seen);
+	ck_assert_uint_eq(seen, tid);
+	ck_assert_uint_ne(seen, vmosal_thread_self());
+}
+END_TEST
+
+START_TEST(test_create_rejects_bad_input)
+{
+	vmosal_thread_t *t = NULL;
+	vmosal_tid_t seen = 0;
+	size_t too_big = (size_t)1 << 40;
+	struct vmosal_thread_opts o;
+
+	ck_assert_int_eq(vmosal_thread_create(NULL, NULL, report_self, &seen), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_create(&t, NULL, NULL, &seen), VMOSAL_EINVAL);
+	memset(&o, 0, sizeof o);
+	o.name = "a-name-much-too-long-for-linux";
+	ck_assert_int_eq(vmosal_thread_create(&t, &o, report_self, &seen), VMOSAL_ERANGE);
+	memset(&o, 0, sizeof o);
+	o.ncores = 1;
+	ck_assert_int_eq(vmosal_thread_create(&t, &o, report_self, &seen), VMOSAL_EINVAL);
+	o.cores = &too_big;
+	ck_assert_int_eq(vmosal_thread_create(&t, &o, report_self, &seen), VMOSAL_ERANGE);
+	memset(&o, 0, sizeof o);
+	o.set_priority = true;
+	o.priority = (enum vmosal_priority)42;
+	ck_assert_int_eq(vmosal_thread_create(&t, &o, report_self, &seen), VMOSAL_EINVAL);
+	/* No thread ever ran user code. */
+	ck_assert_uint_eq(seen, 0);
+	ck_assert_ptr_null(t);
+}
+END_TEST
+
+struct entry_state {
+	size_t cpus[64];
+	size_t ncpus;
+	size_t cpu_now;
+	char name[32];
+	enum vmosal_priority prio;
+};
+
+/* Records what the thread looks like at its first instruction of user code. */
+static void *record_entry(void *arg)
+{
+	struct entry_state *e = arg;
+
+	vmosal_thread_get_affinity(0, e->cpus, 64, &e->ncpus);
+	vmosal_thread_current_cpu(&e->cpu_now);
+	vmosal_thread_get_name(0, e->name, sizeof e->name);
+	vmosal_thread_get_priority(0, &e->prio);
+	return NULL;
+}
+
+START_TEST(test_create_applies_settings_before_user_code)
+{
+	size_t n = get_mine(my_cpus, 4096);
+	size_t target = my_cpus[n - 1];
+	struct vmosal_thread_opts o;
+	struct entry_state e;
+	vmosal_thread_t *t;
+
+	memset(&e, 0, sizeof e);
+	memset(&o, 0, sizeof o);
+	o.name = "vcpu-7";
+	o.stack_size = 256 * 1024;
+	o.cores = &target;
+	o.ncores = 1;
+	o.set_priority = true;
+	o.priority = VMOSAL_PRIORITY_LOW;
+	ck_assert_int_eq(vmosal_thread_create(&t, &o, record_entry, &e), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_uint_eq(e.ncpus, 1);
+	ck_assert_uint_eq(e.cpus[0], target);
+	ck_assert_uint_eq(e.cpu_now, target);
+	ck_assert_str_eq(e.name, "vcpu-7");
+	ck_assert_int_eq(e.prio, VMOSAL_PRIORITY_LOW);
+	/* The creator is untouched. */
+	ck_assert_uint_eq(get_mine(my_cpus, 4096), n);
+}
+END_TEST
+
+START_TEST(test_affinity_bad_input_changes_nothing)
+{
+	size_t before = get_mine(my_cpus, 4096), after;
+	size_t cpus[4096];
+	size_t huge = (size_t)1 << 20, zero = 0;
+
+	ck_assert_int_eq(vmosal_thread_set_affinity(0, NULL, 1), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_set_affinity(0, &zero, 0), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_set_affinity(0, &huge, 1), VMOSAL_ERANGE);
+	{
+		/* A valid core with an out-of-range one: refused as a whole. */
+		size_t mixed[2] = {my_cpus[0], huge};
+		ck_assert_int_eq(vmosal_thread_set_affinity(0, mixed, 2), VMOSAL_ERANGE);
+	}
+	/* pid 1 is a task of the system but not a thread of this process. */
+	if (getpid() != 1)
+		ck_assert_int_eq(vmosal_thread_set_affinity(1, my_cpus, 1), VMOSAL_ESRCH);
+	ck_assert_int_eq(vmosal_thread_set_affinity((vmosal_tid_t)1 << 40, my_cpus, 1),
+			 VMOSAL_ESRCH);
+	after = get_mine(cpus, 4096);
+	ck_assert_uint_eq(after, before);
+	ck_assert_mem_eq(cpus, my_cpus, before * sizeof cpus[0]);
+}
+END_TEST
+
+START_TEST(test_affinity_outside_allowed_set)
+{
+	struct vmosal_topology_counts c;
+	size_t possible = 0, outside = SIZE_MAX, before = get_mine(my_cpus, 4096);
+
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_POSSIBLE, &possible), 0);
+	ck_assert_int_eq(vmosal_topology_counts(&c), 0);
+	/* Look for a possible CPU the topology (the allowed set) leaves out. */
+	for (size_t cpu = 0; cpu < possible && outside == SIZE_MAX; cpu++) {
+		bool found = false;
+		for (uint32_t i = 0; i < c.pus && !found; i++) {
+			struct vmosal_pu_info pu;
+			ck_assert_int_eq(vmosal_topology_pu(i, &pu), 0);
+			found = pu.os_index == cpu;
+		}
+		if (!found)
+			outside = cpu;
+	}
+	if (outside == SIZE_MAX)
+		VMOSAL_SKIP("every possible CPU is allowed here: no cpuset restriction to test");
+	ck_assert_int_eq(vmosal_thread_set_affinity(0, &outside, 1), VMOSAL_EACCES);
+	ck_assert_uint_eq(get_mine(my_cpus, 4096), before);
+}
+END_TEST
+
+static _Atomic int stop_spinning;
+
+static void *spin(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stop_spinning))
+		;
+	return NULL;
+}
+
+START_TEST(test_affinity_of_another_thread)
+{
+	size_t n = get_mine(my_cpus, 4096), got[4096], ngot = 0;
+	vmosal_thread_t *t;
+	vmosal_tid_t tid;
+
+	ck_assert_int_eq(vmosal_thread_create(&t, NULL, spin, NULL), 0);
+	ck_assert_int_eq(vmosal_thread_tid(t, &tid), 0);
+	for (size_t i = 0; i < n && i < 4; i++) {
+		ck_assert_int_eq(vmosal_thread_set_affinity(tid, &my_cpus[i], 1), 0);
+		ck_assert_int_eq(vmosal_thread_get_affinity(tid, got, 4096, &ngot), 0);
+		ck_assert_uint_eq(ngot, 1);
+		ck_assert_uint_eq(got[0], my_cpus[i]);
+	}
+	/* Back to every CPU, given out of order and with a duplicate. */
+	{
+		size_t all[4097];
+		for (size_t i = 0; i < n; i++)
+			all[i] = my_cpus[n - 1 - i];
+		all[n] = my_cpus[0];
+		ck_assert_int_eq(vmosal_thread_set_affinity(tid, all, n + 1), 0);
+	}
+	ck_assert_int_eq(vmosal_thread_get_affinity(tid, got, 4096, &ngot), 0);
+	ck_assert_uint_eq(ngot, n);
+	ck_assert_mem_eq(got, my_cpus, n * sizeof got[0]);
+	atomic_store(&stop_spinning, 1);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_affinity_moves_the_caller)
+{
+	size_t n = get_mine(my_cpus, 4096), cpu = SIZE_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(vmosal_thread_set_affinity(vmosal_thread_self(), &my_cpus[i], 1), 0);
+		ck_assert_int_eq(vmosal_thread_current_cpu(&cpu), 0);
+		ck_assert_uint_eq(cpu, my_cpus[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_get_affinity_capacity)
+{
+	size_t n = get_mine(my_cpus, 4096), needed = 0;
+
+	ck_assert_int_eq(vmosal_thread_get_affinity(0, NULL, 0, &needed), VMOSAL_ERANGE);
+	ck_assert_uint_eq(needed, n);
+	ck_assert_int_eq(vmosal_thread_get_affinity(0, my_cpus, 4096, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_get_affinity(0, NULL, 4, &needed), VMOSAL_EINVAL);
+}
+END_TEST
+
+START_TEST(test_affinity_kind)
+{
+	enum vmosal_affinity_kind k;
+
+	ck_assert_int_eq(vmosal_thread_affinity_kind(NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_affinity_kind(&k), 0);
+	ck_assert_int_eq(k, VMOSAL_AFFINITY_HARD);
+}
+END_TEST
+
+START_TEST(test_priority_levels_round_trip)
+{
+	enum vmosal_priority p;
+
+	ck_assert_int_eq(vmosal_thread_set_priority(0, (enum vmosal_priority)-1), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, (enum vmosal_priority)4), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_get_priority(0, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), 0);
+	ck_assert_int_eq(vmosal_thread_get_priority(0, &p), 0);
+	ck_assert_int_eq(p, VMOSAL_PRIORITY_LOW);
+	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 10);
+	if (geteuid() != 0)
+		VMOSAL_SKIP("raising priority needs root");
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_HIGH), 0);
+	ck_assert_int_eq(vmosal_thread_get_priority(0, &p), 0);
+	ck_assert_int_eq(p, VMOSAL_PRIORITY_HIGH);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_REALTIME), 0);
+	ck_assert_int_eq(vmosal_thread_get_priority(0, &p), 0);
+	ck_assert_int_eq(p, VMOSAL_PRIORITY_REALTIME);
+	ck_assert_int_eq(vmosal_thread_set_priority(vmosal_thread_self(), VMOSAL_PRIORITY_NORMAL), 0);
+	ck_assert_int_eq(vmosal_thread_get_priority(0, &p), 0);
+	ck_assert_int_eq(p, VMOSAL_PRIORITY_NORMAL);
+	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 0);
+	if (getpid() != 1)
+		ck_assert_int_eq(vmosal_thread_set_priority(1, VMOSAL_PRIORITY_LOW), VMOSAL_ESRCH);
+}
+END_TEST
+
+/* Without privilege, raising is EPERM and the thread keeps its level. The
+ * test runs in its own forked process, so dropping root is safe. */
+START_TEST(test_priority_eperm_unprivileged)
+{
+	struct rlimit none = {0, 0};
+	enum vmosal_priority p;
+
+	ck_assert_int_eq(vmosal_init(), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_RTPRIO, &none), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_NICE, &none), 0);
+	if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0)
+		VMOSAL_SKIP("cannot drop root to uid 65534");
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), 0);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_REALTIME), VMOSAL_EPERM);
+	ck_assert_int_eq(vmosal_thread_get_priority(0, &p), 0);
+	ck_assert_int_eq(p, VMOSAL_PRIORITY_LOW);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_HIGH), VMOSAL_EPERM);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), VMOSAL_EPERM);
+	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 10);
+	ck_assert_int_eq(vmosal_thread_get_priority(0, &p), 0);
+	ck_assert_int_eq(p, VMOSAL_PRIORITY_LOW);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	char buf[32];
+	vmosal_thread_t *t;
+	vmosal_tid_t tid;
+
+	ck_assert_uint_eq(vmosal_thread_name_max(), 15);
+	ck_assert_int_eq(vmosal_thread_set_name(0, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_set_name(0, ""), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_set_name(0, "0123456789abcdef"), VMOSAL_ERANGE);
+	ck_assert_int_eq(vmosal_thread_set_name(0, "0123456789abcde"), 0);
+	ck_assert_int_eq(vmosal_thread_get_name(0, buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "0123456789abcde");
+	ck_assert_int_eq(vmosal_thread_get_name(0, buf, 4), VMOSAL_ERANGE);
+	ck_assert_int_eq(vmosal_thread_get_name(0, NULL, 4), VMOSAL_EINVAL);
+
+	atomic_store(&stop_spinning, 0);
+	ck_assert_int_eq(vmosal_thread_create(&t, NULL, spin, NULL), 0);
+	ck_assert_int_eq(vmosal_thread_tid(t, &tid), 0);
+	ck_assert_int_eq(vmosal_thread_set_name(tid, "io-worker"), 0);
+	ck_assert_int_eq(vmosal_thread_get_name(tid, buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "io-worker");
+	atomic_store(&stop_spinning, 1);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	if (getpid() != 1)
+		ck_assert_int_eq(vmosal_thread_set_name(1, "x"), VMOSAL_ESRCH);
+}
+END_TEST
+
+static vmosal_thread_t *joining_self;
+static _Atomic int handle_ready;
+
+static void *join_myself(void *arg)
+{
+	while (!atomic_load(&handle_ready))
+		;
+	*(int *)arg = vmosal_thread_join(joining_self, NULL);
+	return NULL;
+}
+
+START_TEST(test_join_rules)
+{
+	int rc = 0;
+
+	ck_assert_int_eq(vmosal_thread_join(NULL, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_create(&joining_self, NULL, join_myself, &rc), 0);
+	atomic_store(&handle_ready, 1);
+	ck_assert_int_eq(vmosal_thread_join(joining_self, NULL), 0);
+	ck_assert_int_eq(rc, VMOSAL_EBUSY);
+	ck_assert_int_eq(vmosal_thread_current_cpu(NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_tid(NULL, NULL), VMOSAL_EINVAL);
+}
+END_TEST
+
+static Suite *thread_suite(void)
+{
+	Suite *s = suite_create("thread");
+	TCase *tc = tcase_create("thread");
+
+	tcase_add_test(tc, test_self_is_cached_and_distinct);
+	tcase_add_test(tc, test_create_join_and_tid);
+	tcase_add_test(tc, test_create_rejects_bad_input);
+	tcase_add_test(tc, test_create_applies_settings_before_user_code);
+	tcase_add_test(tc, test_affinity_bad_input_changes_nothing);
+	tcase_add_test(tc, test_affinity_outside_allowed_set);
+	tcase_add_test(tc, test_affinity_of_another_thread);
+	tcase_add_test(tc, test_affinity_moves_the_caller);
+	tcase_add_test(tc, test_get_affinity_capacity);
+	tcase_add_test(tc, test_affinity_kind);
+	tcase_add_test(tc, test_priority_levels_round_trip);
+	tcase_add_test(tc, test_priority_eperm_unprivileged);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_join_rules);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return vmosal_run_suite(thread_suite());
+}

@@ -1,0 +1,235 @@
+/* Topology and placement: on the host, and on hwloc XML topologies of big
+ * machines kept in tests/topologies (each test is its own forked process,
+ * so each loads the topology it chooses). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "vmosal.h"
+
+/* Points hwloc at tests/topologies/<name> before the first topology use. */
+static void use_xml(const char *name)
+{
+	const char *dir = getenv("VMOSAL_TEST_SRCDIR");
+	char path[4096];
+
+	ck_assert_ptr_nonnull(dir);
+	snprintf(path, sizeof path, "%s/topologies/%s", dir, name);
+	ck_assert_int_eq(setenv("HWLOC_XMLFILE", path, 1), 0);
+	ck_assert_int_eq(setenv("HWLOC_THISSYSTEM", "0", 1), 0);
+}
+
+static struct vmosal_pu_info pu_of_os(size_t os)
+{
+	struct vmosal_topology_counts c;
+	struct vmosal_pu_info pu;
+
+	ck_assert_int_eq(vmosal_topology_counts(&c), 0);
+	for (uint32_t i = 0; i < c.pus; i++) {
+		ck_assert_int_eq(vmosal_topology_pu(i, &pu), 0);
+		if (pu.os_index == os)
+			return pu;
+	}
+	ck_abort_msg("CPU %zu not in the topology", os);
+	return pu;
+}
+
+START_TEST(test_host_counts_are_consistent)
+{
+	struct vmosal_topology_counts c;
+	struct vmosal_pu_info pu;
+	size_t usable = 0;
+
+	ck_assert_int_eq(vmosal_topology_counts(NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_topology_load(), 0);
+	ck_assert_int_eq(vmosal_topology_counts(&c), 0);
+	ck_assert_uint_ge(c.packages, 1);
+	ck_assert_uint_ge(c.numa_nodes, 1);
+	ck_assert_uint_ge(c.cores, c.packages);
+	ck_assert_uint_ge(c.pus, c.cores);
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_USABLE, &usable), 0);
+	ck_assert_uint_ge(c.pus, usable);
+	for (uint32_t i = 0; i < c.pus; i++) {
+		ck_assert_int_eq(vmosal_topology_pu(i, &pu), 0);
+		ck_assert_uint_lt(pu.core, c.cores);
+		ck_assert_uint_lt(pu.package, c.packages);
+		ck_assert_uint_lt(pu.numa_node, c.numa_nodes);
+	}
+	ck_assert_int_eq(vmosal_topology_pu(c.pus, &pu), VMOSAL_ERANGE);
+	ck_assert_int_eq(vmosal_topology_pu(0, NULL), VMOSAL_EINVAL);
+}
+END_TEST
+
+/* hwloc's default discovery binds the caller to each CPU in turn; ours must
+ * leave a pinned caller exactly where it was. */
+START_TEST(test_load_never_moves_the_caller)
+{
+	size_t cpus[4096], n = 0, last, after[4096], nafter = 0, now = 0;
+
+	ck_assert_int_eq(vmosal_thread_get_affinity(0, cpus, 4096, &n), 0);
+	last = cpus[n - 1];
+	ck_assert_int_eq(vmosal_thread_set_affinity(0, &last, 1), 0);
+	ck_assert_int_eq(vmosal_topology_load(), 0);
+	ck_assert_int_eq(vmosal_thread_get_affinity(0, after, 4096, &nafter), 0);
+	ck_assert_uint_eq(nafter, 1);
+	ck_assert_uint_eq(after[0], last);
+	ck_assert_int_eq(vmosal_thread_current_cpu(&now), 0);
+	ck_assert_uint_eq(now, last);
+}
+END_TEST
+
+START_TEST(test_host_placement_uses_usable_cpus)
+{
+	size_t mine[4096], n = 0, placed[8];
+
+	ck_assert_int_eq(vmosal_thread_get_affinity(0, mine, 4096, &n), 0);
+	if (n < 2)
+		VMOSAL_SKIP("needs 2 usable CPUs");
+	/* Restrict the whole process (its only thread) to one CPU. */
+	ck_assert_int_eq(vmosal_thread_set_affinity(0, &mine[1], 1), 0);
+	ck_assert_int_eq(vmosal_topology_place(8, VMOSAL_PLACE_SPREAD, -1, placed), 0);
+	for (size_t i = 0; i < 8; i++)
+		ck_assert_uint_eq(placed[i], mine[1]);
+}
+END_TEST
+
+START_TEST(test_xml_big_machine_counts)
+{
+	struct vmosal_topology_counts c;
+	struct vmosal_pu_info pu;
+	uint64_t bytes = 0;
+
+	use_xml("2pkg-64core-smt2-4numa.xml");
+	ck_assert_int_eq(vmosal_topology_counts(&c), 0);
+	ck_assert_uint_eq(c.packages, 2);
+	ck_assert_uint_eq(c.numa_nodes, 4);
+	ck_assert_uint_eq(c.cores, 64);
+	ck_assert_uint_eq(c.pus, 128);
+	pu = pu_of_os(3);
+	ck_assert_uint_eq(pu.core, 1);
+	ck_assert_uint_eq(pu.smt_rank, 1);
+	ck_assert_uint_eq(pu.package, 0);
+	ck_assert_uint_eq(pu.numa_node, 0);
+	pu = pu_of_os(64);
+	ck_assert_uint_eq(pu.core, 32);
+	ck_assert_uint_eq(pu.smt_rank, 0);
+	ck_assert_uint_eq(pu.package, 1);
+	ck_assert_uint_eq(pu.numa_node, 2);
+	pu = pu_of_os(127);
+	ck_assert_uint_eq(pu.numa_node, 3);
+	ck_assert_uint_eq(pu.smt_rank, 1);
+	ck_assert_int_eq(vmosal_topology_cache_size(1, &bytes), 0);
+	ck_assert_uint_eq(bytes, 48000);
+	ck_assert_int_eq(vmosal_topology_cache_size(2, &bytes), 0);
+	ck_assert_uint_eq(bytes, 1000000);
+	ck_assert_int_eq(vmosal_topology_cache_size(3, &bytes), 0);
+	ck_assert_uint_eq(bytes, 32000000);
+	ck_assert_int_eq(vmosal_topology_cache_size(4, &bytes), VMOSAL_ENOENT);
+	ck_assert_int_eq(vmosal_topology_cache_size(0, &bytes), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_topology_cache_size(1, NULL), VMOSAL_EINVAL);
+}
+END_TEST
+
+START_TEST(test_xml_spread_avoids_siblings)
+{
+	size_t cpus[130];
+	bool core_used[64] = {false};
+
+	use_xml("2pkg-64core-smt2-4numa.xml");
+	ck_assert_int_eq(vmosal_topology_place(130, VMOSAL_PLACE_SPREAD, -1, cpus), 0);
+	/* The first 64 vCPUs get 64 distinct physical cores: the seed's
+	 * vcpu_id % num_cpus would have put vCPUs 0 and 1 on siblings. */
+	for (size_t i = 0; i < 64; i++) {
+		struct vmosal_pu_info pu = pu_of_os(cpus[i]);
+		ck_assert_uint_eq(pu.smt_rank, 0);
+		ck_assert(!core_used[pu.core]);
+		core_used[pu.core] = true;
+	}
+	/* Then the siblings, then it wraps. */
+	for (size_t i = 64; i < 128; i++)
+		ck_assert_uint_eq(pu_of_os(cpus[i]).smt_rank, 1);
+	ck_assert_uint_eq(cpus[128], cpus[0]);
+	ck_assert_uint_eq(cpus[129], cpus[1]);
+}
+END_TEST
+
+START_TEST(test_xml_compact_and_numa)
+{
+	size_t cpus[16];
+	bool core_used[64] = {false};
+
+	use_xml("2pkg-64core-smt2-4numa.xml");
+	ck_assert_int_eq(vmosal_topology_place(4, VMOSAL_PLACE_COMPACT, -1, cpus), 0);
+	ck_assert_uint_eq(cpus[0], 0);
+	ck_assert_uint_eq(cpus[1], 1);
+	ck_assert_uint_eq(cpus[2], 2);
+	ck_assert_uint_eq(cpus[3], 3);
+	ck_assert_int_eq(vmosal_topology_place(16, VMOSAL_PLACE_SPREAD, 2, cpus), 0);
+	for (size_t i = 0; i < 16; i++) {
+		struct vmosal_pu_info pu = pu_of_os(cpus[i]);
+		ck_assert_uint_eq(pu.numa_node, 2);
+		ck_assert(!core_used[pu.core]);
+		core_used[pu.core] = true;
+	}
+	ck_assert_int_eq(vmosal_topology_place(1, VMOSAL_PLACE_SPREAD, 4, cpus), VMOSAL_ERANGE);
+	ck_assert_int_eq(vmosal_topology_place(1, VMOSAL_PLACE_SPREAD, -2, cpus), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_topology_place(0, VMOSAL_PLACE_SPREAD, -1, cpus), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_topology_place(1, VMOSAL_PLACE_SPREAD, -1, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_topology_place(1, (enum vmosal_placement)9, -1, cpus),
+			 VMOSAL_EINVAL);
+}
+END_TEST
+
+START_TEST(test_xml_4096_pus)
+{
+	struct vmosal_topology_counts c;
+	static size_t cpus[4096];
+	static bool core_used[2048];
+	struct vmosal_pu_info pu;
+
+	use_xml("4096pu.xml");
+	ck_assert_int_eq(vmosal_topology_counts(&c), 0);
+	ck_assert_uint_eq(c.pus, 4096);
+	ck_assert_uint_eq(c.cores, 2048);
+	ck_assert_uint_eq(c.packages, 8);
+	ck_assert_uint_eq(c.numa_nodes, 16);
+	ck_assert_int_eq(vmosal_topology_pu(4095, &pu), 0);
+	ck_assert_uint_eq(pu.os_index, 4095);
+	ck_assert_uint_eq(pu.package, 7);
+	ck_assert_uint_eq(pu.numa_node, 15);
+	ck_assert_int_eq(vmosal_topology_place(2048, VMOSAL_PLACE_SPREAD, -1, cpus), 0);
+	for (size_t i = 0; i < 2048; i++) {
+		ck_assert_int_eq(vmosal_topology_pu(0, &pu), 0);
+		ck_assert(cpus[i] < 4096);
+		ck_assert(cpus[i] % 2 == 0); /* synthetic: siblings are 2k, 2k+1 */
+		ck_assert(!core_used[cpus[i] / 2]);
+		core_used[cpus[i] / 2] = true;
+	}
+}
+END_TEST
+
+static Suite *topology_suite(void)
+{
+	Suite *s = suite_create("topology");
+	TCase *host = tcase_create("host");
+	TCase *xml = tcase_create("xml");
+
+	tcase_add_test(host, test_host_counts_are_consistent);
+	tcase_add_test(host, test_load_never_moves_the_caller);
+	tcase_add_test(host, test_host_placement_uses_usable_cpus);
+	tcase_add_test(xml, test_xml_big_machine_counts);
+	tcase_add_test(xml, test_xml_spread_avoids_siblings);
+	tcase_add_test(xml, test_xml_compact_and_numa);
+	tcase_add_test(xml, test_xml_4096_pus);
+	tcase_set_timeout(xml, 60);
+	suite_add_tcase(s, host);
+	suite_add_tcase(s, xml);
+	return s;
+}
+
+int main(void)
+{
+	return vmosal_run_suite(topology_suite());
+}

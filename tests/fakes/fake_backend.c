@@ -1,0 +1,97 @@
+/* Fake backends for the loader tests, built only for 'make check'.
+ *
+ * Each fake borrows the real host backend's ops table (so it stays complete
+ * as slots are added) and then breaks exactly one thing, chosen by the
+ * FAKE_* macro it is compiled with. */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmosal/backend.h"
+
+#ifdef FAKE_NO_ENTRY
+/* Exports something, but not the entry symbol. */
+const char *vmosal_fake_not_an_entry(void);
+const char *vmosal_fake_not_an_entry(void)
+{
+	return "no entry here";
+}
+#else
+
+static struct {
+	struct vmosal_backend_ops ops;
+	char tail[256]; /* room for FAKE_NEWER_MINOR's appended slots */
+} fake;
+
+#ifdef FAKE_INIT_FAILS
+static int fake_init_fails(const struct vmosal_core_services *core,
+			   struct vmosal_backend_caps *caps)
+{
+	(void)core;
+	(void)caps;
+	return VMOSAL_EPERM;
+}
+#endif
+
+static int fake_host_info(struct vmosal_backend_host *out)
+{
+	snprintf(out->os, sizeof out->os, "fakeos");
+	snprintf(out->os_release, sizeof out->os_release, "1.2.3-fake");
+	snprintf(out->libc, sizeof out->libc, "fakelibc");
+	out->page_size = 4096;
+	out->cpus_possible = 8;
+	out->cpus_online = 6;
+	out->cpus_usable = 4;
+	return 0;
+}
+
+static const struct vmosal_backend_ops *real_ops(void)
+{
+	const char *dirs = getenv("VMOSAL_BACKEND_PATH");
+	char path[4096];
+	void *dso;
+	vmosal_backend_entry_fn entry;
+
+	if (dirs == NULL)
+		return NULL;
+	snprintf(path, sizeof path, "%.*s/vmosal_%s%s", (int)strcspn(dirs, ":"), dirs,
+		 VMOSAL_DEFAULT_BACKEND, LT_MODULE_EXT);
+	dso = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (dso == NULL)
+		return NULL;
+	*(void **)&entry = dlsym(dso, VMOSAL_BACKEND_ENTRY_NAME);
+	return entry != NULL ? entry(VMOSAL_BACKEND_ABI) : NULL;
+}
+
+const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
+{
+	const struct vmosal_backend_ops *real = real_ops();
+
+	(void)core_abi;
+	if (real == NULL)
+		return NULL;
+	memcpy(&fake.ops, real, sizeof fake.ops);
+	fake.ops.name = "fake";
+	fake.ops.host_info = fake_host_info;
+#if defined(FAKE_BAD_MAJOR)
+	fake.ops.abi_version = VMOSAL_BACKEND_ABI_MAKE(VMOSAL_BACKEND_ABI_MAJOR + 1, 0);
+#elif defined(FAKE_SHORT)
+	fake.ops.struct_size = (uint32_t)offsetof(struct vmosal_backend_ops, accel_probe);
+#elif defined(FAKE_MISSING_SLOT)
+	fake.ops.mem_info = NULL;
+#elif defined(FAKE_INIT_FAILS)
+	fake.ops.init = fake_init_fails;
+#elif defined(FAKE_NO_OPS)
+	return NULL;
+#elif defined(FAKE_NEWER_MINOR)
+	/* A plugin from a later 1.x: bigger table, unknown slots at the end. */
+	fake.ops.abi_version = VMOSAL_BACKEND_ABI_MAKE(VMOSAL_BACKEND_ABI_MAJOR, 0x7f);
+	fake.ops.struct_size = (uint32_t)sizeof fake;
+	fake.ops.name = "fake-newer";
+#endif
+	return &fake.ops;
+}
+#endif
