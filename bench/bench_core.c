@@ -1,0 +1,135 @@
+/* Foundation benchmarks: barriers and cached platform queries. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "vmosal.h"
+
+static void inline_full(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		vmosal_barrier_full();
+}
+
+static void exported_full(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		vmosal_barrier_full_fn();
+}
+
+static void c11_fence(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+#if defined(__x86_64__)
+/* What gcc emits for a C11 seq_cst fence, whichever compiler builds this. */
+static void gcc_fence(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		__asm__ __volatile__("lock; orq $0, (%%rsp)" ::: "memory", "cc");
+}
+
+static void mfence(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		__asm__ __volatile__("mfence" ::: "memory");
+}
+#endif
+
+static void inline_acquire(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		vmosal_barrier_acquire();
+}
+
+static void c11_acquire(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+
+static void host_os(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		BENCH_KEEP(vmosal_host_os());
+}
+
+static void page_size(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		BENCH_KEEP(vmosal_page_size());
+}
+
+static void raw_page_size(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		BENCH_KEEP(sysconf(_SC_PAGESIZE));
+}
+
+static void cpu_count(void *arg, uint64_t n)
+{
+	size_t cpus;
+
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++) {
+		vmosal_cpu_count(VMOSAL_CPUS_ONLINE, &cpus);
+		BENCH_KEEP(cpus);
+	}
+}
+
+static void raw_cpu_count(void *arg, uint64_t n)
+{
+	(void)arg;
+	for (uint64_t i = 0; i < n; i++)
+		BENCH_KEEP(sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+int main(void)
+{
+	if (vmosal_init() != 0) {
+		fprintf(stderr, "bench_core: %s\n", vmosal_backend_error());
+		return 1;
+	}
+	bench_begin("barriers and platform queries");
+#if defined(__x86_64__)
+	bench_run(&(struct bench_case){"barrier_full (inline)", inline_full,
+				       "gcc C11 seq_cst fence (lock or)", gcc_fence,
+				       NULL, 0, 1.10, 0});
+	bench_run(&(struct bench_case){"barrier_full (inline)", inline_full,
+				       "this compiler's C11 seq_cst fence", c11_fence,
+				       NULL, 0, 0, 0});
+	bench_run(&(struct bench_case){"barrier_full (inline)", inline_full, "mfence",
+				       mfence, NULL, 0, 0, 0});
+	bench_run(&(struct bench_case){"barrier_full_fn (exported)", exported_full,
+				       "gcc C11 seq_cst fence (lock or)", gcc_fence,
+				       NULL, 0, 0, 0});
+#else
+	bench_run(&(struct bench_case){"barrier_full (inline)", inline_full,
+				       "C11 seq_cst fence", c11_fence, NULL, 0, 1.10, 0});
+	bench_run(&(struct bench_case){"barrier_full_fn (exported)", exported_full,
+				       "C11 seq_cst fence", c11_fence, NULL, 0, 0, 0});
+#endif
+	bench_run(&(struct bench_case){"barrier_acquire (inline)", inline_acquire,
+				       "C11 acquire fence", c11_acquire, NULL, 0, 0, 0});
+	bench_run(&(struct bench_case){"host_os (cached)", host_os, NULL, NULL, NULL, 0, 0,
+				       10});
+	bench_run(&(struct bench_case){"page_size (cached)", page_size,
+				       "sysconf(_SC_PAGESIZE)", raw_page_size, NULL, 0, 0, 10});
+	bench_run(&(struct bench_case){"cpu_count online (cached)", cpu_count,
+				       "sysconf(_SC_NPROCESSORS_ONLN)", raw_cpu_count, NULL, 0, 0,
+				       10});
+	return bench_end();
+}
