@@ -23,8 +23,11 @@ static void exported_full(void *arg, uint64_t n)
 static void c11_fence(void *arg, uint64_t n)
 {
 	(void)arg;
-	for (uint64_t i = 0; i < n; i++)
+	/* The empty asm stops clang merging the loop's fences into one. */
+	for (uint64_t i = 0; i < n; i++) {
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		__asm__ __volatile__("" ::: "memory");
+	}
 }
 
 #if defined(__x86_64__)
@@ -54,8 +57,10 @@ static void inline_acquire(void *arg, uint64_t n)
 static void c11_acquire(void *arg, uint64_t n)
 {
 	(void)arg;
-	for (uint64_t i = 0; i < n; i++)
+	for (uint64_t i = 0; i < n; i++) {
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		__asm__ __volatile__("" ::: "memory");
+	}
 }
 
 static void host_os(void *arg, uint64_t n)
