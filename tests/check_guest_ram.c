@@ -28,11 +28,6 @@ static void setup(void)
 	page = vmosal_page_size();
 }
 
-static bool test_forks(void)
-{
-	const char *f = getenv("CK_FORK");
-	return f == NULL || strcmp(f, "no") != 0;
-}
 
 /* Sums a field (in kB) of /proc/self/smaps over the mappings that overlap
  * [addr, addr + size) (the kernel may merge the region with a neighbour). */
@@ -446,7 +441,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_rejects_bad_options);
-	if (test_forks()) {
+	if (vmosal_test_forks()) {
 		tcase_add_test_raise_signal(tc, test_guard_before, SIGSEGV);
 		tcase_add_test_raise_signal(tc, test_guard_after, SIGSEGV);
 	}

@@ -17,13 +17,6 @@
 
 static size_t page;
 
-/* Tests that end in a signal need Check's fork mode (not CK_FORK=no). */
-static bool vmosal_test_forks(void)
-{
-	const char *f = getenv("CK_FORK");
-	return f == NULL || strcmp(f, "no") != 0;
-}
-
 static void setup(void)
 {
 	ck_assert_int_eq(vmosal_init(), 0);

@@ -30,11 +30,6 @@ static void setup(void)
 	page = vmosal_page_size();
 }
 
-static bool test_forks(void)
-{
-	const char *f = getenv("CK_FORK");
-	return f == NULL || strcmp(f, "no") != 0;
-}
 
 START_TEST(test_shm_rejects_bad_input)
 {
@@ -326,7 +321,7 @@ int main(void)
 	tcase_add_checked_fixture(jit, setup, NULL);
 	tcase_add_test(jit, test_jit_runs_code);
 	tcase_add_test(jit, test_jit_rejects_bad_input);
-	if (test_forks()) {
+	if (vmosal_test_forks()) {
 		tcase_add_test_raise_signal(jit, test_jit_rx_not_writable, SIGSEGV);
 #ifdef HAVE_RET42
 		tcase_add_test_raise_signal(jit, test_jit_rw_not_executable, SIGSEGV);

@@ -3,8 +3,10 @@
 #define VMOSAL_TESTUTIL_H
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Check has no skip verdict: say why on stderr, where 'make check' keeps it
  * in the test's .log, and end the test. */
@@ -15,6 +17,13 @@
 		fputc('\n', stderr);                                       \
 		return;                                                    \
 	} while (0)
+
+/* False under CK_FORK=no, where a test that must crash cannot run. */
+static inline bool vmosal_test_forks(void)
+{
+	const char *f = getenv("CK_FORK");
+	return f == NULL || strcmp(f, "no") != 0;
+}
 
 /* Runs one suite and turns its verdict into the exit status. */
 static inline int vmosal_run_suite(Suite *s)
