@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -175,6 +176,63 @@ START_TEST(test_affinity_outside_allowed_set)
 		VMOSAL_SKIP("every possible CPU is allowed here: no cpuset restriction to test");
 	ck_assert_int_eq(vmosal_thread_set_affinity(0, &outside, 1), VMOSAL_EACCES);
 	ck_assert_uint_eq(get_mine(my_cpus, 4096), before);
+}
+END_TEST
+
+/* Writes a short string to a cgroup file; false when that fails. */
+static bool write_cg(const char *dir, const char *file, const char *value)
+{
+	char path[512];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return false;
+	ok = fputs(value, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
+/* Puts this process in a cgroup-v1 cpuset of one CPU, as a container
+ * runtime would, and asks for the other CPU. */
+START_TEST(test_affinity_outside_cgroup_cpuset)
+{
+	const char *root = "/sys/fs/cgroup/cpuset";
+	char dir[256], mems[64] = "", one[32], pid[32];
+	size_t mine[4096], n, other, before;
+	FILE *f;
+	int rc;
+
+	if (geteuid() != 0 || access(root, W_OK) != 0)
+		VMOSAL_SKIP("needs root and a writable cgroup-v1 cpuset hierarchy");
+	n = get_mine(mine, 4096);
+	if (n < 2)
+		VMOSAL_SKIP("needs two usable CPUs");
+	snprintf(dir, sizeof dir, "%s/cpuset.mems", root);
+	f = fopen(dir, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(mems, sizeof mems, f));
+	fclose(f);
+	snprintf(dir, sizeof dir, "%s/vmosal-test-%ld", root, (long)getpid());
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(one, sizeof one, "%zu", mine[0]);
+	snprintf(pid, sizeof pid, "%ld", (long)getpid());
+	if (!write_cg(dir, "cpuset.mems", mems) || !write_cg(dir, "cpuset.cpus", one) ||
+	    !write_cg(dir, "cgroup.procs", pid)) {
+		rmdir(dir);
+		VMOSAL_SKIP("this cpuset hierarchy refuses a child cgroup");
+	}
+	/* The topology is read after the move, so it sees the restriction. */
+	other = mine[1];
+	before = get_mine(mine, 4096);
+	rc = vmosal_thread_set_affinity(0, &other, 1);
+	n = get_mine(mine, 4096);
+	write_cg(root, "cgroup.procs", pid);
+	rmdir(dir);
+	ck_assert_int_eq(rc, VMOSAL_EACCES);
+	ck_assert_uint_eq(n, before);
+	ck_assert_uint_eq(mine[0], (size_t)strtoul(one, NULL, 10));
 }
 END_TEST
 
@@ -368,6 +426,7 @@ static Suite *thread_suite(void)
 	tcase_add_test(tc, test_create_applies_settings_before_user_code);
 	tcase_add_test(tc, test_affinity_bad_input_changes_nothing);
 	tcase_add_test(tc, test_affinity_outside_allowed_set);
+	tcase_add_test(tc, test_affinity_outside_cgroup_cpuset);
 	tcase_add_test(tc, test_affinity_of_another_thread);
 	tcase_add_test(tc, test_affinity_moves_the_caller);
 	tcase_add_test(tc, test_get_affinity_capacity);
