@@ -4,6 +4,7 @@
 #include <hwloc.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -32,21 +33,24 @@ static void raw_gettid(void *arg, uint64_t n)
 		BENCH_KEEP(syscall(SYS_gettid));
 }
 
-static void lib_affinity_same(void *arg, uint64_t n)
+/* arg: the target's tid (pid_t), 0 for the calling thread. */
+static void lib_affinity_to_a(void *arg, uint64_t n)
 {
-	(void)arg;
+	vmosal_tid_t tid = (vmosal_tid_t)*(const pid_t *)arg;
+
 	for (uint64_t i = 0; i < n; i++)
-		vmosal_thread_set_affinity(0, &cpu_a, 1);
+		vmosal_thread_set_affinity(tid, &cpu_a, 1);
 }
 
-static void raw_affinity_same(void *arg, uint64_t n)
+static void raw_affinity_to_a(void *arg, uint64_t n)
 {
+	pid_t tid = *(const pid_t *)arg;
 	cpu_set_t set;
-	(void)arg;
+
 	for (uint64_t i = 0; i < n; i++) {
 		CPU_ZERO(&set);
 		CPU_SET(cpu_a, &set);
-		sched_setaffinity(0, sizeof set, &set);
+		sched_setaffinity(tid, sizeof set, &set);
 	}
 }
 
@@ -77,6 +81,19 @@ static void raw_affinity_move(void *arg, uint64_t n)
 		CPU_SET(i & 1 ? cpu_a : cpu_b, &set);
 		sched_setaffinity(0, sizeof set, &set);
 	}
+}
+
+/* The calling thread, and another thread of the process (parked), for
+ * which libvmosal first checks that the tid is one of ours: the raw call
+ * would act on any task of the system. */
+static pid_t self_tid;
+static _Atomic pid_t other_tid;
+
+static void *park(void *arg)
+{
+	atomic_store((_Atomic pid_t *)arg, (pid_t)syscall(SYS_gettid));
+	pause();
+	return NULL;
 }
 
 static void lib_priority(void *arg, uint64_t n)
@@ -202,19 +219,33 @@ int main(void)
 	vmosal_topology_load();
 	/* Settle on cpu_a first, so "same CPU" cases never include a move. */
 	vmosal_thread_set_affinity(0, &cpu_a, 1);
-	raw_affinity_same(NULL, 1000);
+	raw_affinity_to_a(&self_tid, 1000);
 
 	bench_run(&(struct bench_case){"thread_self (cached)", lib_self, "gettid syscall",
 				       raw_gettid, NULL, 0, 0.1, 0});
-	bench_run(&(struct bench_case){"set_affinity, same CPU", lib_affinity_same,
-				       "sched_setaffinity", raw_affinity_same, NULL, 0, 1.05, 0});
-	bench_run(&(struct bench_case){"set_affinity, same CPU", lib_affinity_same,
-				       "hwloc_set_thread_cpubind", hwloc_affinity_same, NULL, 0,
-				       1.05, 0});
+	bench_run(&(struct bench_case){"set_affinity, same CPU", lib_affinity_to_a,
+				       "sched_setaffinity", raw_affinity_to_a, &self_tid, 0, 1.05,
+				       0});
+	bench_run(&(struct bench_case){"set_affinity, same CPU", lib_affinity_to_a,
+				       "hwloc_set_thread_cpubind", hwloc_affinity_same, &self_tid,
+				       0, 1.05, 0});
 	bench_run(&(struct bench_case){"set_priority NORMAL", lib_priority,
 				       "setpriority(tid, 0)", raw_priority, NULL, 0, 1.05, 0});
 	bench_run(&(struct bench_case){"topology_counts (cached)", lib_counts,
 				       "hwloc_get_nbobjs_by_type", raw_counts, NULL, 0, 0, 0});
+	{
+		pthread_t parked;
+		pid_t other;
+		if (pthread_create(&parked, NULL, park, &other_tid) == 0) {
+			while ((other = atomic_load(&other_tid)) == 0)
+				sched_yield();
+			bench_run(&(struct bench_case){"set_affinity, another thread",
+						       lib_affinity_to_a, "sched_setaffinity(tid)",
+						       raw_affinity_to_a, &other, 0, 0, 0});
+			pthread_cancel(parked);
+			pthread_join(parked, NULL);
+		}
+	}
 	if (cpu_a != cpu_b)
 		bench_run(&(struct bench_case){"set_affinity, moving between 2 CPUs",
 					       lib_affinity_move, "sched_setaffinity",

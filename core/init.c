@@ -181,15 +181,22 @@ static bool try_file(const char *path)
 	if (rc != 0 || vmosal__state.host.page_size == 0) {
 		refuse(path, "backend could not describe the host: %s",
 		       vmosal_err_name(rc != 0 ? rc : VMOSAL_EINVAL));
-		if (VMOSAL__OP(&vmosal__state, fini) != NULL)
-			ops->fini();
-		goto fail;
+		goto fail_fini;
+	}
+	/* At most once per process, since a loaded backend stays. Without it
+	 * a forked child would report its parent's tid as its own. */
+	if (vmosal__on_fork_child(vmosal__thread_forget_self) != 0) {
+		refuse(path, "cannot register a fork handler");
+		goto fail_fini;
 	}
 	snprintf(vmosal__state.path, sizeof vmosal__state.path, "%s", path);
 	vmosal__debug("loader", "%s: loaded backend '%s', ABI %u.%u", path, ops->name,
 		      (unsigned)VMOSAL_BACKEND_ABI_MAJOR_OF(ops->abi_version),
 		      (unsigned)VMOSAL_BACKEND_ABI_MINOR_OF(ops->abi_version));
 	return true;
+fail_fini:
+	if (VMOSAL__OP(&vmosal__state, fini) != NULL)
+		ops->fini();
 fail:
 	memset(&vmosal__state, 0, sizeof vmosal__state);
 	vmosal__dso_close(dso);

@@ -20,11 +20,13 @@
 /* What the core knows once a backend is loaded. Written under the loader
  * lock before vmosal__loaded is published; read-only after that. */
 struct vmosal__state {
+	/* What every dispatched call reads comes first, on one cache line:
+	 * each extra page a call touches costs a TLB miss after a syscall. */
 	const struct vmosal_backend_ops *ops;
+	uint32_t ops_size; /* min(plugin struct_size, core's sizeof) */
 	struct vmosal_backend_caps caps;
 	struct vmosal_backend_host host;
 	char path[4096];
-	uint32_t ops_size; /* min(plugin struct_size, core's sizeof) */
 };
 
 extern struct vmosal__state vmosal__state;
@@ -68,9 +70,16 @@ void vmosal__loader_unlock(void);
 void *vmosal__dso_open(const char *path, char *err, size_t errlen);
 void *vmosal__dso_sym(void *dso, const char *name);
 void vmosal__dso_close(void *dso);
+/* Runs fn in the child after every fork(), in the one thread the child
+ * has; 0 or a VMOSAL_E* code. */
+int vmosal__on_fork_child(void (*fn)(void));
 /* Separator of VMOSAL_BACKEND_PATH entries, and whether s names a path. */
 char vmosal__path_list_separator(void);
 bool vmosal__is_path(const char *s);
+
+/* Forgets the calling thread's cached tid: a forked child's only thread
+ * has a tid of its own. */
+void vmosal__thread_forget_self(void);
 
 /* Core-internal threads (preallocation workers and the like), started
  * through the backend; fn runs with no affinity or priority applied. */

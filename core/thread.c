@@ -38,11 +38,17 @@ vmosal_tid_t vmosal_thread_self(void)
 	return tid;
 }
 
+void vmosal__thread_forget_self(void)
+{
+	self_tid = 0;
+}
+
 /* The calling thread's own id becomes 0, which every slot takes as "self"
- * without a check that the thread belongs to this process. */
+ * without a check that the thread belongs to this process. 0 is tested
+ * first so that the common call reads no thread-local storage. */
 static inline uint64_t resolve_tid(vmosal_tid_t tid)
 {
-	return tid == self_tid ? 0 : tid;
+	return tid == 0 || tid == self_tid ? 0 : tid;
 }
 
 /* ---- affinity ---- */

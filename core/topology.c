@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <hwloc.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,12 +157,11 @@ int vmosal_topology_cache_size(unsigned level, uint64_t *bytes)
 /* The CPUs the process may run on now: its binding (the union over its
  * threads). NULL when that cannot be read or the topology describes
  * another machine (XML), where every PU in the topology counts. */
-static hwloc_bitmap_t process_cpus(void)
+static hwloc_bitmap_t process_cpus(hwloc_topology_t topo)
 {
-	hwloc_topology_t topo = vmosal__topology(NULL);
 	hwloc_bitmap_t set;
 
-	if (topo == NULL || !hwloc_topology_is_thissystem(topo))
+	if (!hwloc_topology_is_thissystem(topo))
 		return NULL;
 	set = hwloc_bitmap_alloc();
 	if (set != NULL && hwloc_get_cpubind(topo, set, HWLOC_CPUBIND_PROCESS) != 0) {
@@ -170,52 +171,113 @@ static hwloc_bitmap_t process_cpus(void)
 	return set;
 }
 
+static int check_place_args(size_t n, enum vmosal_placement policy, int numa_node, size_t *cpus)
+{
+	if (cpus == NULL || n == 0 || numa_node < -1 ||
+	    (policy != VMOSAL_PLACE_SPREAD && policy != VMOSAL_PLACE_COMPACT))
+		return VMOSAL_EINVAL;
+	return 0;
+}
+
+/* Fills order[] with the table indexes of the candidate PUs (in `pick`, or
+ * all when pick is NULL; in numa_node unless it is -1), in placement order;
+ * returns how many. SPREAD ranks each PU among the candidates of its own
+ * core, so that a core whose first thread is not a candidate still gets a
+ * vCPU before any core gets its second. */
+static size_t placement_order(const struct topo_table *t, enum vmosal_placement policy,
+			      int numa_node, hwloc_const_bitmap_t pick, uint32_t *order,
+			      uint32_t *rank, uint32_t *per_core)
+{
+	uint32_t max_rank = 0;
+	size_t avail = 0;
+
+	for (uint32_t i = 0; i < t->counts.pus; i++) {
+		const struct vmosal_pu_info *pu = &t->pus[i];
+		bool candidate = (numa_node < 0 || pu->numa_node == (uint32_t)numa_node) &&
+				 (pick == NULL || hwloc_bitmap_isset(pick, pu->os_index));
+
+		rank[i] = candidate ? per_core[pu->core]++ : UINT32_MAX;
+		if (candidate && rank[i] > max_rank)
+			max_rank = rank[i];
+	}
+	if (policy == VMOSAL_PLACE_COMPACT)
+		max_rank = 0;
+	for (uint32_t r = 0; r <= max_rank; r++)
+		for (uint32_t i = 0; i < t->counts.pus; i++)
+			if (rank[i] != UINT32_MAX && (policy == VMOSAL_PLACE_COMPACT || rank[i] == r))
+				order[avail++] = i;
+	return avail;
+}
+
+/* Places n vCPUs on the candidates in pick (NULL: every PU). */
+static int place(const struct topo_table *t, size_t n, enum vmosal_placement policy,
+		 int numa_node, hwloc_const_bitmap_t pick, size_t *cpus)
+{
+	uint32_t *order, *rank, *per_core, cores = 0;
+	size_t avail;
+
+	if (numa_node >= 0 &&
+	    (uint32_t)numa_node >= (t->counts.numa_nodes > 0 ? t->counts.numa_nodes : 1))
+		return VMOSAL_ERANGE;
+	/* A PU outside any core counts as its own core (fill_pu). */
+	for (uint32_t i = 0; i < t->counts.pus; i++)
+		if (t->pus[i].core >= cores)
+			cores = t->pus[i].core + 1;
+	order = malloc(((size_t)t->counts.pus * 2 + cores + 1) * sizeof *order);
+	if (order == NULL)
+		return VMOSAL_ENOMEM;
+	rank = order + t->counts.pus;
+	per_core = rank + t->counts.pus;
+	memset(per_core, 0, ((size_t)cores + 1) * sizeof *per_core);
+	avail = placement_order(t, policy, numa_node, pick, order, rank, per_core);
+	for (size_t k = 0; avail > 0 && k < n; k++)
+		cpus[k] = t->pus[order[k % avail]].os_index;
+	free(order);
+	return avail > 0 ? 0 : VMOSAL_ENOENT;
+}
+
 int vmosal_topology_place(size_t n, enum vmosal_placement policy, int numa_node, size_t *cpus)
 {
 	const struct topo_table *t;
 	hwloc_bitmap_t usable;
-	uint32_t *order, max_rank = 0;
-	size_t avail = 0, k = 0;
-	int rc = 0;
+	int rc = check_place_args(n, policy, numa_node, cpus);
 
-	if (cpus == NULL || n == 0 || numa_node < -1 ||
-	    (policy != VMOSAL_PLACE_SPREAD && policy != VMOSAL_PLACE_COMPACT))
-		return VMOSAL_EINVAL;
-	if ((t = get_table(&rc)) == NULL)
+	if (rc != 0 || (t = get_table(&rc)) == NULL)
 		return rc;
-	if (numa_node >= 0 && (uint32_t)numa_node >= (t->counts.numa_nodes > 0 ? t->counts.numa_nodes : 1))
-		return VMOSAL_ERANGE;
-	order = malloc((t->counts.pus > 0 ? t->counts.pus : 1) * sizeof *order);
-	if (order == NULL)
+	usable = process_cpus(vmosal__topology(NULL));
+	rc = place(t, n, policy, numa_node, usable, cpus);
+	hwloc_bitmap_free(usable);
+	return rc;
+}
+
+int vmosal_topology_place_within(size_t n, enum vmosal_placement policy, int numa_node,
+				 const size_t *within, size_t nwithin, size_t *cpus)
+{
+	const struct topo_table *t;
+	hwloc_topology_t topo;
+	hwloc_const_bitmap_t machine;
+	hwloc_bitmap_t pick, usable;
+	int rc = check_place_args(n, policy, numa_node, cpus);
+
+	if (rc == 0 && (within == NULL || nwithin == 0))
+		rc = VMOSAL_EINVAL;
+	if (rc != 0 || (t = get_table(&rc)) == NULL)
+		return rc;
+	topo = vmosal__topology(NULL);
+	machine = hwloc_topology_get_complete_cpuset(topo);
+	for (size_t i = 0; i < nwithin; i++)
+		if (within[i] > (size_t)INT_MAX || !hwloc_bitmap_isset(machine, (unsigned)within[i]))
+			return VMOSAL_ERANGE;
+	pick = hwloc_bitmap_alloc();
+	if (pick == NULL)
 		return VMOSAL_ENOMEM;
-	usable = process_cpus();
-	for (uint32_t i = 0; i < t->counts.pus; i++)
-		if (t->pus[i].smt_rank > max_rank)
-			max_rank = t->pus[i].smt_rank;
-	/* SPREAD takes every core's first thread, then every core's second...;
-	 * COMPACT takes the PUs in topology order. */
-	for (uint32_t r = 0; r <= max_rank; r++) {
-		for (uint32_t i = 0; i < t->counts.pus; i++) {
-			const struct vmosal_pu_info *pu = &t->pus[i];
-			if (policy == VMOSAL_PLACE_SPREAD && pu->smt_rank != r)
-				continue;
-			if (numa_node >= 0 && pu->numa_node != (uint32_t)numa_node)
-				continue;
-			if (usable != NULL && !hwloc_bitmap_isset(usable, pu->os_index))
-				continue;
-			order[avail++] = i;
-		}
-		if (policy == VMOSAL_PLACE_COMPACT)
-			break;
-	}
+	for (size_t i = 0; i < nwithin; i++)
+		hwloc_bitmap_set(pick, (unsigned)within[i]);
+	usable = process_cpus(topo);
 	if (usable != NULL)
-		hwloc_bitmap_free(usable);
-	if (avail == 0) {
-		free(order);
-		return VMOSAL_ENOENT;
-	}
-	for (k = 0; k < n; k++)
-		cpus[k] = t->pus[order[k % avail]].os_index;
-	free(order);
-	return 0;
+		hwloc_bitmap_and(pick, pick, usable);
+	rc = place(t, n, policy, numa_node, pick, cpus);
+	hwloc_bitmap_free(usable);
+	hwloc_bitmap_free(pick);
+	return rc;
 }

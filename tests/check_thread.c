@@ -2,10 +2,13 @@
  * priority and names, on the host's real backend. */
 #include "config.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -30,6 +33,33 @@ START_TEST(test_self_is_cached_and_distinct)
 	ck_assert_uint_eq(vmosal_thread_self(), a);
 	/* The main thread's kernel tid is the pid. */
 	ck_assert_uint_eq(a, (vmosal_tid_t)getpid());
+}
+END_TEST
+
+/* A forked child's only thread has its own tid, even when the parent's
+ * thread had cached its tid before the fork. */
+START_TEST(test_self_after_fork)
+{
+	vmosal_tid_t parent = vmosal_thread_self();
+	int status = 0;
+	pid_t pid;
+
+	ck_assert_uint_eq(parent, (vmosal_tid_t)getpid());
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		vmosal_tid_t child = vmosal_thread_self();
+		size_t cpu = 0;
+		/* A second thread names the child's main thread by its tid. */
+		_exit(child == (vmosal_tid_t)getpid() && child != parent &&
+			      vmosal_thread_current_cpu(&cpu) == 0 &&
+			      vmosal_thread_set_name(child, "forked") == 0
+		      ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_uint_eq(vmosal_thread_self(), parent);
 }
 END_TEST
 
@@ -337,6 +367,122 @@ START_TEST(test_priority_levels_round_trip)
 }
 END_TEST
 
+static void *make_me_realtime(void *arg)
+{
+	vmosal_tid_t *target = arg;
+	intptr_t rc = vmosal_thread_set_priority(*target, VMOSAL_PRIORITY_REALTIME);
+	return (void *)rc;
+}
+
+/* The calling thread remembers it is in the normal class (so its level
+ * changes cost one setpriority); another thread making it REALTIME through
+ * libvmosal must make it forget, or NORMAL would leave it in SCHED_FIFO. */
+START_TEST(test_priority_change_by_another_thread_is_seen)
+{
+	vmosal_tid_t me = vmosal_thread_self();
+	vmosal_thread_t *t;
+	void *rc = (void *)1;
+
+	if (geteuid() != 0)
+		VMOSAL_SKIP("REALTIME needs root");
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), 0);
+	ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER);
+	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 10);
+	ck_assert_int_eq(vmosal_thread_create(&t, NULL, make_me_realtime, &me), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, &rc), 0);
+	ck_assert_ptr_null(rc);
+	ck_assert_int_eq(sched_getscheduler(0), SCHED_FIFO);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
+	ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER);
+	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 0);
+}
+END_TEST
+
+struct peek {
+	vmosal_tid_t target;
+	enum vmosal_priority seen;
+	int rc;
+};
+
+static void *peek_priority(void *arg)
+{
+	struct peek *p = arg;
+	p->rc = vmosal_thread_get_priority(p->target, &p->seen);
+	return NULL;
+}
+
+/* A class changed behind libvmosal's back (here by the raw call, as chrt
+ * would) is seen once any thread reads the level, as thread.h says. */
+START_TEST(test_priority_outside_change_seen_after_get)
+{
+	struct sched_param fifo = {.sched_priority = 1};
+	struct peek p = {vmosal_thread_self(), VMOSAL_PRIORITY_LOW, 1};
+	enum vmosal_priority level;
+	pthread_t raw;
+
+	if (geteuid() != 0)
+		VMOSAL_SKIP("SCHED_FIFO needs root");
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
+	/* Read by another thread. */
+	ck_assert_int_eq(sched_setscheduler(0, SCHED_FIFO, &fifo), 0);
+	ck_assert_int_eq(pthread_create(&raw, NULL, peek_priority, &p), 0);
+	ck_assert_int_eq(pthread_join(raw, NULL), 0);
+	ck_assert_int_eq(p.rc, 0);
+	ck_assert_int_eq(p.seen, VMOSAL_PRIORITY_REALTIME);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_HIGH), 0);
+	ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER);
+	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), -10);
+	/* Read by the thread itself; rtkit also sets reset-on-fork, which
+	 * sched_getscheduler reports ORed into the policy. */
+	ck_assert_int_eq(sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &fifo), 0);
+	ck_assert_int_eq(vmosal_thread_get_priority(0, &level), 0);
+	ck_assert_int_eq(level, VMOSAL_PRIORITY_REALTIME);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
+	ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER | SCHED_RESET_ON_FORK);
+	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 0);
+}
+END_TEST
+
+/* SCHED_BATCH and SCHED_IDLE are normal classes: read by nice, and a level
+ * set on them moves the thread back to SCHED_OTHER. The reset-on-fork flag
+ * is kept (an unprivileged caller may not clear it), and does not make a
+ * normal class read as REALTIME. Runs unprivileged (root is dropped in this
+ * forked test), where clearing the flag would be refused. */
+START_TEST(test_priority_normal_classes_unprivileged)
+{
+	struct sched_param zero = {.sched_priority = 0};
+	struct rlimit none = {0, 0};
+	enum vmosal_priority level;
+	const int classes[] = {SCHED_BATCH, SCHED_OTHER | SCHED_RESET_ON_FORK,
+			       SCHED_BATCH | SCHED_RESET_ON_FORK};
+
+	ck_assert_int_eq(vmosal_init(), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_NICE, &none), 0);
+	if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0)
+		VMOSAL_SKIP("cannot drop root to uid 65534");
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), 0);
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+		int reset = classes[i] & SCHED_RESET_ON_FORK;
+
+		ck_assert_int_eq(sched_setscheduler(0, classes[i], &zero), 0);
+		ck_assert_int_eq(vmosal_thread_get_priority(0, &level), 0);
+		ck_assert_int_eq(level, VMOSAL_PRIORITY_LOW);
+		ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), 0);
+		ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER | reset);
+		ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 10);
+	}
+	/* Leaving SCHED_IDLE needs RLIMIT_NICE room or privilege: EPERM, and
+	 * the thread stays where it was. */
+	ck_assert_int_eq(sched_setscheduler(0, SCHED_IDLE | SCHED_RESET_ON_FORK, &zero), 0);
+	ck_assert_int_eq(vmosal_thread_get_priority(0, &level), 0);
+	ck_assert_int_eq(level, VMOSAL_PRIORITY_LOW);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), VMOSAL_EPERM);
+	ck_assert_int_eq(sched_getscheduler(0) & ~SCHED_RESET_ON_FORK, SCHED_IDLE);
+	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 10);
+}
+END_TEST
+
 /* Without privilege, raising is EPERM and the thread keeps its level. The
  * test runs in its own forked process, so dropping root is safe. */
 START_TEST(test_priority_eperm_unprivileged)
@@ -421,6 +567,7 @@ static Suite *thread_suite(void)
 	TCase *tc = tcase_create("thread");
 
 	tcase_add_test(tc, test_self_is_cached_and_distinct);
+	tcase_add_test(tc, test_self_after_fork);
 	tcase_add_test(tc, test_create_join_and_tid);
 	tcase_add_test(tc, test_create_rejects_bad_input);
 	tcase_add_test(tc, test_create_applies_settings_before_user_code);
@@ -432,6 +579,9 @@ static Suite *thread_suite(void)
 	tcase_add_test(tc, test_get_affinity_capacity);
 	tcase_add_test(tc, test_affinity_kind);
 	tcase_add_test(tc, test_priority_levels_round_trip);
+	tcase_add_test(tc, test_priority_change_by_another_thread_is_seen);
+	tcase_add_test(tc, test_priority_outside_change_seen_after_get);
+	tcase_add_test(tc, test_priority_normal_classes_unprivileged);
 	tcase_add_test(tc, test_priority_eperm_unprivileged);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_join_rules);

@@ -80,6 +80,7 @@ START_TEST(test_load_never_moves_the_caller)
 }
 END_TEST
 
+/* CPUs the process may not use are never placed on, even when asked for. */
 START_TEST(test_host_placement_uses_usable_cpus)
 {
 	size_t mine[4096], n = 0, placed[8];
@@ -92,6 +93,13 @@ START_TEST(test_host_placement_uses_usable_cpus)
 	ck_assert_int_eq(vmosal_topology_place(8, VMOSAL_PLACE_SPREAD, -1, placed), 0);
 	for (size_t i = 0; i < 8; i++)
 		ck_assert_uint_eq(placed[i], mine[1]);
+	memset(placed, 0xff, sizeof placed);
+	ck_assert_int_eq(vmosal_topology_place_within(8, VMOSAL_PLACE_SPREAD, -1, mine, n, placed),
+			 0);
+	for (size_t i = 0; i < 8; i++)
+		ck_assert_uint_eq(placed[i], mine[1]);
+	ck_assert_int_eq(vmosal_topology_place_within(1, VMOSAL_PLACE_SPREAD, -1, mine, 1, placed),
+			 VMOSAL_ENOENT);
 }
 END_TEST
 
@@ -182,6 +190,43 @@ START_TEST(test_xml_compact_and_numa)
 }
 END_TEST
 
+/* Given CPUs 0 and 1 (core 0), 3 (core 1) and 5 (core 2), SPREAD puts
+ * three vCPUs on three cores before the sibling 1: cores 1 and 2 count as
+ * free although their first threads (2, 4) are not in the set. */
+START_TEST(test_xml_place_within_counts_cores_in_the_set)
+{
+	const size_t within[] = {5, 3, 1, 0, 3};
+	const size_t outside[] = {0, 128};
+	size_t cpus[5];
+	const size_t spread[] = {0, 3, 5, 1, 0}, compact[] = {0, 1, 3, 5};
+
+	use_xml("2pkg-64core-smt2-4numa.xml");
+	ck_assert_int_eq(vmosal_topology_place_within(5, VMOSAL_PLACE_SPREAD, -1, within, 5, cpus),
+			 0);
+	ck_assert_mem_eq(cpus, spread, sizeof spread);
+	ck_assert_int_eq(vmosal_topology_place_within(4, VMOSAL_PLACE_COMPACT, -1, within, 5, cpus),
+			 0);
+	ck_assert_mem_eq(cpus, compact, sizeof compact);
+	/* All of them sit on NUMA node 0. */
+	ck_assert_int_eq(vmosal_topology_place_within(1, VMOSAL_PLACE_SPREAD, 0, within, 5, cpus),
+			 0);
+	ck_assert_int_eq(vmosal_topology_place_within(1, VMOSAL_PLACE_SPREAD, 2, within, 5, cpus),
+			 VMOSAL_ENOENT);
+	ck_assert_int_eq(vmosal_topology_place_within(1, VMOSAL_PLACE_SPREAD, 4, within, 5, cpus),
+			 VMOSAL_ERANGE);
+	ck_assert_int_eq(vmosal_topology_place_within(1, VMOSAL_PLACE_SPREAD, -1, outside, 2, cpus),
+			 VMOSAL_ERANGE);
+	ck_assert_int_eq(vmosal_topology_place_within(1, VMOSAL_PLACE_SPREAD, -1, NULL, 2, cpus),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_topology_place_within(1, VMOSAL_PLACE_SPREAD, -1, within, 0, cpus),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_topology_place_within(1, VMOSAL_PLACE_SPREAD, -1, within, 5, NULL),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_topology_place_within(0, VMOSAL_PLACE_SPREAD, -1, within, 5, cpus),
+			 VMOSAL_EINVAL);
+}
+END_TEST
+
 START_TEST(test_xml_4096_pus)
 {
 	struct vmosal_topology_counts c;
@@ -222,6 +267,7 @@ static Suite *topology_suite(void)
 	tcase_add_test(xml, test_xml_big_machine_counts);
 	tcase_add_test(xml, test_xml_spread_avoids_siblings);
 	tcase_add_test(xml, test_xml_compact_and_numa);
+	tcase_add_test(xml, test_xml_place_within_counts_cores_in_the_set);
 	tcase_add_test(xml, test_xml_4096_pus);
 	tcase_set_timeout(xml, 60);
 	suite_add_tcase(s, host);

@@ -6,6 +6,8 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +19,14 @@
 #include "linux.h"
 #include "vmosal/thread.h"
 
-/* Nice values behind LOW, NORMAL, HIGH (documented in thread.h). */
-static const int linux_nice_of[] = {10, 0, -10};
+/* The nice value behind LOW, NORMAL, HIGH (10, 0, -10; thread.h). Computed
+ * rather than looked up: a table would be one more page for the fast path
+ * to touch, and on a kernel that flushes the TLB at every syscall each page
+ * costs a page walk per call. */
+static inline int linux_nice_of(int prio)
+{
+	return 10 - 10 * prio;
+}
 #define LINUX_RT_PRIORITY 1
 
 int linux_thread_self(uint64_t *tid)
@@ -124,28 +132,64 @@ static int linux_priority_error(int errnum)
 						   : posix_error_from_errno(errnum);
 }
 
-int linux_thread_set_priority(uint64_t tid, int prio)
+/* sched_getscheduler ORs in SCHED_RESET_ON_FORK, which rtkit sets on every
+ * thread it makes realtime; sched_setattr spells the same flag this way. */
+#define LINUX_SCHED_FLAG_RESET_ON_FORK 0x01
+
+/* tid's policy without the reset-on-fork flag; negative on error. */
+static int linux_sched_policy(uint64_t tid)
+{
+	int policy = sched_getscheduler((pid_t)tid);
+
+	return policy < 0 ? policy : policy & ~SCHED_RESET_ON_FORK;
+}
+
+/* SCHED_FIFO, SCHED_RR and SCHED_DEADLINE all run ahead of every nice
+ * level, so each reads back as REALTIME. */
+static bool linux_policy_is_normal(int policy)
+{
+	return policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE;
+}
+
+/* The calling thread's scheduling class is remembered, so that changing
+ * the level of a thread in the normal class costs one setpriority(), as the
+ * raw call does, instead of a sched_getscheduler() before it.
+ * linux_self_normal_epoch is the epoch at which this thread was last seen in
+ * SCHED_OTHER (0: not known). linux_class_epoch moves on whenever libvmosal
+ * puts another thread into a realtime class or sees one there, which
+ * forgets what every thread remembered. A class changed from outside
+ * libvmosal (chrt, sched_setscheduler) is seen at the thread's next
+ * linux_thread_get_priority, as thread.h documents. */
+static _Atomic uint64_t linux_class_epoch = 1;
+static _Thread_local uint64_t linux_self_normal_epoch;
+
+/* Sets prio on tid, finding out its class first. The thread keeps its
+ * reset-on-fork flag: only a privileged caller may clear it. */
+static int linux_set_priority_checked(uint64_t tid, int prio)
 {
 	struct linux_sched_attr attr;
-	int rc = linux_check_tid(tid);
+	int raw = sched_getscheduler((pid_t)tid), reset, policy, rc;
 
-	if (rc != 0)
-		return rc;
+	if (raw < 0)
+		return posix_last_error();
+	reset = raw & SCHED_RESET_ON_FORK;
+	policy = raw & ~SCHED_RESET_ON_FORK;
+	/* A normal thread changing nice: setpriority costs a fraction of
+	 * sched_setattr, and changes nothing on failure. */
+	if (prio != VMOSAL_PRIORITY_REALTIME && policy == SCHED_OTHER) {
+		if (setpriority(PRIO_PROCESS, (id_t)tid, linux_nice_of(prio)) == 0)
+			return 0;
+		return errno == ESRCH ? VMOSAL_ESRCH : linux_priority_error(errno);
+	}
 	memset(&attr, 0, sizeof attr);
 	attr.size = sizeof attr;
+	attr.sched_flags = reset != 0 ? LINUX_SCHED_FLAG_RESET_ON_FORK : 0;
 	if (prio == VMOSAL_PRIORITY_REALTIME) {
 		attr.sched_policy = SCHED_FIFO;
 		attr.sched_priority = LINUX_RT_PRIORITY;
 	} else {
 		attr.sched_policy = SCHED_OTHER;
-		attr.sched_nice = linux_nice_of[prio];
-	}
-	/* The common case, a normal thread changing nice: setpriority costs a
-	 * fraction of sched_setattr, and changes nothing on failure. */
-	if (prio != VMOSAL_PRIORITY_REALTIME && sched_getscheduler((pid_t)tid) == SCHED_OTHER) {
-		if (setpriority(PRIO_PROCESS, (id_t)tid, attr.sched_nice) == 0)
-			return 0;
-		return errno == ESRCH ? VMOSAL_ESRCH : linux_priority_error(errno);
+		attr.sched_nice = linux_nice_of(prio);
 	}
 #if defined(SYS_sched_setattr)
 	if (syscall(SYS_sched_setattr, (pid_t)tid, &attr, 0u) == 0)
@@ -157,10 +201,8 @@ int linux_thread_set_priority(uint64_t tid, int prio)
 		/* Old kernels: the nice goes first since it survives a policy
 		 * change; it is restored if the policy cannot change. */
 		struct sched_param param = {.sched_priority = (int)attr.sched_priority};
-		int old_nice, old_policy = sched_getscheduler((pid_t)tid);
+		int old_nice;
 
-		if (old_policy < 0)
-			return posix_last_error();
 		errno = 0;
 		old_nice = getpriority(PRIO_PROCESS, (id_t)tid);
 		if (old_nice == -1 && errno != 0)
@@ -168,8 +210,8 @@ int linux_thread_set_priority(uint64_t tid, int prio)
 		if (prio != VMOSAL_PRIORITY_REALTIME &&
 		    setpriority(PRIO_PROCESS, (id_t)tid, attr.sched_nice) != 0)
 			return linux_priority_error(errno);
-		if ((int)attr.sched_policy != old_policy &&
-		    sched_setscheduler((pid_t)tid, (int)attr.sched_policy, &param) != 0) {
+		if ((int)attr.sched_policy != policy &&
+		    sched_setscheduler((pid_t)tid, (int)attr.sched_policy | reset, &param) != 0) {
 			rc = linux_priority_error(errno);
 			setpriority(PRIO_PROCESS, (id_t)tid, old_nice);
 			return rc;
@@ -178,16 +220,58 @@ int linux_thread_set_priority(uint64_t tid, int prio)
 	return 0;
 }
 
+/* Everything but the fast path: the class is read first, and what was
+ * learned is remembered. */
+static __attribute__((noinline)) int linux_set_priority_slow(uint64_t tid, int prio)
+{
+	uint64_t epoch;
+	int rc;
+
+	if (tid == 0) {
+		/* Read before the class is checked: a realtime change made
+		 * by another thread after this point moves the epoch on. */
+		epoch = atomic_load(&linux_class_epoch);
+		rc = linux_set_priority_checked(0, prio);
+		if (rc == 0)
+			linux_self_normal_epoch = prio != VMOSAL_PRIORITY_REALTIME ? epoch : 0;
+		return rc;
+	}
+	if ((rc = linux_check_tid(tid)) != 0)
+		return rc;
+	rc = linux_set_priority_checked(tid, prio);
+	if (rc == 0 && prio == VMOSAL_PRIORITY_REALTIME)
+		atomic_fetch_add(&linux_class_epoch, 1);
+	return rc;
+}
+
+int linux_thread_set_priority(uint64_t tid, int prio)
+{
+	/* A thread known to be in SCHED_OTHER moving between nice levels:
+	 * kept apart from the slow path so that it saves no registers. */
+	if (tid == 0 && prio != VMOSAL_PRIORITY_REALTIME &&
+	    linux_self_normal_epoch == atomic_load(&linux_class_epoch)) {
+		if (setpriority(PRIO_PROCESS, 0, linux_nice_of(prio)) == 0)
+			return 0;
+		return linux_priority_error(errno);
+	}
+	return linux_set_priority_slow(tid, prio);
+}
+
 int linux_thread_get_priority(uint64_t tid, int *prio)
 {
+	uint64_t epoch = atomic_load(&linux_class_epoch);
 	int policy, nice, rc = linux_check_tid(tid);
 
 	if (rc != 0)
 		return rc;
-	policy = sched_getscheduler((pid_t)tid);
+	policy = linux_sched_policy(tid);
 	if (policy < 0)
 		return posix_last_error();
-	if (policy == SCHED_FIFO || policy == SCHED_RR) {
+	if (tid == 0)
+		linux_self_normal_epoch = policy == SCHED_OTHER ? epoch : 0;
+	else if (policy != SCHED_OTHER)
+		atomic_fetch_add(&linux_class_epoch, 1);
+	if (!linux_policy_is_normal(policy)) {
 		*prio = VMOSAL_PRIORITY_REALTIME;
 		return 0;
 	}

@@ -68,6 +68,11 @@ void vmosal__dso_close(void *dso)
 	dlclose(dso);
 }
 
+int vmosal__on_fork_child(void (*fn)(void))
+{
+	return pthread_atfork(NULL, NULL, fn) == 0 ? 0 : VMOSAL_ENOMEM;
+}
+
 char vmosal__path_list_separator(void)
 {
 	return ':';

@@ -16,7 +16,17 @@ VMOSAL_BEGIN_DECLS
  *            (above every normal thread, below the kernel's own RT work).
  *            Raising priority needs CAP_SYS_NICE or RLIMIT_NICE/RTPRIO.
  *            vmosal_thread_get_priority reads nice <= -5 as HIGH, >= 5 as
- *            LOW, SCHED_FIFO/SCHED_RR as REALTIME.
+ *            LOW, SCHED_FIFO/SCHED_RR/SCHED_DEADLINE as REALTIME, and
+ *            SCHED_BATCH/SCHED_IDLE by their nice value.
+ *            Cost: libvmosal remembers whether it left a thread in the
+ *            normal class (SCHED_OTHER), so a thread that moves itself
+ *            between LOW, NORMAL and HIGH pays one setpriority(), the raw
+ *            call. Changes libvmosal makes to other threads are always
+ *            seen. A class changed from outside libvmosal (chrt,
+ *            sched_setscheduler, rtkit) is seen at the thread's next
+ *            vmosal_thread_get_priority; until then, LOW/NORMAL/HIGH set by
+ *            that thread on itself change only its nice value. Other tids
+ *            are checked every time.
  *   Windows: THREAD_PRIORITY_BELOW_NORMAL / NORMAL / HIGHEST /
  *            TIME_CRITICAL.
  *   macOS:   QoS utility / default / user-interactive / a time-constraint

@@ -45,7 +45,9 @@ VMOSAL_API int vmosal_topology_cache_size(unsigned level, uint64_t *bytes);
 
 enum vmosal_placement {
 	/* One PU per distinct physical core, in topology order (so NUMA
-	 * nodes fill one after another), before any SMT sibling is used. */
+	 * nodes fill one after another), before any SMT sibling is used;
+	 * counted among the CPUs the placement may use, so a core whose
+	 * first thread is excluded still counts as a free core. */
 	VMOSAL_PLACE_SPREAD,
 	/* Fill cores in topology order, SMT siblings together. */
 	VMOSAL_PLACE_COMPACT
@@ -59,6 +61,15 @@ enum vmosal_placement {
  * ENOENT: no usable CPU there. */
 VMOSAL_API int vmosal_topology_place(size_t n, enum vmosal_placement policy, int numa_node,
 				     size_t *cpus);
+
+/* As vmosal_topology_place, but only among the CPUs in within[0..nwithin)
+ * (OS CPU numbers, duplicates allowed): the set a VMM was given by its
+ * configuration, say. CPUs there that the process may not use are never
+ * chosen. EINVAL: as above, or within NULL or nwithin 0; ERANGE: a CPU
+ * this machine does not have; ENOENT: none of them usable (in that node). */
+VMOSAL_API int vmosal_topology_place_within(size_t n, enum vmosal_placement policy,
+					    int numa_node, const size_t *within,
+					    size_t nwithin, size_t *cpus);
 
 VMOSAL_END_DECLS
 
