@@ -94,5 +94,9 @@ int vmosal__check_range(const struct vmosal__state *s, const void *addr, size_t 
  * *err set when hwloc fails. Shared by topology, affinity and NUMA code. */
 struct hwloc_topology;
 struct hwloc_topology *vmosal__topology(int *err);
+/* A new hwloc bitmap of cpus[0..n) (each <= INT_MAX); NULL when out of
+ * memory. Free it with hwloc_bitmap_free. */
+struct hwloc_bitmap_s;
+struct hwloc_bitmap_s *vmosal__cpuset_of(const size_t *cpus, size_t n);
 
 #endif

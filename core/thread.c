@@ -96,11 +96,9 @@ static int hwloc_set_affinity(uint64_t tid, const size_t *cores, size_t ncores)
 		return rc;
 	if (!hwloc_topology_get_support(topo)->cpubind->set_thisthread_cpubind)
 		return VMOSAL_ENOTSUP;
-	set = hwloc_bitmap_alloc();
+	set = vmosal__cpuset_of(cores, ncores);
 	if (set == NULL)
 		return VMOSAL_ENOMEM;
-	for (size_t i = 0; i < ncores; i++)
-		hwloc_bitmap_set(set, (unsigned)cores[i]);
 	if (hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_THREAD | HWLOC_CPUBIND_STRICT) != 0)
 		rc = VMOSAL_EACCES;
 	hwloc_bitmap_free(set);

@@ -268,11 +268,9 @@ int vmosal_topology_place_within(size_t n, enum vmosal_placement policy, int num
 	for (size_t i = 0; i < nwithin; i++)
 		if (within[i] > (size_t)INT_MAX || !hwloc_bitmap_isset(machine, (unsigned)within[i]))
 			return VMOSAL_ERANGE;
-	pick = hwloc_bitmap_alloc();
+	pick = vmosal__cpuset_of(within, nwithin);
 	if (pick == NULL)
 		return VMOSAL_ENOMEM;
-	for (size_t i = 0; i < nwithin; i++)
-		hwloc_bitmap_set(pick, (unsigned)within[i]);
 	usable = process_cpus(topo);
 	if (usable != NULL)
 		hwloc_bitmap_and(pick, pick, usable);

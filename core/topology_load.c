@@ -47,3 +47,15 @@ struct hwloc_topology *vmosal__topology(int *err)
 		*err = rc;
 	return rc == 0 ? topo : NULL;
 }
+
+struct hwloc_bitmap_s *vmosal__cpuset_of(const size_t *cpus, size_t n)
+{
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+
+	for (size_t i = 0; set != NULL && i < n; i++)
+		if (hwloc_bitmap_set(set, (unsigned)cpus[i]) != 0) {
+			hwloc_bitmap_free(set);
+			set = NULL;
+		}
+	return set;
+}

@@ -136,16 +136,21 @@ static int linux_priority_error(int errnum)
  * thread it makes realtime; sched_setattr spells the same flag this way. */
 #define LINUX_SCHED_FLAG_RESET_ON_FORK 0x01
 
-/* tid's policy without the reset-on-fork flag; negative on error. */
-static int linux_sched_policy(uint64_t tid)
+/* tid's policy without the reset-on-fork flag, which goes to *reset when
+ * reset is not NULL; negative on error. */
+static int linux_sched_policy(uint64_t tid, int *reset)
 {
 	int policy = sched_getscheduler((pid_t)tid);
 
-	return policy < 0 ? policy : policy & ~SCHED_RESET_ON_FORK;
+	if (policy < 0)
+		return policy;
+	if (reset != NULL)
+		*reset = policy & SCHED_RESET_ON_FORK;
+	return policy & ~SCHED_RESET_ON_FORK;
 }
 
-/* SCHED_FIFO, SCHED_RR and SCHED_DEADLINE all run ahead of every nice
- * level, so each reads back as REALTIME. */
+/* The classes read by nice. SCHED_FIFO, SCHED_RR and SCHED_DEADLINE run
+ * ahead of every nice level, so each reads back as REALTIME. */
 static bool linux_policy_is_normal(int policy)
 {
 	return policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE;
@@ -156,8 +161,8 @@ static bool linux_policy_is_normal(int policy)
  * raw call does, instead of a sched_getscheduler() before it.
  * linux_self_normal_epoch is the epoch at which this thread was last seen in
  * SCHED_OTHER (0: not known). linux_class_epoch moves on whenever libvmosal
- * puts another thread into a realtime class or sees one there, which
- * forgets what every thread remembered. A class changed from outside
+ * puts another thread into a realtime class or sees one outside
+ * SCHED_OTHER, which forgets what every thread remembered. A class changed from outside
  * libvmosal (chrt, sched_setscheduler) is seen at the thread's next
  * linux_thread_get_priority, as thread.h documents. */
 static _Atomic uint64_t linux_class_epoch = 1;
@@ -168,12 +173,10 @@ static _Thread_local uint64_t linux_self_normal_epoch;
 static int linux_set_priority_checked(uint64_t tid, int prio)
 {
 	struct linux_sched_attr attr;
-	int raw = sched_getscheduler((pid_t)tid), reset, policy, rc;
+	int reset = 0, policy = linux_sched_policy(tid, &reset), rc;
 
-	if (raw < 0)
+	if (policy < 0)
 		return posix_last_error();
-	reset = raw & SCHED_RESET_ON_FORK;
-	policy = raw & ~SCHED_RESET_ON_FORK;
 	/* A normal thread changing nice: setpriority costs a fraction of
 	 * sched_setattr, and changes nothing on failure. */
 	if (prio != VMOSAL_PRIORITY_REALTIME && policy == SCHED_OTHER) {
@@ -264,7 +267,7 @@ int linux_thread_get_priority(uint64_t tid, int *prio)
 
 	if (rc != 0)
 		return rc;
-	policy = linux_sched_policy(tid);
+	policy = linux_sched_policy(tid, NULL);
 	if (policy < 0)
 		return posix_last_error();
 	if (tid == 0)
