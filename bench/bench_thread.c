@@ -112,7 +112,7 @@ static void raw_priority(void *arg, uint64_t n)
 
 static void lib_counts(void *arg, uint64_t n)
 {
-	struct vmosal_topology_counts c;
+	struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
 	(void)arg;
 	for (uint64_t i = 0; i < n; i++) {
 		vmosal_topology_counts(&c);

@@ -123,70 +123,66 @@ static bool is_pow2(uint64_t v)
 	return v != 0 && (v & (v - 1)) == 0;
 }
 
-static unsigned log2_of(uint64_t v)
-{
-	unsigned n = 0;
-	while (v > 1) {
-		v >>= 1;
-		n++;
-	}
-	return n;
-}
-
 /* The huge page size to use, checked against what the host offers. */
-static int pick_hugetlb_size(uint64_t want, const struct vmosal_page_sizes *ps, uint64_t *out)
+static int pick_hugetlb_size(uint64_t want, const struct vmosal_backend_page_sizes *ps,
+			     uint64_t *out)
 {
 	if (want == 0)
 		want = ps->huge_default;
 	for (size_t i = 0; i < ps->huge_count; i++)
-		if (ps->huge[i].size == want) {
+		if (ps->huge[i].page_size == want) {
 			*out = want;
 			return 0;
 		}
 	return VMOSAL_ENOTSUP;
 }
 
-int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *opts,
+/* Advice guest RAM needs; a backend without the slot cannot take any. */
+static int advise(const struct vmosal__state *s, void *addr, size_t size, int advice)
+{
+	int (*op)(void *, size_t, int) = VMOSAL__OP(s, mem_advise);
+	return op != NULL ? op(addr, size, advice) : VMOSAL_ENOTSUP;
+}
+
+int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *options,
 			   struct vmosal_guest_ram *out)
 {
-	static const struct vmosal_guest_ram_options defaults;
 	const struct vmosal__state *s;
-	struct vmosal_page_sizes ps;
-	struct vmosal_guest_ram ram = {.fd = -1};
+	struct vmosal_guest_ram_options o;
+	struct vmosal_backend_page_sizes ps;
+	struct vmosal_guest_ram ram = {.struct_size = sizeof ram, .handle = VMOSAL_NO_HANDLE};
 	hwloc_topology_t topo = NULL;
 	hwloc_obj_t node = NULL;
 	int (*populate)(void *, size_t) = NULL;
 	uint64_t page, huge = 0;
-	size_t align, guard, reserve, head, tail;
+	size_t align, guard, reserve;
 	unsigned flags, map_flags;
 	bool thp;
-	void *base, *addr;
-	uintptr_t aligned;
+	void *base;
 	int rc;
 
-	if (out == NULL || size == 0)
+	if (vmosal__struct_out_check(out, VMOSAL__MIN_GUEST_RAM) != 0 || size == 0)
 		return VMOSAL_EINVAL;
-	if (opts == NULL)
-		opts = &defaults;
-	flags = opts->flags;
-	if ((flags & ~KNOWN_GUEST_FLAGS) != 0 || opts->pages > VMOSAL_PAGES_HUGETLB ||
-	    (opts->huge_page_size != 0 && opts->pages != VMOSAL_PAGES_HUGETLB) ||
-	    (opts->alignment != 0 && !is_pow2(opts->alignment)))
+	if ((rc = vmosal__struct_in(&o, sizeof o, options, VMOSAL__MIN_GUEST_RAM_OPTIONS)) != 0)
+		return rc;
+	flags = o.flags;
+	if ((flags & ~KNOWN_GUEST_FLAGS) != 0 || o.pages > VMOSAL_PAGES_HUGETLB ||
+	    (o.huge_page_size != 0 && o.pages != VMOSAL_PAGES_HUGETLB) ||
+	    (o.alignment != 0 && !is_pow2(o.alignment)))
 		return VMOSAL_EINVAL;
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
 	page = s->host.page_size;
-	guard = opts->guard_size;
-	if (size % page != 0 || guard % page != 0 ||
-	    (opts->alignment != 0 && opts->alignment < page))
+	guard = o.guard_size;
+	if (size % page != 0 || guard % page != 0 || (o.alignment != 0 && o.alignment < page))
 		return VMOSAL_EINVAL;
-	if ((rc = vmosal_page_sizes(&ps)) != 0)
+	if ((rc = vmosal__page_sizes(s, &ps)) != 0)
 		return rc;
 
-	align = opts->alignment != 0 ? opts->alignment : TWO_MIB;
+	align = o.alignment != 0 ? o.alignment : TWO_MIB;
 	thp = false;
-	switch (opts->pages) {
+	switch (o.pages) {
 	case VMOSAL_PAGES_DEFAULT:
 		thp = ps.thp_mode == VMOSAL_THP_MADVISE || ps.thp_mode == VMOSAL_THP_ALWAYS;
 		break;
@@ -196,7 +192,7 @@ int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *o
 		thp = true;
 		break;
 	case VMOSAL_PAGES_HUGETLB:
-		if ((rc = pick_hugetlb_size(opts->huge_page_size, &ps, &huge)) != 0)
+		if ((rc = pick_hugetlb_size(o.huge_page_size, &ps, &huge)) != 0)
 			return rc;
 		if (size % huge != 0)
 			return VMOSAL_EINVAL;
@@ -204,12 +200,12 @@ int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *o
 			align = (size_t)huge;
 		break;
 	}
-	if (thp && ps.thp_size > align && opts->alignment == 0)
+	if (thp && ps.thp_size > align && o.alignment == 0)
 		align = (size_t)ps.thp_size;
-	/* Room for the guards and for sliding the start up to the alignment. */
-	if (guard > (SIZE_MAX - size) / 2 || align - page > SIZE_MAX - size - 2 * guard)
+	/* One reservation: guard, RAM, guard. */
+	if (guard > (SIZE_MAX - size) / 2 || align > SIZE_MAX - size - 2 * guard)
 		return VMOSAL_EOVERFLOW;
-	reserve = size + 2 * guard + (align - page);
+	reserve = size + 2 * guard;
 	if (flags & VMOSAL_GUEST_PREALLOC) {
 		populate = VMOSAL__OP(s, mem_populate);
 		if (populate == NULL)
@@ -219,72 +215,53 @@ int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *o
 		topo = vmosal__topology(&rc);
 		if (topo == NULL)
 			return rc;
-		node = hwloc_get_numanode_obj_by_os_index(topo, opts->numa_node);
+		node = hwloc_get_numanode_obj_by_os_index(topo, o.numa_node);
 		if (node == NULL)
 			return VMOSAL_ENOENT;
 	}
 	if (flags & VMOSAL_GUEST_FD) {
 		rc = vmosal_shm_create("guest-ram", size,
-				       opts->pages == VMOSAL_PAGES_HUGETLB ? VMOSAL_SHM_HUGETLB : 0,
-				       huge, &ram.fd);
+				       o.pages == VMOSAL_PAGES_HUGETLB ? VMOSAL_SHM_HUGETLB : 0,
+				       huge, &ram.handle);
 		if (rc != 0)
 			return rc;
 	}
 
-	/* Reserve address space without memory, carve the aligned RAM out of
-	 * it, and give back the slack: what remains around the RAM is the
-	 * inaccessible guard. */
-	rc = s->ops->mem_map(NULL, reserve, VMOSAL_PROT_NONE,
-			     VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS | VMOSAL_MAP_NORESERVE, -1, 0,
-			     &base);
+	/* Address space first, with the RAM's start aligned; then the RAM
+	 * is mapped into it. What stays reserved around it is the guard. */
+	rc = vmosal__reserve(s, reserve, align, guard, &base);
 	if (rc != 0)
-		goto fail_fd;
-	aligned = ((uintptr_t)base + guard + align - 1) & ~((uintptr_t)align - 1);
-	map_flags = VMOSAL_MAP_FIXED;
+		goto fail_handle;
+	ram.map_base = base;
+	ram.map_size = reserve;
+	ram.addr = (char *)base + guard;
+	ram.size = size;
 	if (flags & VMOSAL_GUEST_FD)
-		map_flags |= VMOSAL_MAP_SHARED;
+		map_flags = VMOSAL_MAP_SHARED;
 	else
-		map_flags |= VMOSAL_MAP_ANONYMOUS |
-			     ((flags & VMOSAL_GUEST_SHARED) ? VMOSAL_MAP_SHARED : VMOSAL_MAP_PRIVATE);
+		map_flags = VMOSAL_MAP_ANONYMOUS |
+			    ((flags & VMOSAL_GUEST_SHARED) ? VMOSAL_MAP_SHARED : VMOSAL_MAP_PRIVATE);
 	if (flags & VMOSAL_GUEST_NORESERVE)
 		map_flags |= VMOSAL_MAP_NORESERVE;
-	if (opts->pages == VMOSAL_PAGES_HUGETLB && !(flags & VMOSAL_GUEST_FD))
-		map_flags |= VMOSAL_MAP_HUGETLB | VMOSAL_MAP_HUGE_SIZE(log2_of(huge));
-	rc = s->ops->mem_map((void *)aligned, size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE, map_flags,
-			     ram.fd, 0, &addr);
-	if (rc != 0) {
-		s->ops->mem_unmap(base, reserve);
-		goto fail_fd;
-	}
-	head = aligned - guard - (uintptr_t)base;
-	tail = reserve - head - size - 2 * guard;
-	if (head > 0)
-		s->ops->mem_unmap(base, head);
-	if (tail > 0)
-		s->ops->mem_unmap((char *)addr + size + guard, tail);
-	ram.addr = addr;
-	ram.size = size;
-	ram.map_base = (char *)addr - guard;
-	ram.map_size = size + 2 * guard;
+	if (o.pages == VMOSAL_PAGES_HUGETLB && !(flags & VMOSAL_GUEST_FD))
+		map_flags |= VMOSAL_MAP_HUGETLB | VMOSAL_MAP_HUGE_SIZE(vmosal__log2(huge));
+	rc = s->ops->mem_map_reserved(ram.addr, size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				      map_flags, ram.handle, 0);
+	if (rc != 0)
+		goto fail_map;
 
-	if (thp || opts->pages == VMOSAL_PAGES_BASE) {
-		int (*advise)(void *, size_t, int) = VMOSAL__OP(s, mem_advise);
-		rc = advise != NULL ? advise(addr, size, thp ? VMOSAL_MADV_HUGEPAGE
-							     : VMOSAL_MADV_NOHUGEPAGE)
-				    : VMOSAL_ENOTSUP;
+	if (thp || o.pages == VMOSAL_PAGES_BASE) {
+		rc = advise(s, ram.addr, size, thp ? VMOSAL_MADV_HUGEPAGE : VMOSAL_MADV_NOHUGEPAGE);
 		/* Only a THP that was asked for by name must be there; the
 		 * default falls back to base pages. */
-		if (rc != 0 && opts->pages == VMOSAL_PAGES_THP)
+		if (rc != 0 && o.pages == VMOSAL_PAGES_THP)
 			goto fail_map;
 	}
-	if (flags & VMOSAL_GUEST_DONTDUMP) {
-		int (*advise)(void *, size_t, int) = VMOSAL__OP(s, mem_advise);
-		rc = advise != NULL ? advise(addr, size, VMOSAL_MADV_DONTDUMP) : VMOSAL_ENOTSUP;
-		if (rc != 0)
-			goto fail_map;
-	}
+	if ((flags & VMOSAL_GUEST_DONTDUMP) &&
+	    (rc = advise(s, ram.addr, size, VMOSAL_MADV_DONTDUMP)) != 0)
+		goto fail_map;
 	if (node != NULL &&
-	    hwloc_set_area_membind(topo, addr, size, node->nodeset, HWLOC_MEMBIND_BIND,
+	    hwloc_set_area_membind(topo, ram.addr, size, node->nodeset, HWLOC_MEMBIND_BIND,
 				   HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_STRICT) != 0) {
 		rc = errno == ENOSYS || errno == EXDEV ? VMOSAL_ENOTSUP : VMOSAL_EIO;
 		goto fail_map;
@@ -292,15 +269,15 @@ int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *o
 	if (flags & VMOSAL_GUEST_PREALLOC) {
 		struct prefault pf = {
 			.populate = populate,
-			.addr = addr,
+			.addr = ram.addr,
 			.size = size,
 			.reporting = ATOMIC_FLAG_INIT,
 			.topo = topo,
 			.cpuset = node != NULL ? node->cpuset : NULL,
-			.progress = opts->progress,
-			.progress_ctx = opts->progress_ctx,
+			.progress = o.progress,
+			.progress_ctx = o.progress_ctx,
 		};
-		unsigned threads = opts->threads;
+		unsigned threads = o.threads;
 		size_t unit = huge != 0 ? (size_t)huge : (size >= TWO_MIB ? TWO_MIB : (size_t)page);
 
 		atomic_init(&pf.next, 0);
@@ -316,40 +293,48 @@ int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *o
 		if (rc != 0)
 			goto fail_map;
 	}
-	*out = ram;
+	vmosal__struct_out(out, &ram, sizeof ram);
 	return 0;
 
 fail_map:
-	s->ops->mem_unmap(ram.map_base, ram.map_size);
-fail_fd:
-	if (ram.fd >= 0)
-		vmosal_shm_close(ram.fd);
+	/* Releasing a reservation of our own cannot fail short of a bug; if
+	 * it did, the range would stay reserved, never handed out again. */
+	if (s->ops->mem_release(ram.map_base, ram.map_size) != 0)
+		vmosal__debug("memory", "guest RAM: releasing %p+%zu failed", ram.map_base,
+			      ram.map_size);
+fail_handle:
+	if (ram.handle != VMOSAL_NO_HANDLE)
+		vmosal_shm_close(ram.handle);
 	return rc;
 }
 
 int vmosal_guest_ram_free(struct vmosal_guest_ram *ram)
 {
 	const struct vmosal__state *s;
-	int rc = 0;
+	int rc;
 
-	if (ram == NULL)
+	if (vmosal__struct_out_check(ram, VMOSAL__MIN_GUEST_RAM) != 0)
 		return VMOSAL_EINVAL;
 	if (ram->map_base == NULL) {
 		/* Never allocated, or already freed. */
 		if (ram->addr != NULL)
 			return VMOSAL_EINVAL;
-		ram->fd = -1;
+		ram->handle = VMOSAL_NO_HANDLE;
 		return 0;
 	}
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	rc = s->ops->mem_unmap(ram->map_base, ram->map_size);
+	rc = s->ops->mem_release(ram->map_base, ram->map_size);
 	if (rc != 0)
 		return rc;
-	if (ram->fd >= 0)
-		vmosal_shm_close(ram->fd);
-	memset(ram, 0, sizeof *ram);
-	ram->fd = -1;
+	if (ram->handle != VMOSAL_NO_HANDLE && (rc = vmosal_shm_close(ram->handle)) != 0)
+		vmosal__debug("memory", "guest RAM: closing its handle failed: %s",
+			      vmosal_err_name(rc));
+	ram->addr = NULL;
+	ram->size = 0;
+	ram->handle = VMOSAL_NO_HANDLE;
+	ram->map_base = NULL;
+	ram->map_size = 0;
 	return 0;
 }

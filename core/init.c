@@ -14,8 +14,8 @@ _Atomic(const struct vmosal__state *) vmosal__loaded;
 static atomic_bool load_failed;
 static char load_error[4096];
 
-/* Size of a 1.0 ops table. When ABI 1.1 appends slots, this becomes the
- * offsetof() the first 1.1 slot, and a 1.1 entry is added below. */
+/* Size of a 2.0 ops table. When ABI 2.1 appends slots, this becomes the
+ * offsetof() the first 2.1 slot, and a 2.1 entry is added below. */
 static const size_t ops_size_for_minor[] = {
 	[0] = sizeof(struct vmosal_backend_ops),
 };
@@ -32,9 +32,15 @@ static const struct {
 	SLOT(accel_probe),
 	SLOT(thread_create),
 	SLOT(thread_join),
+	SLOT(thread_self),
+	SLOT(wait_u32),
+	SLOT(wake_u32),
 	SLOT(mem_map),
 	SLOT(mem_unmap),
 	SLOT(mem_protect),
+	SLOT(mem_reserve),
+	SLOT(mem_map_reserved),
+	SLOT(mem_release),
 };
 #undef SLOT
 
@@ -44,6 +50,7 @@ static const struct vmosal_core_services core_services = {
 	.secure_getenv = vmosal__secure_getenv,
 	.debug_enabled = vmosal__debug_enabled,
 	.debug = vmosal__debug,
+	.strerror = vmosal_strerror,
 };
 
 bool vmosal__debug_enabled(const char *topic)
@@ -136,6 +143,14 @@ static size_t check_ops(const char *path, const struct vmosal_backend_ops *ops)
 							   : sizeof(struct vmosal_backend_ops);
 }
 
+/* A plugin's strings are the core's to trust only once terminated. */
+static void terminate_host_strings(struct vmosal_backend_host *h)
+{
+	h->os[sizeof h->os - 1] = '\0';
+	h->os_release[sizeof h->os_release - 1] = '\0';
+	h->libc[sizeof h->libc - 1] = '\0';
+}
+
 /* Loads one file; on success fills vmosal__state and keeps the module. */
 static bool try_file(const char *path)
 {
@@ -178,7 +193,9 @@ static bool try_file(const char *path)
 		goto fail;
 	}
 	rc = ops->host_info(&vmosal__state.host);
-	if (rc != 0 || vmosal__state.host.page_size == 0) {
+	terminate_host_strings(&vmosal__state.host);
+	if (rc != 0 || vmosal__state.host.page_size == 0 ||
+	    (vmosal__state.host.page_size & (vmosal__state.host.page_size - 1)) != 0) {
 		refuse(path, "backend could not describe the host: %s",
 		       vmosal_err_name(rc != 0 ? rc : VMOSAL_EINVAL));
 		goto fail_fini;
@@ -357,18 +374,47 @@ int vmosal_backend_info(struct vmosal_backend_info *out)
 {
 	const struct vmosal__state *s;
 
-	if (out == NULL)
+	if (vmosal__struct_out_check(out, VMOSAL__MIN_BACKEND_INFO) != 0)
 		return VMOSAL_EINVAL;
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	out->name = s->ops->name;
-	out->path = s->path;
-	out->abi_version = s->ops->abi_version;
+	{
+		struct vmosal_backend_info info = {
+			.struct_size = sizeof info,
+			.abi_version = s->ops->abi_version,
+			.name = s->ops->name,
+			.path = s->path,
+		};
+		vmosal__struct_out(out, &info, sizeof info);
+	}
 	return 0;
 }
 
-const char *vmosal_backend_error(void)
+int vmosal_backend_error(char *buf, size_t len)
 {
-	return load_error;
+	size_t n;
+
+	if (buf == NULL || len == 0)
+		return VMOSAL_EINVAL;
+	/* load_error is written only under the loader lock. */
+	vmosal__loader_lock();
+	n = strlen(load_error);
+	snprintf(buf, len, "%s", load_error);
+	vmosal__loader_unlock();
+	return n < len ? 0 : VMOSAL_ERANGE;
+}
+
+void vmosal__unload(void)
+{
+	static atomic_bool unloaded;
+	const struct vmosal__state *s =
+		atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
+	void (*fini)(void);
+
+	if (s == NULL || atomic_exchange(&unloaded, true))
+		return;
+	fini = VMOSAL__OP(s, fini);
+	if (fini != NULL)
+		fini();
 }

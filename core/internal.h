@@ -29,6 +29,35 @@ struct vmosal__state {
 	char path[4096];
 };
 
+/* The first released size of each public struct: a caller's struct_size
+ * below it is VMOSAL_EINVAL. When a member is appended to a struct, its
+ * entry here stays at the old size (offsetof the new member). */
+#define VMOSAL__MIN_THREAD_OPTS sizeof(struct vmosal_thread_opts)
+#define VMOSAL__MIN_GUEST_RAM_OPTIONS sizeof(struct vmosal_guest_ram_options)
+#define VMOSAL__MIN_GUEST_RAM sizeof(struct vmosal_guest_ram)
+#define VMOSAL__MIN_JIT sizeof(struct vmosal_jit)
+#define VMOSAL__MIN_PAGE_SIZES sizeof(struct vmosal_page_sizes)
+#define VMOSAL__MIN_HUGE_PAGE_POOL sizeof(struct vmosal_huge_page_pool)
+#define VMOSAL__MIN_MEM_INFO sizeof(struct vmosal_mem_info)
+#define VMOSAL__MIN_ACCEL_STATUS sizeof(struct vmosal_accel_status)
+#define VMOSAL__MIN_HOST_CAPS sizeof(struct vmosal_host_caps)
+#define VMOSAL__MIN_BACKEND_INFO sizeof(struct vmosal_backend_info)
+#define VMOSAL__MIN_TOPOLOGY_COUNTS sizeof(struct vmosal_topology_counts)
+#define VMOSAL__MIN_PU_INFO sizeof(struct vmosal_pu_info)
+
+/* Copies a caller's input struct (NULL: all defaults) into dst, the core's
+ * own sizeof(*dst) bytes, zero-filling what an older caller's struct lacks.
+ * VMOSAL_EINVAL below min_size; VMOSAL_ENOTSUP when a newer caller set a
+ * member this library does not know. */
+int vmosal__struct_in(void *dst, size_t dst_size, const void *src, size_t min_size);
+/* 0 when out can take a struct of at least min_size bytes (out non-NULL,
+ * its struct_size large enough), else VMOSAL_EINVAL. */
+int vmosal__struct_out_check(const void *out, size_t min_size);
+/* Writes the core's filled struct src (src_size bytes, its struct_size
+ * ignored) into the caller's out: as much as out->struct_size holds, zeros
+ * after, out->struct_size kept. */
+void vmosal__struct_out(void *out, const void *src, size_t src_size);
+
 extern struct vmosal__state vmosal__state;
 extern _Atomic(const struct vmosal__state *) vmosal__loaded;
 
@@ -73,6 +102,9 @@ void vmosal__dso_close(void *dso);
 /* Runs fn in the child after every fork(), in the one thread the child
  * has; 0 or a VMOSAL_E* code. */
 int vmosal__on_fork_child(void (*fn)(void));
+/* Called by the host layer when libvmosal is unloaded or the process exits:
+ * lets the loaded backend clean up (its fini slot). */
+void vmosal__unload(void);
 /* Separator of VMOSAL_BACKEND_PATH entries, and whether s names a path. */
 char vmosal__path_list_separator(void);
 bool vmosal__is_path(const char *s);
@@ -81,10 +113,32 @@ bool vmosal__is_path(const char *s);
  * has a tid of its own. */
 void vmosal__thread_forget_self(void);
 
+/* Blocks while *word == expected (no spinning); spurious returns allowed.
+ * Wakes one or all waiters on word. Both go through the backend's
+ * wait/wake slots. */
+void vmosal__wait(const struct vmosal__state *s, _Atomic uint32_t *word, uint32_t expected);
+void vmosal__wake(const struct vmosal__state *s, _Atomic uint32_t *word, bool all);
+
 /* Core-internal threads (preallocation workers and the like), started
  * through the backend; fn runs with no affinity or priority applied. */
 int vmosal__thread_start(void *(*fn)(void *), void *arg, void **handle);
 int vmosal__thread_join(void *handle, void **result);
+
+/* What vmosal_thread_set_affinity achieves: the backend's binding, or
+ * hwloc's when the backend has none. */
+uint32_t vmosal__affinity_kind(const struct vmosal__state *s);
+
+/* Alignment of mapping addresses and offsets: the page size, or the
+ * backend's coarser granularity (Windows: 64 KiB). */
+uint64_t vmosal__map_align(const struct vmosal__state *s);
+
+/* Reserves through the backend with alignment raised to the granularity. */
+int vmosal__reserve(const struct vmosal__state *s, size_t size, size_t alignment,
+		    size_t align_offset, void **out);
+/* The backend's page sizes, validated and sorted smallest first. */
+int vmosal__page_sizes(const struct vmosal__state *s, struct vmosal_backend_page_sizes *out);
+/* floor(log2(v)); 0 for 0 and 1. */
+unsigned vmosal__log2(uint64_t v);
 
 /* The memory range rules of memory.h: addr non-NULL and page-aligned, size
  * > 0, no wrap-around once rounded to pages. 0 or VMOSAL_EINVAL/EOVERFLOW. */

@@ -14,7 +14,7 @@
 
 /* Alignment of mapping addresses and offsets: the page size, or more where
  * the OS wants it (Windows' 64 KiB allocation granularity). */
-static uint64_t map_align(const struct vmosal__state *s)
+uint64_t vmosal__map_align(const struct vmosal__state *s)
 {
 	uint64_t g = s->caps.map_granularity;
 	return g > s->host.page_size ? g : s->host.page_size;
@@ -36,46 +36,130 @@ int vmosal__check_range(const struct vmosal__state *s, const void *addr, size_t 
 	return 0;
 }
 
-int vmosal_mmap(void *addr, size_t size, unsigned prot, unsigned flags, int fd, int64_t offset,
-		void **out)
+/* The checks vmosal_mmap and vmosal_mem_map_reserved share: prot, flags,
+ * and the handle/offset pair, before the backend is needed. */
+static int check_map_args(unsigned prot, unsigned flags, vmosal_handle_t handle, int64_t offset)
 {
-	const struct vmosal__state *s;
 	unsigned share = flags & (VMOSAL_MAP_SHARED | VMOSAL_MAP_PRIVATE);
-	uint64_t align;
-	int rc;
 
-	if (out == NULL || size == 0 || (prot & ~KNOWN_PROT) != 0 || (flags & ~KNOWN_FLAGS) != 0)
+	if ((prot & ~KNOWN_PROT) != 0 || (flags & ~KNOWN_FLAGS) != 0)
 		return VMOSAL_EINVAL;
 	if (share == 0 || share == (VMOSAL_MAP_SHARED | VMOSAL_MAP_PRIVATE))
-		return VMOSAL_EINVAL;
-	if ((flags & (VMOSAL_MAP_FIXED | VMOSAL_MAP_FIXED_NOREPLACE)) != 0 && addr == NULL)
 		return VMOSAL_EINVAL;
 	if ((flags & VMOSAL_MAP_FIXED) && (flags & VMOSAL_MAP_FIXED_NOREPLACE))
 		return VMOSAL_EINVAL;
 	if ((flags >> VMOSAL_MAP_HUGE_SHIFT) != 0 && !(flags & VMOSAL_MAP_HUGETLB))
 		return VMOSAL_EINVAL;
 	if (flags & VMOSAL_MAP_ANONYMOUS) {
-		if (fd != -1 || offset != 0)
+		if (handle != VMOSAL_NO_HANDLE || offset != 0)
 			return VMOSAL_EINVAL;
 	} else {
 		if (flags & VMOSAL_MAP_HUGETLB)
 			return VMOSAL_EINVAL;
-		if (fd < 0)
+		if (!VMOSAL_HANDLE_VALID(handle))
 			return VMOSAL_EBADF;
 		if (offset < 0)
 			return VMOSAL_EINVAL;
 	}
+	return 0;
+}
+
+int vmosal_mmap(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t handle,
+		int64_t offset, void **out)
+{
+	const struct vmosal__state *s;
+	uint64_t align;
+	int rc;
+
+	if (out == NULL || size == 0)
+		return VMOSAL_EINVAL;
+	if ((rc = check_map_args(prot, flags, handle, offset)) != 0)
+		return rc;
+	if ((flags & (VMOSAL_MAP_FIXED | VMOSAL_MAP_FIXED_NOREPLACE)) != 0 && addr == NULL)
+		return VMOSAL_EINVAL;
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	align = map_align(s);
+	align = vmosal__map_align(s);
 	if ((uint64_t)offset % align != 0 || (uintptr_t)addr % align != 0)
 		return VMOSAL_EINVAL;
 	if (addr != NULL && (rc = vmosal__check_range(s, addr, size)) != 0)
 		return rc;
 	if (addr == NULL && size > UINTPTR_MAX - s->host.page_size)
 		return VMOSAL_EOVERFLOW;
-	return s->ops->mem_map(addr, size, prot, flags, fd, offset, out);
+	return s->ops->mem_map(addr, size, prot, flags, handle, offset, out);
+}
+
+/* A size that is a whole number of map granules and fits the address
+ * space once aligned. */
+static int check_granular_size(const struct vmosal__state *s, size_t size, size_t alignment)
+{
+	uint64_t align = vmosal__map_align(s);
+
+	if (size == 0 || size % align != 0)
+		return VMOSAL_EINVAL;
+	if (alignment > SIZE_MAX - size)
+		return VMOSAL_EOVERFLOW;
+	return 0;
+}
+
+int vmosal__reserve(const struct vmosal__state *s, size_t size, size_t alignment,
+		    size_t align_offset, void **out)
+{
+	uint64_t align = vmosal__map_align(s);
+
+	if (alignment < align)
+		alignment = (size_t)align;
+	return s->ops->mem_reserve(size, alignment, align_offset, out);
+}
+
+int vmosal_mem_reserve(size_t size, size_t alignment, void **out)
+{
+	const struct vmosal__state *s;
+	int rc;
+
+	if (out == NULL || (alignment & (alignment - 1)) != 0)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((rc = check_granular_size(s, size, alignment)) != 0)
+		return rc;
+	return vmosal__reserve(s, size, alignment, 0, out);
+}
+
+int vmosal_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
+			    vmosal_handle_t handle, int64_t offset)
+{
+	const struct vmosal__state *s;
+	uint64_t align;
+	int rc;
+
+	if ((rc = check_map_args(prot, flags, handle, offset)) != 0)
+		return rc;
+	if (flags & (VMOSAL_MAP_FIXED | VMOSAL_MAP_FIXED_NOREPLACE))
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	align = vmosal__map_align(s);
+	if ((uint64_t)offset % align != 0 || (uintptr_t)addr % align != 0)
+		return VMOSAL_EINVAL;
+	if ((rc = vmosal__check_range(s, addr, size)) != 0)
+		return rc;
+	return s->ops->mem_map_reserved(addr, size, prot, flags, handle, offset);
+}
+
+int vmosal_mem_release(void *addr, size_t size)
+{
+	const struct vmosal__state *s = vmosal__get();
+	int rc;
+
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__check_range(s, addr, size)) != 0)
+		return rc;
+	return s->ops->mem_release(addr, size);
 }
 
 int vmosal_munmap(void *addr, size_t size)
@@ -166,38 +250,107 @@ int vmosal_msync(void *addr, size_t size, unsigned flags)
 	return op != NULL ? op(addr, size, flags) : VMOSAL_ENOTSUP;
 }
 
-int vmosal_page_sizes(struct vmosal_page_sizes *out)
+int vmosal__page_sizes(const struct vmosal__state *s, struct vmosal_backend_page_sizes *out)
 {
-	const struct vmosal__state *s;
-	int (*op)(struct vmosal_page_sizes *);
-	int rc = 0;
+	int (*op)(struct vmosal_backend_page_sizes *) = VMOSAL__OP(s, page_sizes);
+	int rc;
 
-	if (out == NULL)
-		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
 	memset(out, 0, sizeof *out);
-	op = VMOSAL__OP(s, page_sizes);
-	if (op != NULL)
-		rc = op(out);
+	out->struct_size = sizeof *out;
+	if (op == NULL)
+		return 0;
+	rc = op(out);
 	if (rc != 0) {
 		memset(out, 0, sizeof *out);
 		return rc;
 	}
-	if (out->huge_count > VMOSAL_MAX_HUGE_SIZES)
-		out->huge_count = VMOSAL_MAX_HUGE_SIZES;
-	out->base = s->host.page_size;
+	if (out->huge_count > VMOSAL_BACKEND_MAX_HUGE_SIZES)
+		out->huge_count = VMOSAL_BACKEND_MAX_HUGE_SIZES;
+	if (out->thp_mode > VMOSAL_THP_ALWAYS)
+		out->thp_mode = VMOSAL_THP_UNAVAILABLE;
+	/* Smallest first, whatever order the backend found them in. */
+	for (uint32_t i = 1; i < out->huge_count; i++)
+		for (uint32_t k = i; k > 0 && out->huge[k - 1].page_size > out->huge[k].page_size;
+		     k--) {
+			struct vmosal_backend_huge_pool tmp = out->huge[k];
+			out->huge[k] = out->huge[k - 1];
+			out->huge[k - 1] = tmp;
+		}
 	return 0;
 }
 
-int vmosal_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t huge_page_size,
-		      int *fd)
+int vmosal_page_sizes(struct vmosal_page_sizes *out)
 {
 	const struct vmosal__state *s;
-	int (*op)(const char *, uint64_t, unsigned, uint64_t, int *);
+	struct vmosal_backend_page_sizes bps;
+	int rc;
 
-	if (fd == NULL || size == 0 || (flags & ~(VMOSAL_SHM_HUGETLB | VMOSAL_SHM_SEAL)) != 0)
+	if (vmosal__struct_out_check(out, VMOSAL__MIN_PAGE_SIZES) != 0)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__page_sizes(s, &bps)) != 0)
+		return rc;
+	{
+		struct vmosal_page_sizes ps = {
+			.struct_size = sizeof ps,
+			.thp_mode = bps.thp_mode,
+			.base = s->host.page_size,
+			.thp_size = bps.thp_size,
+			.huge_default = bps.huge_default,
+			.huge_count = bps.huge_count,
+		};
+		vmosal__struct_out(out, &ps, sizeof ps);
+	}
+	return 0;
+}
+
+int vmosal_huge_page_pool(size_t index, struct vmosal_huge_page_pool *out)
+{
+	const struct vmosal__state *s;
+	struct vmosal_backend_page_sizes bps;
+	int rc;
+
+	if (vmosal__struct_out_check(out, VMOSAL__MIN_HUGE_PAGE_POOL) != 0)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__page_sizes(s, &bps)) != 0)
+		return rc;
+	if (index >= bps.huge_count)
+		return VMOSAL_ERANGE;
+	{
+		struct vmosal_huge_page_pool pool = {
+			.struct_size = sizeof pool,
+			.page_size = bps.huge[index].page_size,
+			.total = bps.huge[index].total,
+			.free = bps.huge[index].free,
+		};
+		vmosal__struct_out(out, &pool, sizeof pool);
+	}
+	return 0;
+}
+
+unsigned vmosal__log2(uint64_t v)
+{
+	unsigned n = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		n++;
+	}
+	return n;
+}
+
+int vmosal_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t huge_page_size,
+		      vmosal_handle_t *out)
+{
+	const struct vmosal__state *s;
+	int (*op)(const char *, uint64_t, unsigned, unsigned, vmosal_handle_t *);
+
+	if (out == NULL || size == 0 || (flags & ~(VMOSAL_SHM_HUGETLB | VMOSAL_SHM_SEAL)) != 0)
 		return VMOSAL_EINVAL;
 	if (huge_page_size != 0 &&
 	    (!(flags & VMOSAL_SHM_HUGETLB) || (huge_page_size & (huge_page_size - 1)) != 0))
@@ -212,21 +365,21 @@ int vmosal_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t 
 	op = VMOSAL__OP(s, shm_create);
 	if (op == NULL || VMOSAL__OP(s, shm_close) == NULL)
 		return VMOSAL_ENOTSUP;
-	return op(name != NULL ? name : "vmosal", size, flags, huge_page_size, fd);
+	return op(name != NULL ? name : "vmosal", size, flags, vmosal__log2(huge_page_size), out);
 }
 
-int vmosal_shm_close(int fd)
+int vmosal_shm_close(vmosal_handle_t handle)
 {
 	const struct vmosal__state *s;
-	int (*op)(int);
+	int (*op)(vmosal_handle_t);
 
-	if (fd < 0)
+	if (!VMOSAL_HANDLE_VALID(handle))
 		return VMOSAL_EBADF;
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
 	op = VMOSAL__OP(s, shm_close);
-	return op != NULL ? op(fd) : VMOSAL_ENOTSUP;
+	return op != NULL ? op(handle) : VMOSAL_ENOTSUP;
 }
 
 int vmosal_jit_create(size_t size, struct vmosal_jit *out)
@@ -237,7 +390,7 @@ int vmosal_jit_create(size_t size, struct vmosal_jit *out)
 	size_t page;
 	int rc;
 
-	if (out == NULL || size == 0)
+	if (vmosal__struct_out_check(out, VMOSAL__MIN_JIT) != 0 || size == 0)
 		return VMOSAL_EINVAL;
 	s = vmosal__get();
 	if (s == NULL)
@@ -252,9 +405,10 @@ int vmosal_jit_create(size_t size, struct vmosal_jit *out)
 	rc = op(size, &rw, &rx);
 	if (rc != 0)
 		return rc;
-	out->rw = rw;
-	out->rx = rx;
-	out->size = size;
+	{
+		struct vmosal_jit jit = {.struct_size = sizeof jit, .rw = rw, .rx = rx, .size = size};
+		vmosal__struct_out(out, &jit, sizeof jit);
+	}
 	return 0;
 }
 
@@ -264,7 +418,8 @@ int vmosal_jit_flush(const struct vmosal_jit *jit, size_t offset, size_t len)
 	int (*op)(void *, size_t);
 	char *start;
 
-	if (jit == NULL || jit->rx == NULL || len == 0 || offset > jit->size ||
+	if (vmosal__struct_out_check(jit, VMOSAL__MIN_JIT) != 0 || jit->rx == NULL || len == 0 ||
+	    offset > jit->size ||
 	    len > jit->size - offset)
 		return VMOSAL_EINVAL;
 	s = vmosal__get();
@@ -288,7 +443,8 @@ int vmosal_jit_destroy(struct vmosal_jit *jit)
 	int (*op)(void *, void *, size_t);
 	int rc;
 
-	if (jit == NULL || jit->rw == NULL || jit->rx == NULL || jit->size == 0)
+	if (vmosal__struct_out_check(jit, VMOSAL__MIN_JIT) != 0 || jit->rw == NULL ||
+	    jit->rx == NULL || jit->size == 0)
 		return VMOSAL_EINVAL;
 	s = vmosal__get();
 	if (s == NULL)
@@ -297,7 +453,10 @@ int vmosal_jit_destroy(struct vmosal_jit *jit)
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	rc = op(jit->rw, jit->rx, jit->size);
-	if (rc == 0)
-		memset(jit, 0, sizeof *jit);
+	if (rc == 0) {
+		jit->rw = NULL;
+		jit->rx = NULL;
+		jit->size = 0;
+	}
 	return rc;
 }

@@ -2,6 +2,7 @@
  * probes. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -87,46 +88,96 @@ int vmosal_cpu_count(enum vmosal_cpu_set which, size_t *out)
 int vmosal_mem_info(struct vmosal_mem_info *out)
 {
 	const struct vmosal__state *s;
+	struct vmosal_backend_mem_info m = {.struct_size = sizeof m};
+	int rc;
 
-	if (out == NULL)
+	if (vmosal__struct_out_check(out, VMOSAL__MIN_MEM_INFO) != 0)
 		return VMOSAL_EINVAL;
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	return s->ops->mem_info(out);
+	rc = s->ops->mem_info(&m);
+	if (rc == 0) {
+		struct vmosal_mem_info info = {
+			.struct_size = sizeof info,
+			.total_bytes = m.total_bytes,
+			.available_bytes = m.available_bytes,
+		};
+		vmosal__struct_out(out, &info, sizeof info);
+	}
+	return rc;
 }
 
 int vmosal_accel_probe(enum vmosal_accel which, struct vmosal_accel_status *out)
 {
 	const struct vmosal__state *s;
+	struct vmosal_backend_accel a = {.struct_size = sizeof a};
+	struct vmosal_accel_status st = {.struct_size = sizeof st};
 	int rc;
 
-	if (out == NULL || (unsigned)which >= VMOSAL_ACCEL_COUNT)
+	if (vmosal__struct_out_check(out, VMOSAL__MIN_ACCEL_STATUS) != 0 ||
+	    (unsigned)which >= VMOSAL_ACCEL_COUNT)
 		return VMOSAL_EINVAL;
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	memset(out, 0, sizeof *out);
-	rc = s->ops->accel_probe((int)which, out);
-	out->reason[sizeof out->reason - 1] = '\0';
-	return rc;
+	rc = s->ops->accel_probe((int)which, &a);
+	if (rc == VMOSAL_ENOTSUP) {
+		/* A backend older than this accelerator's enum value. */
+		a.error = VMOSAL_ENOTSUP;
+		snprintf(a.reason, sizeof a.reason, "the %s backend does not know this accelerator",
+			 s->ops->name);
+	} else if (rc != 0) {
+		return rc;
+	}
+	a.reason[sizeof a.reason - 1] = '\0';
+	st.available = a.error == 0;
+	st.error = a.error;
+	if (!st.available && a.reason[0] == '\0')
+		snprintf(a.reason, sizeof a.reason, "%s", vmosal_strerror(a.error));
+	snprintf(st.reason, sizeof st.reason, "%s", st.available ? "" : a.reason);
+	vmosal__struct_out(out, &st, sizeof st);
+	return 0;
 }
 
-int vmosal_platform_caps(struct vmosal_platform_caps *out)
+int vmosal_host_caps(struct vmosal_host_caps *out)
 {
-	struct vmosal_accel_status st[VMOSAL_ACCEL_COUNT];
+	const struct vmosal__state *s;
+	struct vmosal_host_caps caps = {.struct_size = sizeof caps};
+	struct vmosal_page_sizes ps = {.struct_size = sizeof ps};
+	struct vmosal_accel_status st = {.struct_size = sizeof st};
 	int rc;
 
-	if (out == NULL)
+	if (vmosal__struct_out_check(out, VMOSAL__MIN_HOST_CAPS) != 0)
 		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if (s->caps.flags & VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS)
+		caps.flags |= VMOSAL_CAP_AFFINITY_OTHER_THREADS;
+	if (s->caps.flags & VMOSAL_BACKEND_CAP_REALTIME)
+		caps.flags |= VMOSAL_CAP_REALTIME;
+	if (VMOSAL__OP(s, shm_create) != NULL && VMOSAL__OP(s, shm_close) != NULL)
+		caps.flags |= VMOSAL_CAP_SHM;
+	if (VMOSAL__OP(s, jit_map) != NULL && VMOSAL__OP(s, jit_unmap) != NULL)
+		caps.flags |= VMOSAL_CAP_JIT;
+	if (VMOSAL__OP(s, mem_populate) != NULL)
+		caps.flags |= VMOSAL_CAP_PREALLOC;
+	if ((rc = vmosal_page_sizes(&ps)) != 0)
+		return rc;
+	if (ps.huge_count > 0)
+		caps.flags |= VMOSAL_CAP_HUGE_PAGES;
+	if (ps.thp_mode == VMOSAL_THP_MADVISE || ps.thp_mode == VMOSAL_THP_ALWAYS)
+		caps.flags |= VMOSAL_CAP_THP;
+	caps.affinity = vmosal__affinity_kind(s);
 	for (int i = 0; i < VMOSAL_ACCEL_COUNT; i++) {
-		rc = vmosal_accel_probe((enum vmosal_accel)i, &st[i]);
-		if (rc != 0)
+		if ((rc = vmosal_accel_probe((enum vmosal_accel)i, &st)) != 0)
 			return rc;
+		if (st.available)
+			caps.accels |= VMOSAL_ACCEL_BIT(i);
 	}
-	out->has_kvm = st[VMOSAL_ACCEL_KVM].available;
-	out->has_hvf = st[VMOSAL_ACCEL_HVF].available;
-	out->has_whpx = st[VMOSAL_ACCEL_WHPX].available;
-	out->supports_accel = out->has_kvm || out->has_hvf || out->has_whpx;
+	caps.map_granularity = vmosal__map_align(s);
+	caps.thread_name_max = s->caps.thread_name_max;
+	vmosal__struct_out(out, &caps, sizeof caps);
 	return 0;
 }

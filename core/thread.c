@@ -15,27 +15,46 @@ struct vmosal_thread {
 	void *arg;
 	vmosal_tid_t tid;
 	int err;
-	_Atomic int started; /* 1 once options are applied (err says how) */
+	_Atomic uint32_t started; /* 1 once options are applied (err says how) */
 	struct vmosal_thread_opts opts;
-	size_t *cores;
+	size_t *cpus;
 	char *name;
 };
 
 static _Thread_local vmosal_tid_t self_tid;
 
-vmosal_tid_t vmosal_thread_self(void)
+/* The caller's tid, asking the backend once per thread; 0 on failure. */
+static vmosal_tid_t self_tid_of(const struct vmosal__state *s)
 {
-	const struct vmosal__state *s;
-	int (*op)(uint64_t *);
 	uint64_t tid = 0;
 
 	if (VMOSAL__LIKELY(self_tid != 0))
 		return self_tid;
-	s = vmosal__get();
-	if (s == NULL || (op = VMOSAL__OP(s, thread_self)) == NULL || op(&tid) != 0)
+	if (s->ops->thread_self(&tid) != 0 || tid == 0)
 		return 0;
 	self_tid = tid;
 	return tid;
+}
+
+int vmosal_thread_self(vmosal_tid_t *out)
+{
+	const struct vmosal__state *s;
+	vmosal_tid_t tid;
+
+	if (out == NULL)
+		return VMOSAL_EINVAL;
+	if (VMOSAL__LIKELY(self_tid != 0)) {
+		*out = self_tid;
+		return 0;
+	}
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	tid = self_tid_of(s);
+	if (tid == 0)
+		return VMOSAL_EUNKNOWN;
+	*out = tid;
+	return 0;
 }
 
 void vmosal__thread_forget_self(void)
@@ -64,26 +83,26 @@ static hwloc_const_cpuset_t allowed_cpus(void)
 	return hwloc_topology_get_allowed_cpuset(topo);
 }
 
-static int check_cores(const struct vmosal__state *s, const size_t *cores, size_t ncores)
+static int check_cpus(const struct vmosal__state *s, const size_t *cpus, size_t ncpus)
 {
 	hwloc_const_cpuset_t allowed;
 
-	if (cores == NULL || ncores == 0)
+	if (cpus == NULL || ncpus == 0)
 		return VMOSAL_EINVAL;
-	for (size_t i = 0; i < ncores; i++)
-		if (cores[i] >= s->host.cpus_possible || cores[i] > (size_t)INT_MAX)
+	for (size_t i = 0; i < ncpus; i++)
+		if (cpus[i] >= s->host.cpus_possible || cpus[i] > (size_t)INT_MAX)
 			return VMOSAL_ERANGE;
 	allowed = allowed_cpus();
 	if (allowed != NULL)
-		for (size_t i = 0; i < ncores; i++)
-			if (!hwloc_bitmap_isset(allowed, (unsigned)cores[i]))
+		for (size_t i = 0; i < ncpus; i++)
+			if (!hwloc_bitmap_isset(allowed, (unsigned)cpus[i]))
 				return VMOSAL_EACCES;
 	return 0;
 }
 
 /* hwloc binds only the calling thread portably (thread ids differ in kind
  * between OSes), so the fallback refuses other threads. */
-static int hwloc_set_affinity(uint64_t tid, const size_t *cores, size_t ncores)
+static int hwloc_set_affinity(uint64_t tid, const size_t *cpus, size_t ncpus)
 {
 	hwloc_topology_t topo;
 	hwloc_bitmap_t set;
@@ -96,7 +115,7 @@ static int hwloc_set_affinity(uint64_t tid, const size_t *cores, size_t ncores)
 		return rc;
 	if (!hwloc_topology_get_support(topo)->cpubind->set_thisthread_cpubind)
 		return VMOSAL_ENOTSUP;
-	set = vmosal__cpuset_of(cores, ncores);
+	set = vmosal__cpuset_of(cpus, ncpus);
 	if (set == NULL)
 		return VMOSAL_ENOMEM;
 	if (hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_THREAD | HWLOC_CPUBIND_STRICT) != 0)
@@ -105,7 +124,7 @@ static int hwloc_set_affinity(uint64_t tid, const size_t *cores, size_t ncores)
 	return rc;
 }
 
-static int hwloc_get_affinity(uint64_t tid, size_t *cores, size_t capacity, size_t *ncores)
+static int hwloc_get_affinity(uint64_t tid, size_t *cpus, size_t capacity, size_t *ncpus)
 {
 	hwloc_topology_t topo;
 	hwloc_bitmap_t set;
@@ -132,69 +151,65 @@ static int hwloc_get_affinity(uint64_t tid, size_t *cores, size_t capacity, size
 		n = count < 0 ? 0 : (size_t)count;
 	} else {
 		hwloc_bitmap_foreach_begin(cpu, set)
-			cores[n++] = (size_t)cpu;
+			cpus[n++] = (size_t)cpu;
 		hwloc_bitmap_foreach_end();
 	}
 	hwloc_bitmap_free(set);
-	*ncores = n;
+	*ncpus = n;
 	return rc;
 }
 
-static int set_affinity(const struct vmosal__state *s, uint64_t tid, const size_t *cores,
-			size_t ncores)
+static int set_affinity(const struct vmosal__state *s, uint64_t tid, const size_t *cpus,
+			size_t ncpus)
 {
 	int (*op)(uint64_t, const size_t *, size_t) = VMOSAL__OP(s, thread_set_affinity);
-	int rc = check_cores(s, cores, ncores);
+	int rc = check_cpus(s, cpus, ncpus);
 
 	if (rc != 0)
 		return rc;
-	return op != NULL ? op(tid, cores, ncores) : hwloc_set_affinity(tid, cores, ncores);
+	if (op == NULL)
+		return hwloc_set_affinity(tid, cpus, ncpus);
+	if (s->caps.affinity == VMOSAL_AFFINITY_UNSUPPORTED ||
+	    (tid != 0 && !(s->caps.flags & VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS)))
+		return VMOSAL_ENOTSUP;
+	return op(tid, cpus, ncpus);
 }
 
-int vmosal_thread_set_affinity(vmosal_tid_t tid, const size_t *cores, size_t ncores)
+int vmosal_thread_set_affinity(vmosal_tid_t tid, const size_t *cpus, size_t ncpus)
 {
 	const struct vmosal__state *s = vmosal__get();
 
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	return set_affinity(s, resolve_tid(tid), cores, ncores);
+	return set_affinity(s, resolve_tid(tid), cpus, ncpus);
 }
 
-int vmosal_thread_get_affinity(vmosal_tid_t tid, size_t *cores, size_t capacity, size_t *ncores)
+int vmosal_thread_get_affinity(vmosal_tid_t tid, size_t *cpus, size_t capacity, size_t *ncpus)
 {
 	const struct vmosal__state *s;
 	int (*op)(uint64_t, size_t *, size_t, size_t *);
 
-	if (ncores == NULL || (cores == NULL && capacity > 0))
+	if (ncpus == NULL || (cpus == NULL && capacity > 0))
 		return VMOSAL_EINVAL;
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
 	op = VMOSAL__OP(s, thread_get_affinity);
 	tid = resolve_tid(tid);
-	return op != NULL ? op(tid, cores, capacity, ncores)
-			  : hwloc_get_affinity(tid, cores, capacity, ncores);
+	return op != NULL ? op(tid, cpus, capacity, ncpus)
+			  : hwloc_get_affinity(tid, cpus, capacity, ncpus);
 }
 
-int vmosal_thread_affinity_kind(enum vmosal_affinity_kind *out)
+uint32_t vmosal__affinity_kind(const struct vmosal__state *s)
 {
-	const struct vmosal__state *s;
 	hwloc_topology_t topo;
 
-	if (out == NULL)
-		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	if (VMOSAL__OP(s, thread_set_affinity) != NULL) {
-		*out = (enum vmosal_affinity_kind)s->caps.thread_binding;
-		return 0;
-	}
+	if (VMOSAL__OP(s, thread_set_affinity) != NULL)
+		return s->caps.affinity;
 	topo = vmosal__topology(NULL);
-	*out = topo != NULL && hwloc_topology_get_support(topo)->cpubind->set_thisthread_cpubind
+	return topo != NULL && hwloc_topology_get_support(topo)->cpubind->set_thisthread_cpubind
 		       ? VMOSAL_AFFINITY_HARD
 		       : VMOSAL_AFFINITY_UNSUPPORTED;
-	return 0;
 }
 
 /* ---- priority ---- */
@@ -203,7 +218,7 @@ static int check_priority(const struct vmosal__state *s, enum vmosal_priority pr
 {
 	if ((int)prio < (int)VMOSAL_PRIORITY_LOW || (int)prio > (int)VMOSAL_PRIORITY_REALTIME)
 		return VMOSAL_EINVAL;
-	if (prio == VMOSAL_PRIORITY_REALTIME && !s->caps.realtime_scheduling)
+	if (prio == VMOSAL_PRIORITY_REALTIME && !(s->caps.flags & VMOSAL_BACKEND_CAP_REALTIME))
 		return VMOSAL_ENOTSUP;
 	return VMOSAL__OP(s, thread_set_priority) != NULL ? 0 : VMOSAL_ENOTSUP;
 }
@@ -314,31 +329,64 @@ static void *trampoline(void *p)
 	void *arg = t->arg;
 	int rc = 0;
 
-	t->tid = vmosal_thread_self();
-	if (t->name != NULL)
+	t->tid = self_tid_of(s);
+	if (t->tid == 0)
+		rc = VMOSAL_EUNKNOWN;
+	if (rc == 0 && t->name != NULL)
 		rc = s->ops->thread_set_name(0, t->name);
-	if (rc == 0 && t->cores != NULL)
-		rc = set_affinity(s, 0, t->cores, t->opts.ncores);
+	if (rc == 0 && t->cpus != NULL)
+		rc = set_affinity(s, 0, t->cpus, t->opts.ncpus);
 	if (rc == 0 && t->opts.set_priority)
 		rc = s->ops->thread_set_priority(0, (int)t->opts.priority);
 	t->err = rc;
 	atomic_store_explicit(&t->started, 1, memory_order_release);
-	/* t may be freed by the creator from here on when rc != 0. */
+	/* t stays allocated: on failure the creator joins before freeing. */
+	vmosal__wake(s, &t->started, false);
 	return rc == 0 ? fn(arg) : NULL;
 }
 
 static void thread_free(struct vmosal_thread *t)
 {
-	free(t->cores);
+	free(t->cpus);
 	free(t->name);
 	free(t);
 }
 
-int vmosal_thread_create(vmosal_thread_t **out, const struct vmosal_thread_opts *opts,
-			 void *(*fn)(void *), void *arg)
+/* Copies what the options point to, so the caller's may go away. */
+static int thread_prepare(const struct vmosal__state *s, struct vmosal_thread *t)
+{
+	int rc;
+
+	if (t->opts.name != NULL) {
+		size_t len;
+
+		if ((rc = check_name(s, t->opts.name)) != 0)
+			return rc;
+		len = strlen(t->opts.name) + 1;
+		t->name = malloc(len);
+		if (t->name == NULL)
+			return VMOSAL_ENOMEM;
+		memcpy(t->name, t->opts.name, len);
+	}
+	if (t->opts.ncpus > 0) {
+		if ((rc = check_cpus(s, t->opts.cpus, t->opts.ncpus)) != 0)
+			return rc;
+		if (t->opts.ncpus > SIZE_MAX / sizeof *t->cpus)
+			return VMOSAL_EOVERFLOW;
+		t->cpus = malloc(t->opts.ncpus * sizeof *t->cpus);
+		if (t->cpus == NULL)
+			return VMOSAL_ENOMEM;
+		memcpy(t->cpus, t->opts.cpus, t->opts.ncpus * sizeof *t->cpus);
+	}
+	if (t->opts.set_priority)
+		return check_priority(s, t->opts.priority);
+	return 0;
+}
+
+int vmosal_thread_create(const struct vmosal_thread_opts *opts, void *(*fn)(void *), void *arg,
+			 vmosal_thread_t **out)
 {
 	const struct vmosal__state *s;
-	void (*yield)(void);
 	struct vmosal_thread *t;
 	int rc;
 
@@ -350,40 +398,21 @@ int vmosal_thread_create(vmosal_thread_t **out, const struct vmosal_thread_opts 
 	t = calloc(1, sizeof *t);
 	if (t == NULL)
 		return VMOSAL_ENOMEM;
-	if (opts != NULL)
-		t->opts = *opts;
 	t->fn = fn;
 	t->arg = arg;
-	rc = 0;
-	if (t->opts.name != NULL && (rc = check_name(s, t->opts.name)) == 0) {
-		size_t len = strlen(t->opts.name) + 1;
-		t->name = malloc(len);
-		if (t->name == NULL)
-			rc = VMOSAL_ENOMEM;
-		else
-			memcpy(t->name, t->opts.name, len);
-	}
-	if (rc == 0 && (t->opts.cores != NULL || t->opts.ncores > 0) &&
-	    (rc = check_cores(s, t->opts.cores, t->opts.ncores)) == 0) {
-		t->cores = malloc(t->opts.ncores * sizeof *t->cores);
-		if (t->cores == NULL)
-			rc = VMOSAL_ENOMEM;
-		else
-			memcpy(t->cores, t->opts.cores, t->opts.ncores * sizeof *t->cores);
-	}
-	if (rc == 0 && t->opts.set_priority)
-		rc = check_priority(s, t->opts.priority);
+	rc = vmosal__struct_in(&t->opts, sizeof t->opts, opts, VMOSAL__MIN_THREAD_OPTS);
+	if (rc == 0)
+		rc = thread_prepare(s, t);
 	if (rc == 0)
 		rc = s->ops->thread_create(trampoline, t, t->opts.stack_size, &t->handle);
 	if (rc != 0) {
 		thread_free(t);
 		return rc;
 	}
-	/* Short wait: the new thread applies a few settings and reports. */
-	yield = VMOSAL__OP(s, thread_yield);
+	/* Block, never spin: a spinning creator that outranks the new thread
+	 * on its CPU (SCHED_FIFO, both pinned there) would starve it. */
 	while (atomic_load_explicit(&t->started, memory_order_acquire) == 0)
-		if (yield != NULL)
-			yield();
+		vmosal__wait(s, &t->started, 0);
 	if (t->err != 0) {
 		rc = t->err;
 		s->ops->thread_join(t->handle, NULL);
@@ -404,7 +433,7 @@ int vmosal_thread_join(vmosal_thread_t *t, void **result)
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	if (t->tid == vmosal_thread_self())
+	if (t->tid == self_tid_of(s))
 		return VMOSAL_EBUSY;
 	rc = s->ops->thread_join(t->handle, result);
 	if (rc == 0)

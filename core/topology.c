@@ -51,7 +51,7 @@ static void fill_pu(hwloc_topology_t topo, hwloc_obj_t pu, struct vmosal_pu_info
 	out->numa_node = 0;
 	while ((node = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, node)) != NULL)
 		if (hwloc_bitmap_isset(node->cpuset, pu->os_index)) {
-			out->numa_node = node->logical_index;
+			out->numa_node = node->os_index;
 			break;
 		}
 }
@@ -72,8 +72,11 @@ static int build_table(hwloc_topology_t topo, struct topo_table **out)
 		free(t);
 		return VMOSAL_ENOMEM;
 	}
-	for (uint32_t i = 0; i < t->counts.pus; i++)
+	for (uint32_t i = 0; i < t->counts.pus; i++) {
+		t->pus[i].struct_size = sizeof t->pus[i];
 		fill_pu(topo, hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, i), &t->pus[i]);
+	}
+	t->counts.struct_size = sizeof t->counts;
 	pu0 = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, 0);
 	for (hwloc_obj_t o = pu0 != NULL ? pu0->parent : NULL; o != NULL; o = o->parent)
 		if (hwloc_obj_type_is_dcache(o->type) && o->attr->cache.depth <= MAX_CACHE_LEVEL &&
@@ -116,11 +119,11 @@ int vmosal_topology_counts(struct vmosal_topology_counts *out)
 	const struct topo_table *t;
 	int rc = 0;
 
-	if (out == NULL)
+	if (vmosal__struct_out_check(out, VMOSAL__MIN_TOPOLOGY_COUNTS) != 0)
 		return VMOSAL_EINVAL;
 	if ((t = get_table(&rc)) == NULL)
 		return rc;
-	*out = t->counts;
+	vmosal__struct_out(out, &t->counts, sizeof t->counts);
 	return 0;
 }
 
@@ -129,13 +132,13 @@ int vmosal_topology_pu(size_t index, struct vmosal_pu_info *out)
 	const struct topo_table *t;
 	int rc = 0;
 
-	if (out == NULL)
+	if (vmosal__struct_out_check(out, VMOSAL__MIN_PU_INFO) != 0)
 		return VMOSAL_EINVAL;
 	if ((t = get_table(&rc)) == NULL)
 		return rc;
 	if (index >= t->counts.pus)
 		return VMOSAL_ERANGE;
-	*out = t->pus[index];
+	vmosal__struct_out(out, &t->pus[index], sizeof t->pus[index]);
 	return 0;
 }
 
@@ -215,10 +218,12 @@ static int place(const struct topo_table *t, size_t n, enum vmosal_placement pol
 {
 	uint32_t *order, *rank, *per_core, cores = 0;
 	size_t avail;
+	bool node_found = numa_node < 0;
 
-	if (numa_node >= 0 &&
-	    (uint32_t)numa_node >= (t->counts.numa_nodes > 0 ? t->counts.numa_nodes : 1))
-		return VMOSAL_ERANGE;
+	for (uint32_t i = 0; i < t->counts.pus && !node_found; i++)
+		node_found = t->pus[i].numa_node == (uint32_t)numa_node;
+	if (!node_found)
+		return VMOSAL_ENOENT;
 	/* A PU outside any core counts as its own core (fill_pu). */
 	for (uint32_t i = 0; i < t->counts.pus; i++)
 		if (t->pus[i].core >= cores)

@@ -1,5 +1,34 @@
 /* libvmosal: the OS abstraction layer a virtual machine monitor links against.
- * This umbrella header includes every public area. */
+ * This umbrella header includes every public area.
+ *
+ * Conventions, the same for every call:
+ *  - Errors. A call that can fail returns int: 0 on success or a negative
+ *    VMOSAL_E* code (error.h), the same value on every OS. A call that fails
+ *    has changed nothing: no output written, no partial state left behind.
+ *  - Arguments are checked before the OS is asked. NULL pointers, zero
+ *    sizes, unaligned addresses, unknown flags or enum values are
+ *    VMOSAL_EINVAL; a range that wraps around is VMOSAL_EOVERFLOW; a CPU
+ *    number the machine does not have is VMOSAL_ERANGE.
+ *  - Argument order: inputs first, outputs (what the call fills) last.
+ *  - The calls that return a value instead of a code cannot fail, and say
+ *    why: the barriers (an instruction), vmosal_host_arch() (fixed when the
+ *    library is built), vmosal_strerror() and vmosal_err_name() (a table),
+ *    and the host facts read once when the backend loads
+ *    (vmosal_host_os(), vmosal_os_release(), vmosal_libc_name(),
+ *    vmosal_is_harmonyos(), vmosal_page_size(), vmosal_thread_name_max(),
+ *    vmosal_backend_name()). When no backend can be loaded those answer
+ *    "unknown", 0, false or NULL; vmosal_init() returns the error.
+ *  - Thread ids: VMOSAL_TID_SELF (0) means the calling thread and is never
+ *    the id of a thread; vmosal_thread_self() stores the caller's real id.
+ *  - Numbers: CPUs are the OS's logical CPU numbers and NUMA nodes the OS's
+ *    node numbers (as numactl and /sys show them), in every header.
+ *  - OS objects cross the API as vmosal_handle_t (common.h), "none" being
+ *    VMOSAL_NO_HANDLE.
+ *  - Structs begin with struct_size, set by the caller (common.h).
+ *  - The first call of any function loads the OS backend (platform.h);
+ *    vmosal_init() does it at a time of your choosing.
+ *  - Every function may be called from any thread. Locks libvmosal holds
+ *    are never held across a call back into your code. */
 #ifndef VMOSAL_H
 #define VMOSAL_H
 

@@ -1,11 +1,12 @@
-/* Freezes the backend ABI: a released slot may never move, and the public
- * structs a plugin fills keep their layout. A failure here means a change
- * broke every plugin built before it. */
+/* Freezes the backend ABI and the public structs: a released slot or
+ * member may never move. A failure here means a change broke every plugin,
+ * or every program, built before it: append instead, and bump the minor. */
 #include "config.h"
 
 #include <stddef.h>
 
 #include "testutil.h"
+#include "vmosal.h"
 #include "vmosal/backend.h"
 
 typedef struct vmosal_backend_ops ops_t;
@@ -19,7 +20,7 @@ _Static_assert(offsetof(ops_t, abi_version) == 0, "abi_version moved");
 _Static_assert(offsetof(ops_t, struct_size) == 4, "struct_size moved");
 _Static_assert(offsetof(ops_t, name) == 8, "name moved");
 
-/* ABI 1.0 */
+/* ABI 2.0 */
 FROZEN(init, 0);
 FROZEN(fini, 1);
 FROZEN(host_info, 2);
@@ -35,30 +36,155 @@ FROZEN(thread_get_priority, 11);
 FROZEN(thread_set_name, 12);
 FROZEN(thread_get_name, 13);
 FROZEN(thread_current_cpu, 14);
-FROZEN(thread_yield, 15);
-FROZEN(mem_map, 16);
-FROZEN(mem_unmap, 17);
-FROZEN(mem_protect, 18);
-FROZEN(mem_advise, 19);
-FROZEN(mem_lock, 20);
-FROZEN(mem_unlock, 21);
-FROZEN(mem_sync, 22);
-FROZEN(page_sizes, 23);
-FROZEN(mem_populate, 24);
-FROZEN(shm_create, 25);
-FROZEN(shm_close, 26);
-FROZEN(jit_map, 27);
-FROZEN(jit_unmap, 28);
-FROZEN(icache_flush, 29);
-/* The last 1.0 slot ends the table: ABI 1.1 appends after it. */
-_Static_assert(sizeof(ops_t) == SLOT(30), "ABI 1.0 table changed size");
+FROZEN(wait_u32, 15);
+FROZEN(wake_u32, 16);
+FROZEN(mem_map, 17);
+FROZEN(mem_unmap, 18);
+FROZEN(mem_protect, 19);
+FROZEN(mem_reserve, 20);
+FROZEN(mem_map_reserved, 21);
+FROZEN(mem_release, 22);
+FROZEN(mem_advise, 23);
+FROZEN(mem_lock, 24);
+FROZEN(mem_unlock, 25);
+FROZEN(mem_sync, 26);
+FROZEN(page_sizes, 27);
+FROZEN(mem_populate, 28);
+FROZEN(shm_create, 29);
+FROZEN(shm_close, 30);
+FROZEN(jit_map, 31);
+FROZEN(jit_unmap, 32);
+FROZEN(icache_flush, 33);
+/* The last 2.0 slot ends the table: ABI 2.1 appends after it. */
+_Static_assert(sizeof(ops_t) == SLOT(34), "ABI 2.0 table changed size");
 
-_Static_assert(offsetof(struct vmosal_core_services, abi_version) == 0, "moved");
-_Static_assert(offsetof(struct vmosal_core_services, struct_size) == 4, "moved");
-_Static_assert(offsetof(struct vmosal_core_services, secure_getenv) == 8, "moved");
-_Static_assert(offsetof(struct vmosal_backend_caps, struct_size) == 0, "moved");
-_Static_assert(offsetof(struct vmosal_backend_host, struct_size) == 0, "moved");
-_Static_assert(offsetof(struct vmosal_backend_host, os) == 4, "moved");
+/* A member at a fixed offset, and the struct's size. Offsets are those of
+ * the LP64 and LLP64 targets libvmosal supports (64-bit pointers and
+ * size_t, 4-byte bool alignment no larger than its size). */
+#define AT(type, member, off) \
+	_Static_assert(offsetof(struct type, member) == (off), #type "." #member " moved")
+#define SIZE(type, n) _Static_assert(sizeof(struct type) == (n), #type " changed size")
+
+/* ---- backend structs ---- */
+AT(vmosal_core_services, abi_version, 0);
+AT(vmosal_core_services, struct_size, 4);
+AT(vmosal_core_services, secure_getenv, 8);
+AT(vmosal_core_services, debug_enabled, 16);
+AT(vmosal_core_services, debug, 24);
+AT(vmosal_core_services, strerror, 32);
+SIZE(vmosal_core_services, 40);
+
+AT(vmosal_backend_caps, struct_size, 0);
+AT(vmosal_backend_caps, flags, 4);
+AT(vmosal_backend_caps, affinity, 8);
+AT(vmosal_backend_caps, thread_name_max, 12);
+AT(vmosal_backend_caps, map_granularity, 16);
+SIZE(vmosal_backend_caps, 24);
+
+AT(vmosal_backend_host, struct_size, 0);
+AT(vmosal_backend_host, os, 4);
+AT(vmosal_backend_host, os_release, 20);
+AT(vmosal_backend_host, libc, 116);
+AT(vmosal_backend_host, page_size, 152);
+AT(vmosal_backend_host, cpus_possible, 160);
+AT(vmosal_backend_host, cpus_online, 168);
+AT(vmosal_backend_host, cpus_usable, 176);
+SIZE(vmosal_backend_host, 184);
+
+AT(vmosal_backend_mem_info, total_bytes, 8);
+AT(vmosal_backend_mem_info, available_bytes, 16);
+SIZE(vmosal_backend_mem_info, 24);
+
+AT(vmosal_backend_accel, error, 4);
+AT(vmosal_backend_accel, reason, 8);
+SIZE(vmosal_backend_accel, 168);
+
+AT(vmosal_backend_page_sizes, thp_mode, 4);
+AT(vmosal_backend_page_sizes, thp_size, 8);
+AT(vmosal_backend_page_sizes, huge_default, 16);
+AT(vmosal_backend_page_sizes, huge_count, 24);
+AT(vmosal_backend_page_sizes, huge, 32);
+SIZE(vmosal_backend_page_sizes, 32 + VMOSAL_BACKEND_MAX_HUGE_SIZES * 24);
+
+/* ---- public structs: growing one means appending, never moving ---- */
+AT(vmosal_thread_opts, struct_size, 0);
+AT(vmosal_thread_opts, name, 8);
+AT(vmosal_thread_opts, stack_size, 16);
+AT(vmosal_thread_opts, cpus, 24);
+AT(vmosal_thread_opts, ncpus, 32);
+AT(vmosal_thread_opts, set_priority, 40);
+AT(vmosal_thread_opts, priority, 44);
+SIZE(vmosal_thread_opts, 48);
+
+AT(vmosal_backend_info, struct_size, 0);
+AT(vmosal_backend_info, abi_version, 4);
+AT(vmosal_backend_info, name, 8);
+AT(vmosal_backend_info, path, 16);
+SIZE(vmosal_backend_info, 24);
+
+AT(vmosal_mem_info, total_bytes, 8);
+AT(vmosal_mem_info, available_bytes, 16);
+SIZE(vmosal_mem_info, 24);
+
+AT(vmosal_accel_status, available, 4);
+AT(vmosal_accel_status, error, 8);
+AT(vmosal_accel_status, reason, 12);
+SIZE(vmosal_accel_status, 172);
+
+AT(vmosal_host_caps, flags, 4);
+AT(vmosal_host_caps, affinity, 8);
+AT(vmosal_host_caps, accels, 12);
+AT(vmosal_host_caps, map_granularity, 16);
+AT(vmosal_host_caps, thread_name_max, 24);
+SIZE(vmosal_host_caps, 32);
+
+AT(vmosal_page_sizes, thp_mode, 4);
+AT(vmosal_page_sizes, base, 8);
+AT(vmosal_page_sizes, thp_size, 16);
+AT(vmosal_page_sizes, huge_default, 24);
+AT(vmosal_page_sizes, huge_count, 32);
+SIZE(vmosal_page_sizes, 40);
+
+AT(vmosal_huge_page_pool, page_size, 8);
+AT(vmosal_huge_page_pool, total, 16);
+AT(vmosal_huge_page_pool, free, 24);
+SIZE(vmosal_huge_page_pool, 32);
+
+AT(vmosal_jit, rw, 8);
+AT(vmosal_jit, rx, 16);
+AT(vmosal_jit, size, 24);
+SIZE(vmosal_jit, 32);
+
+AT(vmosal_guest_ram_options, flags, 4);
+AT(vmosal_guest_ram_options, pages, 8);
+AT(vmosal_guest_ram_options, huge_page_size, 16);
+AT(vmosal_guest_ram_options, alignment, 24);
+AT(vmosal_guest_ram_options, guard_size, 32);
+AT(vmosal_guest_ram_options, numa_node, 40);
+AT(vmosal_guest_ram_options, threads, 44);
+AT(vmosal_guest_ram_options, progress, 48);
+AT(vmosal_guest_ram_options, progress_ctx, 56);
+SIZE(vmosal_guest_ram_options, 64);
+
+AT(vmosal_guest_ram, addr, 8);
+AT(vmosal_guest_ram, size, 16);
+AT(vmosal_guest_ram, handle, 24);
+AT(vmosal_guest_ram, map_base, 32);
+AT(vmosal_guest_ram, map_size, 40);
+SIZE(vmosal_guest_ram, 48);
+
+AT(vmosal_topology_counts, packages, 4);
+AT(vmosal_topology_counts, numa_nodes, 8);
+AT(vmosal_topology_counts, cores, 12);
+AT(vmosal_topology_counts, pus, 16);
+SIZE(vmosal_topology_counts, 20);
+
+AT(vmosal_pu_info, os_index, 4);
+AT(vmosal_pu_info, core, 8);
+AT(vmosal_pu_info, package, 12);
+AT(vmosal_pu_info, numa_node, 16);
+AT(vmosal_pu_info, smt_rank, 20);
+SIZE(vmosal_pu_info, 24);
 
 START_TEST(test_version_packing)
 {

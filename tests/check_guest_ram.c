@@ -87,7 +87,7 @@ static size_t resident_pages(void *addr, size_t size)
 
 START_TEST(test_defaults)
 {
-	struct vmosal_guest_ram ram;
+	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 	const size_t size = 6 * MIB;
 	char *p;
 
@@ -95,20 +95,20 @@ START_TEST(test_defaults)
 	p = ram.addr;
 	ck_assert_uint_eq((uintptr_t)p % (2 * MIB), 0);
 	ck_assert_uint_eq(ram.size, size);
-	ck_assert_int_eq(ram.fd, -1);
+	ck_assert_int_eq(ram.handle, -1);
 	ck_assert_int_eq(p[0], 0);
 	memset(p, 0xab, size);
 	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
 	ck_assert_ptr_null(ram.addr);
-	ck_assert_int_eq(ram.fd, -1);
+	ck_assert_int_eq(ram.handle, -1);
 	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0); /* already freed */
 }
 END_TEST
 
 START_TEST(test_rejects_bad_options)
 {
-	struct vmosal_guest_ram ram = {.addr = (void *)0x1};
-	struct vmosal_guest_ram_options o = {.flags = VMOSAL_GUEST_NUMA, .numa_node = 4000};
+	struct vmosal_guest_ram ram = {.struct_size = sizeof(struct vmosal_guest_ram), .addr = (void *)0x1};
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .flags = VMOSAL_GUEST_NUMA, .numa_node = 4000};
 	int before;
 
 	/* First, as it loads the topology (and hwloc's libraries). */
@@ -119,26 +119,33 @@ START_TEST(test_rejects_bad_options)
 	ck_assert_int_eq(vmosal_guest_ram_alloc(0, NULL, &ram), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB + 1, NULL, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
 	o.flags = 0x1000;
 	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
 	o.alignment = 3 * MIB;
 	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
 	o.alignment = page / 2;
 	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
 	o.guard_size = page + 1;
 	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
 	o.huge_page_size = 2 * MIB; /* without PAGES_HUGETLB */
 	ck_assert_int_eq(vmosal_guest_ram_alloc(2 * MIB, &o, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
 	o.pages = 42;
 	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
 	o.guard_size = SIZE_MAX / 2 / page * page;
 	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EOVERFLOW);
 	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
 	o.pages = VMOSAL_PAGES_HUGETLB;
 	o.huge_page_size = 3 * MIB; /* not a size the host offers */
 	ck_assert_int_eq(vmosal_guest_ram_alloc(6 * MIB, &o, &ram), VMOSAL_ENOTSUP);
@@ -153,8 +160,8 @@ END_TEST
 
 static struct vmosal_guest_ram guarded(void)
 {
-	struct vmosal_guest_ram_options o = {.guard_size = 2 * page, .alignment = 64 * 1024};
-	struct vmosal_guest_ram ram;
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .guard_size = 2 * page, .alignment = 64 * 1024};
+	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 
 	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), 0);
 	ck_assert_uint_eq((uintptr_t)ram.addr % (64 * 1024), 0);
@@ -218,14 +225,14 @@ static void prealloc_check(uint32_t pages, unsigned threads)
 {
 	const size_t size = 64 * MIB;
 	struct progress pr = {.last = 0};
-	struct vmosal_guest_ram_options o = {
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options),
 		.flags = VMOSAL_GUEST_PREALLOC,
 		.pages = pages,
 		.threads = threads,
 		.progress = on_progress,
 		.progress_ctx = &pr,
 	};
-	struct vmosal_guest_ram ram;
+	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 
 	ck_assert_int_eq(vmosal_guest_ram_alloc(size, &o, &ram), 0);
 	/* Every page is resident before the call returns. */
@@ -253,12 +260,12 @@ END_TEST
 /* THP backing, seen where the kernel reports it: /proc/self/smaps. */
 START_TEST(test_prealloc_thp)
 {
-	struct vmosal_page_sizes ps;
+	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
 
 	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
 	if (ps.thp_mode != VMOSAL_THP_MADVISE && ps.thp_mode != VMOSAL_THP_ALWAYS) {
-		struct vmosal_guest_ram_options o = {.pages = VMOSAL_PAGES_THP};
-		struct vmosal_guest_ram ram;
+		struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .pages = VMOSAL_PAGES_THP};
+		struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 		ck_assert_int_eq(vmosal_guest_ram_alloc(2 * MIB, &o, &ram), VMOSAL_ENOTSUP);
 		VMOSAL_SKIP("transparent huge pages are off or absent on this host");
 	}
@@ -269,8 +276,8 @@ END_TEST
 
 START_TEST(test_shared_and_fd)
 {
-	struct vmosal_guest_ram_options o = {.flags = VMOSAL_GUEST_SHARED | VMOSAL_GUEST_DONTDUMP};
-	struct vmosal_guest_ram ram;
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .flags = VMOSAL_GUEST_SHARED | VMOSAL_GUEST_DONTDUMP};
+	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 	struct stat st;
 	char *view = NULL;
 	int status;
@@ -291,17 +298,17 @@ START_TEST(test_shared_and_fd)
 	/* Backed by a shared memory object whose fd another mapping sees. */
 	o.flags = VMOSAL_GUEST_FD | VMOSAL_GUEST_PREALLOC;
 	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, &ram), 0);
-	ck_assert_int_ge(ram.fd, 0);
-	ck_assert_int_eq(fstat(ram.fd, &st), 0);
+	ck_assert_int_ge(ram.handle, 0);
+	ck_assert_int_eq(fstat(ram.handle, &st), 0);
 	ck_assert_int_eq(st.st_size, (off_t)(4 * MIB));
-	ck_assert_int_eq(vmosal_mmap(NULL, 4 * MIB, VMOSAL_PROT_READ, VMOSAL_MAP_SHARED, ram.fd, 0,
+	ck_assert_int_eq(vmosal_mmap(NULL, 4 * MIB, VMOSAL_PROT_READ, VMOSAL_MAP_SHARED, ram.handle, 0,
 				     (void **)&view),
 			 0);
 	strcpy((char *)ram.addr + MIB, "guest");
 	ck_assert_str_eq(view + MIB, "guest");
 	ck_assert_int_eq(vmosal_munmap(view, 4 * MIB), 0);
 	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
-	ck_assert_int_eq(ram.fd, -1);
+	ck_assert_int_eq(ram.handle, -1);
 }
 END_TEST
 
@@ -311,8 +318,8 @@ START_TEST(test_numa_binding)
 	hwloc_topology_t topo;
 	hwloc_obj_t node;
 	hwloc_nodeset_t where;
-	struct vmosal_guest_ram_options o = {.flags = VMOSAL_GUEST_NUMA | VMOSAL_GUEST_PREALLOC};
-	struct vmosal_guest_ram ram;
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .flags = VMOSAL_GUEST_NUMA | VMOSAL_GUEST_PREALLOC};
+	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 	int nodes;
 
 	ck_assert_int_eq(hwloc_topology_init(&topo), 0);
@@ -356,10 +363,10 @@ static bool have_pool(void)
 
 START_TEST(test_hugetlb_fits_pool)
 {
-	struct vmosal_guest_ram_options o = {.flags = VMOSAL_GUEST_PREALLOC,
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .flags = VMOSAL_GUEST_PREALLOC,
 					     .pages = VMOSAL_PAGES_HUGETLB,
 					     .huge_page_size = HUGETLB_POOL_PAGE};
-	struct vmosal_guest_ram ram;
+	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 
 	if (!have_pool())
 		VMOSAL_SKIP("needs root to make a pool of %d huge pages", POOL_PAGES);
@@ -376,10 +383,10 @@ END_TEST
  * would find no page. Prealloc must say ENOMEM and leave nothing mapped. */
 static void overcommit(unsigned flags, unsigned threads)
 {
-	struct vmosal_guest_ram_options o = {.flags = VMOSAL_GUEST_PREALLOC | flags,
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .flags = VMOSAL_GUEST_PREALLOC | flags,
 					     .pages = VMOSAL_PAGES_HUGETLB,
 					     .threads = threads};
-	struct vmosal_guest_ram ram = {.addr = (void *)0x1};
+	struct vmosal_guest_ram ram = {.struct_size = sizeof(struct vmosal_guest_ram), .addr = (void *)0x1};
 	int before = maps_lines(2 * POOL_PAGES * HUGETLB_POOL_PAGE);
 
 	ck_assert_int_eq(vmosal_guest_ram_alloc(2 * POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram),

@@ -41,7 +41,7 @@ static bool is_mapped(const char *path)
 
 START_TEST(test_default_backend)
 {
-	struct vmosal_backend_info info;
+	struct vmosal_backend_info info = VMOSAL_STRUCT_INIT(struct vmosal_backend_info);
 
 	ck_assert_int_eq(vmosal_init(), 0);
 	ck_assert_str_eq(vmosal_backend_name(), VMOSAL_DEFAULT_BACKEND);
@@ -49,7 +49,7 @@ START_TEST(test_default_backend)
 	ck_assert_str_eq(info.name, VMOSAL_DEFAULT_BACKEND);
 	ck_assert_ptr_nonnull(strstr(info.path, getenv("VMOSAL_BACKEND_PATH")));
 	ck_assert_uint_eq(info.abi_version >> 16, VMOSAL_BACKEND_ABI_MAJOR);
-	ck_assert_str_eq(vmosal_backend_error(), "");
+	ck_assert_str_eq(vmosal_test_backend_error(), "");
 	ck_assert_int_eq(vmosal_backend_info(NULL), VMOSAL_EINVAL);
 }
 END_TEST
@@ -140,7 +140,7 @@ END_TEST
 
 START_TEST(test_newer_minor_is_accepted)
 {
-	struct vmosal_backend_info info;
+	struct vmosal_backend_info info = VMOSAL_STRUCT_INIT(struct vmosal_backend_info);
 
 	setenv("VMOSAL_BACKEND", fake("newerminor"), 1);
 	ck_assert_int_eq(vmosal_init(), 0);
@@ -162,9 +162,9 @@ static void expect_refusal(const char *spec, const char *why)
 	setenv("VMOSAL_BACKEND", copy, 1);
 	ck_assert_int_eq(vmosal_init(), VMOSAL_EBACKEND);
 	ck_assert_int_eq(vmosal_init(), VMOSAL_EBACKEND);
-	ck_assert_ptr_nonnull(strstr(vmosal_backend_error(), copy));
-	if (strstr(vmosal_backend_error(), why) == NULL)
-		ck_abort_msg("error '%s' does not say '%s'", vmosal_backend_error(), why);
+	ck_assert_ptr_nonnull(strstr(vmosal_test_backend_error(), copy));
+	if (strstr(vmosal_test_backend_error(), why) == NULL)
+		ck_abort_msg("error '%s' does not say '%s'", vmosal_test_backend_error(), why);
 	ck_assert_ptr_null(vmosal_backend_name());
 	ck_assert_str_eq(vmosal_host_os(), "unknown");
 	ck_assert_uint_eq(vmosal_page_size(), 0);
@@ -174,7 +174,7 @@ static void expect_refusal(const char *spec, const char *why)
 	/* A later explicit choice still works: no half-loaded state is left. */
 	ck_assert_int_eq(vmosal_init_backend(VMOSAL_DEFAULT_BACKEND), 0);
 	ck_assert_str_eq(vmosal_backend_name(), VMOSAL_DEFAULT_BACKEND);
-	ck_assert_str_eq(vmosal_backend_error(), "");
+	ck_assert_str_eq(vmosal_test_backend_error(), "");
 }
 
 START_TEST(test_refuses_missing_file)
@@ -209,7 +209,14 @@ END_TEST
 
 START_TEST(test_refuses_other_major)
 {
-	expect_refusal(fake("badmajor"), "ABI 2.0");
+	expect_refusal(fake("badmajor"), "ABI 3.0");
+}
+END_TEST
+
+/* A plugin built for the interface before the 2.0 revision. */
+START_TEST(test_refuses_old_major)
+{
+	expect_refusal(fake("oldmajor"), "ABI 1.0, but this libvmosal speaks ABI 2.x");
 }
 END_TEST
 
@@ -270,7 +277,7 @@ START_TEST(test_debug_explains_each_path)
 	close(fd);
 	unlink(path);
 	ck_assert_ptr_nonnull(strstr(log, "vmosal: loader: trying "));
-	ck_assert_ptr_nonnull(strstr(log, "refused: ABI 2.0"));
+	ck_assert_ptr_nonnull(strstr(log, "refused: ABI 3.0"));
 }
 END_TEST
 
@@ -337,6 +344,7 @@ int main(void)
 	tcase_add_test(refuse, test_refuses_non_library);
 	tcase_add_test(refuse, test_refuses_missing_entry);
 	tcase_add_test(refuse, test_refuses_other_major);
+	tcase_add_test(refuse, test_refuses_old_major);
 	tcase_add_test(refuse, test_refuses_short_table);
 	tcase_add_test(refuse, test_refuses_missing_mandatory_slot);
 	tcase_add_test(refuse, test_refuses_failed_init);

@@ -331,22 +331,27 @@ END_TEST
 
 START_TEST(test_page_sizes)
 {
-	struct vmosal_page_sizes ps;
+	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
 	size_t dirs = 0;
 	DIR *d;
 	struct dirent *de;
 
+	struct vmosal_huge_page_pool pool = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_pool);
+	uint64_t prev = 0;
+
 	ck_assert_int_eq(vmosal_page_sizes(NULL), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
 	ck_assert_uint_eq(ps.base, page);
-	ck_assert_uint_le(ps.huge_count, VMOSAL_MAX_HUGE_SIZES);
 	for (size_t i = 0; i < ps.huge_count; i++) {
-		ck_assert_uint_gt(ps.huge[i].size, page);
-		ck_assert_uint_eq(ps.huge[i].size & (ps.huge[i].size - 1), 0);
-		ck_assert_uint_le(ps.huge[i].free, ps.huge[i].total);
-		if (i > 0)
-			ck_assert_uint_gt(ps.huge[i].size, ps.huge[i - 1].size);
+		ck_assert_int_eq(vmosal_huge_page_pool(i, &pool), 0);
+		ck_assert_uint_gt(pool.page_size, page);
+		ck_assert_uint_eq(pool.page_size & (pool.page_size - 1), 0);
+		ck_assert_uint_le(pool.free, pool.total);
+		ck_assert_uint_gt(pool.page_size, prev); /* smallest first */
+		prev = pool.page_size;
 	}
+	ck_assert_int_eq(vmosal_huge_page_pool(ps.huge_count, &pool), VMOSAL_ERANGE);
+	ck_assert_int_eq(vmosal_huge_page_pool(0, NULL), VMOSAL_EINVAL);
 	/* The same sizes sysfs lists. */
 	d = opendir("/sys/kernel/mm/hugepages");
 	if (d == NULL) {
@@ -359,8 +364,10 @@ START_TEST(test_page_sizes)
 	ck_assert_uint_eq(ps.huge_count, dirs);
 	if (dirs > 0) {
 		bool found = false;
-		for (size_t i = 0; i < ps.huge_count; i++)
-			found |= ps.huge[i].size == ps.huge_default;
+		for (size_t i = 0; i < ps.huge_count; i++) {
+			ck_assert_int_eq(vmosal_huge_page_pool(i, &pool), 0);
+			found |= pool.page_size == ps.huge_default;
+		}
 		ck_assert(found);
 	}
 	if (access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0) {
@@ -374,17 +381,20 @@ END_TEST
  * ENOMEM: the reservation is what saves a VMM from a later SIGBUS. */
 START_TEST(test_hugetlb_without_pool)
 {
-	struct vmosal_page_sizes ps;
+	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
 	void *p = NULL;
 
 	hugetlb_pool_lock(); /* no other suite fills the pool meanwhile */
 	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
 	if (ps.huge_count == 0)
 		VMOSAL_SKIP("the host has no hugetlb");
-	for (size_t i = 0; i < ps.huge_count; i++)
-		if (ps.huge[i].size == ps.huge_default && ps.huge[i].free > 0)
+	for (size_t i = 0; i < ps.huge_count; i++) {
+		struct vmosal_huge_page_pool pool = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_pool);
+		ck_assert_int_eq(vmosal_huge_page_pool(i, &pool), 0);
+		if (pool.page_size == ps.huge_default && pool.free > 0)
 			VMOSAL_SKIP("huge pages are free: the empty-pool path is tested by "
 				    "check_guest_ram");
+	}
 	ck_assert_int_eq(vmosal_mmap(NULL, (size_t)ps.huge_default,
 				     VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
 				     VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS | VMOSAL_MAP_HUGETLB,

@@ -126,7 +126,7 @@ END_TEST
 
 START_TEST(test_mem_info)
 {
-	struct vmosal_mem_info mem;
+	struct vmosal_mem_info mem = VMOSAL_STRUCT_INIT(struct vmosal_mem_info);
 	long pages = sysconf(_SC_PHYS_PAGES);
 
 	ck_assert_int_eq(vmosal_mem_info(&mem), 0);
@@ -139,46 +139,48 @@ END_TEST
 
 START_TEST(test_accel_bad_input)
 {
-	struct vmosal_accel_status st;
-	struct vmosal_platform_caps caps;
+	struct vmosal_accel_status st = VMOSAL_STRUCT_INIT(struct vmosal_accel_status);
+	struct vmosal_host_caps caps = VMOSAL_STRUCT_INIT(struct vmosal_host_caps);
 
 	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, NULL), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_COUNT, &st), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_accel_probe((enum vmosal_accel)-1, &st), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_platform_caps(NULL), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_platform_caps(&caps), 0);
+	st.struct_size = 4;
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, &st), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_host_caps(NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_host_caps(&caps), 0);
 }
 END_TEST
 
 /* The probe must agree with what opening /dev/kvm ourselves says. */
 START_TEST(test_kvm_probe_matches_host)
 {
-	struct vmosal_accel_status st;
-	struct vmosal_platform_caps caps;
+	struct vmosal_accel_status st = VMOSAL_STRUCT_INIT(struct vmosal_accel_status);
+	struct vmosal_host_caps caps = VMOSAL_STRUCT_INIT(struct vmosal_host_caps);
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
 	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, &st), 0);
-	ck_assert_int_eq(vmosal_platform_caps(&caps), 0);
-	ck_assert(caps.has_kvm == st.available);
+	ck_assert_int_eq(vmosal_host_caps(&caps), 0);
+	ck_assert(((caps.accels & VMOSAL_ACCEL_BIT(VMOSAL_ACCEL_KVM)) != 0) == st.available);
 	if (fd >= 0) {
 		close(fd);
 		ck_assert_msg(st.available, "KVM reported unavailable: %s", st.reason);
 		ck_assert_str_eq(st.reason, "");
 		ck_assert_int_eq(st.error, 0);
-		ck_assert(caps.supports_accel);
+		ck_assert_uint_ne(caps.accels, 0);
 	} else {
 		ck_assert(!st.available);
 		ck_assert_str_ne(st.reason, "");
 		ck_assert_int_lt(st.error, 0);
 	}
-	ck_assert(!caps.has_hvf);
-	ck_assert(!caps.has_whpx);
+	ck_assert_uint_eq(caps.accels & VMOSAL_ACCEL_BIT(VMOSAL_ACCEL_HVF), 0);
+	ck_assert_uint_eq(caps.accels & VMOSAL_ACCEL_BIT(VMOSAL_ACCEL_WHPX), 0);
 }
 END_TEST
 
 START_TEST(test_kvm_missing_reason)
 {
-	struct vmosal_accel_status st;
+	struct vmosal_accel_status st = VMOSAL_STRUCT_INIT(struct vmosal_accel_status);
 
 	use_fixture("plain-linux"); /* a root without dev/kvm */
 	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, &st), 0);
@@ -190,7 +192,7 @@ END_TEST
 
 START_TEST(test_kvm_permission_reason)
 {
-	struct vmosal_accel_status st;
+	struct vmosal_accel_status st = VMOSAL_STRUCT_INIT(struct vmosal_accel_status);
 	struct stat sb;
 
 	if (stat("/dev/kvm", &sb) != 0)
@@ -212,7 +214,7 @@ END_TEST
 
 START_TEST(test_other_accels_explain)
 {
-	struct vmosal_accel_status st;
+	struct vmosal_accel_status st = VMOSAL_STRUCT_INIT(struct vmosal_accel_status);
 
 	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_HVF, &st), 0);
 	ck_assert(!st.available);

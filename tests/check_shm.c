@@ -230,7 +230,7 @@ static bool maps_perms(const void *addr, char perms[5])
 
 START_TEST(test_jit_runs_code)
 {
-	struct vmosal_jit jit;
+	struct vmosal_jit jit = VMOSAL_STRUCT_INIT(struct vmosal_jit);
 	char perms[5];
 
 	ck_assert_int_eq(vmosal_jit_create(100, &jit), 0);
@@ -263,7 +263,7 @@ END_TEST
 
 START_TEST(test_jit_rejects_bad_input)
 {
-	struct vmosal_jit jit;
+	struct vmosal_jit jit = VMOSAL_STRUCT_INIT(struct vmosal_jit);
 
 	ck_assert_int_eq(vmosal_jit_create(0, &jit), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_jit_create(page, NULL), VMOSAL_EINVAL);
@@ -282,7 +282,7 @@ END_TEST
 /* The executable view is not writable: the forked test dies of SIGSEGV. */
 START_TEST(test_jit_rx_not_writable)
 {
-	struct vmosal_jit jit;
+	struct vmosal_jit jit = VMOSAL_STRUCT_INIT(struct vmosal_jit);
 
 	ck_assert_int_eq(vmosal_jit_create(page, &jit), 0);
 	*(volatile char *)jit.rx = 1;
@@ -293,7 +293,7 @@ END_TEST
 /* The writable view is not executable. */
 START_TEST(test_jit_rw_not_executable)
 {
-	struct vmosal_jit jit;
+	struct vmosal_jit jit = VMOSAL_STRUCT_INIT(struct vmosal_jit);
 	int (*fn)(void);
 
 	ck_assert_int_eq(vmosal_jit_create(page, &jit), 0);

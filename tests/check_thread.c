@@ -27,10 +27,10 @@ static size_t get_mine(size_t *cpus, size_t cap)
 
 START_TEST(test_self_is_cached_and_distinct)
 {
-	vmosal_tid_t a = vmosal_thread_self();
+	vmosal_tid_t a = vmosal_test_self();
 
 	ck_assert_uint_ne(a, 0);
-	ck_assert_uint_eq(vmosal_thread_self(), a);
+	ck_assert_uint_eq(vmosal_test_self(), a);
 	/* The main thread's kernel tid is the pid. */
 	ck_assert_uint_eq(a, (vmosal_tid_t)getpid());
 }
@@ -40,7 +40,7 @@ END_TEST
  * thread had cached its tid before the fork. */
 START_TEST(test_self_after_fork)
 {
-	vmosal_tid_t parent = vmosal_thread_self();
+	vmosal_tid_t parent = vmosal_test_self();
 	int status = 0;
 	pid_t pid;
 
@@ -48,7 +48,7 @@ START_TEST(test_self_after_fork)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		vmosal_tid_t child = vmosal_thread_self();
+		vmosal_tid_t child = vmosal_test_self();
 		size_t cpu = 0;
 		/* A second thread names the child's main thread by its tid. */
 		_exit(child == (vmosal_tid_t)getpid() && child != parent &&
@@ -59,13 +59,13 @@ START_TEST(test_self_after_fork)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
-	ck_assert_uint_eq(vmosal_thread_self(), parent);
+	ck_assert_uint_eq(vmosal_test_self(), parent);
 }
 END_TEST
 
 static void *report_self(void *arg)
 {
-	*(vmosal_tid_t *)arg = vmosal_thread_self();
+	*(vmosal_tid_t *)arg = vmosal_test_self();
 	return arg;
 }
 
@@ -75,12 +75,12 @@ START_TEST(test_create_join_and_tid)
 	vmosal_tid_t seen = 0, tid = 0;
 	void *result = NULL;
 
-	ck_assert_int_eq(vmosal_thread_create(&t, NULL, report_self, &seen), 0);
+	ck_assert_int_eq(vmosal_thread_create(NULL, report_self, &seen, &t), 0);
 	ck_assert_int_eq(vmosal_thread_tid(t, &tid), 0);
 	ck_assert_int_eq(vmosal_thread_join(t, &result), 0);
 	ck_assert_ptr_eq(result, &seen);
 	ck_assert_uint_eq(seen, tid);
-	ck_assert_uint_ne(seen, vmosal_thread_self());
+	ck_assert_uint_ne(seen, vmosal_test_self());
 }
 END_TEST
 
@@ -89,22 +89,25 @@ START_TEST(test_create_rejects_bad_input)
 	vmosal_thread_t *t = NULL;
 	vmosal_tid_t seen = 0;
 	size_t too_big = (size_t)1 << 40;
-	struct vmosal_thread_opts o;
+	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
 
-	ck_assert_int_eq(vmosal_thread_create(NULL, NULL, report_self, &seen), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_thread_create(&t, NULL, NULL, &seen), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_create(NULL, report_self, &seen, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_create(NULL, NULL, &seen, &t), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
 	o.name = "a-name-much-too-long-for-linux";
-	ck_assert_int_eq(vmosal_thread_create(&t, &o, report_self, &seen), VMOSAL_ERANGE);
+	ck_assert_int_eq(vmosal_thread_create(&o, report_self, &seen, &t), VMOSAL_ERANGE);
 	memset(&o, 0, sizeof o);
-	o.ncores = 1;
-	ck_assert_int_eq(vmosal_thread_create(&t, &o, report_self, &seen), VMOSAL_EINVAL);
-	o.cores = &too_big;
-	ck_assert_int_eq(vmosal_thread_create(&t, &o, report_self, &seen), VMOSAL_ERANGE);
+	o.struct_size = sizeof o;
+	o.ncpus = 1;
+	ck_assert_int_eq(vmosal_thread_create(&o, report_self, &seen, &t), VMOSAL_EINVAL);
+	o.cpus = &too_big;
+	ck_assert_int_eq(vmosal_thread_create(&o, report_self, &seen, &t), VMOSAL_ERANGE);
 	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
 	o.set_priority = true;
 	o.priority = (enum vmosal_priority)42;
-	ck_assert_int_eq(vmosal_thread_create(&t, &o, report_self, &seen), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_create(&o, report_self, &seen, &t), VMOSAL_EINVAL);
 	/* No thread ever ran user code. */
 	ck_assert_uint_eq(seen, 0);
 	ck_assert_ptr_null(t);
@@ -135,19 +138,20 @@ START_TEST(test_create_applies_settings_before_user_code)
 {
 	size_t n = get_mine(my_cpus, 4096);
 	size_t target = my_cpus[n - 1];
-	struct vmosal_thread_opts o;
+	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
 	struct entry_state e;
 	vmosal_thread_t *t;
 
 	memset(&e, 0, sizeof e);
 	memset(&o, 0, sizeof o);
+	o.struct_size = sizeof o;
 	o.name = "vcpu-7";
 	o.stack_size = 256 * 1024;
-	o.cores = &target;
-	o.ncores = 1;
+	o.cpus = &target;
+	o.ncpus = 1;
 	o.set_priority = true;
 	o.priority = VMOSAL_PRIORITY_LOW;
-	ck_assert_int_eq(vmosal_thread_create(&t, &o, record_entry, &e), 0);
+	ck_assert_int_eq(vmosal_thread_create(&o, record_entry, &e, &t), 0);
 	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
 	ck_assert_uint_eq(e.ncpus, 1);
 	ck_assert_uint_eq(e.cpus[0], target);
@@ -186,7 +190,7 @@ END_TEST
 
 START_TEST(test_affinity_outside_allowed_set)
 {
-	struct vmosal_topology_counts c;
+	struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
 	size_t possible = 0, outside = SIZE_MAX, before = get_mine(my_cpus, 4096);
 
 	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_POSSIBLE, &possible), 0);
@@ -195,7 +199,7 @@ START_TEST(test_affinity_outside_allowed_set)
 	for (size_t cpu = 0; cpu < possible && outside == SIZE_MAX; cpu++) {
 		bool found = false;
 		for (uint32_t i = 0; i < c.pus && !found; i++) {
-			struct vmosal_pu_info pu;
+			struct vmosal_pu_info pu = VMOSAL_STRUCT_INIT(struct vmosal_pu_info);
 			ck_assert_int_eq(vmosal_topology_pu(i, &pu), 0);
 			found = pu.os_index == cpu;
 		}
@@ -282,7 +286,7 @@ START_TEST(test_affinity_of_another_thread)
 	vmosal_thread_t *t;
 	vmosal_tid_t tid;
 
-	ck_assert_int_eq(vmosal_thread_create(&t, NULL, spin, NULL), 0);
+	ck_assert_int_eq(vmosal_thread_create(NULL, spin, NULL, &t), 0);
 	ck_assert_int_eq(vmosal_thread_tid(t, &tid), 0);
 	for (size_t i = 0; i < n && i < 4; i++) {
 		ck_assert_int_eq(vmosal_thread_set_affinity(tid, &my_cpus[i], 1), 0);
@@ -311,7 +315,7 @@ START_TEST(test_affinity_moves_the_caller)
 	size_t n = get_mine(my_cpus, 4096), cpu = SIZE_MAX;
 
 	for (size_t i = 0; i < n; i++) {
-		ck_assert_int_eq(vmosal_thread_set_affinity(vmosal_thread_self(), &my_cpus[i], 1), 0);
+		ck_assert_int_eq(vmosal_thread_set_affinity(vmosal_test_self(), &my_cpus[i], 1), 0);
 		ck_assert_int_eq(vmosal_thread_current_cpu(&cpu), 0);
 		ck_assert_uint_eq(cpu, my_cpus[i]);
 	}
@@ -329,13 +333,16 @@ START_TEST(test_get_affinity_capacity)
 }
 END_TEST
 
+/* Linux binds any thread of the process, hard, and has SCHED_FIFO. */
 START_TEST(test_affinity_kind)
 {
-	enum vmosal_affinity_kind k;
+	struct vmosal_host_caps caps = VMOSAL_STRUCT_INIT(struct vmosal_host_caps);
 
-	ck_assert_int_eq(vmosal_thread_affinity_kind(NULL), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_thread_affinity_kind(&k), 0);
-	ck_assert_int_eq(k, VMOSAL_AFFINITY_HARD);
+	ck_assert_int_eq(vmosal_host_caps(&caps), 0);
+	ck_assert_int_eq(caps.affinity, VMOSAL_AFFINITY_HARD);
+	ck_assert(caps.flags & VMOSAL_CAP_AFFINITY_OTHER_THREADS);
+	ck_assert(caps.flags & VMOSAL_CAP_REALTIME);
+	ck_assert_uint_eq(caps.thread_name_max, 15);
 }
 END_TEST
 
@@ -358,7 +365,7 @@ START_TEST(test_priority_levels_round_trip)
 	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_REALTIME), 0);
 	ck_assert_int_eq(vmosal_thread_get_priority(0, &p), 0);
 	ck_assert_int_eq(p, VMOSAL_PRIORITY_REALTIME);
-	ck_assert_int_eq(vmosal_thread_set_priority(vmosal_thread_self(), VMOSAL_PRIORITY_NORMAL), 0);
+	ck_assert_int_eq(vmosal_thread_set_priority(vmosal_test_self(), VMOSAL_PRIORITY_NORMAL), 0);
 	ck_assert_int_eq(vmosal_thread_get_priority(0, &p), 0);
 	ck_assert_int_eq(p, VMOSAL_PRIORITY_NORMAL);
 	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 0);
@@ -379,7 +386,7 @@ static void *make_me_realtime(void *arg)
  * libvmosal must make it forget, or NORMAL would leave it in SCHED_FIFO. */
 START_TEST(test_priority_change_by_another_thread_is_seen)
 {
-	vmosal_tid_t me = vmosal_thread_self();
+	vmosal_tid_t me = vmosal_test_self();
 	vmosal_thread_t *t;
 	void *rc = (void *)1;
 
@@ -389,7 +396,7 @@ START_TEST(test_priority_change_by_another_thread_is_seen)
 	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), 0);
 	ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER);
 	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 10);
-	ck_assert_int_eq(vmosal_thread_create(&t, NULL, make_me_realtime, &me), 0);
+	ck_assert_int_eq(vmosal_thread_create(NULL, make_me_realtime, &me, &t), 0);
 	ck_assert_int_eq(vmosal_thread_join(t, &rc), 0);
 	ck_assert_ptr_null(rc);
 	ck_assert_int_eq(sched_getscheduler(0), SCHED_FIFO);
@@ -417,7 +424,7 @@ static void *peek_priority(void *arg)
 START_TEST(test_priority_outside_change_seen_after_get)
 {
 	struct sched_param fifo = {.sched_priority = 1};
-	struct peek p = {vmosal_thread_self(), VMOSAL_PRIORITY_LOW, 1};
+	struct peek p = {vmosal_test_self(), VMOSAL_PRIORITY_LOW, 1};
 	enum vmosal_priority level;
 	pthread_t raw;
 
@@ -524,7 +531,7 @@ START_TEST(test_names)
 	ck_assert_int_eq(vmosal_thread_get_name(0, NULL, 4), VMOSAL_EINVAL);
 
 	atomic_store(&stop_spinning, 0);
-	ck_assert_int_eq(vmosal_thread_create(&t, NULL, spin, NULL), 0);
+	ck_assert_int_eq(vmosal_thread_create(NULL, spin, NULL, &t), 0);
 	ck_assert_int_eq(vmosal_thread_tid(t, &tid), 0);
 	ck_assert_int_eq(vmosal_thread_set_name(tid, "io-worker"), 0);
 	ck_assert_int_eq(vmosal_thread_get_name(tid, buf, sizeof buf), 0);
@@ -552,7 +559,7 @@ START_TEST(test_join_rules)
 	int rc = 0;
 
 	ck_assert_int_eq(vmosal_thread_join(NULL, NULL), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_thread_create(&joining_self, NULL, join_myself, &rc), 0);
+	ck_assert_int_eq(vmosal_thread_create(NULL, join_myself, &rc, &joining_self), 0);
 	atomic_store(&handle_ready, 1);
 	ck_assert_int_eq(vmosal_thread_join(joining_self, NULL), 0);
 	ck_assert_int_eq(rc, VMOSAL_EBUSY);

@@ -8,12 +8,15 @@
 
 int main(void)
 {
-	struct vmosal_backend_info info;
+	struct vmosal_backend_info info = VMOSAL_STRUCT_INIT(struct vmosal_backend_info);
 
 	printf("secure=%lu\n", getauxval(AT_SECURE));
 	if (vmosal_init() == 0 && vmosal_backend_info(&info) == 0)
 		printf("loaded=%s\npath=%s\n", info.name, info.path);
-	else
-		printf("error=%s\n", vmosal_backend_error());
+	else {
+		char why[4096];
+		vmosal_backend_error(why, sizeof why);
+		printf("error=%s\n", why);
+	}
 	return 0;
 }

@@ -10,8 +10,8 @@
 /* The topology as an indented tree: package > NUMA node > core > PUs. */
 static int print_topology_tree(void)
 {
-	struct vmosal_topology_counts c;
-	struct vmosal_pu_info pu, prev;
+	struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
+	struct vmosal_pu_info pu = VMOSAL_STRUCT_INIT(struct vmosal_pu_info), prev = pu;
 	int rc = vmosal_topology_counts(&c);
 
 	if (rc != 0)
@@ -69,18 +69,38 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
+#define MAX_POOLS 16
+
 struct report {
 	struct vmosal_backend_info backend;
 	size_t cpus_possible, cpus_online, cpus_usable;
 	struct vmosal_mem_info mem;
 	struct vmosal_page_sizes pages;
+	struct vmosal_huge_page_pool pools[MAX_POOLS];
+	size_t npools;
+	struct vmosal_host_caps caps;
 	struct vmosal_accel_status accel[VMOSAL_ACCEL_COUNT];
 };
+
+static void report_init(struct report *r)
+{
+	memset(r, 0, sizeof *r);
+	r->backend.struct_size = sizeof r->backend;
+	r->mem.struct_size = sizeof r->mem;
+	r->pages.struct_size = sizeof r->pages;
+	r->caps.struct_size = sizeof r->caps;
+	for (size_t i = 0; i < MAX_POOLS; i++)
+		r->pools[i].struct_size = sizeof r->pools[i];
+	for (int i = 0; i < VMOSAL_ACCEL_COUNT; i++)
+		r->accel[i].struct_size = sizeof r->accel[i];
+}
 
 static int gather(struct report *r)
 {
 	int rc = vmosal_backend_info(&r->backend);
 	if (rc != 0)
+		return rc;
+	if ((rc = vmosal_host_caps(&r->caps)) != 0)
 		return rc;
 	if ((rc = vmosal_cpu_count(VMOSAL_CPUS_POSSIBLE, &r->cpus_possible)) != 0 ||
 	    (rc = vmosal_cpu_count(VMOSAL_CPUS_ONLINE, &r->cpus_online)) != 0 ||
@@ -90,8 +110,33 @@ static int gather(struct report *r)
 	for (int i = 0; i < VMOSAL_ACCEL_COUNT; i++)
 		if ((rc = vmosal_accel_probe((enum vmosal_accel)i, &r->accel[i])) != 0)
 			return rc;
+	/* A pool may vanish between the two reads: keep what was read. */
+	for (r->npools = 0; r->npools < r->pages.huge_count && r->npools < MAX_POOLS; r->npools++)
+		if (vmosal_huge_page_pool(r->npools, &r->pools[r->npools]) != 0)
+			break;
 	return 0;
 }
+
+static const char *const affinity_kinds[] = {"unsupported", "soft", "hard"};
+
+static const char *affinity_name(uint32_t kind)
+{
+	return kind < 3 ? affinity_kinds[kind] : "unknown";
+}
+
+static const struct {
+	uint32_t flag;
+	const char *name;
+} cap_names[] = {
+	{VMOSAL_CAP_AFFINITY_OTHER_THREADS, "affinity-other-threads"},
+	{VMOSAL_CAP_REALTIME, "realtime"},
+	{VMOSAL_CAP_SHM, "shm"},
+	{VMOSAL_CAP_HUGE_PAGES, "huge-pages"},
+	{VMOSAL_CAP_THP, "thp"},
+	{VMOSAL_CAP_JIT, "jit"},
+	{VMOSAL_CAP_PREALLOC, "prealloc"},
+};
+#define NCAPS (sizeof cap_names / sizeof cap_names[0])
 
 static const char *const thp_modes[] = {"unavailable", "never", "madvise", "always"};
 
@@ -116,14 +161,21 @@ static void print_text(const struct report *r)
 	if (r->pages.thp_size != 0)
 		printf(" (%" PRIu64 " KiB)", r->pages.thp_size >> 10);
 	putchar('\n');
-	for (size_t i = 0; i < r->pages.huge_count; i++)
+	for (size_t i = 0; i < r->npools; i++)
 		printf("  %8" PRIu64 " KiB: %" PRIu64 " free of %" PRIu64 "%s\n",
-		       r->pages.huge[i].size >> 10, r->pages.huge[i].free, r->pages.huge[i].total,
-		       r->pages.huge[i].size == r->pages.huge_default ? " (default)" : "");
+		       r->pools[i].page_size >> 10, r->pools[i].free, r->pools[i].total,
+		       r->pools[i].page_size == r->pages.huge_default ? " (default)" : "");
 	printf("cpus:        %zu online, %zu usable by this process, %zu possible\n",
 	       r->cpus_online, r->cpus_usable, r->cpus_possible);
+	printf("affinity:    %s\n", affinity_name(r->caps.affinity));
+	printf("features:   ");
+	for (size_t i = 0; i < NCAPS; i++)
+		if (r->caps.flags & cap_names[i].flag)
+			printf(" %s", cap_names[i].name);
+	putchar('\n');
+	printf("map granule: %" PRIu64 " bytes\n", r->caps.map_granularity);
 	{
-		struct vmosal_topology_counts c;
+		struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
 		uint64_t bytes;
 		if (vmosal_topology_counts(&c) == 0) {
 			printf("topology:    %u packages, %u NUMA nodes, %u cores, %u PUs\n",
@@ -169,20 +221,28 @@ static void print_json(const struct report *r)
 	printf(",\"harmonyos\":%s", vmosal_is_harmonyos() ? "true" : "false");
 	printf(",\"page_size\":%zu", vmosal_page_size());
 	printf(",\"page_sizes\":[%" PRIu64, r->pages.base);
-	for (size_t i = 0; i < r->pages.huge_count; i++)
-		printf(",%" PRIu64, r->pages.huge[i].size);
+	for (size_t i = 0; i < r->npools; i++)
+		printf(",%" PRIu64, r->pools[i].page_size);
 	printf("],\"hugepages\":{\"thp\":\"%s\",\"thp_size\":%" PRIu64
 	       ",\"default_size\":%" PRIu64 ",\"pools\":[",
 	       thp_mode_name(r->pages.thp_mode), r->pages.thp_size, r->pages.huge_default);
-	for (size_t i = 0; i < r->pages.huge_count; i++)
+	for (size_t i = 0; i < r->npools; i++)
 		printf("%s{\"size\":%" PRIu64 ",\"total\":%" PRIu64 ",\"free\":%" PRIu64 "}",
-		       i > 0 ? "," : "", r->pages.huge[i].size, r->pages.huge[i].total,
-		       r->pages.huge[i].free);
+		       i > 0 ? "," : "", r->pools[i].page_size, r->pools[i].total,
+		       r->pools[i].free);
 	printf("]}");
 	printf(",\"cpus\":{\"online\":%zu,\"usable\":%zu,\"possible\":%zu}", r->cpus_online,
 	       r->cpus_usable, r->cpus_possible);
+	printf(",\"caps\":{\"affinity\":\"%s\",\"map_granularity\":%" PRIu64
+	       ",\"thread_name_max\":%u,\"features\":[",
+	       affinity_name(r->caps.affinity), r->caps.map_granularity,
+	       (unsigned)r->caps.thread_name_max);
+	for (size_t i = 0, n = 0; i < NCAPS; i++)
+		if (r->caps.flags & cap_names[i].flag)
+			printf("%s\"%s\"", n++ > 0 ? "," : "", cap_names[i].name);
+	printf("]}");
 	{
-		struct vmosal_topology_counts c;
+		struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
 		if (vmosal_topology_counts(&c) == 0)
 			printf(",\"topology\":{\"packages\":%u,\"numa_nodes\":%u,\"cores\":%u,"
 			       "\"pus\":%u}",
@@ -229,10 +289,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	memset(&r, 0, sizeof r);
+	report_init(&r);
 	if (vmosal_init() != 0) {
-		fprintf(stderr, "vmosal-info: no OS backend could be loaded:\n%s\n",
-			vmosal_backend_error());
+		char why[4096];
+		vmosal_backend_error(why, sizeof why);
+		fprintf(stderr, "vmosal-info: no OS backend could be loaded:\n%s\n", why);
 		return 1;
 	}
 	rc = gather(&r);

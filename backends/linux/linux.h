@@ -5,8 +5,8 @@
 #include "../posix/posix.h"
 
 int linux_host_info(struct vmosal_backend_host *out);
-int linux_mem_info(struct vmosal_mem_info *out);
-int linux_accel_probe(int which, struct vmosal_accel_status *out);
+int linux_mem_info(struct vmosal_backend_mem_info *out);
+int linux_accel_probe(int which, struct vmosal_backend_accel *out);
 
 /* linux_thread.c */
 int linux_thread_self(uint64_t *tid);
@@ -17,16 +17,20 @@ int linux_thread_get_priority(uint64_t tid, int *prio);
 int linux_thread_set_name(uint64_t tid, const char *name);
 int linux_thread_get_name(uint64_t tid, char *buf, size_t len);
 int linux_thread_current_cpu(size_t *cpu);
+int linux_wait_u32(const uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+int linux_wake_u32(const uint32_t *addr, bool all);
 
 /* linux_mem.c */
-int linux_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, int fd,
+int linux_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t fd,
 		  int64_t offset, void **out);
+int linux_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
+			   vmosal_handle_t fd, int64_t offset);
 int linux_mem_advise(void *addr, size_t size, int advice);
-int linux_page_sizes(struct vmosal_page_sizes *out);
+int linux_page_sizes(struct vmosal_backend_page_sizes *out);
 int linux_mem_populate(void *addr, size_t size);
 int linux_shm_create(const char *name, uint64_t size, unsigned flags,
-		     uint64_t huge_page_size, int *fd);
-int linux_shm_close(int fd);
+		     unsigned huge_page_shift, vmosal_handle_t *out);
+int linux_shm_close(vmosal_handle_t fd);
 int linux_jit_map(size_t size, void **rw, void **rx);
 int linux_jit_unmap(void *rw, void *rx, size_t size);
 

@@ -7,13 +7,9 @@ static int linux_init(const struct vmosal_core_services *core,
 		      struct vmosal_backend_caps *caps)
 {
 	posix_core = core;
-	caps->thread_binding = VMOSAL_BINDING_HARD;
-	caps->binds_other_threads = true;
-	caps->realtime_scheduling = true;
-	caps->shared_memory_fd = true;
-	caps->huge_pages = true;
-	caps->transparent_huge_pages = true;
-	caps->thread_name_max = 15;
+	caps->flags = VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS | VMOSAL_BACKEND_CAP_REALTIME;
+	caps->affinity = VMOSAL_AFFINITY_HARD;
+	caps->thread_name_max = 15; /* TASK_COMM_LEN - 1 */
 	return 0;
 }
 
@@ -35,10 +31,14 @@ static const struct vmosal_backend_ops linux_ops = {
 	.thread_set_name = linux_thread_set_name,
 	.thread_get_name = linux_thread_get_name,
 	.thread_current_cpu = linux_thread_current_cpu,
-	.thread_yield = posix_thread_yield,
+	.wait_u32 = linux_wait_u32,
+	.wake_u32 = linux_wake_u32,
 	.mem_map = linux_mem_map,
 	.mem_unmap = posix_mem_unmap,
 	.mem_protect = posix_mem_protect,
+	.mem_reserve = posix_mem_reserve,
+	.mem_map_reserved = linux_mem_map_reserved,
+	.mem_release = posix_mem_release,
 	.mem_advise = linux_mem_advise,
 	.mem_lock = posix_mem_lock,
 	.mem_unlock = posix_mem_unlock,

@@ -19,7 +19,7 @@
  * flavour is read from the filesystem, not only from the compiler. */
 static bool linux_is_harmonyos(void)
 {
-	char path[4096], buf[4096];
+	char path[4096], buf[4096], *save = NULL;
 
 #if defined(__OHOS__)
 	return true;
@@ -28,7 +28,9 @@ static bool linux_is_harmonyos(void)
 		return true;
 	if (posix_read_file(posix_host_path(path, sizeof path, "/etc/os-release"), buf,
 			    sizeof buf) > 0) {
-		for (char *line = strtok(buf, "\n"); line != NULL; line = strtok(NULL, "\n"))
+		/* strtok_r: an application thread may be in its own strtok. */
+		for (char *line = strtok_r(buf, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save))
 			if (strcmp(line, "ID=harmonyos") == 0 || strcmp(line, "ID=openharmony") == 0 ||
 			    strcmp(line, "ID=\"harmonyos\"") == 0 ||
 			    strcmp(line, "ID=\"openharmony\"") == 0)
@@ -141,10 +143,10 @@ int linux_host_info(struct vmosal_backend_host *out)
 /* MemAvailable counts reclaimable cache, which sysinfo's freeram does not. */
 static bool linux_meminfo_available(uint64_t *bytes)
 {
-	char buf[8192];
+	char path[4096], buf[8192];
 	const char *p;
 
-	if (posix_read_file("/proc/meminfo", buf, sizeof buf) <= 0)
+	if (posix_read_file(posix_host_path(path, sizeof path, "/proc/meminfo"), buf, sizeof buf) <= 0)
 		return false;
 	p = strstr(buf, "MemAvailable:");
 	if (p == NULL)
@@ -153,7 +155,7 @@ static bool linux_meminfo_available(uint64_t *bytes)
 	return true;
 }
 
-int linux_mem_info(struct vmosal_mem_info *out)
+int linux_mem_info(struct vmosal_backend_mem_info *out)
 {
 	struct sysinfo si;
 
@@ -165,7 +167,7 @@ int linux_mem_info(struct vmosal_mem_info *out)
 	return 0;
 }
 
-static void linux_kvm_open_failed(int errnum, struct vmosal_accel_status *out)
+static void linux_kvm_open_failed(int errnum, struct vmosal_backend_accel *out)
 {
 	out->error = posix_error_from_errno(errnum);
 	switch (errnum) {
@@ -188,12 +190,12 @@ static void linux_kvm_open_failed(int errnum, struct vmosal_accel_status *out)
 		break;
 	default:
 		snprintf(out->reason, sizeof out->reason, "/dev/kvm: cannot open: %s",
-			 vmosal_strerror(out->error));
+			 posix_core->strerror(out->error));
 		break;
 	}
 }
 
-static void linux_probe_kvm(struct vmosal_accel_status *out)
+static void linux_probe_kvm(struct vmosal_backend_accel *out)
 {
 	char path[4096];
 	int fd = open(posix_host_path(path, sizeof path, "/dev/kvm"), O_RDWR | O_CLOEXEC);
@@ -213,13 +215,11 @@ static void linux_probe_kvm(struct vmosal_accel_status *out)
 		snprintf(out->reason, sizeof out->reason,
 			 "/dev/kvm speaks KVM API %d, libvmosal needs %d", version,
 			 KVM_API_VERSION);
-	} else {
-		out->available = true;
 	}
 	close(fd);
 }
 
-int linux_accel_probe(int which, struct vmosal_accel_status *out)
+int linux_accel_probe(int which, struct vmosal_backend_accel *out)
 {
 	switch (which) {
 	case VMOSAL_ACCEL_KVM:
@@ -236,7 +236,7 @@ int linux_accel_probe(int which, struct vmosal_accel_status *out)
 			 "Windows Hypervisor Platform exists only on Windows");
 		break;
 	default:
-		return VMOSAL_EINVAL;
+		return VMOSAL_ENOTSUP;
 	}
 	return 0;
 }

@@ -47,18 +47,8 @@
 #define F_SEAL_GROW 0x0004
 #endif
 
-static unsigned linux_log2(uint64_t v)
-{
-	unsigned n = 0;
-	while (v > 1) {
-		v >>= 1;
-		n++;
-	}
-	return n;
-}
-
-int linux_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, int fd, int64_t offset,
-		  void **out)
+int linux_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t fd,
+		  int64_t offset, void **out)
 {
 	int native = 0;
 
@@ -78,7 +68,20 @@ int linux_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, int fd
 	return posix_mem_map(addr, size, prot, flags, fd, offset, native, out);
 }
 
-static const int linux_advice[VMOSAL_MADV_COUNT] = {
+int linux_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
+			   vmosal_handle_t fd, int64_t offset)
+{
+	void *p;
+	int rc = linux_mem_map(addr, size, prot, flags | VMOSAL_MAP_FIXED, fd, offset, &p);
+
+	if (rc != 0 && posix_mem_rereserve(addr, size) != 0)
+		posix_core->debug("memory", "%p+%zu: could not be put back to reserved", addr, size);
+	return rc;
+}
+
+/* Sized by what this backend was built to know: advice added to the public
+ * enum later is refused by the range check, never read past the table. */
+static const int linux_advice[] = {
 	[VMOSAL_MADV_WILLNEED] = MADV_WILLNEED,
 	[VMOSAL_MADV_DONTNEED] = MADV_DONTNEED,
 	[VMOSAL_MADV_FREE] = MADV_FREE,
@@ -95,6 +98,8 @@ static const int linux_advice[VMOSAL_MADV_COUNT] = {
 
 int linux_mem_advise(void *addr, size_t size, int advice)
 {
+	if (advice < 0 || (size_t)advice >= sizeof linux_advice / sizeof linux_advice[0])
+		return VMOSAL_ENOTSUP;
 	if (madvise(addr, size, linux_advice[advice]) == 0)
 		return 0;
 	/* The core checked the range, so EINVAL means this kernel (or this
@@ -121,14 +126,7 @@ static bool linux_read_u64(const char *path, uint64_t *out)
 	return end != buf;
 }
 
-static int linux_cmp_pool(const void *a, const void *b)
-{
-	uint64_t x = ((const struct vmosal_huge_page_pool *)a)->size;
-	uint64_t y = ((const struct vmosal_huge_page_pool *)b)->size;
-	return (x > y) - (x < y);
-}
-
-int linux_page_sizes(struct vmosal_page_sizes *out)
+int linux_page_sizes(struct vmosal_backend_page_sizes *out)
 {
 	char path[4096], file[4096 + 320], buf[128];
 	struct dirent *de;
@@ -151,13 +149,13 @@ int linux_page_sizes(struct vmosal_page_sizes *out)
 	dir = opendir(posix_host_path(path, sizeof path, "/sys/kernel/mm/hugepages"));
 	if (dir == NULL)
 		return 0; /* no hugetlb in this kernel */
-	while ((de = readdir(dir)) != NULL && out->huge_count < VMOSAL_MAX_HUGE_SIZES) {
-		struct vmosal_huge_page_pool *pool = &out->huge[out->huge_count];
+	while ((de = readdir(dir)) != NULL && out->huge_count < VMOSAL_BACKEND_MAX_HUGE_SIZES) {
+		struct vmosal_backend_huge_pool *pool = &out->huge[out->huge_count];
 		unsigned long long kb;
 
 		if (sscanf(de->d_name, "hugepages-%llukB", &kb) != 1)
 			continue;
-		pool->size = (uint64_t)kb * 1024;
+		pool->page_size = (uint64_t)kb * 1024;
 		snprintf(file, sizeof file, "%s/%s/nr_hugepages", path, de->d_name);
 		if (!linux_read_u64(file, &pool->total))
 			pool->total = 0;
@@ -167,7 +165,6 @@ int linux_page_sizes(struct vmosal_page_sizes *out)
 		out->huge_count++;
 	}
 	closedir(dir);
-	qsort(out->huge, out->huge_count, sizeof out->huge[0], linux_cmp_pool);
 	/* The default size is the one /proc/meminfo calls Hugepagesize. */
 	if (posix_read_file(posix_host_path(path, sizeof path, "/proc/meminfo"), file,
 			    sizeof file) > 0) {
@@ -227,16 +224,18 @@ static int linux_memfd_create(const char *name, unsigned flags)
 #endif
 }
 
-int linux_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t huge_page_size,
-		     int *fd)
+int linux_shm_create(const char *name, uint64_t size, unsigned flags, unsigned huge_page_shift,
+		     vmosal_handle_t *fd)
 {
 	unsigned mfd = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	char label[200];
 	int f, rc;
 
+	if ((flags & ~(VMOSAL_SHM_HUGETLB | VMOSAL_SHM_SEAL)) != 0)
+		return VMOSAL_ENOTSUP;
 	snprintf(label, sizeof label, "%s", name);
 	if (flags & VMOSAL_SHM_HUGETLB)
-		mfd |= MFD_HUGETLB | (linux_log2(huge_page_size) << MFD_HUGE_SHIFT);
+		mfd |= MFD_HUGETLB | (huge_page_shift << MFD_HUGE_SHIFT);
 	f = linux_memfd_create(label, mfd);
 	if (f < 0)
 		return errno == ENOSYS || (errno == EINVAL && (flags & VMOSAL_SHM_HUGETLB))
@@ -258,7 +257,7 @@ int linux_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t h
 	return 0;
 }
 
-int linux_shm_close(int fd)
+int linux_shm_close(vmosal_handle_t fd)
 {
 	/* Linux always releases the descriptor, even on EINTR: never retry. */
 	if (close(fd) != 0 && errno != EINTR)
@@ -306,6 +305,7 @@ int linux_jit_map(size_t size, void **rw, void **rx)
 
 int linux_jit_unmap(void *rw, void *rx, size_t size)
 {
+	/* Both are tried: one refused view must not leak the other. */
 	int rc = posix_mem_unmap(rw, size);
 	int rc2 = posix_mem_unmap(rx, size);
 

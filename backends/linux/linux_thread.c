@@ -6,7 +6,9 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdatomic.h>
+#include <stdint.h>
+#include <linux/futex.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +21,7 @@
 #include "linux.h"
 #include "vmosal/thread.h"
 
-/* The nice value behind LOW, NORMAL, HIGH (10, 0, -10; thread.h). Computed
- * rather than looked up: a table would be one more page for the fast path
- * to touch, and on a kernel that flushes the TLB at every syscall each page
- * costs a page walk per call. */
+/* The nice value behind LOW, NORMAL, HIGH (10, 0, -10; thread.h). */
 static inline int linux_nice_of(int prio)
 {
 	return 10 - 10 * prio;
@@ -156,18 +155,6 @@ static bool linux_policy_is_normal(int policy)
 	return policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE;
 }
 
-/* The calling thread's scheduling class is remembered, so that changing
- * the level of a thread in the normal class costs one setpriority(), as the
- * raw call does, instead of a sched_getscheduler() before it.
- * linux_self_normal_epoch is the epoch at which this thread was last seen in
- * SCHED_OTHER (0: not known). linux_class_epoch moves on whenever libvmosal
- * puts another thread into a realtime class or sees one outside
- * SCHED_OTHER, which forgets what every thread remembered. A class changed from outside
- * libvmosal (chrt, sched_setscheduler) is seen at the thread's next
- * linux_thread_get_priority, as thread.h documents. */
-static _Atomic uint64_t linux_class_epoch = 1;
-static _Thread_local uint64_t linux_self_normal_epoch;
-
 /* Sets prio on tid, finding out its class first. The thread keeps its
  * reset-on-fork flag: only a privileged caller may clear it. */
 static int linux_set_priority_checked(uint64_t tid, int prio)
@@ -223,46 +210,19 @@ static int linux_set_priority_checked(uint64_t tid, int prio)
 	return 0;
 }
 
-/* Everything but the fast path: the class is read first, and what was
- * learned is remembered. */
-static __attribute__((noinline)) int linux_set_priority_slow(uint64_t tid, int prio)
-{
-	uint64_t epoch;
-	int rc;
-
-	if (tid == 0) {
-		/* Read before the class is checked: a realtime change made
-		 * by another thread after this point moves the epoch on. */
-		epoch = atomic_load(&linux_class_epoch);
-		rc = linux_set_priority_checked(0, prio);
-		if (rc == 0)
-			linux_self_normal_epoch = prio != VMOSAL_PRIORITY_REALTIME ? epoch : 0;
-		return rc;
-	}
-	if ((rc = linux_check_tid(tid)) != 0)
-		return rc;
-	rc = linux_set_priority_checked(tid, prio);
-	if (rc == 0 && prio == VMOSAL_PRIORITY_REALTIME)
-		atomic_fetch_add(&linux_class_epoch, 1);
-	return rc;
-}
-
 int linux_thread_set_priority(uint64_t tid, int prio)
 {
-	/* A thread known to be in SCHED_OTHER moving between nice levels:
-	 * kept apart from the slow path so that it saves no registers. */
-	if (tid == 0 && prio != VMOSAL_PRIORITY_REALTIME &&
-	    linux_self_normal_epoch == atomic_load(&linux_class_epoch)) {
-		if (setpriority(PRIO_PROCESS, 0, linux_nice_of(prio)) == 0)
-			return 0;
-		return linux_priority_error(errno);
-	}
-	return linux_set_priority_slow(tid, prio);
+	int rc;
+
+	if (prio < VMOSAL_PRIORITY_LOW || prio > VMOSAL_PRIORITY_REALTIME)
+		return VMOSAL_ENOTSUP;
+	if (tid != 0 && (rc = linux_check_tid(tid)) != 0)
+		return rc;
+	return linux_set_priority_checked(tid, prio);
 }
 
 int linux_thread_get_priority(uint64_t tid, int *prio)
 {
-	uint64_t epoch = atomic_load(&linux_class_epoch);
 	int policy, nice, rc = linux_check_tid(tid);
 
 	if (rc != 0)
@@ -270,10 +230,6 @@ int linux_thread_get_priority(uint64_t tid, int *prio)
 	policy = linux_sched_policy(tid, NULL);
 	if (policy < 0)
 		return posix_last_error();
-	if (tid == 0)
-		linux_self_normal_epoch = policy == SCHED_OTHER ? epoch : 0;
-	else if (policy != SCHED_OTHER)
-		atomic_fetch_add(&linux_class_epoch, 1);
 	if (!linux_policy_is_normal(policy)) {
 		*prio = VMOSAL_PRIORITY_REALTIME;
 		return 0;
@@ -321,7 +277,7 @@ int linux_thread_set_name(uint64_t tid, const char *name)
 
 int linux_thread_get_name(uint64_t tid, char *buf, size_t len)
 {
-	char name[4096], path[4096];
+	char name[64], path[4096];
 	size_t n;
 
 	if (tid == 0) {
@@ -352,5 +308,37 @@ int linux_thread_current_cpu(size_t *cpu)
 	if (c < 0)
 		return posix_last_error();
 	*cpu = (size_t)c;
+	return 0;
+}
+
+/* ---- wait/wake: the futex ---- */
+
+int linux_wait_u32(const uint32_t *addr, uint32_t expected, int64_t timeout_ns)
+{
+	struct timespec ts, *tp = NULL;
+
+	if (timeout_ns >= 0) {
+		ts.tv_sec = (time_t)(timeout_ns / 1000000000);
+		ts.tv_nsec = (long)(timeout_ns % 1000000000);
+		tp = &ts;
+	}
+	/* Private: the word is never shared with another process. */
+	if (syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, tp, NULL, 0) == 0)
+		return 0;
+	switch (errno) {
+	case EAGAIN: /* *addr != expected already */
+		return 0;
+	case ETIMEDOUT:
+		return VMOSAL_ETIMEDOUT;
+	case EINTR:
+		return VMOSAL_EINTR;
+	}
+	return posix_last_error();
+}
+
+int linux_wake_u32(const uint32_t *addr, bool all)
+{
+	if (syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, all ? INT_MAX : 1, NULL, NULL, 0) < 0)
+		return posix_last_error();
 	return 0;
 }

@@ -6,6 +6,10 @@
 #include <stddef.h>
 
 #include "vmosal/backend.h"
+/* The public constants (VMOSAL_MAP_*, VMOSAL_PRIORITY_*, ...) slots take. */
+#include "vmosal/memory.h"
+#include "vmosal/platform.h"
+#include "vmosal/thread.h"
 
 /* The core's services, saved by the backend's init(). */
 extern const struct vmosal_core_services *posix_core;
@@ -29,11 +33,11 @@ long posix_read_file(const char *path, char *buf, size_t len);
 int posix_thread_create(void *(*start)(void *), void *arg, size_t stack_size,
 			void **handle);
 int posix_thread_join(void *handle, void **result);
-/* sched_yield behind the thread_yield slot. */
-void posix_thread_yield(void);
 
 /* ---- memory (posix_mem.c) ---- */
 
+/* False for prot bits this backend does not know (VMOSAL_ENOTSUP). */
+bool posix_known_prot(unsigned prot);
 /* VMOSAL_PROT_* to PROT_*. */
 int posix_prot(unsigned prot);
 
@@ -42,9 +46,17 @@ int posix_prot(unsigned prot);
  * a backend translates its own and passes them as native_flags. Checks a
  * file's access mode first. FIXED_NOREPLACE is verified after the call, so
  * it also holds where the OS treats the address as a hint. */
-int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, int fd,
+int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t fd,
 		  int64_t offset, int native_flags, void **out);
 int posix_mem_unmap(void *addr, size_t size);
+/* Reservations: PROT_NONE, MAP_NORESERVE anonymous memory, aligned by
+ * over-reserving and trimming (every trim checked); mapping into one is a
+ * MAP_FIXED mapping over reserved pages; release is munmap of the whole. */
+int posix_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **out);
+int posix_mem_release(void *addr, size_t size);
+/* Puts [addr, addr + size) back to reserved after a MAP_FIXED mapping into
+ * it failed: the kernel may already have dropped the old pages. */
+int posix_mem_rereserve(void *addr, size_t size);
 int posix_mem_protect(void *addr, size_t size, unsigned prot);
 int posix_mem_lock(void *addr, size_t size);
 int posix_mem_unlock(void *addr, size_t size);

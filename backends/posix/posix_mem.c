@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -18,6 +19,12 @@
 #define MAP_ANONYMOUS MAP_ANON
 #endif
 
+bool posix_known_prot(unsigned prot)
+{
+	return (prot & ~(VMOSAL_PROT_READ | VMOSAL_PROT_WRITE | VMOSAL_PROT_EXEC)) == 0;
+}
+
+/* Unknown bits were refused by posix_known_prot. */
 int posix_prot(unsigned prot)
 {
 	int p = PROT_NONE;
@@ -47,8 +54,8 @@ static int posix_check_fd_access(int fd, unsigned prot, unsigned flags)
 	return 0;
 }
 
-int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, int fd, int64_t offset,
-		  int native_flags, void **out)
+int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t fd,
+		  int64_t offset, int native_flags, void **out)
 {
 	const unsigned generic = VMOSAL_MAP_SHARED | VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS |
 				 VMOSAL_MAP_FIXED | VMOSAL_MAP_FIXED_NOREPLACE;
@@ -56,7 +63,7 @@ int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, int fd
 	void *p;
 	int rc;
 
-	if ((flags & ~generic) != 0)
+	if ((flags & ~generic) != 0 || !posix_known_prot(prot))
 		return VMOSAL_ENOTSUP;
 	if (!(flags & VMOSAL_MAP_ANONYMOUS) && (rc = posix_check_fd_access(fd, prot, flags)) != 0)
 		return rc;
@@ -72,7 +79,9 @@ int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, int fd
 	/* Kernels without a native no-replace flag (or that ignore it) treat
 	 * the address as a hint: a different answer means the range was taken. */
 	if ((flags & VMOSAL_MAP_FIXED_NOREPLACE) && p != addr) {
-		munmap(p, size);
+		/* Our own fresh mapping: munmap of it fails only on a bug. */
+		if (munmap(p, size) != 0)
+			return posix_last_error();
 		return VMOSAL_EEXIST;
 	}
 	*out = p;
@@ -84,8 +93,62 @@ int posix_mem_unmap(void *addr, size_t size)
 	return munmap(addr, size) == 0 ? 0 : posix_last_error();
 }
 
+int posix_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **out)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	/* mmap's own alignment serves when the page size is enough. */
+	size_t slack = page > 0 && alignment > (size_t)page ? alignment : 0;
+	uintptr_t base, start;
+	size_t head, tail;
+	void *p;
+	int rc;
+
+	if (size > SIZE_MAX - slack)
+		return VMOSAL_ENOMEM;
+	p = mmap(NULL, size + slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		 0);
+	if (p == MAP_FAILED)
+		return posix_last_error();
+	base = (uintptr_t)p;
+	/* The first start >= base where start + align_offset is aligned. */
+	start = base;
+	if (slack != 0)
+		start = ((base + align_offset + alignment - 1) & ~((uintptr_t)alignment - 1)) -
+			align_offset;
+	head = start - base;
+	tail = slack - head;
+	/* Trimming splits our own mapping, and fails only at the process's
+	 * map count limit: then all of it goes back, nothing half-done. */
+	if (head > 0 && munmap(p, head) != 0) {
+		rc = posix_last_error();
+		munmap(p, size + slack);
+		return rc;
+	}
+	if (tail > 0 && munmap((void *)(start + size), tail) != 0) {
+		rc = posix_last_error();
+		munmap((void *)start, size + tail);
+		return rc;
+	}
+	*out = (void *)start;
+	return 0;
+}
+
+int posix_mem_rereserve(void *addr, size_t size)
+{
+	void *p = mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+		       -1, 0);
+	return p == MAP_FAILED ? posix_last_error() : 0;
+}
+
+int posix_mem_release(void *addr, size_t size)
+{
+	return posix_mem_unmap(addr, size);
+}
+
 int posix_mem_protect(void *addr, size_t size, unsigned prot)
 {
+	if (!posix_known_prot(prot))
+		return VMOSAL_ENOTSUP;
 	return mprotect(addr, size, posix_prot(prot)) == 0 ? 0 : posix_last_error();
 }
 
@@ -103,6 +166,8 @@ int posix_mem_sync(void *addr, size_t size, unsigned flags)
 {
 	int f = (flags & VMOSAL_MS_SYNC) ? MS_SYNC : MS_ASYNC;
 
+	if ((flags & ~(VMOSAL_MS_ASYNC | VMOSAL_MS_SYNC | VMOSAL_MS_INVALIDATE)) != 0)
+		return VMOSAL_ENOTSUP;
 	if (flags & VMOSAL_MS_INVALIDATE)
 		f |= MS_INVALIDATE;
 	return msync(addr, size, f) == 0 ? 0 : posix_last_error();

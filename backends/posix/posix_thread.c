@@ -3,7 +3,6 @@
 
 #include <limits.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 
 #include "posix.h"
@@ -47,9 +46,4 @@ int posix_thread_join(void *handle, void **result)
 	if (result != NULL)
 		*result = value;
 	return 0;
-}
-
-void posix_thread_yield(void)
-{
-	sched_yield();
 }

@@ -73,6 +73,13 @@ int vmosal__on_fork_child(void (*fn)(void))
 	return pthread_atfork(NULL, NULL, fn) == 0 ? 0 : VMOSAL_ENOMEM;
 }
 
+/* Runs at exit() or when libvmosal itself is unloaded: the backend's fini
+ * gets its one call. */
+__attribute__((destructor)) static void posix_unload(void)
+{
+	vmosal__unload();
+}
+
 char vmosal__path_list_separator(void)
 {
 	return ':';

@@ -4,33 +4,42 @@
  * plugin (backends/linux, backends/darwin, backends/windows, or your own).
  * A plugin is a loadable module that exports exactly one symbol,
  * vmosal_backend_entry, and never links against libvmosal: whatever it needs
- * from the core arrives in struct vmosal_core_services.
+ * from the core arrives in struct vmosal_core_services (plugins are linked
+ * with the linker's no-undefined check, so a stray core symbol fails the
+ * build).
  *
  * Versioning: VMOSAL_BACKEND_ABI is major << 16 | minor. The core refuses a
  * plugin of another major. A minor release only appends members at the end
- * of struct vmosal_backend_ops (and of the structs it passes), so a plugin
- * built against an older minor keeps working: the core reads struct_size and
- * treats slots beyond it as absent. Released slots never move; tests freeze
- * their offsets. Optional slots may be NULL; the core then uses a fallback
- * (hwloc) or returns VMOSAL_ENOTSUP. Mandatory slots are marked [M].
+ * of struct vmosal_backend_ops and of the structs below, so a plugin built
+ * against an older minor keeps working: the core reads struct_size and
+ * treats slots beyond it as absent. Released slots never move; tests
+ * freeze their offsets. Optional slots may be NULL; the core then uses a
+ * fallback (hwloc) or returns VMOSAL_ENOTSUP. Mandatory slots are marked
+ * [M].
+ *
+ * The structs here are the backend's own, apart from the public ones in
+ * platform.h and memory.h, so that the public API and the ABI can each grow
+ * without the other. The core zeroes each one and sets its struct_size
+ * before a slot fills it.
  *
  * Conventions for every slot: return 0 or a negative VMOSAL_E* code (never
  * -1 and errno); the core has already validated arguments as the public
- * header documents, so a slot only checks what needs the OS to check. */
+ * header documents, so a slot only checks what needs the OS to check. An
+ * enum or flag value the backend does not know (one added to the public API
+ * after the backend was built) is VMOSAL_ENOTSUP, never an index into a
+ * table. */
 #ifndef VMOSAL_BACKEND_H
 #define VMOSAL_BACKEND_H
 
 #include "common.h"
 #include "error.h"
-#include "platform.h"
-#include "memory.h"
 
 VMOSAL_BEGIN_DECLS
 
 #define VMOSAL_BACKEND_ABI_MAKE(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define VMOSAL_BACKEND_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define VMOSAL_BACKEND_ABI_MINOR_OF(v) ((uint32_t)(v) & 0xffffu)
-#define VMOSAL_BACKEND_ABI_MAJOR 1
+#define VMOSAL_BACKEND_ABI_MAJOR 2
 #define VMOSAL_BACKEND_ABI_MINOR 0
 #define VMOSAL_BACKEND_ABI VMOSAL_BACKEND_ABI_MAKE(VMOSAL_BACKEND_ABI_MAJOR, VMOSAL_BACKEND_ABI_MINOR)
 
@@ -42,7 +51,7 @@ VMOSAL_BEGIN_DECLS
 
 /* True when a struct the core passed, of size struct_size, has room for
  * member m; a plugin checks this before writing a member appended after
- * ABI 1.0. */
+ * ABI 2.0. */
 #define VMOSAL_BACKEND_HAS_MEMBER(ptr, type, m) \
 	((ptr)->struct_size >= offsetof(type, m) + sizeof(((type *)0)->m))
 
@@ -61,34 +70,30 @@ struct vmosal_core_services {
 		__attribute__((format(printf, 2, 3)))
 #endif
 		;
+	/* vmosal_strerror(), for messages a backend writes. */
+	const char *(*strerror)(int code);
 };
 
-/* How well the OS can bind threads to CPUs. */
-enum vmosal_binding {
-	VMOSAL_BINDING_NONE = 0, /* the OS ignores affinity requests */
-	VMOSAL_BINDING_SOFT = 1, /* a hint the scheduler may override (macOS tags) */
-	VMOSAL_BINDING_HARD = 2  /* the thread runs only on the CPUs given */
-};
+/* caps->flags */
+#define VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS 0x01u /* binds any thread, not only self */
+#define VMOSAL_BACKEND_CAP_REALTIME 0x02u               /* the OS has a realtime class */
 
 /* What the OS can do, filled once by init(): data the core branches on,
- * instead of asking "which OS is this". The core zeroes it and sets
- * struct_size first. */
+ * instead of asking "which OS is this". Each field is either used by the
+ * core's checks or reported by vmosal_host_caps(). */
 struct vmosal_backend_caps {
 	uint32_t struct_size;
-	uint32_t thread_binding;        /* enum vmosal_binding */
-	bool binds_other_threads;       /* affinity of any thread, not only self */
-	bool realtime_scheduling;       /* the OS has a realtime class at all */
-	bool shared_memory_fd;          /* anonymous shm objects as descriptors */
-	bool huge_pages;                /* explicit huge pages (hugetlb, large pages) */
-	bool transparent_huge_pages;    /* THP (madvise hint) */
+	uint32_t flags;    /* VMOSAL_BACKEND_CAP_* */
+	uint32_t affinity; /* enum vmosal_affinity_kind (thread.h) of thread_set_affinity */
+	/* Longest thread name the OS keeps, without the NUL (Linux: 15). */
+	uint32_t thread_name_max;
 	/* Alignment a mapping's address and file offset need when larger
 	 * than the page size (Windows: 64 KiB); 0: the page size. */
 	uint64_t map_granularity;
-	/* Longest thread name the OS keeps, without the NUL (Linux: 15). */
-	uint32_t thread_name_max;
 };
 
-/* Host facts read once at initialisation. The core owns the storage. */
+/* Host facts read once at initialisation. The core NUL-terminates every
+ * string after the slot returns. */
 struct vmosal_backend_host {
 	uint32_t struct_size;
 	char os[16];          /* "linux", "android", "harmonyos", ... */
@@ -100,28 +105,58 @@ struct vmosal_backend_host {
 	uint64_t cpus_usable;
 };
 
+struct vmosal_backend_mem_info {
+	uint32_t struct_size;
+	uint64_t total_bytes;
+	uint64_t available_bytes;
+};
+
+struct vmosal_backend_accel {
+	uint32_t struct_size;
+	int32_t error;    /* 0 when available, else why not (VMOSAL_E*) */
+	char reason[160]; /* what a person can do about it; "" when available */
+};
+
+#define VMOSAL_BACKEND_MAX_HUGE_SIZES 16
+
+struct vmosal_backend_huge_pool {
+	uint64_t page_size;
+	uint64_t total;
+	uint64_t free;
+};
+
+struct vmosal_backend_page_sizes {
+	uint32_t struct_size;
+	uint32_t thp_mode;     /* enum vmosal_thp_mode (memory.h) */
+	uint64_t thp_size;
+	uint64_t huge_default;
+	uint32_t huge_count;   /* used entries of huge[], any order */
+	struct vmosal_backend_huge_pool huge[VMOSAL_BACKEND_MAX_HUGE_SIZES];
+};
+
 struct vmosal_backend_ops {
 	uint32_t abi_version; /* VMOSAL_BACKEND_ABI the plugin was built for */
 	uint32_t struct_size; /* sizeof(struct vmosal_backend_ops) it was built with */
 	const char *name;     /* "linux"; what vmosal_backend_name() returns */
 
-	/* ---- ABI 1.0: lifecycle and host ---- */
+	/* ---- ABI 2.0: lifecycle and host ---- */
 
 	/* [M] Called once, before any other slot. core stays valid for the
 	 * life of the process. A negative return refuses the load. */
 	int (*init)(const struct vmosal_core_services *core,
 		    struct vmosal_backend_caps *caps);
-	/* Called once at process exit, if at all. May be NULL. */
+	/* Called once when libvmosal is unloaded or the process exits, after
+	 * a successful init. May be NULL. */
 	void (*fini)(void);
 	/* [M] Fills *out (os, release, libc, page size, CPU counts). */
 	int (*host_info)(struct vmosal_backend_host *out);
 	/* [M] Physical memory now. */
-	int (*mem_info)(struct vmosal_mem_info *out);
+	int (*mem_info)(struct vmosal_backend_mem_info *out);
 	/* [M] Probes accelerator `which` (enum vmosal_accel); fills *out and
 	 * returns 0 whether or not it is available. */
-	int (*accel_probe)(int which, struct vmosal_accel_status *out);
+	int (*accel_probe)(int which, struct vmosal_backend_accel *out);
 
-	/* ---- ABI 1.0: threads ---- */
+	/* ---- ABI 2.0: threads ---- */
 
 	/* [M] Starts an OS thread running start(arg) with the given stack size
 	 * (0: the OS default) and returns a handle for thread_join. The core
@@ -131,11 +166,12 @@ struct vmosal_backend_ops {
 	/* [M] Waits for the thread, stores its return value if result is not
 	 * NULL, and releases the handle. */
 	int (*thread_join)(void *handle, void **result);
+	/* [M] The caller's OS thread id, never 0; the core caches it per
+	 * thread. */
+	int (*thread_self)(uint64_t *tid);
 	/* In the slots below tid 0 is the calling thread; any other tid must be
 	 * a thread of this process, else VMOSAL_ESRCH. A NULL slot makes the
 	 * public call VMOSAL_ENOTSUP unless a note says otherwise. */
-	/* The caller's OS thread id, never 0; the core caches it per thread. */
-	int (*thread_self)(uint64_t *tid);
 	/* Binds tid to cpus[0..ncpus) (ncpus > 0, every cpu < cpus_possible
 	 * and inside the allowed set: the core checked). Nothing changes on
 	 * failure. NULL: the core binds through hwloc (calling thread only). */
@@ -143,8 +179,8 @@ struct vmosal_backend_ops {
 	/* Stores tid's CPUs ascending; more than capacity: VMOSAL_ERANGE with
 	 * *ncpus the count needed. NULL: hwloc (calling thread only). */
 	int (*thread_get_affinity)(uint64_t tid, size_t *cpus, size_t capacity, size_t *ncpus);
-	/* prio is enum vmosal_priority (thread.h), in range. VMOSAL_EPERM, with
-	 * the thread's scheduling unchanged, when the caller lacks privilege. */
+	/* prio is enum vmosal_priority (thread.h). VMOSAL_EPERM, with the
+	 * thread's scheduling unchanged, when the caller lacks privilege. */
 	int (*thread_set_priority)(uint64_t tid, int prio);
 	int (*thread_get_priority)(uint64_t tid, int *prio);
 	/* name is 1..caps->thread_name_max bytes. */
@@ -152,51 +188,78 @@ struct vmosal_backend_ops {
 	/* len > 0; VMOSAL_ERANGE when the name does not fit. */
 	int (*thread_get_name)(uint64_t tid, char *buf, size_t len);
 	int (*thread_current_cpu)(size_t *cpu);
-	/* Gives up the CPU; the core waits with it for a starting thread.
-	 * NULL: the core spins. */
-	void (*thread_yield)(void);
 
-	/* ---- ABI 1.0: memory ----
+	/* ---- ABI 2.0: blocking wait on a word ----
+	 * The one primitive every blocking wait in libvmosal is built on
+	 * (futex on Linux, WaitOnAddress on Windows, __ulock_wait or a
+	 * condition variable on Darwin). addr is a 32-bit word other threads
+	 * change atomically. */
+
+	/* [M] Blocks while *addr == expected, at most timeout_ns (negative:
+	 * no limit). Returns 0 when woken or when *addr differs (spurious
+	 * wake-ups allowed: the caller re-checks), VMOSAL_ETIMEDOUT, or
+	 * VMOSAL_EINTR when a signal interrupted the wait. */
+	int (*wait_u32)(const uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+	/* [M] Wakes one waiter on addr, or all when all is true. */
+	int (*wake_u32)(const uint32_t *addr, bool all);
+
+	/* ---- ABI 2.0: memory ----
 	 * prot and flags are VMOSAL_PROT_* / VMOSAL_MAP_* (memory.h), already
-	 * validated: known bits only, one of SHARED/PRIVATE, page-aligned
-	 * addr/offset (to caps->map_granularity where set), no wrap-around. A
-	 * backend whose OS can only unmap or protect what it mapped itself
-	 * (Windows) keeps its own record and answers VMOSAL_EINVAL for other
-	 * ranges. */
+	 * validated: known bits only, one of SHARED/PRIVATE, addresses and
+	 * offsets aligned to caps->map_granularity (or the page size), no
+	 * wrap-around. handle is VMOSAL_NO_HANDLE exactly when ANONYMOUS is
+	 * set. A backend whose OS can only unmap or protect what it mapped
+	 * itself (Windows) keeps its own record and answers VMOSAL_EINVAL for
+	 * other ranges. */
 
-	/* [M] Maps and stores the address in *out; checks that a file fd's
-	 * access mode allows prot (VMOSAL_EACCES) before mapping. A flag the
-	 * OS cannot honour is VMOSAL_ENOTSUP; FIXED_NOREPLACE on a taken range
-	 * is VMOSAL_EEXIST with nothing changed. */
-	int (*mem_map)(void *addr, size_t size, unsigned prot, unsigned flags, int fd,
-		       int64_t offset, void **out);
+	/* [M] Maps and stores the address in *out; checks that a file's access
+	 * mode allows prot (VMOSAL_EACCES) before mapping. A flag the OS
+	 * cannot honour is VMOSAL_ENOTSUP; FIXED_NOREPLACE on a taken range is
+	 * VMOSAL_EEXIST with nothing changed. */
+	int (*mem_map)(void *addr, size_t size, unsigned prot, unsigned flags,
+		       vmosal_handle_t handle, int64_t offset, void **out);
 	/* [M] */
 	int (*mem_unmap)(void *addr, size_t size);
 	/* [M] */
 	int (*mem_protect)(void *addr, size_t size, unsigned prot);
-	/* advice is enum vmosal_advice, already in range. VMOSAL_ENOTSUP for
-	 * advice this host cannot take. NULL: every advice is ENOTSUP. */
+	/* [M] Reserves size bytes of inaccessible address space, committing
+	 * no memory, at a base where base + align_offset is a multiple of
+	 * alignment (a power of two >= the granularity; align_offset <
+	 * size). Nothing of the slack it took to align may stay behind. */
+	int (*mem_reserve)(size_t size, size_t alignment, size_t align_offset, void **out);
+	/* [M] Maps into [addr, addr + size) inside one reservation, replacing
+	 * reserved pages only (flags without FIXED/FIXED_NOREPLACE). On
+	 * failure the range is still reserved. */
+	int (*mem_map_reserved)(void *addr, size_t size, unsigned prot, unsigned flags,
+				vmosal_handle_t handle, int64_t offset);
+	/* [M] Releases a whole reservation from mem_reserve, with whatever
+	 * was mapped into it. */
+	int (*mem_release)(void *addr, size_t size);
+	/* advice is enum vmosal_advice. VMOSAL_ENOTSUP for advice this host
+	 * cannot take, or does not know. NULL: every advice is ENOTSUP. */
 	int (*mem_advise)(void *addr, size_t size, int advice);
 	/* NULL: VMOSAL_ENOTSUP. */
 	int (*mem_lock)(void *addr, size_t size);
 	int (*mem_unlock)(void *addr, size_t size);
 	/* flags: VMOSAL_MS_*, exactly one of ASYNC/SYNC. NULL: ENOTSUP. */
 	int (*mem_sync)(void *addr, size_t size, unsigned flags);
-	/* Fills out's THP and huge page fields (the core sets base). NULL:
-	 * no huge pages of either kind. */
-	int (*page_sizes)(struct vmosal_page_sizes *out);
+	/* Fills the THP and huge page fields. NULL: no huge pages of either
+	 * kind. */
+	int (*page_sizes)(struct vmosal_backend_page_sizes *out);
 	/* Faults in [addr, addr + size) for writing on the calling thread,
 	 * without changing contents. Must return VMOSAL_ENOMEM, never raise
 	 * SIGBUS (or its OS equivalent), when huge pages or a memory limit run
 	 * out; may be called from several threads at once on disjoint ranges.
 	 * NULL: preallocation is VMOSAL_ENOTSUP. */
 	int (*mem_populate)(void *addr, size_t size);
-	/* Creates a shared memory object (flags VMOSAL_SHM_*, huge_page_size 0
-	 * or a size the host offers) of size bytes. NULL: ENOTSUP. */
+	/* Creates a shared memory object (flags VMOSAL_SHM_*) of size bytes;
+	 * with VMOSAL_SHM_HUGETLB, huge_page_shift is log2 of the huge page
+	 * size (0: the OS default). The handle is not inherited across exec.
+	 * NULL: ENOTSUP. */
 	int (*shm_create)(const char *name, uint64_t size, unsigned flags,
-			  uint64_t huge_page_size, int *fd);
-	/* Closes a shm_create descriptor. Mandatory when shm_create is set. */
-	int (*shm_close)(int fd);
+			  unsigned huge_page_shift, vmosal_handle_t *out);
+	/* Closes a shm_create handle. Mandatory when shm_create is set. */
+	int (*shm_close)(vmosal_handle_t handle);
 	/* Maps size bytes (page multiple) twice: *rw read-write, *rx
 	 * read-execute; never one view writable and executable. NULL: ENOTSUP. */
 	int (*jit_map)(size_t size, void **rw, void **rx);

@@ -25,8 +25,8 @@ VMOSAL_BEGIN_DECLS
 
 #define VMOSAL_MAP_SHARED 0x01u          /* changes visible to other mappings */
 #define VMOSAL_MAP_PRIVATE 0x02u         /* copy-on-write */
-#define VMOSAL_MAP_ANONYMOUS 0x04u       /* no file: fd must be -1, offset 0 */
-#define VMOSAL_MAP_FIXED 0x08u           /* exactly at addr, replacing what is there */
+#define VMOSAL_MAP_ANONYMOUS 0x04u       /* no object: VMOSAL_NO_HANDLE, offset 0 */
+#define VMOSAL_MAP_FIXED 0x08u           /* exactly at addr, replacing what is there (POSIX) */
 #define VMOSAL_MAP_NORESERVE 0x10u       /* no swap / commit reservation */
 #define VMOSAL_MAP_POPULATE 0x20u        /* prefault the pages now */
 #define VMOSAL_MAP_FIXED_NOREPLACE 0x40u /* exactly at addr, VMOSAL_EEXIST if taken */
@@ -41,22 +41,53 @@ VMOSAL_BEGIN_DECLS
 #define VMOSAL_MAP_HUGE_1GB VMOSAL_MAP_HUGE_SIZE(30)
 
 /* Maps memory and stores its address in *out. addr NULL means anywhere;
- * otherwise a page-aligned address (with FIXED or FIXED_NOREPLACE, where the
- * mapping must go; else a hint). fd is -1 with ANONYMOUS, else an open file
+ * otherwise an address aligned to the host's map granularity
+ * (vmosal_host_caps; the page size on POSIX, 64 KiB on Windows): with FIXED
+ * or FIXED_NOREPLACE where the mapping must go, else a hint. handle is
+ * VMOSAL_NO_HANDLE with ANONYMOUS, else an open file or shared memory object
  * whose access mode allows prot (VMOSAL_EACCES otherwise; a SHARED writable
- * mapping needs read-write). offset >= 0 and page-aligned, 0 when ANONYMOUS.
- * Exactly one of SHARED and PRIVATE. FIXED and FIXED_NOREPLACE need addr
- * and exclude each other. HUGETLB needs ANONYMOUS; a HUGE_SIZE needs
- * HUGETLB. Unknown prot or flag bits, out NULL, size 0: VMOSAL_EINVAL.
- * Returns VMOSAL_ENOTSUP for a flag this OS cannot honour, VMOSAL_EEXIST
- * when FIXED_NOREPLACE finds the range taken, VMOSAL_ENOMEM when the OS is
- * out of memory or huge pages. */
-VMOSAL_API int vmosal_mmap(void *addr, size_t size, unsigned prot, unsigned flags, int fd,
-			   int64_t offset, void **out);
+ * mapping needs read-write); VMOSAL_EBADF for an invalid one. offset >= 0
+ * and granularity-aligned, 0 when ANONYMOUS. Exactly one of SHARED and
+ * PRIVATE. FIXED and FIXED_NOREPLACE need addr and exclude each other.
+ * HUGETLB needs ANONYMOUS; a HUGE_SIZE needs HUGETLB. Unknown prot or flag
+ * bits, out NULL, size 0: VMOSAL_EINVAL. Returns VMOSAL_ENOTSUP for a flag
+ * this OS cannot honour (Windows: FIXED, which would replace a mapping; map
+ * into a reservation instead, below), VMOSAL_EEXIST when FIXED_NOREPLACE
+ * finds the range taken, VMOSAL_ENOMEM when the OS is out of memory or huge
+ * pages. */
+VMOSAL_API int vmosal_mmap(void *addr, size_t size, unsigned prot, unsigned flags,
+			   vmosal_handle_t handle, int64_t offset, void **out);
 
-/* Unmaps a range (range rules). Some OSes (Windows) can only unmap what
- * vmosal_mmap mapped, whole: there, another range is VMOSAL_EINVAL. */
+/* Unmaps a range (range rules). Windows can only unmap what vmosal_mmap
+ * mapped, whole: there, another range is VMOSAL_EINVAL. */
 VMOSAL_API int vmosal_munmap(void *addr, size_t size);
+
+/* ---- Reservations: address space first, memory later ----------------------
+ * The portable way to put memory at an address of your choosing, which
+ * every OS can keep (Windows cannot split or replace a mapping, so FIXED
+ * over a reservation does not exist there). */
+
+/* Reserves size bytes of address space (range rules for size; a multiple
+ * of the map granularity) at an address that is a multiple of alignment (a
+ * power of two; 0: the map granularity), inaccessible and with no memory
+ * committed, and stores it in *out. Nothing else will be mapped there until
+ * vmosal_mem_release. EINVAL: bad size or alignment, out NULL; ENOMEM: no
+ * such address range is free. */
+VMOSAL_API int vmosal_mem_reserve(size_t size, size_t alignment, void **out);
+
+/* Maps memory into [addr, addr + size), which must lie inside one
+ * reservation and not be mapped already. prot, flags, handle and offset as
+ * vmosal_mmap, without FIXED or FIXED_NOREPLACE (implied). On failure the
+ * range stays reserved. Windows maps a part of a reservation only where it
+ * has placeholders (10 1803 and later); elsewhere only a whole reservation
+ * (VMOSAL_ENOTSUP otherwise). */
+VMOSAL_API int vmosal_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
+				       vmosal_handle_t handle, int64_t offset);
+
+/* Releases a whole reservation, with everything mapped into it: addr and
+ * size exactly as vmosal_mem_reserve returned them (VMOSAL_EINVAL for a
+ * part on Windows). */
+VMOSAL_API int vmosal_mem_release(void *addr, size_t size);
 
 /* Changes the protection of a range (range rules); prot is VMOSAL_PROT_*
  * bits, unknown bits are VMOSAL_EINVAL. VMOSAL_ENOMEM when part of the range
@@ -76,7 +107,7 @@ enum vmosal_advice {
 	VMOSAL_MADV_DONTFORK,       /* not inherited by a child process */
 	VMOSAL_MADV_DOFORK,
 	VMOSAL_MADV_POPULATE_WRITE, /* prefault writable; VMOSAL_ENOMEM, not a signal */
-	VMOSAL_MADV_COUNT
+	VMOSAL_MADV_COUNT           /* advice this header knows; later versions add more */
 };
 
 /* Gives the OS advice about a range (range rules). Returns VMOSAL_EINVAL for
@@ -100,8 +131,6 @@ VMOSAL_API int vmosal_msync(void *addr, size_t size, unsigned flags);
 
 /* ---- Page sizes -------------------------------------------------------- */
 
-#define VMOSAL_MAX_HUGE_SIZES 8
-
 enum vmosal_thp_mode {
 	VMOSAL_THP_UNAVAILABLE, /* the OS has no transparent huge pages */
 	VMOSAL_THP_NEVER,       /* present but switched off */
@@ -109,58 +138,65 @@ enum vmosal_thp_mode {
 	VMOSAL_THP_ALWAYS
 };
 
-struct vmosal_huge_page_pool {
-	uint64_t size;  /* bytes per page */
-	uint64_t total; /* pages in the pool now */
-	uint64_t free;  /* pages not yet used or reserved */
-};
-
 struct vmosal_page_sizes {
-	uint64_t base;        /* vmosal_page_size() */
-	uint32_t thp_mode;    /* enum vmosal_thp_mode */
-	uint64_t thp_size;    /* size of a transparent huge page; 0 if none */
+	uint32_t struct_size;  /* common.h */
+	uint32_t thp_mode;     /* enum vmosal_thp_mode */
+	uint64_t base;         /* vmosal_page_size() */
+	uint64_t thp_size;     /* size of a transparent huge page; 0 if none */
 	uint64_t huge_default; /* default explicit huge page size; 0 if none */
-	size_t huge_count;    /* entries used in huge[], smallest first */
-	struct vmosal_huge_page_pool huge[VMOSAL_MAX_HUGE_SIZES];
+	uint32_t huge_count;   /* explicit huge page sizes: vmosal_huge_page_pool */
 };
 
-/* Reads the page sizes the host offers now and how many huge pages of each
- * size are free (not cached: pools change). Returns 0, VMOSAL_EINVAL for
- * NULL, VMOSAL_EBACKEND. A host without explicit huge pages gives
- * huge_count 0. */
+/* Reads the page sizes the host offers now (not cached). Returns 0,
+ * VMOSAL_EINVAL (NULL, struct_size too small) or VMOSAL_EBACKEND. A host
+ * without explicit huge pages gives huge_count 0. */
 VMOSAL_API int vmosal_page_sizes(struct vmosal_page_sizes *out);
+
+struct vmosal_huge_page_pool {
+	uint32_t struct_size; /* common.h */
+	uint64_t page_size;   /* bytes per page */
+	uint64_t total;       /* pages in the pool now */
+	uint64_t free;        /* pages not yet used or reserved */
+};
+
+/* The pool of the index-th explicit huge page size, smallest size first,
+ * read now (pools change). VMOSAL_ERANGE: index >= huge_count. */
+VMOSAL_API int vmosal_huge_page_pool(size_t index, struct vmosal_huge_page_pool *out);
 
 /* ---- Shared memory objects ------------------------------------------------ */
 
 #define VMOSAL_SHM_HUGETLB 1u /* backed by explicit huge pages */
 #define VMOSAL_SHM_SEAL 2u    /* size sealed: no process can shrink or grow it */
 
-/* Creates an anonymous shared memory object of `size` bytes, for
- * vmosal_mmap(..., VMOSAL_MAP_SHARED, fd, ...) here or in another process
- * the descriptor is passed to (vhost-user). name (NULL: "vmosal") only
+/* Creates an anonymous shared memory object of `size` bytes and stores its
+ * handle in *out, for vmosal_mmap(..., VMOSAL_MAP_SHARED, handle, ...) here
+ * or in another process the handle is passed to (vhost-user). Linux: a
+ * memfd; Windows: a pagefile-backed section. name (NULL: "vmosal") only
  * labels it for people. size > 0 and page-aligned (with HUGETLB, a multiple
  * of the huge page size). huge_page_size picks the size with HUGETLB (0:
- * default) and must be 0 without it. The descriptor is close-on-exec.
- * Returns VMOSAL_ENOTSUP where the OS has no such objects or huge variant. */
+ * default) and must be 0 without it. The handle is not inherited by child
+ * processes (close-on-exec). Returns VMOSAL_ENOTSUP where the OS has no
+ * such objects or not the huge page size asked for. */
 VMOSAL_API int vmosal_shm_create(const char *name, uint64_t size, unsigned flags,
-				 uint64_t huge_page_size, int *fd);
+				 uint64_t huge_page_size, vmosal_handle_t *out);
 
-/* Closes a descriptor from vmosal_shm_create. VMOSAL_EBADF for fd < 0. */
-VMOSAL_API int vmosal_shm_close(int fd);
+/* Closes a handle from vmosal_shm_create. VMOSAL_EBADF for an invalid one. */
+VMOSAL_API int vmosal_shm_close(vmosal_handle_t handle);
 
 /* ---- W^X code buffers ----------------------------------------------------- */
 
 /* The same pages seen twice: write code through rw (read-write, never
  * executable), run it through rx (read-execute, never writable). */
 struct vmosal_jit {
+	uint32_t struct_size; /* common.h; set it before vmosal_jit_create */
 	void *rw;
 	void *rx;
 	size_t size; /* rounded up to whole pages */
 };
 
-/* Creates a code buffer of at least size bytes (size > 0). out NULL:
- * VMOSAL_EINVAL. VMOSAL_ENOTSUP where the OS forbids executable shared
- * memory. */
+/* Creates a code buffer of at least size bytes (size > 0). out NULL or its
+ * struct_size too small: VMOSAL_EINVAL. VMOSAL_ENOTSUP where the OS forbids
+ * executable shared memory. */
 VMOSAL_API int vmosal_jit_create(size_t size, struct vmosal_jit *out);
 
 /* Makes code written through rw at [offset, offset + len) visible to
@@ -168,7 +204,7 @@ VMOSAL_API int vmosal_jit_create(size_t size, struct vmosal_jit *out);
  * x86). The range must lie inside the buffer. */
 VMOSAL_API int vmosal_jit_flush(const struct vmosal_jit *jit, size_t offset, size_t len);
 
-/* Unmaps both views and zeroes *jit. */
+/* Unmaps both views and clears *jit (struct_size stays). */
 VMOSAL_API int vmosal_jit_destroy(struct vmosal_jit *jit);
 
 /* ---- Guest RAM -------------------------------------------------------------- */
@@ -181,21 +217,23 @@ enum vmosal_guest_pages {
 };
 
 #define VMOSAL_GUEST_SHARED 0x01u    /* MAP_SHARED anonymous (seen by forked children) */
-#define VMOSAL_GUEST_FD 0x02u        /* backed by a shared memory object; its fd in ram->fd */
+#define VMOSAL_GUEST_FD 0x02u        /* backed by a shared memory object; its handle in ram->handle */
 #define VMOSAL_GUEST_NORESERVE 0x04u /* no commit reservation */
 #define VMOSAL_GUEST_PREALLOC 0x08u  /* fault every page in before returning */
 #define VMOSAL_GUEST_NUMA 0x10u      /* bind memory (and prealloc threads) to numa_node */
 #define VMOSAL_GUEST_DONTDUMP 0x20u  /* leave out of core dumps */
 
-/* Options; all-zero (or NULL) means: 2 MiB alignment, THP where available,
- * private, reserved, no guards, no prealloc, no NUMA binding. */
+/* Options; NULL, or only struct_size set, means: 2 MiB alignment, THP
+ * where available, private, reserved, no guards, no prealloc, no NUMA
+ * binding. */
 struct vmosal_guest_ram_options {
+	uint32_t struct_size;    /* common.h */
 	unsigned flags;          /* VMOSAL_GUEST_* */
 	uint32_t pages;          /* enum vmosal_guest_pages */
 	uint64_t huge_page_size; /* with PAGES_HUGETLB; 0: the host default */
 	size_t alignment;        /* power of two >= page size; 0: 2 MiB (or the huge page size) */
 	size_t guard_size;       /* inaccessible bytes before and after; page multiple */
-	unsigned numa_node;      /* OS index of the node, with VMOSAL_GUEST_NUMA */
+	unsigned numa_node;      /* the OS's node number, with VMOSAL_GUEST_NUMA */
 	unsigned threads;        /* prealloc threads; 0: usable CPUs (of the node) */
 	/* Called during prealloc with bytes done so far; never concurrently,
 	 * done never decreases, and the last call has done == total. It may
@@ -205,16 +243,19 @@ struct vmosal_guest_ram_options {
 };
 
 struct vmosal_guest_ram {
-	void *addr;  /* guest RAM, aligned as asked */
+	uint32_t struct_size;    /* common.h; set it before vmosal_guest_ram_alloc */
+	void *addr;              /* guest RAM, aligned as asked */
 	size_t size;
-	int fd;      /* with VMOSAL_GUEST_FD, else -1 */
-	/* private to libvmosal */
+	vmosal_handle_t handle;  /* with VMOSAL_GUEST_FD, else VMOSAL_NO_HANDLE */
+	/* private to libvmosal: the whole reservation, guards included */
 	void *map_base;
 	size_t map_size;
 };
 
 /* Reserves guest RAM of `size` bytes (> 0, a multiple of the page size, or
- * of the huge page size with PAGES_HUGETLB) and fills *out. With PREALLOC
+ * of the huge page size with PAGES_HUGETLB) and fills *out. The RAM is
+ * mapped into one reservation (vmosal_mem_reserve) whose unmapped edges are
+ * the guards, so it works the same on every OS. With PREALLOC
  * every page is faulted in first, by `threads` threads each bound to CPUs
  * of numa_node when NUMA is set; when huge pages or a memory limit run out
  * it returns VMOSAL_ENOMEM rather than let a SIGBUS kill the process. On any
@@ -225,8 +266,10 @@ struct vmosal_guest_ram {
 VMOSAL_API int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *opts,
 				      struct vmosal_guest_ram *out);
 
-/* Unmaps guest RAM (and its guards), closes its fd, and zeroes *ram (fd
- * -1). A zeroed or already freed region is accepted: returns 0. */
+/* Releases guest RAM (and its guards), closes its handle, and clears *ram
+ * (handle VMOSAL_NO_HANDLE, struct_size kept). A cleared or already freed
+ * region is accepted: returns 0. If the OS refuses the release, *ram is
+ * left as it was and the error returned. */
 VMOSAL_API int vmosal_guest_ram_free(struct vmosal_guest_ram *ram);
 
 VMOSAL_END_DECLS

@@ -27,8 +27,8 @@ VMOSAL_BEGIN_DECLS
  * Every function initialises libvmosal on first use; calling vmosal_init()
  * first only moves that cost, and the error, to a place of your choosing. */
 
-/* Loads the backend. Thread-safe and idempotent: later calls return the
- * result of the first. Returns 0 or VMOSAL_EBACKEND (see
+/* Loads the backend. Thread-safe and idempotent: once a backend is loaded,
+ * later calls return 0 at once. Returns 0 or VMOSAL_EBACKEND (see
  * vmosal_backend_error() for why). */
 VMOSAL_API int vmosal_init(void);
 
@@ -42,23 +42,27 @@ VMOSAL_API int vmosal_init_backend(const char *name_or_path);
 VMOSAL_API const char *vmosal_backend_name(void);
 
 struct vmosal_backend_info {
+	uint32_t struct_size; /* common.h */
+	uint32_t abi_version; /* the plugin's, major << 16 | minor */
 	const char *name;     /* "linux" */
 	const char *path;     /* file it was loaded from */
-	uint32_t abi_version; /* the plugin's, major << 16 | minor */
 };
 
 /* Fills *out for the loaded backend (initialising first). Returns 0,
- * VMOSAL_EINVAL for NULL, or VMOSAL_EBACKEND. */
+ * VMOSAL_EINVAL for NULL or a struct_size too small, or VMOSAL_EBACKEND. */
 VMOSAL_API int vmosal_backend_info(struct vmosal_backend_info *out);
 
-/* Why the last load failed, for a person: each file tried and the reason it
- * was refused. "" when nothing failed. Stays valid until the next load. */
-VMOSAL_API const char *vmosal_backend_error(void);
+/* Copies, for a person, what the last load attempt refused: each file
+ * tried and why, one per line; notices (a variable ignored in an elevated
+ * process) stay after a successful load. "" when there is nothing to say.
+ * Always NUL-terminated; VMOSAL_ERANGE when the text was cut to fit len,
+ * VMOSAL_EINVAL for buf NULL or len 0. */
+VMOSAL_API int vmosal_backend_error(char *buf, size_t len);
 
 /* ---- Platform detection ----------------------------------------------------
  * Answers are read once from the backend and cached: after the first call
- * these cost nanoseconds. Before a backend could be loaded they return
- * "unknown" / 0 / false. */
+ * these cost nanoseconds. When no backend can be loaded they return
+ * "unknown" / 0 / false (vmosal_init() says why). */
 
 /* "linux", "android", "harmonyos", "macos", "ios", "windows" or "unknown".
  * Decided at run time: a Linux build running on HarmonyOS says "harmonyos". */
@@ -89,11 +93,13 @@ enum vmosal_cpu_set {
 VMOSAL_API int vmosal_cpu_count(enum vmosal_cpu_set which, size_t *out);
 
 struct vmosal_mem_info {
+	uint32_t struct_size;     /* common.h */
 	uint64_t total_bytes;     /* physical memory */
 	uint64_t available_bytes; /* what the OS estimates it can give now */
 };
 
-/* Reads physical memory now. Returns 0, VMOSAL_EINVAL or an OS error. */
+/* Reads physical memory now. Returns 0, VMOSAL_EINVAL (NULL, struct_size
+ * too small) or an OS error. */
 VMOSAL_API int vmosal_mem_info(struct vmosal_mem_info *out);
 
 /* ---- Accelerators ---------------------------------------------------------- */
@@ -106,6 +112,7 @@ enum vmosal_accel {
 };
 
 struct vmosal_accel_status {
+	uint32_t struct_size; /* common.h */
 	bool available;
 	int error;        /* 0, or why not: VMOSAL_ENOENT, EACCES, ENOTSUP... */
 	char reason[160]; /* what a person can do about it; "" when available */
@@ -114,19 +121,36 @@ struct vmosal_accel_status {
 /* Probes an accelerator for real (Linux KVM: opens /dev/kvm read-write and
  * checks KVM_GET_API_VERSION is 12). Not cached: a probe after `usermod -aG
  * kvm` sees the change. Returns 0 when *out was filled (available or not),
- * VMOSAL_EINVAL for NULL or an unknown accelerator. */
+ * VMOSAL_EINVAL for NULL, a struct_size too small or an unknown
+ * accelerator. */
 VMOSAL_API int vmosal_accel_probe(enum vmosal_accel which,
 				  struct vmosal_accel_status *out);
 
-/* The seed's PlatformCaps: one probe of every accelerator. */
-struct vmosal_platform_caps {
-	bool has_kvm;
-	bool has_hvf;
-	bool has_whpx;
-	bool supports_accel; /* some hardware accelerator is usable now */
+/* ---- What this host can do ------------------------------------------------- */
+
+#define VMOSAL_CAP_AFFINITY_OTHER_THREADS 0x01u /* affinity of any thread, not only the caller's */
+#define VMOSAL_CAP_REALTIME 0x02u               /* a realtime scheduling class exists */
+#define VMOSAL_CAP_SHM 0x04u                    /* vmosal_shm_create works */
+#define VMOSAL_CAP_HUGE_PAGES 0x08u             /* explicit huge pages (hugetlb, large pages) */
+#define VMOSAL_CAP_THP 0x10u                    /* transparent huge pages */
+#define VMOSAL_CAP_JIT 0x20u                    /* vmosal_jit_create works */
+#define VMOSAL_CAP_PREALLOC 0x40u               /* VMOSAL_GUEST_PREALLOC works */
+
+#define VMOSAL_ACCEL_BIT(which) (1u << (which))
+
+struct vmosal_host_caps {
+	uint32_t struct_size;      /* common.h */
+	uint32_t flags;            /* VMOSAL_CAP_* */
+	uint32_t affinity;         /* enum vmosal_affinity_kind (thread.h) */
+	uint32_t accels;           /* VMOSAL_ACCEL_BIT of each accelerator usable now */
+	uint64_t map_granularity;  /* alignment of mapping addresses and offsets */
+	uint32_t thread_name_max;  /* as vmosal_thread_name_max() */
 };
 
-VMOSAL_API int vmosal_platform_caps(struct vmosal_platform_caps *out);
+/* Fills *out: what the backend reported when it loaded, and a probe of
+ * every accelerator (not cached). Returns 0, VMOSAL_EINVAL (NULL,
+ * struct_size too small) or VMOSAL_EBACKEND. */
+VMOSAL_API int vmosal_host_caps(struct vmosal_host_caps *out);
 
 VMOSAL_END_DECLS
 

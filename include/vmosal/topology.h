@@ -12,19 +12,22 @@
 VMOSAL_BEGIN_DECLS
 
 struct vmosal_topology_counts {
+	uint32_t struct_size; /* common.h */
 	uint32_t packages;
 	uint32_t numa_nodes;
 	uint32_t cores;
 	uint32_t pus; /* hardware threads (logical CPUs) */
 };
 
-/* Where one PU (logical CPU) sits. core, package and numa_node are dense
- * indexes (0..count-1, hwloc logical order), not OS numbers. */
+/* Where one PU (logical CPU) sits. core and package are dense indexes
+ * (0..count-1, topology order); CPUs and NUMA nodes are the OS's numbers,
+ * as everywhere in libvmosal. */
 struct vmosal_pu_info {
+	uint32_t struct_size; /* common.h */
 	uint32_t os_index;  /* the OS's CPU number */
 	uint32_t core;
 	uint32_t package;
-	uint32_t numa_node;
+	uint32_t numa_node; /* the OS's node number */
 	uint32_t smt_rank;  /* 0 for a core's first hardware thread, 1, ... */
 };
 
@@ -55,10 +58,10 @@ enum vmosal_placement {
 
 /* Fills cpus[0..n) with the CPU for each of n vCPU threads under policy,
  * using only CPUs the process may use (cgroup cpuset and its current
- * affinity mask). numa_node >= 0 restricts to that node (dense index);
- * -1 means any. When n exceeds the CPUs available the sequence wraps
- * around. EINVAL: cpus NULL, n 0, bad policy; ERANGE: no such node;
- * ENOENT: no usable CPU there. */
+ * affinity mask). numa_node >= 0 restricts to that node (the OS's node
+ * number); -1 means any. When n exceeds the CPUs available the sequence
+ * wraps around. EINVAL: cpus NULL, n 0, bad policy; ENOENT: no such node,
+ * or no usable CPU there. */
 VMOSAL_API int vmosal_topology_place(size_t n, enum vmosal_placement policy, int numa_node,
 				     size_t *cpus);
 
@@ -66,7 +69,7 @@ VMOSAL_API int vmosal_topology_place(size_t n, enum vmosal_placement policy, int
  * (OS CPU numbers, duplicates allowed): the set a VMM was given by its
  * configuration, say. CPUs there that the process may not use are never
  * chosen. EINVAL: as above, or within NULL or nwithin 0; ERANGE: a CPU
- * this machine does not have; ENOENT: none of them usable (in that node). */
+ * this machine does not have; ENOENT: as above, or none of them usable. */
 VMOSAL_API int vmosal_topology_place_within(size_t n, enum vmosal_placement policy,
 					    int numa_node, const size_t *within,
 					    size_t nwithin, size_t *cpus);

@@ -78,6 +78,9 @@ const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 	fake.ops.host_info = fake_host_info;
 #if defined(FAKE_BAD_MAJOR)
 	fake.ops.abi_version = VMOSAL_BACKEND_ABI_MAKE(VMOSAL_BACKEND_ABI_MAJOR + 1, 0);
+#elif defined(FAKE_OLD_MAJOR)
+	/* A plugin built before the 2.0 revision. */
+	fake.ops.abi_version = VMOSAL_BACKEND_ABI_MAKE(1, 0);
 #elif defined(FAKE_SHORT)
 	fake.ops.struct_size = (uint32_t)offsetof(struct vmosal_backend_ops, accel_probe);
 #elif defined(FAKE_MISSING_SLOT)
@@ -87,7 +90,7 @@ const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 #elif defined(FAKE_NO_OPS)
 	return NULL;
 #elif defined(FAKE_NEWER_MINOR)
-	/* A plugin from a later 1.x: bigger table, unknown slots at the end. */
+	/* A plugin from a later 2.x: bigger table, unknown slots at the end. */
 	fake.ops.abi_version = VMOSAL_BACKEND_ABI_MAKE(VMOSAL_BACKEND_ABI_MAJOR, 0x7f);
 	fake.ops.struct_size = (uint32_t)sizeof fake;
 	fake.ops.name = "fake-newer";
