@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bench.h"
+#include "vmosal.h"
 
 #define BATCHES 31
 
@@ -51,6 +52,17 @@ static uint64_t calibrate(bench_fn fn, void *arg)
 		iters *= 2;
 	}
 	return iters;
+}
+
+void bench_need_backend(const char *prog)
+{
+	char why[4096];
+
+	if (vmosal_init() == 0)
+		return;
+	vmosal_backend_error(why, sizeof why);
+	fprintf(stderr, "%s: no backend: %s\n", prog, why);
+	exit(1);
 }
 
 void bench_begin(const char *title)

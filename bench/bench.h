@@ -20,6 +20,9 @@ struct bench_case {
 	double target_ns;     /* absolute goal in ns/op for lib; 0 for none */
 };
 
+/* Loads the backend or exits saying why. */
+void bench_need_backend(const char *prog);
+
 /* Pins the process to one CPU, prints the table header. */
 void bench_begin(const char *title);
 

@@ -104,10 +104,7 @@ static void raw_cpu_count(void *arg, uint64_t n)
 
 int main(void)
 {
-	if (vmosal_init() != 0) {
-		fprintf(stderr, "bench_core: %s\n", vmosal_backend_error());
-		return 1;
-	}
+	bench_need_backend("bench_core");
 	bench_begin("barriers and platform queries");
 #if defined(__x86_64__)
 	bench_run(&(struct bench_case){"barrier_full (inline)", inline_full,

@@ -138,10 +138,7 @@ int main(void)
 		       one_gib = {.size = (size_t)1 << 30}, prot = {.size = 4096};
 	void *p;
 
-	if (vmosal_init() != 0) {
-		fprintf(stderr, "bench_mem: no backend: %s\n", vmosal_backend_error());
-		return 1;
-	}
+	bench_need_backend("bench_mem");
 	/* Before bench_begin pins the process to one CPU: prealloc threads
 	 * need every CPU. */
 	guest_ram_bench();
