@@ -151,6 +151,46 @@ START_TEST(test_newer_minor_is_accepted)
 }
 END_TEST
 
+/* A loaded backend's fini runs once, when the process exits. */
+START_TEST(test_fini_runs_at_exit)
+{
+	char mark[4096], buf[64] = "";
+	int status = 0;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(mark, sizeof mark, "%s/tmp-fini-%ld", getenv("VMOSAL_TEST_BUILDDIR"),
+		 (long)getpid());
+	unlink(mark);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("VMOSAL_TEST_FINI_MARK", mark, 1);
+		_exit(vmosal_init_backend(fake("fini")) == 0 ? 0 : 3);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	/* _exit skips atexit work: fini must not have run. */
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_ne(access(mark, F_OK), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("VMOSAL_TEST_FINI_MARK", mark, 1);
+		exit(vmosal_init_backend(fake("fini")) == 0 ? 0 : 3);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	f = fopen(mark, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fread(buf, 1, sizeof buf - 1, f), 5);
+	fclose(f);
+	unlink(mark);
+	ck_assert_str_eq(buf, "fini\n");
+}
+END_TEST
+
 /* The loader must refuse, say why, keep nothing loaded, and let the caller
  * try another backend afterwards. */
 static void expect_refusal(const char *spec, const char *why)
@@ -345,6 +385,7 @@ int main(void)
 	tcase_add_test(refuse, test_refuses_missing_entry);
 	tcase_add_test(refuse, test_refuses_other_major);
 	tcase_add_test(refuse, test_refuses_old_major);
+	tcase_add_test(refuse, test_fini_runs_at_exit);
 	tcase_add_test(refuse, test_refuses_short_table);
 	tcase_add_test(refuse, test_refuses_missing_mandatory_slot);
 	tcase_add_test(refuse, test_refuses_failed_init);

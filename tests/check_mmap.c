@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -241,6 +242,171 @@ START_TEST(test_noreserve_and_populate)
 }
 END_TEST
 
+/* ---- reservations ---- */
+
+/* The mapping of /proc/self/maps that holds addr: its bounds and perms
+ * ("---p"); false when addr is in no mapping. */
+static bool mapping_at(const void *addr, uintptr_t *start, uintptr_t *end, char perms[5])
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (!found && fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && (uintptr_t)addr >= lo &&
+		    (uintptr_t)addr < hi) {
+			*start = lo;
+			*end = hi;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Reserved space is one inaccessible mapping of exactly the size asked,
+ * aligned as asked, with no slack of the over-reservation left around. */
+START_TEST(test_reserve_aligned_without_slack)
+{
+	const size_t align = (size_t)16 << 20, size = (size_t)4 << 20;
+	uintptr_t lo, hi;
+	char perms[5];
+	void *r = NULL;
+
+	for (int i = 0; i < 8; i++) {
+		ck_assert_int_eq(vmosal_mem_reserve(size, align, &r), 0);
+		ck_assert_uint_eq((uintptr_t)r % align, 0);
+		ck_assert(mapping_at(r, &lo, &hi, perms));
+		ck_assert_str_eq(perms, "---p");
+		ck_assert_uint_eq(lo, (uintptr_t)r);
+		ck_assert_uint_eq(hi, (uintptr_t)r + size);
+		ck_assert_int_eq(vmosal_mem_release(r, size), 0);
+		ck_assert(!mapping_at(r, &lo, &hi, perms) || strcmp(perms, "---p") != 0 ||
+			  lo != (uintptr_t)r);
+	}
+	/* 0: the granularity (the page size here). */
+	ck_assert_int_eq(vmosal_mem_reserve(page, 0, &r), 0);
+	ck_assert_int_eq(vmosal_mem_release(r, page), 0);
+}
+END_TEST
+
+/* Memory mapped into a reservation works and takes exactly its range; the
+ * rest stays reserved; release takes both. */
+START_TEST(test_map_into_reservation)
+{
+	const size_t size = 16 * page;
+	uintptr_t lo, hi;
+	char perms[5];
+	char *r = NULL;
+
+	ck_assert_int_eq(vmosal_mem_reserve(size, 0, (void **)&r), 0);
+	ck_assert_int_eq(vmosal_mem_map_reserved(r + 4 * page, 8 * page,
+						 VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+						 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS,
+						 VMOSAL_NO_HANDLE, 0),
+			 0);
+	memset(r + 4 * page, 0x5a, 8 * page);
+	ck_assert(mapping_at(r + 4 * page, &lo, &hi, perms));
+	ck_assert_str_eq(perms, "rw-p");
+	ck_assert_uint_eq(lo, (uintptr_t)r + 4 * page);
+	ck_assert_uint_eq(hi, (uintptr_t)r + 12 * page);
+	ck_assert(mapping_at(r, &lo, &hi, perms));
+	ck_assert_str_eq(perms, "---p");
+	ck_assert(mapping_at(r + 12 * page, &lo, &hi, perms));
+	ck_assert_str_eq(perms, "---p");
+	ck_assert_int_eq(vmosal_mem_release(r, size), 0);
+}
+END_TEST
+
+START_TEST(test_reserve_rejects_bad_input)
+{
+	void *r = (void *)0x1;
+	char *ok = NULL;
+
+	ck_assert_int_eq(vmosal_mem_reserve(page, 0, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_reserve(0, 0, &r), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_reserve(page + 1, 0, &r), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_reserve(page, 3 * page, &r), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_reserve(SIZE_MAX / page * page, (size_t)1 << 40, &r),
+			 VMOSAL_EOVERFLOW);
+	ck_assert_ptr_eq(r, (void *)0x1);
+	ck_assert_int_eq(vmosal_mem_reserve(4 * page, 0, (void **)&ok), 0);
+	/* FIXED is implied, and asking for it is a mistake. */
+	ck_assert_int_eq(vmosal_mem_map_reserved(ok, page, VMOSAL_PROT_READ,
+						 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS |
+							 VMOSAL_MAP_FIXED,
+						 VMOSAL_NO_HANDLE, 0),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_map_reserved(ok + 1, page, VMOSAL_PROT_READ,
+						 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS,
+						 VMOSAL_NO_HANDLE, 0),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_map_reserved(NULL, page, VMOSAL_PROT_READ,
+						 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS,
+						 VMOSAL_NO_HANDLE, 0),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_map_reserved(ok, 0, VMOSAL_PROT_READ,
+						 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS,
+						 VMOSAL_NO_HANDLE, 0),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_map_reserved(ok, page, VMOSAL_PROT_READ, VMOSAL_MAP_SHARED,
+						 VMOSAL_NO_HANDLE, 0),
+			 VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_mem_release(ok + 1, page), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_release(ok, 0), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_release(ok, 4 * page), 0);
+}
+END_TEST
+
+/* A mapping into a reservation that the OS refuses after it started (no
+ * huge pages to back it) leaves the range reserved, not a hole another
+ * mapping could land in. */
+START_TEST(test_failed_map_stays_reserved)
+{
+	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
+	struct vmosal_huge_page_pool pool = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_pool);
+	uintptr_t lo, hi;
+	char perms[5];
+	char *r = NULL;
+	size_t huge;
+
+	hugetlb_pool_lock();
+	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	if (ps.huge_count == 0 || ps.huge_default == 0)
+		VMOSAL_SKIP("the host has no hugetlb");
+	for (size_t i = 0; i < ps.huge_count; i++) {
+		ck_assert_int_eq(vmosal_huge_page_pool(i, &pool), 0);
+		if (pool.page_size == ps.huge_default && pool.free > 0)
+			VMOSAL_SKIP("huge pages are free: this mapping would succeed");
+	}
+	huge = (size_t)ps.huge_default;
+	ck_assert_int_eq(vmosal_mem_reserve(3 * huge, huge, (void **)&r), 0);
+	ck_assert_int_eq(vmosal_mem_map_reserved(r + huge, huge,
+						 VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+						 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS |
+							 VMOSAL_MAP_HUGETLB,
+						 VMOSAL_NO_HANDLE, 0),
+			 VMOSAL_ENOMEM);
+	ck_assert(mapping_at(r + huge, &lo, &hi, perms));
+	ck_assert_str_eq(perms, "---p");
+	ck_assert_uint_le(lo, (uintptr_t)r + huge);
+	ck_assert_uint_ge(hi, (uintptr_t)r + 2 * huge);
+	ck_assert_int_eq(vmosal_mem_release(r, 3 * huge), 0);
+}
+END_TEST
+
+/* Reserved, unmapped space faults: it is what guards guest RAM. */
+START_TEST(test_reserved_space_faults)
+{
+	volatile char *r = NULL;
+
+	ck_assert_int_eq(vmosal_mem_reserve(page, 0, (void **)&r), 0);
+	(void)r[0];
+}
+END_TEST
+
 /* The protection really holds: a write to a read-only page kills the
  * (forked) test with SIGSEGV. */
 START_TEST(test_mprotect_faults)
@@ -419,8 +585,13 @@ int main(void)
 	if (vmosal_test_forks()) {
 		tcase_add_test_raise_signal(tc, test_mprotect_faults, SIGSEGV);
 		tcase_add_test_raise_signal(tc, test_prot_none_faults, SIGSEGV);
+		tcase_add_test_raise_signal(tc, test_reserved_space_faults, SIGSEGV);
 	}
 	tcase_add_test(tc, test_mprotect_restores_access);
+	tcase_add_test(tc, test_reserve_aligned_without_slack);
+	tcase_add_test(tc, test_map_into_reservation);
+	tcase_add_test(tc, test_reserve_rejects_bad_input);
+	tcase_add_test(tc, test_failed_map_stays_reserved);
 	tcase_add_test(tc, test_madvise);
 	tcase_add_test(tc, test_mlock);
 	tcase_add_test(tc, test_page_sizes);

@@ -2,6 +2,7 @@
  * priority and names, on the host's real backend. */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -9,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -381,9 +383,8 @@ static void *make_me_realtime(void *arg)
 	return (void *)rc;
 }
 
-/* The calling thread remembers it is in the normal class (so its level
- * changes cost one setpriority); another thread making it REALTIME through
- * libvmosal must make it forget, or NORMAL would leave it in SCHED_FIFO. */
+/* Another thread makes the caller REALTIME through libvmosal; the caller's
+ * own NORMAL must then really leave SCHED_FIFO. */
 START_TEST(test_priority_change_by_another_thread_is_seen)
 {
 	vmosal_tid_t me = vmosal_test_self();
@@ -406,6 +407,55 @@ START_TEST(test_priority_change_by_another_thread_is_seen)
 }
 END_TEST
 
+static void *note_cpu(void *arg)
+{
+	return vmosal_thread_current_cpu(arg) == 0 ? arg : NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A SCHED_FIFO creator pinned to one CPU starts a thread pinned to the
+ * same CPU. With reset-on-fork (rtkit sets it) the new thread starts in
+ * SCHED_OTHER, so it runs only once the creator blocks: a creator that
+ * spun, even calling sched_yield, would hold the CPU until RT throttling
+ * steps in (950 ms of every second by default), or forever where
+ * sched_rt_runtime_us is -1, as on hosts tuned for VMs. */
+START_TEST(test_create_from_pinned_fifo_creator)
+{
+	struct sched_param fifo = {.sched_priority = 10}, other = {.sched_priority = 0};
+	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	size_t n = get_mine(my_cpus, 4096), cpu = my_cpus[0], seen = SIZE_MAX;
+	vmosal_thread_t *t;
+	void *rc = NULL;
+	double start, took;
+
+	if (geteuid() != 0)
+		VMOSAL_SKIP("SCHED_FIFO needs root");
+	(void)n;
+	ck_assert_int_eq(vmosal_thread_set_affinity(0, &cpu, 1), 0);
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &fifo) != 0)
+		VMOSAL_SKIP("SCHED_FIFO refused here: %s", strerror(errno));
+	o.cpus = &cpu;
+	o.ncpus = 1;
+	o.name = "fifo-child";
+	start = now_s();
+	ck_assert_int_eq(vmosal_thread_create(&o, note_cpu, &seen, &t), 0);
+	took = now_s() - start;
+	ck_assert_int_eq(sched_setscheduler(0, SCHED_OTHER, &other), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, &rc), 0);
+	ck_assert_ptr_eq(rc, &seen);
+	ck_assert_uint_eq(seen, cpu);
+	/* A blocking creator lets the thread start at once; a spinning one
+	 * lost a whole throttling period (0.95 s) here. */
+	ck_assert_msg(took < 0.5, "thread_create took %.3f s from a SCHED_FIFO creator", took);
+}
+END_TEST
+
 struct peek {
 	vmosal_tid_t target;
 	enum vmosal_priority seen;
@@ -420,8 +470,9 @@ static void *peek_priority(void *arg)
 }
 
 /* A class changed behind libvmosal's back (here by the raw call, as chrt
- * would) is seen once any thread reads the level, as thread.h says. */
-START_TEST(test_priority_outside_change_seen_after_get)
+ * or rtkit would) is seen by the very next call, whichever it is: the
+ * class is read on every call, nothing about it is remembered. */
+START_TEST(test_priority_outside_change_always_seen)
 {
 	struct sched_param fifo = {.sched_priority = 1};
 	struct peek p = {vmosal_test_self(), VMOSAL_PRIORITY_LOW, 1};
@@ -430,7 +481,14 @@ START_TEST(test_priority_outside_change_seen_after_get)
 
 	if (geteuid() != 0)
 		VMOSAL_SKIP("SCHED_FIFO needs root");
+	/* A thread that set its own level, then was moved from outside:
+	 * its next own change must leave SCHED_FIFO with no read before. */
 	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), 0);
+	ck_assert_int_eq(sched_setscheduler(0, SCHED_FIFO, &fifo), 0);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
+	ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER);
+	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 0);
 	/* Read by another thread. */
 	ck_assert_int_eq(sched_setscheduler(0, SCHED_FIFO, &fifo), 0);
 	ck_assert_int_eq(pthread_create(&raw, NULL, peek_priority, &p), 0);
@@ -587,7 +645,8 @@ static Suite *thread_suite(void)
 	tcase_add_test(tc, test_affinity_kind);
 	tcase_add_test(tc, test_priority_levels_round_trip);
 	tcase_add_test(tc, test_priority_change_by_another_thread_is_seen);
-	tcase_add_test(tc, test_priority_outside_change_seen_after_get);
+	tcase_add_test(tc, test_create_from_pinned_fifo_creator);
+	tcase_add_test(tc, test_priority_outside_change_always_seen);
 	tcase_add_test(tc, test_priority_normal_classes_unprivileged);
 	tcase_add_test(tc, test_priority_eperm_unprivileged);
 	tcase_add_test(tc, test_names);

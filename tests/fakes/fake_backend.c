@@ -36,6 +36,20 @@ static int fake_init_fails(const struct vmosal_core_services *core,
 }
 #endif
 
+#ifdef FAKE_FINI
+/* Appends a line to the file the test names, once per call. */
+static void fake_fini(void)
+{
+	const char *path = getenv("VMOSAL_TEST_FINI_MARK");
+	FILE *f = path != NULL ? fopen(path, "a") : NULL;
+
+	if (f != NULL) {
+		fputs("fini\n", f);
+		fclose(f);
+	}
+}
+#endif
+
 static int fake_host_info(struct vmosal_backend_host *out)
 {
 	snprintf(out->os, sizeof out->os, "fakeos");
@@ -87,6 +101,8 @@ const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 	fake.ops.mem_info = NULL;
 #elif defined(FAKE_INIT_FAILS)
 	fake.ops.init = fake_init_fails;
+#elif defined(FAKE_FINI)
+	fake.ops.fini = fake_fini;
 #elif defined(FAKE_NO_OPS)
 	return NULL;
 #elif defined(FAKE_NEWER_MINOR)
