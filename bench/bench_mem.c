@@ -78,7 +78,8 @@ static int cmp_double(const void *a, const void *b)
 /* GB/s of a 1 GiB guest RAM prealloc; pages is enum vmosal_guest_pages. */
 static double guest_ram_gbs(uint32_t pages)
 {
-	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .flags = VMOSAL_GUEST_PREALLOC, .pages = pages};
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
+						    .flags = VMOSAL_GUEST_PREALLOC, .pages = pages};
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 	double t0 = now_s(), t;
 

@@ -107,8 +107,9 @@ END_TEST
 
 START_TEST(test_rejects_bad_options)
 {
-	struct vmosal_guest_ram ram = {.struct_size = sizeof(struct vmosal_guest_ram), .addr = (void *)0x1};
-	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .flags = VMOSAL_GUEST_NUMA, .numa_node = 4000};
+	struct vmosal_guest_ram ram = {.struct_size = sizeof ram, .addr = (void *)0x1};
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
+					     .flags = VMOSAL_GUEST_NUMA, .numa_node = 4000};
 	int before;
 
 	/* First, as it loads the topology (and hwloc's libraries). */
@@ -160,7 +161,8 @@ END_TEST
 
 static struct vmosal_guest_ram guarded(void)
 {
-	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .guard_size = 2 * page, .alignment = 64 * 1024};
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
+					     .guard_size = 2 * page, .alignment = 64 * 1024};
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 
 	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), 0);
@@ -264,7 +266,8 @@ START_TEST(test_prealloc_thp)
 
 	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
 	if (ps.thp_mode != VMOSAL_THP_MADVISE && ps.thp_mode != VMOSAL_THP_ALWAYS) {
-		struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .pages = VMOSAL_PAGES_THP};
+		struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
+						     .pages = VMOSAL_PAGES_THP};
 		struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 		ck_assert_int_eq(vmosal_guest_ram_alloc(2 * MIB, &o, &ram), VMOSAL_ENOTSUP);
 		VMOSAL_SKIP("transparent huge pages are off or absent on this host");
@@ -276,7 +279,8 @@ END_TEST
 
 START_TEST(test_shared_and_fd)
 {
-	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .flags = VMOSAL_GUEST_SHARED | VMOSAL_GUEST_DONTDUMP};
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
+					     .flags = VMOSAL_GUEST_SHARED | VMOSAL_GUEST_DONTDUMP};
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 	struct stat st;
 	char *view = NULL;
@@ -301,8 +305,8 @@ START_TEST(test_shared_and_fd)
 	ck_assert_int_ge(ram.handle, 0);
 	ck_assert_int_eq(fstat(ram.handle, &st), 0);
 	ck_assert_int_eq(st.st_size, (off_t)(4 * MIB));
-	ck_assert_int_eq(vmosal_mmap(NULL, 4 * MIB, VMOSAL_PROT_READ, VMOSAL_MAP_SHARED, ram.handle, 0,
-				     (void **)&view),
+	ck_assert_int_eq(vmosal_mmap(NULL, 4 * MIB, VMOSAL_PROT_READ, VMOSAL_MAP_SHARED, ram.handle,
+				     0, (void **)&view),
 			 0);
 	strcpy((char *)ram.addr + MIB, "guest");
 	ck_assert_str_eq(view + MIB, "guest");
@@ -318,7 +322,8 @@ START_TEST(test_numa_binding)
 	hwloc_topology_t topo;
 	hwloc_obj_t node;
 	hwloc_nodeset_t where;
-	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .flags = VMOSAL_GUEST_NUMA | VMOSAL_GUEST_PREALLOC};
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
+					     .flags = VMOSAL_GUEST_NUMA | VMOSAL_GUEST_PREALLOC};
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 	int nodes;
 
@@ -363,7 +368,8 @@ static bool have_pool(void)
 
 START_TEST(test_hugetlb_fits_pool)
 {
-	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .flags = VMOSAL_GUEST_PREALLOC,
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
+					     .flags = VMOSAL_GUEST_PREALLOC,
 					     .pages = VMOSAL_PAGES_HUGETLB,
 					     .huge_page_size = HUGETLB_POOL_PAGE};
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
@@ -383,10 +389,11 @@ END_TEST
  * would find no page. Prealloc must say ENOMEM and leave nothing mapped. */
 static void overcommit(unsigned flags, unsigned threads)
 {
-	struct vmosal_guest_ram_options o = {.struct_size = sizeof(struct vmosal_guest_ram_options), .flags = VMOSAL_GUEST_PREALLOC | flags,
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
+					     .flags = VMOSAL_GUEST_PREALLOC | flags,
 					     .pages = VMOSAL_PAGES_HUGETLB,
 					     .threads = threads};
-	struct vmosal_guest_ram ram = {.struct_size = sizeof(struct vmosal_guest_ram), .addr = (void *)0x1};
+	struct vmosal_guest_ram ram = {.struct_size = sizeof ram, .addr = (void *)0x1};
 	int before = maps_lines(2 * POOL_PAGES * HUGETLB_POOL_PAGE);
 
 	ck_assert_int_eq(vmosal_guest_ram_alloc(2 * POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram),
