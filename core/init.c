@@ -12,7 +12,16 @@ struct vmosal__state vmosal__state;
 _Atomic(const struct vmosal__state *) vmosal__loaded;
 
 static atomic_bool load_failed;
+/* Why candidates were refused in the last load, and notices (a variable
+ * ignored in an elevated process) that stay after a successful one. Both
+ * written only under the loader lock. */
 static char load_error[4096];
+static char load_notice[1024];
+/* Set while this thread holds the loader lock to load a backend; a call
+ * back into libvmosal from the plugin then sets reentered instead of
+ * deadlocking on the lock. */
+static _Thread_local bool loading;
+static _Thread_local bool reentered;
 
 /* Size of a 2.0 ops table. When ABI 2.1 appends slots, this becomes the
  * offsetof() the first 2.1 slot, and a 2.1 entry is added below. */
@@ -98,6 +107,22 @@ static void VMOSAL__PRINTF(2, 3) refuse(const char *path, const char *fmt, ...)
 			 used > 0 ? "\n" : "", path, why);
 }
 
+/* A notice about the environment, kept after a successful load too. */
+static void VMOSAL__PRINTF(2, 3) note(const char *what, const char *fmt, ...)
+{
+	size_t used = strlen(load_notice);
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	vmosal__debug("loader", "%s: %s", what, why);
+	if (used < sizeof load_notice)
+		snprintf(load_notice + used, sizeof load_notice - used, "%s%s: %s",
+			 used > 0 ? "\n" : "", what, why);
+}
+
 static const char *missing_mandatory_slot(const struct vmosal_backend_ops *ops)
 {
 	for (size_t i = 0; i < sizeof mandatory_slots / sizeof mandatory_slots[0]; i++) {
@@ -162,10 +187,15 @@ static bool try_file(const char *path)
 	int rc;
 
 	vmosal__debug("loader", "trying %s", path);
+	reentered = false;
 	dso = vmosal__dso_open(path, why, sizeof why);
 	if (dso == NULL) {
 		refuse(path, "cannot load: %s", why);
 		return false;
+	}
+	if (reentered) {
+		refuse(path, "its constructor called back into libvmosal while it loaded");
+		goto fail;
 	}
 	*(void **)&entry = vmosal__dso_sym(dso, VMOSAL_BACKEND_ENTRY_NAME);
 	if (entry == NULL) {
@@ -173,6 +203,10 @@ static bool try_file(const char *path)
 		goto fail;
 	}
 	ops = entry(VMOSAL_BACKEND_ABI);
+	if (reentered) {
+		refuse(path, "%s called back into libvmosal", VMOSAL_BACKEND_ENTRY_NAME);
+		goto fail;
+	}
 	if (ops == NULL) {
 		refuse(path, "%s returned no ops table", VMOSAL_BACKEND_ENTRY_NAME);
 		goto fail;
@@ -192,18 +226,16 @@ static bool try_file(const char *path)
 		       vmosal_strerror(rc));
 		goto fail;
 	}
+	if (reentered) {
+		refuse(path, "its init called back into libvmosal");
+		goto fail_fini;
+	}
 	rc = ops->host_info(&vmosal__state.host);
 	terminate_host_strings(&vmosal__state.host);
 	if (rc != 0 || vmosal__state.host.page_size == 0 ||
 	    (vmosal__state.host.page_size & (vmosal__state.host.page_size - 1)) != 0) {
 		refuse(path, "backend could not describe the host: %s",
 		       vmosal_err_name(rc != 0 ? rc : VMOSAL_EINVAL));
-		goto fail_fini;
-	}
-	/* At most once per process, since a loaded backend stays. Without it
-	 * a forked child would report its parent's tid as its own. */
-	if (vmosal__on_fork_child(vmosal__thread_forget_self) != 0) {
-		refuse(path, "cannot register a fork handler");
 		goto fail_fini;
 	}
 	snprintf(vmosal__state.path, sizeof vmosal__state.path, "%s", path);
@@ -273,7 +305,9 @@ static bool load_by_name(const char *name, bool use_env_path)
 	while (list != NULL && *list != '\0') {
 		const char *end = strchr(list, sep);
 		size_t n = end != NULL ? (size_t)(end - list) : strlen(list);
-		if (n > 0 && n < sizeof dir) {
+		if (n >= sizeof dir) {
+			note("VMOSAL_BACKEND_PATH", "an entry of %zu bytes was skipped: too long", n);
+		} else if (n > 0) {
 			memcpy(dir, list, n);
 			dir[n] = '\0';
 			rc = try_in_dir(dir, name);
@@ -282,8 +316,8 @@ static bool load_by_name(const char *name, bool use_env_path)
 		}
 		list += n + (end != NULL);
 	}
-	if (vmosal__privileged() && getenv("VMOSAL_BACKEND_PATH") != NULL)
-		refuse("VMOSAL_BACKEND_PATH", "ignored: the process runs with elevated privileges");
+	if (use_env_path && vmosal__privileged() && getenv("VMOSAL_BACKEND_PATH") != NULL)
+		note("VMOSAL_BACKEND_PATH", "ignored: the process runs with elevated privileges");
 	return try_in_dir(VMOSAL_BACKEND_DIR, name) > 0;
 }
 
@@ -298,6 +332,7 @@ static bool load_locked(const char *explicit_spec)
 	const char *env;
 
 	load_error[0] = '\0';
+	load_notice[0] = '\0';
 	if (explicit_spec != NULL)
 		return load_spec(explicit_spec);
 	env = getenv("VMOSAL_BACKEND");
@@ -306,32 +341,57 @@ static bool load_locked(const char *explicit_spec)
 			return load_spec(env);
 		if (!vmosal__is_path(env))
 			return load_by_name(env, false);
-		refuse(env, "VMOSAL_BACKEND path ignored: the process runs with elevated privileges");
+		note("VMOSAL_BACKEND", "the path '%s' was ignored: the process runs with elevated "
+		     "privileges", env);
 	}
 	return load_by_name(VMOSAL_DEFAULT_BACKEND, true);
 }
 
-static void publish(bool ok)
+/* Runs load_locked under the loader lock, marking this thread as the
+ * loader so that a plugin calling back in is caught, not deadlocked. */
+static bool load_marked(const char *explicit_spec)
+{
+	bool ok;
+
+	loading = true;
+	ok = load_locked(explicit_spec);
+	loading = false;
+	return ok;
+}
+
+/* A failure is remembered only for implicit first use (implicit), so that
+ * every call does not retry dlopen; a failed explicit choice leaves the
+ * normal order to vmosal_init() and to first use. */
+static void publish(bool ok, bool implicit)
 {
 	if (ok) {
 		load_error[0] = '\0';
 		atomic_store_explicit(&load_failed, false, memory_order_relaxed);
 		atomic_store_explicit(&vmosal__loaded, &vmosal__state, memory_order_release);
-	} else {
+	} else if (implicit) {
 		atomic_store_explicit(&load_failed, true, memory_order_release);
 	}
+}
+
+/* A call from the plugin while it loads: refuse it, and the plugin. */
+static bool reentry(void)
+{
+	if (!loading)
+		return false;
+	reentered = true;
+	return true;
 }
 
 const struct vmosal__state *vmosal__load_slow(void)
 {
 	const struct vmosal__state *s;
 
-	if (atomic_load_explicit(&load_failed, memory_order_acquire))
+	if (atomic_load_explicit(&load_failed, memory_order_acquire) || reentry())
 		return NULL;
 	vmosal__loader_lock();
 	s = atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
 	if (s == NULL && !atomic_load_explicit(&load_failed, memory_order_relaxed)) {
-		publish(load_locked(NULL));
+		publish(load_marked(NULL), true);
 		s = atomic_load_explicit(&vmosal__loaded, memory_order_relaxed);
 	}
 	vmosal__loader_unlock();
@@ -340,7 +400,23 @@ const struct vmosal__state *vmosal__load_slow(void)
 
 int vmosal_init(void)
 {
-	return vmosal__get() != NULL ? 0 : VMOSAL_EBACKEND;
+	const struct vmosal__state *s =
+		atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
+
+	if (s != NULL)
+		return 0;
+	if (reentry())
+		return VMOSAL_EBACKEND;
+	/* Asked for explicitly: try the normal order again, whatever an
+	 * earlier attempt found. */
+	vmosal__loader_lock();
+	s = atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
+	if (s == NULL) {
+		publish(load_marked(NULL), true);
+		s = atomic_load_explicit(&vmosal__loaded, memory_order_relaxed);
+	}
+	vmosal__loader_unlock();
+	return s != NULL ? 0 : VMOSAL_EBACKEND;
 }
 
 int vmosal_init_backend(const char *name_or_path)
@@ -350,14 +426,16 @@ int vmosal_init_backend(const char *name_or_path)
 
 	if (name_or_path == NULL || name_or_path[0] == '\0')
 		return VMOSAL_EINVAL;
+	if (reentry())
+		return VMOSAL_EBACKEND;
 	vmosal__loader_lock();
 	s = atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
 	if (s != NULL) {
 		if (strcmp(name_or_path, s->ops->name) != 0 && strcmp(name_or_path, s->path) != 0)
 			rc = VMOSAL_EBUSY;
 	} else {
-		bool ok = load_locked(name_or_path);
-		publish(ok);
+		bool ok = load_marked(name_or_path);
+		publish(ok, false);
 		rc = ok ? 0 : VMOSAL_EBACKEND;
 	}
 	vmosal__loader_unlock();
@@ -393,16 +471,20 @@ int vmosal_backend_info(struct vmosal_backend_info *out)
 
 int vmosal_backend_error(char *buf, size_t len)
 {
-	size_t n;
+	bool locked = !reentry();
+	int n;
 
 	if (buf == NULL || len == 0)
 		return VMOSAL_EINVAL;
-	/* load_error is written only under the loader lock. */
-	vmosal__loader_lock();
-	n = strlen(load_error);
-	snprintf(buf, len, "%s", load_error);
-	vmosal__loader_unlock();
-	return n < len ? 0 : VMOSAL_ERANGE;
+	/* Written only under the loader lock, which a plugin calling in
+	 * while it loads already holds. */
+	if (locked)
+		vmosal__loader_lock();
+	n = snprintf(buf, len, "%s%s%s", load_notice,
+		     load_notice[0] != '\0' && load_error[0] != '\0' ? "\n" : "", load_error);
+	if (locked)
+		vmosal__loader_unlock();
+	return n >= 0 && (size_t)n < len ? 0 : VMOSAL_ERANGE;
 }
 
 void vmosal__unload(void)

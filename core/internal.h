@@ -99,9 +99,6 @@ void vmosal__loader_unlock(void);
 void *vmosal__dso_open(const char *path, char *err, size_t errlen);
 void *vmosal__dso_sym(void *dso, const char *name);
 void vmosal__dso_close(void *dso);
-/* Runs fn in the child after every fork(), in the one thread the child
- * has; 0 or a VMOSAL_E* code. */
-int vmosal__on_fork_child(void (*fn)(void));
 /* Called by the host layer when libvmosal is unloaded or the process exits:
  * lets the loaded backend clean up (its fini slot). */
 void vmosal__unload(void);

@@ -3,13 +3,17 @@
  * each starts with no backend loaded. */
 #include "config.h"
 
+#include <elf.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -321,47 +325,306 @@ START_TEST(test_debug_explains_each_path)
 }
 END_TEST
 
-/* Runs the helper setgid to a group we are not in: the kernel then sets
- * AT_SECURE, exactly as for a setuid or file-capability VMM binary. */
-START_TEST(test_privileged_process_ignores_env_paths)
+/* A plugin cut short (an upgrade interrupted, a full disk) is refused
+ * before dlopen could map past its end and die of SIGBUS. */
+START_TEST(test_refuses_truncated_plugin)
 {
-	char dir[4096], helper[4200], cmd[16384], out[8192] = "";
+	char src[4096], dir[4096], path[4200];
+	const double cuts[] = {0.02, 0.25, 0.5, 0.75, 0.999};
+	struct stat st;
+	FILE *in, *out;
+	char *bytes;
+	size_t loaded_end = 0;
+
+	snprintf(src, sizeof src, "%s/vmosal_%s%s", getenv("VMOSAL_BACKEND_PATH"),
+		 VMOSAL_DEFAULT_BACKEND, LT_MODULE_EXT);
+	ck_assert_int_eq(stat(src, &st), 0);
+	bytes = malloc((size_t)st.st_size);
+	ck_assert_ptr_nonnull(bytes);
+	in = fopen(src, "rb");
+	ck_assert_ptr_nonnull(in);
+	ck_assert_uint_eq(fread(bytes, 1, (size_t)st.st_size, in), (size_t)st.st_size);
+	fclose(in);
+	/* Cuts inside what dlopen maps: up to the end of the last segment
+	 * (debug sections after it are never mapped). */
+	{
+		Elf64_Ehdr eh;
+		memcpy(&eh, bytes, sizeof eh);
+		ck_assert_int_eq(eh.e_ident[EI_CLASS], ELFCLASS64);
+		for (size_t i = 0; i < eh.e_phnum; i++) {
+			Elf64_Phdr ph;
+			memcpy(&ph, bytes + eh.e_phoff + i * sizeof ph, sizeof ph);
+			if (ph.p_type == PT_LOAD && ph.p_offset + ph.p_filesz > loaded_end)
+				loaded_end = ph.p_offset + ph.p_filesz;
+		}
+		ck_assert_uint_gt(loaded_end, 0);
+	}
+	snprintf(dir, sizeof dir, "%s/tmp-trunc-XXXXXX", getenv("VMOSAL_TEST_BUILDDIR"));
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		/* A new name each time: dlopen would reuse a loaded one. */
+		snprintf(path, sizeof path, "%s/vmosal_cut%zu%s", dir, i, LT_MODULE_EXT);
+		out = fopen(path, "wb");
+		ck_assert_ptr_nonnull(out);
+		fwrite(bytes, 1, (size_t)((double)loaded_end * cuts[i]), out);
+		fclose(out);
+		ck_assert_int_eq(vmosal_init_backend(path), VMOSAL_EBACKEND);
+		ck_assert_ptr_nonnull(strstr(vmosal_test_backend_error(), path));
+		if (cuts[i] >= 0.25 && strstr(vmosal_test_backend_error(), "truncated") == NULL)
+			ck_abort_msg("cut at %.0f%%: %s", cuts[i] * 100, vmosal_test_backend_error());
+		ck_assert(!is_mapped(path));
+		unlink(path);
+	}
+	rmdir(dir);
+	free(bytes);
+	ck_assert_int_eq(vmosal_init(), 0);
+}
+END_TEST
+
+/* A plugin that calls the public API while it loads (from a constructor,
+ * its entry function or init) breaks the contract; it is refused with a
+ * message instead of hanging on the loader's lock. */
+START_TEST(test_refuses_reentrant_plugins)
+{
+	const char *kinds[] = {"reenter_ctor", "reenter_entry", "reenter_init"};
+
+	alarm(10); /* a deadlock fails the test instead of hanging it */
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_int_eq(vmosal_init_backend(fake(kinds[i])), VMOSAL_EBACKEND);
+		if (strstr(vmosal_test_backend_error(), "called back into libvmosal") == NULL)
+			ck_abort_msg("%s: %s", kinds[i], vmosal_test_backend_error());
+		ck_assert(!is_mapped(fake_path));
+	}
+	ck_assert_int_eq(vmosal_init(), 0);
+	alarm(0);
+}
+END_TEST
+
+/* A backend without thread_self could never join its threads. */
+START_TEST(test_refuses_plugin_without_thread_self)
+{
+	expect_refusal(fake("noself"), "mandatory slot 'thread_self'");
+}
+END_TEST
+
+/* Probing an optional backend that fails must not stop the normal order:
+ * a later vmosal_init(), and implicit first use, still load the default. */
+START_TEST(test_failed_explicit_choice_does_not_poison)
+{
+	ck_assert_int_eq(vmosal_init_backend("/nonexistent/vmosal_optional.so"), VMOSAL_EBACKEND);
+	ck_assert_int_eq(vmosal_init_backend("nosuchbackend"), VMOSAL_EBACKEND);
+	ck_assert_uint_gt(vmosal_page_size(), 0); /* implicit first use */
+	ck_assert_str_eq(vmosal_backend_name(), VMOSAL_DEFAULT_BACKEND);
+}
+END_TEST
+
+START_TEST(test_vmosal_init_after_failed_choice)
+{
+	ck_assert_int_eq(vmosal_init_backend(fake("initfail")), VMOSAL_EBACKEND);
+	ck_assert_int_eq(vmosal_init(), 0);
+	ck_assert_str_eq(vmosal_backend_name(), VMOSAL_DEFAULT_BACKEND);
+}
+END_TEST
+
+static void *load_slow_plugin(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)vmosal_init_backend(fake("slowinit"));
+}
+
+/* fork() while another thread loads the backend (here 300 ms inside the
+ * plugin's init): the child must find libvmosal usable, not a loader lock
+ * held forever by a thread it does not have. */
+START_TEST(test_fork_during_load)
+{
+	struct timespec pause = {0, 50 * 1000 * 1000};
+	pthread_t loader;
+	int status = 0;
+	void *rc;
+	pid_t pid;
+
+	ck_assert_int_eq(pthread_create(&loader, NULL, load_slow_plugin, NULL), 0);
+	nanosleep(&pause, NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		alarm(5);
+		_exit(vmosal_init() == 0 && vmosal_page_size() > 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(pthread_join(loader, &rc), 0);
+	ck_assert_ptr_null(rc);
+	ck_assert_msg(WIFEXITED(status), "child of a fork during the load: status %#x",
+		      (unsigned)status);
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+static void *load_topology(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)vmosal_topology_load();
+}
+
+/* One fresh process that forks while its other thread does the first
+ * topology load, delay_us into it; 0 when the grandchild worked. */
+static int fork_during_topology_load(long delay_us)
+{
+	struct timespec pause = {0, delay_us * 1000};
+	pthread_t loader;
+	int status = 0;
+	pid_t pid;
+
+	if (vmosal_init() != 0 || pthread_create(&loader, NULL, load_topology, NULL) != 0)
+		return 2;
+	nanosleep(&pause, NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
+		alarm(5);
+		_exit(vmosal_topology_counts(&c) == 0 && c.pus == 4096 ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 2;
+	pthread_join(loader, NULL);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+}
+
+/* The same during the first topology load, which takes the same lock for
+ * milliseconds (hwloc reading a 4096-CPU machine here): forks at several
+ * points of the load, each in a process of its own. */
+START_TEST(test_fork_during_topology_load)
+{
+	char xml[4096];
+	int failed = 0;
+
+	snprintf(xml, sizeof xml, "%s/topologies/4096pu.xml", getenv("VMOSAL_TEST_SRCDIR"));
+	setenv("HWLOC_XMLFILE", xml, 1);
+	setenv("HWLOC_THISSYSTEM", "0", 1);
+	for (long round = 0; round < 6; round++) {
+		int status = 0;
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			_exit(fork_during_topology_load(round * 60 * 1000));
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	}
+	ck_assert_int_eq(failed, 0);
+}
+END_TEST
+
+/* Runs a copy of the helper made privileged by `how` ("setgid": setgid to
+ * a group we are not in, run as root; "filecap": given a file capability,
+ * run as uid 65534 -- root gains nothing from file capabilities, so only
+ * an unprivileged run makes the kernel set AT_SECURE for it). Fills out
+ * with what the helper printed; returns NULL, or why it could not run. */
+static const char *run_privileged_helper(const char *how, char *out, size_t len)
+{
+	static char why[512];
+	char dir[] = "/tmp/vmosal-secure-XXXXXX", helper[64], cmd[8192];
 	const char *builddir = getenv("VMOSAL_TEST_BUILDDIR");
-	FILE *p;
-	size_t n;
+	bool filecap = strcmp(how, "filecap") == 0;
+	int pipefd[2], status = 0;
+	size_t n = 0;
+	ssize_t got;
+	pid_t pid;
 
 	if (geteuid() != 0)
-		VMOSAL_SKIP("needs root to make a setgid helper");
-	snprintf(dir, sizeof dir, "%s/tmp-secure-XXXXXX", builddir);
+		return "needs root to make a privileged helper";
+	/* In /tmp, which every user can reach; the helper finds the
+	 * uninstalled library by its absolute RUNPATH. */
 	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
 	snprintf(helper, sizeof helper, "%s/helper_secure", dir);
 	snprintf(cmd, sizeof cmd, "cp '%s/helper_secure' '%s'", builddir, helper);
 	ck_assert_int_eq(system(cmd), 0);
-	ck_assert_int_eq(chown(helper, 0, 65534), 0);
-	ck_assert_int_eq(chmod(helper, 02755), 0);
-
-	snprintf(cmd, sizeof cmd,
-		 "VMOSAL_BACKEND='%s' VMOSAL_DEBUG=loader '%s' 2>/dev/null", fake("good"), helper);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	n = fread(out, 1, sizeof out - 1, p);
+	if (filecap) {
+		ck_assert_int_eq(chmod(helper, 0755), 0);
+		snprintf(cmd, sizeof cmd, "setcap cap_net_bind_service+ep '%s' 2>/dev/null", helper);
+		if (system(cmd) != 0) {
+			unlink(helper);
+			rmdir(dir);
+			return "setcap failed: no libcap2-bin, or no file capabilities on /tmp";
+		}
+	} else {
+		ck_assert_int_eq(chown(helper, 0, 65534), 0);
+		ck_assert_int_eq(chmod(helper, 02755), 0);
+	}
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		close(pipefd[0]);
+		setenv("VMOSAL_BACKEND", fake("good"), 1);
+		setenv("VMOSAL_DEBUG", "loader", 1);
+		freopen("/dev/null", "w", stderr);
+		if (filecap && (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+				setresuid(65534, 65534, 65534) != 0))
+			_exit(126);
+		execl(helper, helper, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (n < len - 1 && (got = read(pipefd[0], out + n, len - 1 - n)) > 0)
+		n += (size_t)got;
 	out[n] = '\0';
-	pclose(p);
+	close(pipefd[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	unlink(helper);
 	rmdir(dir);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(why, sizeof why, "the %s helper could not run (status %#x): %s", how,
+			 (unsigned)status, out);
+		return why;
+	}
+	if (strstr(out, "secure=1") == NULL) {
+		snprintf(why, sizeof why, "the kernel did not mark the %s helper AT_SECURE: %s",
+			 how, out);
+		return why;
+	}
+	return NULL;
+}
 
-	if (strstr(out, "secure=1") == NULL)
-		VMOSAL_SKIP("the build directory does not honour setgid (nosuid mount?): %s", out);
-	/* The fake named by path was not loaded; only the installed directory
-	 * was searched for the default backend. */
+/* Only the installed directory was searched, the fake named by path was
+ * not loaded, and the notice saying so survives whatever happened next. */
+static void expect_env_paths_ignored(const char *out)
+{
 	ck_assert_ptr_null(strstr(out, "loaded=fake"));
+	ck_assert_ptr_nonnull(strstr(out, "VMOSAL_BACKEND: the path"));
+	ck_assert_ptr_nonnull(strstr(out, "ignored: the process runs with elevated privileges"));
 	if (strstr(out, "loaded=") != NULL) {
 		ck_assert_ptr_nonnull(strstr(out, "path=" VMOSAL_BACKEND_DIR "/"));
 	} else {
-		ck_assert_ptr_nonnull(strstr(out, "VMOSAL_BACKEND path ignored"));
 		ck_assert_ptr_nonnull(strstr(out, VMOSAL_BACKEND_DIR "/vmosal_"));
 		ck_assert_ptr_null(strstr(out, getenv("VMOSAL_BACKEND_PATH")));
 	}
+}
+
+/* setgid: also caught by a plain uid/gid comparison. */
+START_TEST(test_privileged_process_ignores_env_paths)
+{
+	char out[8192];
+	const char *why = run_privileged_helper("setgid", out, sizeof out);
+
+	if (why != NULL)
+		VMOSAL_SKIP("%s", why);
+	expect_env_paths_ignored(out);
+}
+END_TEST
+
+/* File capabilities, as VMMs are given (cap_sys_nice, cap_net_admin):
+ * uid, gid and their saved copies all stay equal, so only AT_SECURE tells. */
+START_TEST(test_file_capability_process_ignores_env_paths)
+{
+	char out[8192];
+	const char *why = run_privileged_helper("filecap", out, sizeof out);
+
+	if (why != NULL)
+		VMOSAL_SKIP("%s", why);
+	expect_env_paths_ignored(out);
 }
 END_TEST
 
@@ -386,6 +649,14 @@ int main(void)
 	tcase_add_test(refuse, test_refuses_other_major);
 	tcase_add_test(refuse, test_refuses_old_major);
 	tcase_add_test(refuse, test_fini_runs_at_exit);
+	tcase_add_test(refuse, test_refuses_truncated_plugin);
+	tcase_add_test(refuse, test_refuses_reentrant_plugins);
+	tcase_add_test(refuse, test_refuses_plugin_without_thread_self);
+	tcase_add_test(refuse, test_failed_explicit_choice_does_not_poison);
+	tcase_add_test(refuse, test_vmosal_init_after_failed_choice);
+	tcase_add_test(refuse, test_fork_during_load);
+	tcase_add_test(refuse, test_fork_during_topology_load);
+	tcase_set_timeout(refuse, 30);
 	tcase_add_test(refuse, test_refuses_short_table);
 	tcase_add_test(refuse, test_refuses_missing_mandatory_slot);
 	tcase_add_test(refuse, test_refuses_failed_init);
@@ -394,6 +665,7 @@ int main(void)
 	tcase_add_test(refuse, test_invalid_name);
 	tcase_add_test(refuse, test_debug_explains_each_path);
 	tcase_add_test(secure, test_privileged_process_ignores_env_paths);
+	tcase_add_test(secure, test_file_capability_process_ignores_env_paths);
 	suite_add_tcase(s, ok);
 	suite_add_tcase(s, refuse);
 	suite_add_tcase(s, secure);

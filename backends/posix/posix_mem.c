@@ -185,6 +185,24 @@ static struct sigaction posix_guard_prev;
  * handler reads them asynchronously. */
 static _Thread_local sigjmp_buf *volatile posix_guard_jump;
 
+/* A fork while another thread holds the guard lock must not leave the
+ * child a lock nobody releases; registered when the plugin loads, before
+ * any thread can hold it. */
+static void posix_guard_before_fork(void)
+{
+	pthread_mutex_lock(&posix_guard_lock);
+}
+
+static void posix_guard_after_fork(void)
+{
+	pthread_mutex_unlock(&posix_guard_lock);
+}
+
+__attribute__((constructor)) static void posix_guard_register_fork(void)
+{
+	pthread_atfork(posix_guard_before_fork, posix_guard_after_fork, posix_guard_after_fork);
+}
+
 static void posix_guard_handler(int sig, siginfo_t *info, void *ctx)
 {
 	sigjmp_buf *jump = posix_guard_jump;

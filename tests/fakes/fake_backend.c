@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vmosal/backend.h"
 
@@ -33,6 +34,44 @@ static int fake_init_fails(const struct vmosal_core_services *core,
 	(void)core;
 	(void)caps;
 	return VMOSAL_EPERM;
+}
+#endif
+
+#if defined(FAKE_REENTER_CTOR) || defined(FAKE_REENTER_ENTRY) || defined(FAKE_REENTER_INIT)
+/* Breaks the contract on purpose: calls the public API while the loader
+ * is loading this plugin. Found at run time, since plugins never link
+ * against libvmosal. */
+static void fake_call_back_in(void)
+{
+	size_t (*page_size)(void);
+
+	*(void **)&page_size = dlsym(RTLD_DEFAULT, "vmosal_page_size");
+	if (page_size != NULL)
+		page_size();
+}
+#endif
+
+#ifdef FAKE_REENTER_CTOR
+__attribute__((constructor)) static void fake_ctor(void)
+{
+	fake_call_back_in();
+}
+#endif
+
+#if defined(FAKE_REENTER_INIT) || defined(FAKE_SLOW_INIT)
+static int (*fake_real_init)(const struct vmosal_core_services *, struct vmosal_backend_caps *);
+
+static int fake_init_wrapped(const struct vmosal_core_services *core,
+			     struct vmosal_backend_caps *caps)
+{
+#ifdef FAKE_REENTER_INIT
+	fake_call_back_in();
+#else
+	/* Long enough for a test to fork while the loader lock is held. */
+	struct timespec ts = {0, 300 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+#endif
+	return fake_real_init(core, caps);
 }
 #endif
 
@@ -103,6 +142,13 @@ const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 	fake.ops.init = fake_init_fails;
 #elif defined(FAKE_FINI)
 	fake.ops.fini = fake_fini;
+#elif defined(FAKE_REENTER_ENTRY)
+	fake_call_back_in();
+#elif defined(FAKE_REENTER_INIT) || defined(FAKE_SLOW_INIT)
+	fake_real_init = real->init;
+	fake.ops.init = fake_init_wrapped;
+#elif defined(FAKE_NO_SELF)
+	fake.ops.thread_self = NULL;
 #elif defined(FAKE_NO_OPS)
 	return NULL;
 #elif defined(FAKE_NEWER_MINOR)
