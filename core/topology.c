@@ -157,8 +157,8 @@ int vmosal_topology_cache_size(unsigned level, uint64_t *bytes)
 	return 0;
 }
 
-/* The CPUs the process may run on now: its binding (the union over its
- * threads). NULL when that cannot be read or the topology describes
+/* The CPUs the process may run on now: its binding, which hwloc reads as
+ * the union over its threads (topology.h promises that). NULL when that cannot be read or the topology describes
  * another machine (XML), where every PU in the topology counts. */
 static hwloc_bitmap_t process_cpus(hwloc_topology_t topo)
 {

@@ -3,6 +3,7 @@
  * huge page pool runs out. */
 #include "config.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -445,6 +446,50 @@ START_TEST(test_touch_fallback_guard)
 }
 END_TEST
 
+static atomic_bool touching;
+
+static void *touch_loop(void *arg)
+{
+	char *p = arg;
+
+	while (atomic_load(&touching))
+		posix_populate_touch(p, page, page);
+	return NULL;
+}
+
+/* fork() while another thread is inside the SIGBUS guard, which takes a
+ * lock around its sigaction calls: every child must be able to use the
+ * guard itself, not find the lock held by a thread it does not have. */
+START_TEST(test_fork_while_guarding)
+{
+	char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pthread_t toucher;
+	int hung = 0;
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	atomic_store(&touching, true);
+	ck_assert_int_eq(pthread_create(&toucher, NULL, touch_loop, p), 0);
+	for (int i = 0; i < 300; i++) {
+		int status = 0;
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			alarm(2);
+			_exit(posix_populate_touch(p, page, page) == 0 ? 0 : 1);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		hung += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+		if (hung > 0)
+			break;
+	}
+	atomic_store(&touching, false);
+	ck_assert_int_eq(pthread_join(toucher, NULL), 0);
+	ck_assert_int_eq(munmap(p, page), 0);
+	ck_assert_int_eq(hung, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("guest_ram");
@@ -464,6 +509,7 @@ int main(void)
 	tcase_add_test(tc, test_prealloc_thp);
 	tcase_add_test(tc, test_shared_and_fd);
 	tcase_add_test(tc, test_numa_binding);
+	tcase_add_test(tc, test_fork_while_guarding);
 	suite_add_tcase(s, tc);
 
 	tcase_set_timeout(pool, 60);

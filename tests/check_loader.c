@@ -400,6 +400,32 @@ START_TEST(test_refuses_reentrant_plugins)
 }
 END_TEST
 
+/* A search path entry too long to use is skipped, and said so. */
+START_TEST(test_overlong_path_entry_is_reported)
+{
+	static char list[8192];
+	size_t n = 5000;
+
+	memset(list, 'd', n);
+	list[0] = '/';
+	snprintf(list + n, sizeof list - n, ":%s", getenv("VMOSAL_BACKEND_PATH"));
+	setenv("VMOSAL_BACKEND_PATH", list, 1);
+	ck_assert_int_eq(vmosal_init(), 0);
+	ck_assert_ptr_nonnull(strstr(vmosal_test_backend_error(),
+				     "an entry of 5000 bytes was skipped: too long"));
+}
+END_TEST
+
+/* Host strings a plugin left unterminated are cut at the field's size. */
+START_TEST(test_host_strings_terminated)
+{
+	ck_assert_int_eq(vmosal_init_backend(fake("longstrings")), 0);
+	ck_assert_uint_eq(strlen(vmosal_host_os()), 15);
+	ck_assert_uint_eq(strlen(vmosal_os_release()), 95);
+	ck_assert_uint_eq(strlen(vmosal_libc_name()), 31);
+}
+END_TEST
+
 /* A backend without thread_self could never join its threads. */
 START_TEST(test_refuses_plugin_without_thread_self)
 {
@@ -652,6 +678,8 @@ int main(void)
 	tcase_add_test(refuse, test_refuses_truncated_plugin);
 	tcase_add_test(refuse, test_refuses_reentrant_plugins);
 	tcase_add_test(refuse, test_refuses_plugin_without_thread_self);
+	tcase_add_test(refuse, test_host_strings_terminated);
+	tcase_add_test(refuse, test_overlong_path_entry_is_reported);
 	tcase_add_test(refuse, test_failed_explicit_choice_does_not_poison);
 	tcase_add_test(refuse, test_vmosal_init_after_failed_choice);
 	tcase_add_test(refuse, test_fork_during_load);

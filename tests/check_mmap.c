@@ -137,6 +137,11 @@ START_TEST(test_range_rules)
 	ck_assert_int_eq(vmosal_munmap(p, 0), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_munmap(p + 1, page), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_munmap(top, 2 * page), VMOSAL_EOVERFLOW);
+	/* In the last page, size 1 does not wrap until rounded up to a page:
+	 * the range rules round first. */
+	ck_assert_int_eq(vmosal_munmap(top, 1), VMOSAL_EOVERFLOW);
+	ck_assert_int_eq(vmosal_mprotect(top, page - 1, VMOSAL_PROT_READ), VMOSAL_EOVERFLOW);
+	ck_assert_int_eq(vmosal_mem_release(top, 1), VMOSAL_EOVERFLOW);
 	ck_assert_int_eq(vmosal_mprotect(p, page, 0x10), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_mprotect(p + 1, page, VMOSAL_PROT_READ), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_mprotect(top, SIZE_MAX, VMOSAL_PROT_READ), VMOSAL_EOVERFLOW);

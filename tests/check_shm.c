@@ -53,6 +53,31 @@ START_TEST(test_shm_rejects_bad_input)
 }
 END_TEST
 
+/* A huge page size the host has no pool of is ENOTSUP, as documented, not
+ * whatever the kernel happened to say (ENODEV). */
+START_TEST(test_shm_unknown_huge_size)
+{
+	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
+	struct vmosal_huge_page_pool pool = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_pool);
+	uint64_t size = (uint64_t)4 << 20;
+	int fd = 1234;
+
+	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	for (bool taken = true; taken; size <<= 1) {
+		taken = false;
+		for (size_t i = 0; i < ps.huge_count; i++) {
+			ck_assert_int_eq(vmosal_huge_page_pool(i, &pool), 0);
+			taken |= pool.page_size == size;
+		}
+		if (!taken)
+			break;
+	}
+	ck_assert_int_eq(vmosal_shm_create("x", size, VMOSAL_SHM_HUGETLB, size, &fd),
+			 VMOSAL_ENOTSUP);
+	ck_assert_int_eq(fd, 1234);
+}
+END_TEST
+
 /* Sends fd over a Unix socket, as a VMM hands guest memory to a vhost-user
  * backend. */
 static void send_fd(int sock, int fd)
@@ -313,6 +338,7 @@ int main(void)
 	tcase_add_checked_fixture(shm, setup, NULL);
 	tcase_add_unchecked_fixture(shm, pool_setup, hugetlb_pool_restore);
 	tcase_add_test(shm, test_shm_rejects_bad_input);
+	tcase_add_test(shm, test_shm_unknown_huge_size);
 	tcase_add_test(shm, test_shm_passed_to_another_process);
 	tcase_add_test(shm, test_shm_unsealed_can_grow);
 	tcase_add_test(shm, test_shm_hugetlb);

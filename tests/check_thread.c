@@ -86,6 +86,21 @@ START_TEST(test_create_join_and_tid)
 }
 END_TEST
 
+/* cpus without ncpus is "inherit", as thread.h says, not an error. */
+START_TEST(test_create_cpus_without_count_inherits)
+{
+	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	size_t far = (size_t)1 << 40;
+	vmosal_thread_t *t = NULL;
+	vmosal_tid_t seen = 0;
+
+	o.cpus = &far;
+	ck_assert_int_eq(vmosal_thread_create(&o, report_self, &seen, &t), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_uint_ne(seen, 0);
+}
+END_TEST
+
 START_TEST(test_create_rejects_bad_input)
 {
 	vmosal_thread_t *t = NULL;
@@ -635,6 +650,7 @@ static Suite *thread_suite(void)
 	tcase_add_test(tc, test_self_after_fork);
 	tcase_add_test(tc, test_create_join_and_tid);
 	tcase_add_test(tc, test_create_rejects_bad_input);
+	tcase_add_test(tc, test_create_cpus_without_count_inherits);
 	tcase_add_test(tc, test_create_applies_settings_before_user_code);
 	tcase_add_test(tc, test_affinity_bad_input_changes_nothing);
 	tcase_add_test(tc, test_affinity_outside_allowed_set);

@@ -3,6 +3,7 @@
  * so each loads the topology it chooses). */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,7 +56,6 @@ START_TEST(test_host_counts_are_consistent)
 		ck_assert_int_eq(vmosal_topology_pu(i, &pu), 0);
 		ck_assert_uint_lt(pu.core, c.cores);
 		ck_assert_uint_lt(pu.package, c.packages);
-		ck_assert_uint_lt(pu.numa_node, c.numa_nodes);
 	}
 	ck_assert_int_eq(vmosal_topology_pu(c.pus, &pu), VMOSAL_ERANGE);
 	ck_assert_int_eq(vmosal_topology_pu(0, NULL), VMOSAL_EINVAL);
@@ -77,6 +77,86 @@ START_TEST(test_load_never_moves_the_caller)
 	ck_assert_uint_eq(after[0], last);
 	ck_assert_int_eq(vmosal_thread_current_cpu(&now), 0);
 	ck_assert_uint_eq(now, last);
+}
+END_TEST
+
+struct watch {
+	vmosal_tid_t target;
+	atomic_bool done;
+	atomic_int changes;
+	atomic_long samples;
+};
+
+/* Samples the target thread's mask as fast as it can until told to stop,
+ * counting the samples that differ from the mask it had at the start. */
+static void *watch_mask(void *arg)
+{
+	struct watch *w = arg;
+	size_t first[4096], n0 = 0, now[4096], n = 0;
+
+	ck_assert_int_eq(vmosal_thread_get_affinity(w->target, first, 4096, &n0), 0);
+	while (!atomic_load(&w->done)) {
+		if (vmosal_thread_get_affinity(w->target, now, 4096, &n) == 0 &&
+		    (n != n0 || memcmp(now, first, n * sizeof now[0]) != 0))
+			atomic_fetch_add(&w->changes, 1);
+		atomic_fetch_add(&w->samples, 1);
+	}
+	return NULL;
+}
+
+/* Not even for an instant: hwloc's x86 discovery, unless told not to,
+ * binds the loading thread to each CPU in turn and then restores its mask,
+ * which a test reading the mask only afterwards would never see, and which
+ * would undo a change another thread made meanwhile. */
+START_TEST(test_load_never_touches_the_callers_mask)
+{
+	struct watch w = {.target = vmosal_test_self()};
+	vmosal_thread_t *t;
+	size_t n = 0;
+
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_USABLE, &n), 0);
+	if (n < 2)
+		VMOSAL_SKIP("needs 2 usable CPUs for a binding change to show");
+	ck_assert_int_eq(vmosal_thread_create(NULL, watch_mask, &w, &t), 0);
+	while (atomic_load(&w.samples) == 0)
+		;
+	ck_assert_int_eq(vmosal_topology_load(), 0);
+	atomic_store(&w.done, true);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_msg(atomic_load(&w.changes) == 0,
+		      "the loading thread's mask changed in %d of %ld samples",
+		      atomic_load(&w.changes), atomic_load(&w.samples));
+}
+END_TEST
+
+static void *park_until_done(void *arg)
+{
+	while (!atomic_load((atomic_bool *)arg))
+		vmosal_cpu_relax();
+	return NULL;
+}
+
+/* The set placement uses is the union of every thread's mask, as
+ * topology.h says: the caller pinning itself does not shrink it. */
+START_TEST(test_host_placement_uses_the_union_of_masks)
+{
+	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	size_t mine[4096], n = 0, placed[2];
+	atomic_bool done = false;
+	vmosal_thread_t *t;
+
+	ck_assert_int_eq(vmosal_thread_get_affinity(0, mine, 4096, &n), 0);
+	if (n < 2)
+		VMOSAL_SKIP("needs 2 usable CPUs");
+	o.cpus = &mine[0];
+	o.ncpus = 1;
+	ck_assert_int_eq(vmosal_thread_create(&o, park_until_done, &done, &t), 0);
+	ck_assert_int_eq(vmosal_thread_set_affinity(0, &mine[1], 1), 0);
+	ck_assert_int_eq(vmosal_topology_place(2, VMOSAL_PLACE_COMPACT, -1, placed), 0);
+	atomic_store(&done, true);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert((placed[0] == mine[0] && placed[1] == mine[1]) ||
+		  (placed[0] == mine[1] && placed[1] == mine[0]));
 }
 END_TEST
 
@@ -263,7 +343,9 @@ static Suite *topology_suite(void)
 
 	tcase_add_test(host, test_host_counts_are_consistent);
 	tcase_add_test(host, test_load_never_moves_the_caller);
+	tcase_add_test(host, test_load_never_touches_the_callers_mask);
 	tcase_add_test(host, test_host_placement_uses_usable_cpus);
+	tcase_add_test(host, test_host_placement_uses_the_union_of_masks);
 	tcase_add_test(xml, test_xml_big_machine_counts);
 	tcase_add_test(xml, test_xml_spread_avoids_siblings);
 	tcase_add_test(xml, test_xml_compact_and_numa);

@@ -237,8 +237,11 @@ int linux_shm_create(const char *name, uint64_t size, unsigned flags, unsigned h
 	if (flags & VMOSAL_SHM_HUGETLB)
 		mfd |= MFD_HUGETLB | (huge_page_shift << MFD_HUGE_SHIFT);
 	f = linux_memfd_create(label, mfd);
+	/* ENODEV: the kernel has no pool of that huge page size. */
 	if (f < 0)
-		return errno == ENOSYS || (errno == EINVAL && (flags & VMOSAL_SHM_HUGETLB))
+		return errno == ENOSYS ||
+				       ((errno == EINVAL || errno == ENODEV) &&
+					(flags & VMOSAL_SHM_HUGETLB))
 			       ? VMOSAL_ENOTSUP
 			       : posix_last_error();
 	if (ftruncate(f, (off_t)size) != 0) {

@@ -57,8 +57,10 @@ enum vmosal_placement {
 };
 
 /* Fills cpus[0..n) with the CPU for each of n vCPU threads under policy,
- * using only CPUs the process may use (cgroup cpuset and its current
- * affinity mask). numa_node >= 0 restricts to that node (the OS's node
+ * using only CPUs the process may use: inside its cgroup cpuset, and inside
+ * the union of the affinity masks of all its threads now (a VMM started
+ * with taskset stays inside that set; one thread pinning itself, to an
+ * emulator CPU say, does not shrink it). numa_node >= 0 restricts to that node (the OS's node
  * number); -1 means any. When n exceeds the CPUs available the sequence
  * wraps around. EINVAL: cpus NULL, n 0, bad policy; ENOENT: no such node,
  * or no usable CPU there. */

@@ -91,6 +91,17 @@ static void fake_fini(void)
 
 static int fake_host_info(struct vmosal_backend_host *out)
 {
+#ifdef FAKE_LONG_STRINGS
+	/* No terminating NUL anywhere: the core must add its own. */
+	memset(out->os, 'o', sizeof out->os);
+	memset(out->os_release, 'r', sizeof out->os_release);
+	memset(out->libc, 'l', sizeof out->libc);
+	out->page_size = 4096;
+	out->cpus_possible = 8;
+	out->cpus_online = 6;
+	out->cpus_usable = 4;
+	return 0;
+#endif
 	snprintf(out->os, sizeof out->os, "fakeos");
 	snprintf(out->os_release, sizeof out->os_release, "1.2.3-fake");
 	snprintf(out->libc, sizeof out->libc, "fakelibc");
