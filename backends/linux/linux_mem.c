@@ -296,7 +296,7 @@ int linux_jit_map(size_t size, void **rw, void **rx)
 	x = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, f, 0);
 	if (x == MAP_FAILED) {
 		rc = errno == EPERM || errno == EACCES ? VMOSAL_ENOTSUP : posix_last_error();
-		munmap(w, size);
+		posix_unmap_own(w, size);
 		close(f);
 		return rc;
 	}

@@ -49,6 +49,10 @@ int posix_prot(unsigned prot);
 int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t fd,
 		  int64_t offset, int native_flags, void **out);
 int posix_mem_unmap(void *addr, size_t size);
+/* Unmaps a whole mapping the backend made itself, on a cleanup path where
+ * the caller already has an error to return; a failure is reported
+ * through VMOSAL_DEBUG=memory. */
+void posix_unmap_own(void *addr, size_t size);
 /* Reservations: PROT_NONE, MAP_NORESERVE anonymous memory, aligned by
  * over-reserving and trimming (every trim checked); mapping into one is a
  * MAP_FIXED mapping over reserved pages; release is munmap of the whole. */

@@ -93,6 +93,15 @@ int posix_mem_unmap(void *addr, size_t size)
 	return munmap(addr, size) == 0 ? 0 : posix_last_error();
 }
 
+void posix_unmap_own(void *addr, size_t size)
+{
+	/* Whole mappings need no split, so this fails only on a bug; say so
+	 * rather than hide it. */
+	if (munmap(addr, size) != 0 && posix_core != NULL)
+		posix_core->debug("memory", "munmap(%p, %zu) of our own mapping failed: %s", addr,
+				  size, posix_core->strerror(posix_last_error()));
+}
+
 int posix_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **out)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -121,12 +130,12 @@ int posix_mem_reserve(size_t size, size_t alignment, size_t align_offset, void *
 	 * map count limit: then all of it goes back, nothing half-done. */
 	if (head > 0 && munmap(p, head) != 0) {
 		rc = posix_last_error();
-		munmap(p, size + slack);
+		posix_unmap_own(p, size + slack);
 		return rc;
 	}
 	if (tail > 0 && munmap((void *)(start + size), tail) != 0) {
 		rc = posix_last_error();
-		munmap((void *)start, size + tail);
+		posix_unmap_own((void *)start, size + tail);
 		return rc;
 	}
 	*out = (void *)start;
