@@ -1,0 +1,552 @@
+/* A recording fake backend for the contract suite (check_contract), built
+ * only for 'make check'.
+ *
+ * It fills every slot of ABI 2.0 and touches the OS only to start a thread:
+ * each call is recorded with its arguments and answered with fixed values
+ * (fake_record.h), so a test sees exactly what the core asked the backend
+ * and with which translated arguments. Addresses it hands out are made up
+ * and never mapped: the suite never dereferences them. */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <pthread.h>
+#endif
+
+#include "fake_record.h"
+
+/* X(slot, optional): every slot of ABI 2.0, in table order. */
+#define RECORD_SLOTS(X)                                                        \
+	X(init, false) X(fini, true) X(host_info, false) X(mem_info, false)    \
+	X(accel_probe, false) X(thread_create, false) X(thread_join, false)    \
+	X(thread_self, false) X(thread_set_affinity, true)                     \
+	X(thread_get_affinity, true) X(thread_set_priority, true)              \
+	X(thread_get_priority, true) X(thread_set_name, true)                  \
+	X(thread_get_name, true) X(thread_current_cpu, true)                   \
+	X(wait_u32, false) X(wake_u32, false) X(mem_map, false)                \
+	X(mem_unmap, false) X(mem_protect, false) X(mem_reserve, false)        \
+	X(mem_map_reserved, false) X(mem_release, false) X(mem_advise, true)   \
+	X(mem_lock, true) X(mem_unlock, true) X(mem_sync, true)                \
+	X(page_sizes, true) X(mem_populate, true) X(shm_create, true)          \
+	X(shm_close, true) X(jit_map, true) X(jit_unmap, true)                 \
+	X(icache_flush, true)
+
+enum record_slot {
+#define SLOT_ENUM(m, optional) SLOT_##m,
+	RECORD_SLOTS(SLOT_ENUM)
+#undef SLOT_ENUM
+	SLOT_COUNT
+};
+
+static const struct {
+	const char *name;
+	size_t offset;
+	bool optional;
+} slot_info[SLOT_COUNT] = {
+#define SLOT_INFO(m, optional) {#m, offsetof(struct vmosal_backend_ops, m), optional},
+	RECORD_SLOTS(SLOT_INFO)
+#undef SLOT_INFO
+};
+
+#define ADDR VMOSAL_FAKE_ARG_PTR
+#define HANDLE_ARG VMOSAL_FAKE_ARG_HANDLE
+/* Where made-up addresses start: inside 32 bits, so 32-bit hosts work too. */
+#define FAKE_ADDRESS_BASE ((uintptr_t)0x40000000u)
+
+static struct vmosal_fake_call ring[VMOSAL_FAKE_RECORD_RING];
+static atomic_size_t calls;
+static int fail_code[SLOT_COUNT];
+static uintptr_t next_address = FAKE_ADDRESS_BASE;
+static int priority = VMOSAL_PRIORITY_NORMAL;
+static atomic_uint threads_seen;
+static _Thread_local uint64_t own_tid;
+
+/* Appends a call and returns the failure programmed for its slot. Workers
+ * the core starts may record too, hence the atomic index. */
+static int record(enum record_slot slot, const char *text, const uint64_t *args, size_t nargs)
+{
+	size_t n = atomic_fetch_add(&calls, 1);
+	struct vmosal_fake_call *c = &ring[n % VMOSAL_FAKE_RECORD_RING];
+
+	memset(c, 0, sizeof *c);
+	c->slot = slot_info[slot].name;
+	memcpy(c->args, args, (nargs < VMOSAL_FAKE_RECORD_ARGS ? nargs : VMOSAL_FAKE_RECORD_ARGS) *
+				      sizeof *args);
+	if (text != NULL)
+		snprintf(c->text, sizeof c->text, "%s", text);
+	return fail_code[slot];
+}
+
+#define RECORD_ARGS(...) \
+	(const uint64_t[]){__VA_ARGS__}, sizeof((const uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t)
+#define RECORD(slot, ...) record(SLOT_##slot, NULL, RECORD_ARGS(__VA_ARGS__))
+#define RECORD_TEXT(slot, text, ...) record(SLOT_##slot, text, RECORD_ARGS(__VA_ARGS__))
+
+/* A made-up address for size bytes where addr + align_offset is a multiple
+ * of alignment, a page apart from the previous one. */
+static void *fake_address(size_t size, size_t alignment, size_t align_offset)
+{
+	uintptr_t page = VMOSAL_FAKE_PAGE_SIZE, base;
+
+	if (alignment < page)
+		alignment = page;
+	base = (next_address + align_offset + alignment - 1) / alignment * alignment - align_offset;
+	next_address = base + (size + page - 1) / page * page + page;
+	return (void *)base;
+}
+
+/* ---- lifecycle and host ---- */
+
+static int record_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
+{
+	int rc = RECORD(init, ADDR(core), ADDR(caps));
+
+	if (rc != 0)
+		return rc;
+	caps->flags = VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS | VMOSAL_BACKEND_CAP_REALTIME;
+	caps->affinity = VMOSAL_AFFINITY_HARD;
+	caps->thread_name_max = VMOSAL_FAKE_THREAD_NAME_MAX;
+	caps->map_granularity = 0;
+	return 0;
+}
+
+static void record_fini(void)
+{
+	RECORD(fini, 0);
+}
+
+static int record_host_info(struct vmosal_backend_host *out)
+{
+	int rc = RECORD(host_info, ADDR(out));
+
+	if (rc != 0)
+		return rc;
+	snprintf(out->os, sizeof out->os, "fakeos");
+	snprintf(out->os_release, sizeof out->os_release, "1.0-fake");
+	snprintf(out->libc, sizeof out->libc, "fakelibc");
+	out->page_size = VMOSAL_FAKE_PAGE_SIZE;
+	out->cpus_possible = VMOSAL_FAKE_CPUS_POSSIBLE;
+	out->cpus_online = VMOSAL_FAKE_CPUS_ONLINE;
+	out->cpus_usable = VMOSAL_FAKE_CPUS_USABLE;
+	return 0;
+}
+
+static int record_mem_info(struct vmosal_backend_mem_info *out)
+{
+	int rc = RECORD(mem_info, ADDR(out));
+
+	if (rc != 0)
+		return rc;
+	out->total_bytes = VMOSAL_FAKE_MEM_TOTAL;
+	out->available_bytes = VMOSAL_FAKE_MEM_AVAILABLE;
+	return 0;
+}
+
+/* KVM is there, HVF says why not, WHPX gives no reason (the core words
+ * one); anything later is unknown to this backend. */
+static int record_accel_probe(int which, struct vmosal_backend_accel *out)
+{
+	int rc = RECORD(accel_probe, (uint64_t)(int64_t)which, ADDR(out));
+
+	if (rc != 0)
+		return rc;
+	switch (which) {
+	case VMOSAL_ACCEL_KVM:
+		out->error = 0;
+		return 0;
+	case VMOSAL_ACCEL_HVF:
+		out->error = VMOSAL_ENOENT;
+		snprintf(out->reason, sizeof out->reason, "%s", VMOSAL_FAKE_HVF_REASON);
+		return 0;
+	case VMOSAL_ACCEL_WHPX:
+		out->error = VMOSAL_EACCES;
+		return 0;
+	default:
+		out->error = VMOSAL_ENOTSUP;
+		snprintf(out->reason, sizeof out->reason, "fake: unknown accelerator %d", which);
+		return VMOSAL_ENOTSUP;
+	}
+}
+
+/* ---- threads ---- */
+
+struct record_thread {
+	void *(*start)(void *);
+	void *arg;
+	void *result;
+};
+
+/* Runs start(arg) on a thread of its own, to completion, before
+ * thread_create returns: on the caller's thread the core would take the
+ * new thread for its creator (one cached tid) and refuse to join it, and
+ * running it through keeps the record in one deterministic order. */
+#ifdef _WIN32
+static DWORD WINAPI record_thread_main(LPVOID p)
+{
+	struct record_thread *t = p;
+
+	t->result = t->start(t->arg);
+	return 0;
+}
+
+static int run_to_completion(struct record_thread *t)
+{
+	HANDLE h = CreateThread(NULL, 0, record_thread_main, t, 0, NULL);
+
+	if (h == NULL)
+		return VMOSAL_EAGAIN;
+	WaitForSingleObject(h, INFINITE);
+	CloseHandle(h);
+	return 0;
+}
+#else
+static void *record_thread_main(void *p)
+{
+	struct record_thread *t = p;
+
+	t->result = t->start(t->arg);
+	return NULL;
+}
+
+static int run_to_completion(struct record_thread *t)
+{
+	pthread_t thread;
+
+	if (pthread_create(&thread, NULL, record_thread_main, t) != 0)
+		return VMOSAL_EAGAIN;
+	pthread_join(thread, NULL);
+	return 0;
+}
+#endif
+
+static int record_thread_create(void *(*start)(void *), void *arg, size_t stack_size,
+				void **handle)
+{
+	struct record_thread *t;
+	int rc = RECORD(thread_create, ADDR(start), ADDR(arg), stack_size, ADDR(handle));
+
+	if (rc != 0)
+		return rc;
+	t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return VMOSAL_ENOMEM;
+	t->start = start;
+	t->arg = arg;
+	rc = run_to_completion(t);
+	if (rc != 0) {
+		free(t);
+		return rc;
+	}
+	*handle = t;
+	return 0;
+}
+
+static int record_thread_join(void *handle, void **result)
+{
+	struct record_thread *t = handle;
+	int rc = RECORD(thread_join, ADDR(handle), ADDR(result));
+
+	if (rc != 0)
+		return rc;
+	if (result != NULL)
+		*result = t->result;
+	free(t);
+	return 0;
+}
+
+static int record_thread_self(uint64_t *tid)
+{
+	int rc = RECORD(thread_self, ADDR(tid));
+
+	if (rc != 0)
+		return rc;
+	if (own_tid == 0)
+		own_tid = VMOSAL_FAKE_TID_BASE + atomic_fetch_add(&threads_seen, 1);
+	*tid = own_tid;
+	return 0;
+}
+
+static int record_thread_set_affinity(uint64_t tid, const size_t *cpus, size_t ncpus)
+{
+	return RECORD(thread_set_affinity, tid, ADDR(cpus), ncpus, cpus[0],
+		      ncpus > 1 ? cpus[1] : 0, ncpus > 2 ? cpus[2] : 0);
+}
+
+/* Every usable CPU: 0 .. VMOSAL_FAKE_CPUS_USABLE - 1. */
+static int record_thread_get_affinity(uint64_t tid, size_t *cpus, size_t capacity,
+				      size_t *ncpus)
+{
+	int rc = RECORD(thread_get_affinity, tid, ADDR(cpus), capacity, ADDR(ncpus));
+
+	if (rc != 0)
+		return rc;
+	*ncpus = VMOSAL_FAKE_CPUS_USABLE;
+	if (capacity < VMOSAL_FAKE_CPUS_USABLE)
+		return VMOSAL_ERANGE;
+	for (size_t i = 0; i < VMOSAL_FAKE_CPUS_USABLE; i++)
+		cpus[i] = i;
+	return 0;
+}
+
+/* One level for the whole process: enough to read back what was set. */
+static int record_thread_set_priority(uint64_t tid, int prio)
+{
+	int rc = RECORD(thread_set_priority, tid, (uint64_t)(int64_t)prio);
+
+	if (rc == 0)
+		priority = prio;
+	return rc;
+}
+
+static int record_thread_get_priority(uint64_t tid, int *prio)
+{
+	int rc = RECORD(thread_get_priority, tid, ADDR(prio));
+
+	if (rc == 0)
+		*prio = priority;
+	return rc;
+}
+
+static int record_thread_set_name(uint64_t tid, const char *name)
+{
+	return RECORD_TEXT(thread_set_name, name, tid, ADDR(name));
+}
+
+static int record_thread_get_name(uint64_t tid, char *buf, size_t len)
+{
+	int rc = RECORD(thread_get_name, tid, ADDR(buf), len);
+
+	if (rc != 0)
+		return rc;
+	if (len < sizeof VMOSAL_FAKE_THREAD_NAME)
+		return VMOSAL_ERANGE;
+	memcpy(buf, VMOSAL_FAKE_THREAD_NAME, sizeof VMOSAL_FAKE_THREAD_NAME);
+	return 0;
+}
+
+static int record_thread_current_cpu(size_t *cpu)
+{
+	int rc = RECORD(thread_current_cpu, ADDR(cpu));
+
+	if (rc == 0)
+		*cpu = VMOSAL_FAKE_CURRENT_CPU;
+	return rc;
+}
+
+/* ---- waiting on a word ---- */
+
+/* Never blocks: the caller re-checks its word, and thread_create has run
+ * the thread through before the core would wait on it. */
+static int record_wait_u32(const uint32_t *addr, uint32_t expected, int64_t timeout_ns)
+{
+	return RECORD(wait_u32, ADDR(addr), expected, (uint64_t)timeout_ns);
+}
+
+static int record_wake_u32(const uint32_t *addr, bool all)
+{
+	return RECORD(wake_u32, ADDR(addr), all);
+}
+
+/* ---- memory ---- */
+
+static int record_mem_map(void *addr, size_t size, unsigned prot, unsigned flags,
+			  vmosal_handle_t handle, int64_t offset, void **out)
+{
+	int rc = RECORD(mem_map, ADDR(addr), size, prot, flags, HANDLE_ARG(handle),
+			(uint64_t)offset);
+
+	if (rc != 0)
+		return rc;
+	*out = addr != NULL ? addr : fake_address(size, 0, 0);
+	return 0;
+}
+
+static int record_mem_unmap(void *addr, size_t size)
+{
+	return RECORD(mem_unmap, ADDR(addr), size);
+}
+
+static int record_mem_protect(void *addr, size_t size, unsigned prot)
+{
+	return RECORD(mem_protect, ADDR(addr), size, prot);
+}
+
+static int record_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **out)
+{
+	int rc = RECORD(mem_reserve, size, alignment, align_offset, ADDR(out));
+
+	if (rc != 0)
+		return rc;
+	*out = fake_address(size, alignment, align_offset);
+	return 0;
+}
+
+static int record_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
+				   vmosal_handle_t handle, int64_t offset)
+{
+	return RECORD(mem_map_reserved, ADDR(addr), size, prot, flags, HANDLE_ARG(handle),
+		      (uint64_t)offset);
+}
+
+static int record_mem_release(void *addr, size_t size)
+{
+	return RECORD(mem_release, ADDR(addr), size);
+}
+
+static int record_mem_advise(void *addr, size_t size, int advice)
+{
+	return RECORD(mem_advise, ADDR(addr), size, (uint64_t)(int64_t)advice);
+}
+
+static int record_mem_lock(void *addr, size_t size)
+{
+	return RECORD(mem_lock, ADDR(addr), size);
+}
+
+static int record_mem_unlock(void *addr, size_t size)
+{
+	return RECORD(mem_unlock, ADDR(addr), size);
+}
+
+static int record_mem_sync(void *addr, size_t size, unsigned flags)
+{
+	return RECORD(mem_sync, ADDR(addr), size, flags);
+}
+
+/* THP on request, and one pool of 2 MiB pages, the default. */
+static int record_page_sizes(struct vmosal_backend_page_sizes *out)
+{
+	int rc = RECORD(page_sizes, ADDR(out));
+
+	if (rc != 0)
+		return rc;
+	out->thp_mode = VMOSAL_THP_MADVISE;
+	out->thp_size = VMOSAL_FAKE_TWO_MIB;
+	out->huge_default = VMOSAL_FAKE_TWO_MIB;
+	out->huge_count = 1;
+	out->huge[0].page_size = VMOSAL_FAKE_TWO_MIB;
+	out->huge[0].total = VMOSAL_FAKE_HUGE_TOTAL;
+	out->huge[0].free = VMOSAL_FAKE_HUGE_FREE;
+	return 0;
+}
+
+static int record_mem_populate(void *addr, size_t size)
+{
+	return RECORD(mem_populate, ADDR(addr), size);
+}
+
+static int record_shm_create(const char *name, uint64_t size, unsigned flags,
+			     unsigned huge_page_shift, vmosal_handle_t *out)
+{
+	int rc = RECORD_TEXT(shm_create, name, ADDR(name), size, flags, huge_page_shift);
+
+	if (rc == 0)
+		*out = VMOSAL_FAKE_SHM_HANDLE;
+	return rc;
+}
+
+static int record_shm_close(vmosal_handle_t handle)
+{
+	return RECORD(shm_close, HANDLE_ARG(handle));
+}
+
+static int record_jit_map(size_t size, void **rw, void **rx)
+{
+	int rc = RECORD(jit_map, size, ADDR(rw), ADDR(rx));
+
+	if (rc != 0)
+		return rc;
+	*rw = fake_address(size, 0, 0);
+	*rx = fake_address(size, 0, 0);
+	return 0;
+}
+
+static int record_jit_unmap(void *rw, void *rx, size_t size)
+{
+	return RECORD(jit_unmap, ADDR(rw), ADDR(rx), size);
+}
+
+static int record_icache_flush(void *addr, size_t size)
+{
+	return RECORD(icache_flush, ADDR(addr), size);
+}
+
+/* ---- the table, and the test's controls ---- */
+
+static const struct vmosal_backend_ops record_full_ops = {
+	.abi_version = VMOSAL_BACKEND_ABI,
+	.struct_size = sizeof(struct vmosal_backend_ops),
+	.name = VMOSAL_FAKE_RECORD_NAME,
+#define SLOT_FN(m, optional) .m = record_##m,
+	RECORD_SLOTS(SLOT_FN)
+#undef SLOT_FN
+};
+
+/* What the core reads; a test may empty optional slots of it. */
+static struct vmosal_backend_ops record_ops;
+
+static int slot_by_name(const char *name)
+{
+	for (int i = 0; name != NULL && i < SLOT_COUNT; i++)
+		if (strcmp(slot_info[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+void vmosal_fake_record_reset(void)
+{
+	atomic_store(&calls, 0);
+	memset(fail_code, 0, sizeof fail_code);
+	record_ops = record_full_ops;
+	next_address = FAKE_ADDRESS_BASE;
+	priority = VMOSAL_PRIORITY_NORMAL;
+}
+
+size_t vmosal_fake_record_count(void)
+{
+	return atomic_load(&calls);
+}
+
+int vmosal_fake_record_get(size_t index, struct vmosal_fake_call *out)
+{
+	size_t n = atomic_load(&calls);
+
+	if (index >= n || n - index > VMOSAL_FAKE_RECORD_RING)
+		return -1;
+	*out = ring[index % VMOSAL_FAKE_RECORD_RING];
+	return 0;
+}
+
+int vmosal_fake_record_fail(const char *slot, int code)
+{
+	int i = slot_by_name(slot);
+
+	if (i < 0)
+		return -1;
+	fail_code[i] = code;
+	return 0;
+}
+
+int vmosal_fake_record_remove(const char *slot)
+{
+	int i = slot_by_name(slot);
+
+	if (i < 0 || !slot_info[i].optional)
+		return -1;
+	/* The core reads each optional slot when it is called, never once. */
+	*(void (**)(void))((char *)&record_ops + slot_info[i].offset) = NULL;
+	return 0;
+}
+
+const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
+{
+	(void)core_abi;
+	record_ops = record_full_ops;
+	return &record_ops;
+}
