@@ -31,6 +31,8 @@ struct prefault {
 	hwloc_const_cpuset_t cpuset; /* NULL: workers stay unbound */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
+	const struct vmosal__state *s;
+	_Atomic uint32_t running; /* workers not yet done with this struct */
 };
 
 /* One reporter at a time, reading `done` after it wins, so the values a
@@ -72,12 +74,16 @@ static void prefault_chunks(struct prefault *pf)
 static void *prefault_worker(void *arg)
 {
 	struct prefault *pf = arg;
+	const struct vmosal__state *s = pf->s;
 
 	/* Best effort: an unbound worker still fills pages, just not
 	 * necessarily next to the node's memory. */
 	if (pf->cpuset != NULL)
 		hwloc_set_cpubind(pf->topo, pf->cpuset, HWLOC_CPUBIND_THREAD);
 	prefault_chunks(pf);
+	/* pf lives on the caller's stack: this is the worker's last touch. */
+	if (atomic_fetch_sub(&pf->running, 1) == 1)
+		vmosal__wake(s, &pf->running, true);
 	return NULL;
 }
 
@@ -85,6 +91,8 @@ static int prefault(struct prefault *pf, unsigned threads, size_t unit)
 {
 	void **handles;
 	unsigned started = 0;
+	bool join_failed = false;
+	uint32_t running;
 
 	/* About 8 chunks per thread balances uneven threads; whole huge pages
 	 * so no huge page is split between two threads. */
@@ -100,14 +108,25 @@ static int prefault(struct prefault *pf, unsigned threads, size_t unit)
 	if (handles == NULL)
 		return VMOSAL_ENOMEM;
 	for (unsigned i = 0; i < threads; i++) {
-		if (vmosal__thread_start(prefault_worker, pf, &handles[i]) != 0)
+		atomic_fetch_add(&pf->running, 1);
+		if (vmosal__thread_start(prefault_worker, pf, &handles[i]) != 0) {
+			atomic_fetch_sub(&pf->running, 1);
 			break;
+		}
 		started++;
 	}
 	if (started == 0)
 		prefault_chunks(pf); /* no thread to be had: do it here, unbound */
 	for (unsigned i = 0; i < started; i++)
-		vmosal__thread_join(handles[i], NULL);
+		if (vmosal__thread_join(handles[i], NULL) != 0)
+			join_failed = true;
+	/* A worker the OS would not join may still be using pf, which lives
+	 * on the caller's stack; it only leaks its handle once it is done. */
+	if (join_failed) {
+		vmosal__debug("memory", "guest RAM: a preallocation thread cannot be joined");
+		while ((running = atomic_load(&pf->running)) != 0)
+			vmosal__wait(pf->s, &pf->running, running);
+	}
 	free(handles);
 	if (atomic_load(&pf->err) != 0)
 		return atomic_load(&pf->err);
@@ -276,6 +295,7 @@ int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *o
 			.cpuset = node != NULL ? node->cpuset : NULL,
 			.progress = o.progress,
 			.progress_ctx = o.progress_ctx,
+			.s = s,
 		};
 		unsigned threads = o.threads;
 		size_t unit = huge != 0 ? (size_t)huge : (size >= TWO_MIB ? TWO_MIB : (size_t)page);
@@ -283,6 +303,7 @@ int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *o
 		atomic_init(&pf.next, 0);
 		atomic_init(&pf.done, 0);
 		atomic_init(&pf.err, 0);
+		atomic_init(&pf.running, 0);
 		if (threads == 0) {
 			int w = node != NULL ? hwloc_bitmap_weight(node->cpuset) : -1;
 			threads = w > 0 ? (unsigned)w : (unsigned)s->host.cpus_usable;

@@ -1,0 +1,1050 @@
+/* Every failure of every slot a public function reaches leaves nothing
+ * behind: each operation runs in a fresh child on the faulty backend once
+ * for every slot call it makes (call 1, 2, ... until it succeeds without the
+ * fault), and must return the injected code with no mapping, thread or fd
+ * left and its outputs untouched. Also: a bad VMOSAL_FAULTS refuses the
+ * load. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "testutil.h"
+#include "vmosal.h"
+
+#define MIB ((size_t)1 << 20)
+#define MAX_CALLS 64
+#define MAX_SLOTS 10
+
+/* What a child shares with its operation. */
+struct fixture {
+	size_t page;
+	void *addr;      /* a mapping or reservation from setup */
+	size_t size;
+	vmosal_handle_t handle;
+	struct vmosal_jit jit;
+	size_t cpu;      /* a CPU the caller may run on */
+	unsigned char out[512]; /* the operation's output, poisoned before */
+};
+
+struct op_case {
+	const char *name;
+	/* Slots the operation reaches; each is failed call by call. */
+	const char *slots[MAX_SLOTS];
+	/* Slot failures the core is documented to absorb (a fallback), so
+	 * the operation may succeed with the fault hit: "slot" for every call
+	 * of it, "slot:N" for its Nth call only. */
+	const char *absorbs[MAX_SLOTS];
+	void (*setup)(struct fixture *fx);
+	int (*run)(struct fixture *fx);
+	/* Checks the state the operation would have changed; may be NULL. */
+	void (*unchanged)(struct fixture *fx, const void *before);
+	void (*snapshot)(struct fixture *fx, void *out);
+};
+
+/* Gets "<Nth-call cases> <every-call cases>\n" per operation; main()
+ * prints the totals. */
+static int count_fd = -1;
+
+/* ---- what a failure must leave as it was ---- */
+
+struct proc_state {
+	char *maps;
+	int tasks;
+	int fds;
+};
+
+static int count_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* /proc/self/maps without the main stack and the heap, whose ends move
+ * with every call. */
+static char *read_maps(void)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	char *text, *src, *dst;
+
+	ck_assert_int_ge(fd, 0);
+	text = vmosal_test_read_all(fd);
+	close(fd);
+	ck_assert_ptr_nonnull(text);
+	for (src = dst = text; *src != '\0';) {
+		char *end = strchr(src, '\n');
+		size_t len = end != NULL ? (size_t)(end - src) + 1 : strlen(src);
+
+		if (memmem(src, len, "[stack]", 7) == NULL &&
+		    memmem(src, len, "[heap]", 6) == NULL) {
+			memmove(dst, src, len);
+			dst += len;
+		}
+		src += len;
+	}
+	*dst = '\0';
+	return text;
+}
+
+static bool has_line(const char *text, const char *line, size_t len)
+{
+	for (const char *p = text; (p = memmem(p, strlen(p), line, len)) != NULL; p++)
+		if (p == text || p[-1] == '\n')
+			return true;
+	return false;
+}
+
+/* Prints the lines of `in` that `other` lacks. */
+static void print_missing(const char *what, const char *in, const char *other)
+{
+	for (const char *line = in; *line != '\0';) {
+		const char *end = strchr(line, '\n');
+		size_t len = end != NULL ? (size_t)(end - line) + 1 : strlen(line);
+
+		if (!has_line(other, line, len))
+			fprintf(stderr, "%s: %.*s", what, (int)len, line);
+		line += len;
+	}
+}
+
+/* Threads of this process, once at most `want`: a joined thread leaves
+ * /proc a moment after pthread_join returns. */
+static int count_tasks(int want)
+{
+	int n = count_dir("/proc/self/task");
+
+	for (int i = 0; i < 200 && n > want; i++) {
+		usleep(5000);
+		n = count_dir("/proc/self/task");
+	}
+	return n;
+}
+
+static void proc_state_read(struct proc_state *st, int want_tasks)
+{
+	st->tasks = count_tasks(want_tasks);
+	st->maps = read_maps();
+	st->fds = count_dir("/proc/self/fd");
+}
+
+/* ---- the operations ---- */
+
+static const unsigned char poison = 0xa5;
+
+static void poison_out(struct fixture *fx, uint32_t struct_size)
+{
+	memset(fx->out, poison, sizeof fx->out);
+	memcpy(fx->out, &struct_size, sizeof struct_size);
+}
+
+static void out_untouched(struct fixture *fx, uint32_t struct_size)
+{
+	uint32_t size;
+
+	memcpy(&size, fx->out, sizeof size);
+	ck_assert_uint_eq(size, struct_size);
+	for (size_t i = sizeof size; i < sizeof fx->out; i++)
+		ck_assert_msg(fx->out[i] == poison, "output byte %zu written on failure", i);
+}
+
+static void setup_mapping(struct fixture *fx)
+{
+	fx->size = 4 * fx->page;
+	ck_assert_int_eq(vmosal_mmap(NULL, fx->size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS, VMOSAL_NO_HANDLE,
+				     0, &fx->addr),
+			 0);
+	memset(fx->addr, 0x5a, fx->size);
+}
+
+static void setup_shared_file_mapping(struct fixture *fx)
+{
+	fx->size = 4 * fx->page;
+	ck_assert_int_eq(vmosal_shm_create("faults", fx->size, 0, 0, &fx->handle), 0);
+	ck_assert_int_eq(vmosal_mmap(NULL, fx->size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_SHARED, fx->handle, 0, &fx->addr),
+			 0);
+	memset(fx->addr, 0x5a, fx->size);
+}
+
+static void setup_reservation(struct fixture *fx)
+{
+	fx->size = 4 * fx->page;
+	ck_assert_int_eq(vmosal_mem_reserve(fx->size, 0, &fx->addr), 0);
+}
+
+static void setup_jit(struct fixture *fx)
+{
+	fx->jit = (struct vmosal_jit)VMOSAL_STRUCT_INIT(struct vmosal_jit);
+	ck_assert_int_eq(vmosal_jit_create(fx->page, &fx->jit), 0);
+}
+
+static void setup_out_ptr(struct fixture *fx)
+{
+	poison_out(fx, 0);
+}
+
+static void ptr_out_untouched(struct fixture *fx, const void *before)
+{
+	(void)before;
+	out_untouched(fx, 0);
+}
+
+/* The mapping's contents and protection are what setup left. */
+static void mapping_unchanged(struct fixture *fx, const void *before)
+{
+	(void)before;
+	for (size_t i = 0; i < fx->size; i++)
+		ck_assert_msg(((unsigned char *)fx->addr)[i] == 0x5a, "contents changed at %zu", i);
+}
+
+static int op_mmap(struct fixture *fx)
+{
+	return vmosal_mmap(NULL, 2 * MIB, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+			   VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS, VMOSAL_NO_HANDLE, 0,
+			   (void **)fx->out);
+}
+
+static int op_munmap(struct fixture *fx)
+{
+	return vmosal_munmap(fx->addr, fx->size);
+}
+
+static int op_mprotect(struct fixture *fx)
+{
+	return vmosal_mprotect(fx->addr, fx->size, VMOSAL_PROT_READ);
+}
+
+static int op_madvise(struct fixture *fx)
+{
+	return vmosal_madvise(fx->addr, fx->size, VMOSAL_MADV_DONTNEED);
+}
+
+static int op_mlock(struct fixture *fx)
+{
+	return vmosal_mlock(fx->addr, fx->page);
+}
+
+static void setup_locked_mapping(struct fixture *fx)
+{
+	setup_mapping(fx);
+	/* Where the lock limit forbids it, munlock still has a page to unlock. */
+	(void)vmosal_mlock(fx->addr, fx->page);
+}
+
+static int op_munlock(struct fixture *fx)
+{
+	return vmosal_munlock(fx->addr, fx->page);
+}
+
+static int op_msync(struct fixture *fx)
+{
+	return vmosal_msync(fx->addr, fx->size, VMOSAL_MS_SYNC);
+}
+
+static int op_mem_reserve(struct fixture *fx)
+{
+	return vmosal_mem_reserve(2 * MIB, 2 * MIB, (void **)fx->out);
+}
+
+static int op_mem_map_reserved(struct fixture *fx)
+{
+	return vmosal_mem_map_reserved(fx->addr, fx->size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				       VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS,
+				       VMOSAL_NO_HANDLE, 0);
+}
+
+static int op_mem_release(struct fixture *fx)
+{
+	return vmosal_mem_release(fx->addr, fx->size);
+}
+
+static int op_shm_create(struct fixture *fx)
+{
+	return vmosal_shm_create("faults", 4 * fx->page, VMOSAL_SHM_SEAL, 0,
+				 (vmosal_handle_t *)fx->out);
+}
+
+static void setup_jit_out(struct fixture *fx)
+{
+	poison_out(fx, sizeof(struct vmosal_jit));
+}
+
+static void jit_out_untouched(struct fixture *fx, const void *before)
+{
+	(void)before;
+	out_untouched(fx, sizeof(struct vmosal_jit));
+}
+
+static int op_jit_create(struct fixture *fx)
+{
+	return vmosal_jit_create(fx->page, (struct vmosal_jit *)fx->out);
+}
+
+static int op_jit_destroy(struct fixture *fx)
+{
+	return vmosal_jit_destroy(&fx->jit);
+}
+
+static void jit_unchanged(struct fixture *fx, const void *before)
+{
+	(void)before;
+	ck_assert_ptr_nonnull(fx->jit.rw);
+	ck_assert_ptr_nonnull(fx->jit.rx);
+	ck_assert_uint_eq(fx->jit.size, fx->page);
+	((volatile unsigned char *)fx->jit.rw)[0] = 0xc3; /* still writable */
+}
+
+/* ---- guest RAM ---- */
+
+static void setup_guest_out(struct fixture *fx)
+{
+	poison_out(fx, sizeof(struct vmosal_guest_ram));
+}
+
+static void guest_out_untouched(struct fixture *fx, const void *before)
+{
+	(void)before;
+	out_untouched(fx, sizeof(struct vmosal_guest_ram));
+}
+
+static int guest_ram(unsigned flags, uint32_t pages, size_t guard, struct fixture *fx)
+{
+	struct vmosal_guest_ram_options o = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram_options);
+
+	o.flags = flags;
+	o.pages = pages;
+	o.guard_size = guard;
+	o.threads = 2;
+	return vmosal_guest_ram_alloc(4 * MIB, &o, (struct vmosal_guest_ram *)fx->out);
+}
+
+static void setup_guest_ram(struct fixture *fx)
+{
+	struct vmosal_guest_ram *ram = (struct vmosal_guest_ram *)fx->out;
+
+	*ram = (struct vmosal_guest_ram)VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
+	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, NULL, ram), 0);
+	memset(ram->addr, 0x5a, ram->size);
+}
+
+static int op_guest_free(struct fixture *fx)
+{
+	return vmosal_guest_ram_free((struct vmosal_guest_ram *)fx->out);
+}
+
+/* *ram as it was, its memory still there. */
+static void guest_ram_unchanged(struct fixture *fx, const void *before)
+{
+	const struct vmosal_guest_ram *ram = (const struct vmosal_guest_ram *)fx->out;
+
+	(void)before;
+	ck_assert_ptr_nonnull(ram->addr);
+	ck_assert_ptr_nonnull(ram->map_base);
+	ck_assert_uint_eq(ram->size, 4 * MIB);
+	for (size_t i = 0; i < ram->size; i += fx->page)
+		ck_assert_uint_eq(((unsigned char *)ram->addr)[i], 0x5a);
+}
+
+static int op_guest_plain(struct fixture *fx)
+{
+	return vmosal_guest_ram_alloc(4 * MIB, NULL, (struct vmosal_guest_ram *)fx->out);
+}
+
+static int op_guest_fd(struct fixture *fx)
+{
+	return guest_ram(VMOSAL_GUEST_FD, VMOSAL_PAGES_DEFAULT, 0, fx);
+}
+
+static void count_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)done;
+	(void)total;
+	atomic_fetch_add((_Atomic unsigned *)ctx, 1);
+}
+
+static _Atomic unsigned progress_calls;
+
+static int op_guest_prealloc(struct fixture *fx)
+{
+	struct vmosal_guest_ram_options o = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram_options);
+
+	o.flags = VMOSAL_GUEST_PREALLOC;
+	o.threads = 2;
+	o.progress = count_progress;
+	o.progress_ctx = (void *)&progress_calls;
+	return vmosal_guest_ram_alloc(4 * MIB, &o, (struct vmosal_guest_ram *)fx->out);
+}
+
+static int op_guest_guards(struct fixture *fx)
+{
+	return guest_ram(VMOSAL_GUEST_DONTDUMP | VMOSAL_GUEST_SHARED, VMOSAL_PAGES_BASE,
+			 2 * fx->page, fx);
+}
+
+static int op_guest_thp(struct fixture *fx)
+{
+	return guest_ram(0, VMOSAL_PAGES_THP, 0, fx);
+}
+
+/* ---- threads ---- */
+
+static void *idle_thread(void *arg)
+{
+	return arg;
+}
+
+static void setup_thread_out(struct fixture *fx)
+{
+	cpu_set_t set;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
+	for (fx->cpu = 0; !CPU_ISSET(fx->cpu, &set); fx->cpu++)
+		;
+	poison_out(fx, 0);
+}
+
+static int op_thread_create(struct fixture *fx)
+{
+	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+
+	o.name = "faulty-vcpu";
+	o.cpus = &fx->cpu;
+	o.ncpus = 1;
+	o.set_priority = true;
+	o.priority = VMOSAL_PRIORITY_NORMAL;
+	return vmosal_thread_create(&o, idle_thread, NULL, (vmosal_thread_t **)fx->out);
+}
+
+/* What the setters below must leave alone: the caller's affinity,
+ * priority and name. */
+struct thread_state {
+	cpu_set_t cpus;
+	int nice;
+	char name[32];
+};
+
+static void thread_snapshot(struct fixture *fx, void *out)
+{
+	struct thread_state *ts = out;
+
+	(void)fx;
+	ck_assert_int_eq(sched_getaffinity(0, sizeof ts->cpus, &ts->cpus), 0);
+	errno = 0;
+	ts->nice = getpriority(PRIO_PROCESS, (id_t)gettid());
+	ck_assert_int_eq(errno, 0);
+	ck_assert_int_eq(pthread_getname_np(pthread_self(), ts->name, sizeof ts->name), 0);
+}
+
+static void thread_unchanged(struct fixture *fx, const void *before)
+{
+	struct thread_state now;
+	const struct thread_state *then = before;
+
+	thread_snapshot(fx, &now);
+	ck_assert_msg(CPU_EQUAL(&now.cpus, &then->cpus), "affinity changed on failure");
+	ck_assert_int_eq(now.nice, then->nice);
+	ck_assert_str_eq(now.name, then->name);
+}
+
+static int op_set_affinity(struct fixture *fx)
+{
+	return vmosal_thread_set_affinity(VMOSAL_TID_SELF, &fx->cpu, 1);
+}
+
+/* LOW: lowering one's own priority needs no privilege. */
+static int op_set_priority(struct fixture *fx)
+{
+	(void)fx;
+	return vmosal_thread_set_priority(VMOSAL_TID_SELF, VMOSAL_PRIORITY_LOW);
+}
+
+static int op_set_name(struct fixture *fx)
+{
+	(void)fx;
+	return vmosal_thread_set_name(VMOSAL_TID_SELF, "renamed");
+}
+
+/* ---- host queries ---- */
+
+#define OUT_OP(fn, type)                                              \
+	static void setup_##fn(struct fixture *fx)                    \
+	{                                                             \
+		poison_out(fx, sizeof(type));                         \
+	}                                                             \
+	static void fn##_untouched(struct fixture *fx, const void *b) \
+	{                                                             \
+		(void)b;                                              \
+		out_untouched(fx, sizeof(type));                      \
+	}
+
+OUT_OP(page_sizes, struct vmosal_page_sizes)
+OUT_OP(huge_page_pool, struct vmosal_huge_page_pool)
+OUT_OP(mem_info, struct vmosal_mem_info)
+OUT_OP(accel_probe, struct vmosal_accel_status)
+OUT_OP(host_caps, struct vmosal_host_caps)
+
+static int op_page_sizes(struct fixture *fx)
+{
+	return vmosal_page_sizes((struct vmosal_page_sizes *)fx->out);
+}
+
+static int op_huge_page_pool(struct fixture *fx)
+{
+	return vmosal_huge_page_pool(0, (struct vmosal_huge_page_pool *)fx->out);
+}
+
+static int op_mem_info(struct fixture *fx)
+{
+	return vmosal_mem_info((struct vmosal_mem_info *)fx->out);
+}
+
+static int op_accel_probe(struct fixture *fx)
+{
+	return vmosal_accel_probe(VMOSAL_ACCEL_KVM, (struct vmosal_accel_status *)fx->out);
+}
+
+static int op_host_caps(struct fixture *fx)
+{
+	return vmosal_host_caps((struct vmosal_host_caps *)fx->out);
+}
+
+#define GUEST_SLOTS "page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise"
+
+static const struct op_case cases[] = {
+	{"mmap", {"mem_map"}, {NULL}, setup_out_ptr, op_mmap, ptr_out_untouched, NULL},
+	{"munmap", {"mem_unmap"}, {NULL}, setup_mapping, op_munmap, mapping_unchanged, NULL},
+	{"mprotect", {"mem_protect"}, {NULL}, setup_mapping, op_mprotect, mapping_unchanged,
+	 NULL},
+	{"madvise", {"mem_advise"}, {NULL}, setup_mapping, op_madvise, mapping_unchanged, NULL},
+	{"mlock", {"mem_lock"}, {NULL}, setup_mapping, op_mlock, mapping_unchanged, NULL},
+	{"munlock", {"mem_unlock"}, {NULL}, setup_locked_mapping, op_munlock, mapping_unchanged,
+	 NULL},
+	{"msync", {"mem_sync"}, {NULL}, setup_shared_file_mapping, op_msync, mapping_unchanged,
+	 NULL},
+	{"mem_reserve", {"mem_reserve"}, {NULL}, setup_out_ptr, op_mem_reserve,
+	 ptr_out_untouched, NULL},
+	{"mem_map_reserved", {"mem_map_reserved"}, {NULL}, setup_reservation,
+	 op_mem_map_reserved, NULL, NULL},
+	{"mem_release", {"mem_release"}, {NULL}, setup_reservation, op_mem_release, NULL, NULL},
+	{"shm_create", {"shm_create"}, {NULL}, setup_out_ptr, op_shm_create, ptr_out_untouched,
+	 NULL},
+	{"jit_create", {"jit_map"}, {NULL}, setup_jit_out, op_jit_create, jit_out_untouched,
+	 NULL},
+	{"jit_destroy", {"jit_unmap"}, {NULL}, setup_jit, op_jit_destroy, jit_unchanged, NULL},
+	/* Advice for or against THP may fail unless THP was asked for by
+	 * name (the default falls back to base pages); a worker that cannot
+	 * start leaves its share to the others or to the caller, and one that
+	 * cannot be joined is waited for and leaks only its handle.
+	 * wake_u32 is left out: the core ignores a failed wake, and a lost
+	 * wake-up would leave the caller blocked (futex wakes do not fail). */
+	{"guest_ram_alloc", {GUEST_SLOTS}, {"mem_advise"}, setup_guest_out, op_guest_plain,
+	 guest_out_untouched, NULL},
+	{"guest_ram_alloc FD", {GUEST_SLOTS, "shm_create"}, {"mem_advise"}, setup_guest_out,
+	 op_guest_fd, guest_out_untouched, NULL},
+	{"guest_ram_alloc PREALLOC+progress",
+	 {GUEST_SLOTS, "mem_populate", "thread_create", "thread_join"},
+	 {"mem_advise", "thread_create", "thread_join"},
+	 setup_guest_out,
+	 op_guest_prealloc,
+	 guest_out_untouched,
+	 NULL},
+	{"guest_ram_alloc guards+DONTDUMP", {GUEST_SLOTS}, {"mem_advise:1"}, setup_guest_out,
+	 op_guest_guards, guest_out_untouched, NULL},
+	{"guest_ram_alloc THP", {GUEST_SLOTS}, {NULL}, setup_guest_out, op_guest_thp,
+	 guest_out_untouched, NULL},
+	{"guest_ram_free", {"mem_release"}, {NULL}, setup_guest_ram, op_guest_free,
+	 guest_ram_unchanged, NULL},
+	/* A wait cut short by a signal only makes the creator look again. */
+	{"thread_create name+cpus+priority",
+	 {"thread_create", "thread_self", "thread_set_name", "thread_set_affinity",
+	  "thread_set_priority", "wait_u32"},
+	 {"wait_u32"},
+	 setup_thread_out,
+	 op_thread_create,
+	 ptr_out_untouched,
+	 NULL},
+	{"thread_set_affinity", {"thread_set_affinity"}, {NULL}, setup_thread_out, op_set_affinity,
+	 thread_unchanged, thread_snapshot},
+	{"thread_set_priority", {"thread_set_priority"}, {NULL}, setup_thread_out, op_set_priority,
+	 thread_unchanged, thread_snapshot},
+	{"thread_set_name", {"thread_set_name"}, {NULL}, setup_thread_out, op_set_name,
+	 thread_unchanged, thread_snapshot},
+	{"page_sizes", {"page_sizes"}, {NULL}, setup_page_sizes, op_page_sizes,
+	 page_sizes_untouched, NULL},
+	{"huge_page_pool", {"page_sizes"}, {NULL}, setup_huge_page_pool, op_huge_page_pool,
+	 huge_page_pool_untouched, NULL},
+	{"mem_info", {"mem_info"}, {NULL}, setup_mem_info, op_mem_info, mem_info_untouched, NULL},
+	{"accel_probe", {"accel_probe"}, {NULL}, setup_accel_probe, op_accel_probe,
+	 accel_probe_untouched, NULL},
+	{"host_caps", {"page_sizes", "accel_probe"}, {NULL}, setup_host_caps, op_host_caps,
+	 host_caps_untouched, NULL},
+};
+#define NCASES (sizeof cases / sizeof cases[0])
+
+/* ---- one run in a child ---- */
+
+/* The code each slot is failed with, and what the operation returns for
+ * it: the code itself, except where the core documents a translation. */
+static const char *code_for(const char *slot)
+{
+	return strcmp(slot, "wait_u32") == 0 ? "EINTR" : "ENOMEM";
+}
+
+static int expected_rc(const char *slot)
+{
+	/* A thread that cannot learn its own id reports EUNKNOWN. */
+	if (strcmp(slot, "thread_self") == 0)
+		return VMOSAL_EUNKNOWN;
+	return strcmp(slot, "wait_u32") == 0 ? VMOSAL_EINTR : VMOSAL_ENOMEM;
+}
+
+/* Whether the Nth call of slot (0: every call) may fail unnoticed. */
+static bool absorbs(const struct op_case *c, const char *slot, unsigned n)
+{
+	char nth[64];
+
+	snprintf(nth, sizeof nth, "%s:%u", slot, n);
+	for (size_t i = 0; i < MAX_SLOTS && c->absorbs[i] != NULL; i++)
+		if (strcmp(c->absorbs[i], slot) == 0 || strcmp(c->absorbs[i], nth) == 0)
+			return true;
+	return false;
+}
+
+/* Threads the operation may start, started and joined once beforehand:
+ * their stacks are then in the C library's cache and their malloc arena
+ * exists, neither of which is the operation's to free. */
+static void warm_up_threads(void)
+{
+	pthread_t t[3];
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, idle_thread, NULL), 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+}
+
+/* Runs in the child: loads the faulty backend, sets up, runs the operation
+ * between two markers, and checks what a failure left. Prints
+ * "rc=<code>" after the end marker; a failed check ends the child with a
+ * message and status 1. */
+static void child_run(const struct op_case *c, const char *faults)
+{
+	struct fixture fx = {.handle = VMOSAL_NO_HANDLE};
+	struct proc_state before, after;
+	unsigned char saved[sizeof(struct thread_state)];
+	int rc;
+
+	setenv("VMOSAL_BACKEND", "faulty", 1);
+	setenv("VMOSAL_DEBUG", "faults", 1);
+	if (faults != NULL)
+		setenv("VMOSAL_FAULTS", faults, 1);
+	else
+		unsetenv("VMOSAL_FAULTS");
+#ifdef __GLIBC__
+	/* Worker threads share the main arena instead of each mapping one. */
+	mallopt(M_ARENA_MAX, 1);
+#endif
+	ck_assert_int_eq(vmosal_init(), 0);
+	ck_assert_str_eq(vmosal_backend_name(), "faulty");
+	fx.page = vmosal_page_size();
+	/* hwloc maps its topology on first use. */
+	ck_assert_int_eq(vmosal_topology_load(), 0);
+	warm_up_threads();
+	c->setup(&fx);
+	if (c->snapshot != NULL)
+		c->snapshot(&fx, saved);
+	proc_state_read(&before, 1);
+
+	fprintf(stderr, "op-start\n");
+	rc = c->run(&fx);
+	fprintf(stderr, "op-end rc=%d\n", rc);
+
+	if (rc != 0) {
+		proc_state_read(&after, before.tasks);
+		ck_assert_msg(after.tasks == before.tasks, "%d threads before, %d after",
+			      before.tasks, after.tasks);
+		ck_assert_msg(after.fds == before.fds, "%d fds before, %d after", before.fds,
+			      after.fds);
+		if (strcmp(after.maps, before.maps) != 0) {
+			print_missing("left behind", after.maps, before.maps);
+			print_missing("gone", before.maps, after.maps);
+			ck_abort_msg("mappings changed (listed above)");
+		}
+		if (c->unchanged != NULL)
+			c->unchanged(&fx, saved);
+	}
+}
+
+struct outcome {
+	bool hit;        /* the fault was injected during the operation */
+	bool hit_early;  /* ... or before it, in setup */
+	bool ended;      /* the operation returned */
+	int rc;          /* what it returned */
+	char log[8192];  /* the child's output, its start */
+};
+
+/* Reads one output line of the child. Its output can be long (every wait
+ * failing is a line each), so it is read whole, never left to fill the pipe. */
+static void outcome_line(struct outcome *o, const char *line, bool *in_op)
+{
+	size_t used = strlen(o->log);
+
+	snprintf(o->log + used, sizeof o->log - used, "%s", line);
+	if (strcmp(line, "op-start\n") == 0) {
+		*in_op = true;
+	} else if (strncmp(line, "op-end rc=", 10) == 0) {
+		*in_op = false;
+		o->ended = true;
+		o->rc = (int)strtol(line + 10, NULL, 10);
+	} else if (strstr(line, "faults: injected") != NULL) {
+		if (*in_op)
+			o->hit = true;
+		else if (!o->ended)
+			o->hit_early = true;
+	}
+}
+
+/* Forks a child for one run; fails the test with the child's own message
+ * when a check there failed. */
+static void run_child(const struct op_case *c, const char *faults, struct outcome *o)
+{
+	int fds[2], status;
+	char *line = NULL;
+	size_t cap = 0;
+	bool in_op = false;
+	FILE *f;
+	pid_t pid;
+
+	memset(o, 0, sizeof *o);
+	ck_assert_int_eq(pipe(fds), 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], STDERR_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[1]);
+		/* A failed check in the child prints its message and exits. */
+		child_run(c, faults);
+		fflush(stderr);
+		_exit(0);
+	}
+	close(fds[1]);
+	f = fdopen(fds[0], "r");
+	ck_assert_ptr_nonnull(f);
+	while (getline(&line, &cap, f) > 0)
+		outcome_line(o, line, &in_op);
+	free(line);
+	fclose(f);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		size_t len = strlen(o->log);
+
+		/* The log to ours; Check's message keeps to its end. */
+		fprintf(stderr, "%s with VMOSAL_FAULTS=%s:\n%s", c->name,
+			faults != NULL ? faults : "", o->log);
+		ck_abort_msg("%s with VMOSAL_FAULTS=%s: child failed (status %#x): %s", c->name,
+			     faults != NULL ? faults : "", (unsigned)status,
+			     len > 300 ? o->log + len - 300 : o->log);
+	}
+	ck_assert_msg(o->ended, "%s: no result:\n%s", c->name, o->log);
+	ck_assert_msg(!o->hit_early, "%s with VMOSAL_FAULTS=%s: fault hit before the operation",
+		      c->name, faults);
+}
+
+/* Records how many runs hit their fault: the Nth call failed, and every
+ * call failed. */
+static void report(const char *name, unsigned nth, unsigned every)
+{
+	char line[64];
+	int len = snprintf(line, sizeof line, "%u %u\n", nth, every);
+
+	fprintf(stderr, "%s: %u Nth-call and %u every-call fault cases\n", name, nth, every);
+	if (count_fd >= 0 && write(count_fd, line, (size_t)len) != len)
+		fprintf(stderr, "cannot record the count\n");
+}
+
+static bool have_proc(void)
+{
+	return access("/proc/self/maps", R_OK) == 0 && access("/proc/self/task", R_OK) == 0;
+}
+
+START_TEST(test_every_slot_failure_leaves_nothing)
+{
+	const struct op_case *c = &cases[_i];
+	struct outcome *o = malloc(sizeof *o);
+	unsigned nth = 0, every = 0;
+	int baseline;
+
+	ck_assert_ptr_nonnull(o);
+	if (!have_proc())
+		VMOSAL_SKIP("no /proc/self to compare mappings, threads and fds");
+	run_child(c, NULL, o);
+	baseline = o->rc;
+	if ((strcmp(c->name, "mlock") == 0 || strcmp(c->name, "munlock") == 0) && baseline != 0)
+		VMOSAL_SKIP("mlock of one page fails here: %s", vmosal_err_name(baseline));
+	if (strcmp(c->name, "guest_ram_alloc THP") == 0 && baseline == VMOSAL_ENOTSUP)
+		VMOSAL_SKIP("no transparent huge pages on this host");
+	for (size_t s = 0; s < MAX_SLOTS && c->slots[s] != NULL; s++) {
+		const char *slot = c->slots[s];
+		char faults[128];
+
+		for (unsigned n = 1; n <= MAX_CALLS + 1; n++) {
+			/* Past the last call: every call fails at once. */
+			if (n <= MAX_CALLS)
+				snprintf(faults, sizeof faults, "%s:%s:%u", slot, code_for(slot),
+					 n);
+			else
+				snprintf(faults, sizeof faults, "%s:%s", slot, code_for(slot));
+			run_child(c, faults, o);
+			if (!o->hit) {
+				ck_assert_msg(n > MAX_CALLS || o->rc == baseline,
+					      "%s: %s: rc %s without the fault, %s before", c->name,
+					      faults, vmosal_err_name(o->rc),
+					      vmosal_err_name(baseline));
+				if (n <= MAX_CALLS)
+					n = MAX_CALLS; /* on to "every call" */
+				continue;
+			}
+			if (n <= MAX_CALLS)
+				nth++;
+			else
+				every++;
+			if (o->rc == 0 && absorbs(c, slot, n <= MAX_CALLS ? n : 0))
+				continue;
+			ck_assert_msg(o->rc == expected_rc(slot),
+				      "%s: VMOSAL_FAULTS=%s returned %s, expected %s", c->name,
+				      faults, vmosal_err_name(o->rc),
+				      vmosal_err_name(expected_rc(slot)));
+		}
+	}
+	report(c->name, nth, every);
+	free(o);
+}
+END_TEST
+
+/* Runs in a child: the load is refused with a message naming the spec. */
+static void child_bad_spec(const char *spec, const char *why)
+{
+	char err[4096];
+
+	setenv("VMOSAL_BACKEND", "faulty", 1);
+	setenv("VMOSAL_FAULTS", spec, 1);
+	setenv("VMOSAL_DEBUG", "faults", 1);
+	ck_assert_int_eq(vmosal_init(), VMOSAL_EBACKEND);
+	ck_assert_int_eq(vmosal_backend_error(err, sizeof err), 0);
+	ck_assert_msg(strstr(err, "vmosal_faulty") != NULL && strstr(err, "EINVAL") != NULL,
+		      "backend error: %s", err);
+	fprintf(stderr, "expect: %s\n", why);
+}
+
+static const struct {
+	const char *spec;
+	const char *why;
+} bad_specs[] = {
+	{"mem_mop:ENOMEM", "unknown slot"},
+	{"mem_map", "no error code"},
+	{"mem_map:ENOMEMS", "unknown error code"},
+	{"mem_map:OK", "unknown error code"},
+	{"mem_map:ENOMEM:0", "decimal number from 1"},
+	{"mem_map:ENOMEM:x", "decimal number from 1"},
+	{"mem_map:ENOMEM:3:4", "decimal number from 1"},
+	{"mem_map:ENOMEM:", "decimal number from 1"},
+	{"mem_map:ENOMEM,", "empty entry"},
+	{",mem_map:ENOMEM", "empty entry"},
+	{"init:EIO", "init and fini"},
+};
+
+START_TEST(test_bad_spec_refuses_the_load)
+{
+	int fds[2], status;
+	char log[8192];
+	size_t len = 0;
+	ssize_t got;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[1]);
+		child_bad_spec(bad_specs[_i].spec, bad_specs[_i].why);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (len < sizeof log - 1 && (got = read(fds[0], log + len, sizeof log - 1 - len)) > 0)
+		len += (size_t)got;
+	log[len] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s: %s",
+		      bad_specs[_i].spec, log);
+	ck_assert_msg(strstr(log, "VMOSAL_FAULTS=") != NULL &&
+			      strstr(log, bad_specs[_i].why) != NULL,
+		      "VMOSAL_FAULTS=%s: no message saying \"%s\":\n%s", bad_specs[_i].spec,
+		      bad_specs[_i].why, log);
+}
+END_TEST
+
+/* "*:CODE:N" fails the Nth call of any slot: the loader's host_info call is
+ * the first, so here the second is vmosal_mem_info's. Also: the faulty
+ * backend reports the real backend's caps. */
+static void child_any_slot(void)
+{
+	struct vmosal_mem_info mi = VMOSAL_STRUCT_INIT(struct vmosal_mem_info);
+
+	setenv("VMOSAL_BACKEND", "faulty", 1);
+	setenv("VMOSAL_FAULTS", "*:EIO:2,mem_info:EAGAIN:3", 1);
+	ck_assert_int_eq(vmosal_init(), 0);
+	ck_assert_int_eq(vmosal_mem_info(&mi), VMOSAL_EIO);
+	ck_assert_int_eq(vmosal_mem_info(&mi), 0);
+	ck_assert_int_eq(vmosal_mem_info(&mi), VMOSAL_EAGAIN);
+	ck_assert_int_eq(vmosal_mem_info(&mi), 0);
+	ck_assert_uint_gt(mi.total_bytes, 0);
+}
+
+START_TEST(test_any_slot_and_several_faults)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		child_any_slot();
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
+/* Writes what the named backend reports of the host to fd. */
+static void child_caps(const char *backend, int fd)
+{
+	struct vmosal_host_caps caps = VMOSAL_STRUCT_INIT(struct vmosal_host_caps);
+
+	setenv("VMOSAL_BACKEND", backend, 1);
+	unsetenv("VMOSAL_FAULTS");
+	ck_assert_int_eq(vmosal_init(), 0);
+	ck_assert_str_eq(vmosal_backend_name(), backend);
+	ck_assert_int_eq(vmosal_host_caps(&caps), 0);
+	ck_assert_int_eq(write(fd, &caps, sizeof caps), (ssize_t)sizeof caps);
+}
+
+static void caps_of(const char *backend, struct vmosal_host_caps *out)
+{
+	int fds[2], status;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		child_caps(backend, fds[1]);
+		_exit(0);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], out, sizeof *out), (ssize_t)sizeof *out);
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Without faults the faulty backend is the host's own, name aside. */
+START_TEST(test_caps_are_the_real_backends)
+{
+	struct vmosal_host_caps real, faulty;
+
+	memset(&real, 0, sizeof real);
+	memset(&faulty, 0, sizeof faulty);
+	caps_of(VMOSAL_DEFAULT_BACKEND, &real);
+	caps_of("faulty", &faulty);
+	ck_assert_uint_eq(faulty.flags, real.flags);
+	ck_assert_uint_eq(faulty.affinity, real.affinity);
+	ck_assert_uint_eq(faulty.accels, real.accels);
+	ck_assert_uint_eq(faulty.map_granularity, real.map_granularity);
+	ck_assert_uint_eq(faulty.thread_name_max, real.thread_name_max);
+}
+END_TEST
+
+static Suite *faults_suite(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *tc = tcase_create("faults");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_every_slot_failure_leaves_nothing, 0, (int)NCASES);
+	tcase_add_loop_test(tc, test_bad_spec_refuses_the_load, 0,
+			    (int)(sizeof bad_specs / sizeof bad_specs[0]));
+	tcase_add_test(tc, test_any_slot_and_several_faults);
+	tcase_add_test(tc, test_caps_are_the_real_backends);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	char *counts;
+	unsigned long nth = 0, every = 0;
+	int rc;
+
+#ifdef __GLIBC__
+	/* Without a stack cache, a joined thread's stack is unmapped at once
+	 * and one never joined stays: the mappings then show a leaked thread.
+	 * Tunables are read at startup, hence the exec. */
+	const char *tunables = getenv("GLIBC_TUNABLES");
+	static const char no_cache[] = "glibc.pthread.stack_cache_size=0";
+
+	if (argc > 0 && (tunables == NULL || strstr(tunables, no_cache) == NULL)) {
+		char value[1024];
+
+		snprintf(value, sizeof value, "%s%s%s", tunables != NULL ? tunables : "",
+			 tunables != NULL && tunables[0] != '\0' ? ":" : "", no_cache);
+		setenv("GLIBC_TUNABLES", value, 1);
+		execv("/proc/self/exe", argv);
+		fprintf(stderr, "cannot re-run with %s: %s\n", no_cache, strerror(errno));
+	}
+#else
+	(void)argc;
+	(void)argv;
+#endif
+
+	count_fd = vmosal_test_tmpfile();
+	if (count_fd >= 0)
+		fcntl(count_fd, F_SETFL, O_APPEND);
+	rc = vmosal_run_suite(faults_suite());
+	counts = count_fd >= 0 ? vmosal_test_read_all(count_fd) : NULL;
+	for (char *p = counts; p != NULL && *p != '\0'; p++) {
+		nth += strtoul(p, &p, 10);
+		every += strtoul(p, &p, 10);
+		if (*p != '\n')
+			break;
+	}
+	printf("# fault cases exercised: %lu (operation, slot, Nth call), "
+	       "%lu (operation, slot, every call)\n", nth, every);
+	free(counts);
+	return rc;
+}
