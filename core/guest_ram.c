@@ -49,6 +49,36 @@ static void prefault_report(struct prefault *pf)
 	atomic_flag_clear(&pf->reporting);
 }
 
+struct populate_call {
+	int (*populate)(void *addr, size_t size);
+	void *addr;
+	size_t len;
+};
+
+static int populate_call(void *arg)
+{
+	struct populate_call *c = arg;
+	return c->populate(c->addr, c->len);
+}
+
+/* Faults a chunk in under the fault guard: a page the OS cannot back
+ * (huge pages or a memory limit ran out) raises SIGBUS, which becomes
+ * VMOSAL_ENOMEM here instead of killing the VMM at boot. A backend
+ * without the guard (ABI 2.0) promises never to raise it. */
+static int populate_guarded(struct prefault *pf, char *addr, size_t len)
+{
+	struct populate_call c = {pf->populate, addr, len};
+	struct vmosal_backend_siginfo fault;
+	int result = 0, rc;
+
+	rc = vmosal__fault_guard(pf->s, populate_call, &c, &fault, &result);
+	if (rc == VMOSAL_ENOTSUP)
+		return pf->populate(addr, len);
+	if (rc == VMOSAL_EFAULT)
+		return VMOSAL_ENOMEM;
+	return rc != 0 ? rc : result;
+}
+
 static void prefault_chunks(struct prefault *pf)
 {
 	for (;;) {
@@ -60,7 +90,7 @@ static void prefault_chunks(struct prefault *pf)
 			return;
 		off = i * pf->chunk;
 		len = pf->size - off < pf->chunk ? pf->size - off : pf->chunk;
-		rc = pf->populate(pf->addr + off, len);
+		rc = populate_guarded(pf, pf->addr + off, len);
 		if (rc != 0) {
 			int zero = 0;
 			atomic_compare_exchange_strong(&pf->err, &zero, rc);

@@ -23,10 +23,11 @@ static char load_notice[1024];
 static _Thread_local bool loading;
 static _Thread_local bool reentered;
 
-/* Size of a 2.0 ops table. When ABI 2.1 appends slots, this becomes the
- * offsetof() the first 2.1 slot, and a 2.1 entry is added below. */
+/* The smallest ops table of each minor: a 2.0 table ends where the first
+ * 2.1 slot begins. A new minor adds its entry here. */
 static const size_t ops_size_for_minor[] = {
-	[0] = sizeof(struct vmosal_backend_ops),
+	[0] = offsetof(struct vmosal_backend_ops, signal_install),
+	[1] = sizeof(struct vmosal_backend_ops),
 };
 #define KNOWN_MINORS (sizeof ops_size_for_minor / sizeof ops_size_for_minor[0])
 
@@ -60,6 +61,8 @@ static const struct vmosal_core_services core_services = {
 	.debug_enabled = vmosal__debug_enabled,
 	.debug = vmosal__debug,
 	.strerror = vmosal_strerror,
+	.signal_dispatch = vmosal__signal_dispatch,
+	.kick_received = vmosal__kick_received,
 };
 
 bool vmosal__debug_enabled(const char *topic)

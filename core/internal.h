@@ -106,6 +106,23 @@ void vmosal__unload(void);
 char vmosal__path_list_separator(void);
 bool vmosal__is_path(const char *s);
 
+/* The registry lock: signal installations and kick set-up. Fork-safe. */
+void vmosal__registry_lock(void);
+void vmosal__registry_unlock(void);
+
+/* signal.c: what the backend calls in signal context (core services). */
+void vmosal__signal_dispatch(const struct vmosal_backend_siginfo *info, void *os_context);
+void vmosal__kick_received(void);
+/* Gives back the calling thread's kick slot, at the end of a thread
+ * libvmosal started. */
+void vmosal__kick_forget_self(void);
+/* Closes a handle through the backend's handle_close. */
+int vmosal__handle_close(vmosal_handle_t h);
+/* Runs fn under the fault guard with SEGV and BUS installed in the
+ * registry; 0 (fn's value in *fn_result), VMOSAL_EFAULT, or an error. */
+int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
+			struct vmosal_backend_siginfo *fault, int *fn_result);
+
 /* Forgets the calling thread's cached tid: a forked child's only thread
  * has a tid of its own. */
 void vmosal__thread_forget_self(void);

@@ -326,7 +326,7 @@ static void *trampoline(void *p)
 	struct vmosal_thread *t = p;
 	const struct vmosal__state *s = vmosal__get();
 	void *(*fn)(void *) = t->fn;
-	void *arg = t->arg;
+	void *arg = t->arg, *ret;
 	int rc = 0;
 
 	t->tid = self_tid_of(s);
@@ -342,7 +342,12 @@ static void *trampoline(void *p)
 	atomic_store_explicit(&t->started, 1, memory_order_release);
 	/* t stays allocated: on failure the creator joins before freeing. */
 	vmosal__wake(s, &t->started, false);
-	return rc == 0 ? fn(arg) : NULL;
+	if (rc != 0)
+		return NULL;
+	ret = fn(arg);
+	/* A kick slot left with this thread's tid would outlive it. */
+	vmosal__kick_forget_self();
+	return ret;
 }
 
 static void thread_free(struct vmosal_thread *t)

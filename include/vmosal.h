@@ -39,5 +39,8 @@
 #include "vmosal/memory.h"
 #include "vmosal/thread.h"
 #include "vmosal/topology.h"
+#include "vmosal/signal.h"
+#include "vmosal/event.h"
+#include "vmosal/device.h"
 
 #endif

@@ -55,8 +55,29 @@ FROZEN(shm_close, 30);
 FROZEN(jit_map, 31);
 FROZEN(jit_unmap, 32);
 FROZEN(icache_flush, 33);
-/* The last 2.0 slot ends the table: ABI 2.1 appends after it. */
-_Static_assert(sizeof(ops_t) == SLOT(34), "ABI 2.0 table changed size");
+/* ABI 2.1 */
+FROZEN(signal_install, 34);
+FROZEN(signal_restore, 35);
+FROZEN(signal_chain, 36);
+FROZEN(signal_mask, 37);
+FROZEN(signal_wait, 38);
+FROZEN(signal_fd_open, 39);
+FROZEN(signal_fd_read, 40);
+FROZEN(handle_close, 41);
+FROZEN(fault_guard, 42);
+FROZEN(kick_setup, 43);
+FROZEN(thread_kick, 44);
+FROZEN(event_create, 45);
+FROZEN(event_signal, 46);
+FROZEN(event_wait, 47);
+FROZEN(clock_ns, 48);
+FROZEN(sleep_ns, 49);
+FROZEN(device_open, 50);
+FROZEN(device_ioctl, 51);
+FROZEN(process_id, 52);
+FROZEN(mem_discard, 53);
+/* The last 2.1 slot ends the table: ABI 2.2 appends after it. */
+_Static_assert(sizeof(ops_t) == SLOT(54), "ABI 2.1 table changed size");
 
 /* A member at a fixed offset, and the struct's size. Offsets are those of
  * the LP64 and LLP64 targets libvmosal supports (64-bit pointers and
@@ -72,7 +93,15 @@ AT(vmosal_core_services, secure_getenv, 8);
 AT(vmosal_core_services, debug_enabled, 16);
 AT(vmosal_core_services, debug, 24);
 AT(vmosal_core_services, strerror, 32);
-SIZE(vmosal_core_services, 40);
+AT(vmosal_core_services, signal_dispatch, 40);
+AT(vmosal_core_services, kick_received, 48);
+SIZE(vmosal_core_services, 56);
+
+AT(vmosal_backend_siginfo, signal, 4);
+AT(vmosal_backend_siginfo, os_signal, 8);
+AT(vmosal_backend_siginfo, os_code, 12);
+AT(vmosal_backend_siginfo, fault_addr, 16);
+SIZE(vmosal_backend_siginfo, 24);
 
 AT(vmosal_backend_caps, struct_size, 0);
 AT(vmosal_backend_caps, flags, 4);
@@ -185,6 +214,23 @@ AT(vmosal_pu_info, package, 12);
 AT(vmosal_pu_info, numa_node, 16);
 AT(vmosal_pu_info, smt_rank, 20);
 SIZE(vmosal_pu_info, 24);
+
+AT(vmosal_siginfo, signal, 4);
+AT(vmosal_siginfo, os_signal, 8);
+AT(vmosal_siginfo, os_code, 12);
+AT(vmosal_siginfo, fault_addr, 16);
+SIZE(vmosal_siginfo, 24);
+
+AT(vmosal_fault, signal, 4);
+AT(vmosal_fault, addr, 8);
+AT(vmosal_fault, os_signal, 16);
+AT(vmosal_fault, os_code, 20);
+SIZE(vmosal_fault, 24);
+
+AT(vmosal_kick_target, immediate_exit, 8);
+AT(vmosal_kick_target, cancel, 16);
+AT(vmosal_kick_target, cancel_ctx, 24);
+SIZE(vmosal_kick_target, 32);
 
 START_TEST(test_version_packing)
 {

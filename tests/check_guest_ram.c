@@ -422,14 +422,29 @@ static void app_sigbus(int sig)
 	(void)sig;
 }
 
-/* The touch fallback used where MADV_POPULATE_WRITE is missing: the scoped
- * guard turns the SIGBUS into ENOMEM and puts the application's handler
- * back. */
+struct touch {
+	char *p;
+	size_t size;
+};
+
+static int touch_pages(void *arg)
+{
+	struct touch *t = arg;
+	posix_touch_pages(t->p, t->size, page);
+	return 0;
+}
+
+/* The touch fallback used where MADV_POPULATE_WRITE is missing, under the
+ * fault guard preallocation runs it in: a page the pool cannot back is
+ * VMOSAL_EFAULT with its address, not a dead process, and the
+ * application's own SIGBUS handler is in place before and after. */
 START_TEST(test_touch_fallback_guard)
 {
 	const size_t size = 2 * POOL_PAGES * HUGETLB_POOL_PAGE;
 	struct sigaction mine = {.sa_handler = app_sigbus}, now;
-	void *p;
+	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct touch half, all;
+	char *p;
 
 	if (!have_pool())
 		VMOSAL_SKIP("needs root to make a pool of %d huge pages", POOL_PAGES);
@@ -438,8 +453,12 @@ START_TEST(test_touch_fallback_guard)
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE, -1, 0);
 	ck_assert_ptr_ne(p, MAP_FAILED);
-	ck_assert_int_eq(posix_populate_touch(p, size / 2, page), 0);
-	ck_assert_int_eq(posix_populate_touch(p, size, page), VMOSAL_ENOMEM);
+	half = (struct touch){p, size / 2};
+	all = (struct touch){p, size};
+	ck_assert_int_eq(vmosal_fault_guard(touch_pages, &half, &fault), 0);
+	ck_assert_int_eq(vmosal_fault_guard(touch_pages, &all, &fault), VMOSAL_EFAULT);
+	ck_assert_uint_eq(fault.signal, VMOSAL_SIGBUS);
+	ck_assert_ptr_eq(fault.addr, p + size / 2);
 	ck_assert_int_eq(sigaction(SIGBUS, NULL, &now), 0);
 	ck_assert(now.sa_handler == app_sigbus);
 	ck_assert_int_eq(munmap(p, size), 0);
@@ -450,19 +469,21 @@ static atomic_bool touching;
 
 static void *touch_loop(void *arg)
 {
-	char *p = arg;
+	struct touch t = {arg, page};
 
 	while (atomic_load(&touching))
-		posix_populate_touch(p, page, page);
+		vmosal_fault_guard(touch_pages, &t, NULL);
 	return NULL;
 }
 
-/* fork() while another thread is inside the SIGBUS guard, which takes a
- * lock around its sigaction calls: every child must be able to use the
- * guard itself, not find the lock held by a thread it does not have. */
+/* fork() while another thread enters and leaves the fault guard, which
+ * takes the registry lock around its sigaction calls: every child must be
+ * able to use the guard itself, not find the lock held by a thread it
+ * does not have. */
 START_TEST(test_fork_while_guarding)
 {
 	char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct touch t = {p, page};
 	pthread_t toucher;
 	int hung = 0;
 
@@ -476,7 +497,7 @@ START_TEST(test_fork_while_guarding)
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
 			alarm(2);
-			_exit(posix_populate_touch(p, page, page) == 0 ? 0 : 1);
+			_exit(vmosal_fault_guard(touch_pages, &t, NULL) == 0 ? 0 : 1);
 		}
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		hung += !WIFEXITED(status) || WEXITSTATUS(status) != 0;

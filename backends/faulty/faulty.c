@@ -58,7 +58,26 @@
 	X(shm_close, false)              \
 	X(jit_map, false)                \
 	X(jit_unmap, false)              \
-	X(icache_flush, false)
+	X(icache_flush, false)           \
+	X(signal_install, false)         \
+	X(signal_restore, false)         \
+	X(signal_mask, false)            \
+	X(signal_wait, false)            \
+	X(signal_fd_open, false)         \
+	X(signal_fd_read, false)         \
+	X(handle_close, false)           \
+	X(fault_guard, false)            \
+	X(kick_setup, false)             \
+	X(thread_kick, false)            \
+	X(event_create, false)           \
+	X(event_signal, false)           \
+	X(event_wait, false)             \
+	X(clock_ns, false)               \
+	X(sleep_ns, false)               \
+	X(device_open, false)            \
+	X(device_ioctl, false)           \
+	X(process_id, false)             \
+	X(mem_discard, false)
 
 enum faulty_slot {
 #define FAULTY_SLOT_ENUM(m, mandatory) FAULTY_SLOT_##m,
@@ -434,6 +453,44 @@ FAULTY_FORWARD(shm_close, (vmosal_handle_t handle), (handle))
 FAULTY_FORWARD(jit_map, (size_t size, void **rw, void **rx), (size, rw, rx))
 FAULTY_FORWARD(jit_unmap, (void *rw, void *rx, size_t size), (rw, rx, size))
 FAULTY_FORWARD(icache_flush, (void *addr, size_t size), (addr, size))
+FAULTY_FORWARD(signal_install, (int sig), (sig))
+FAULTY_FORWARD(signal_restore, (int sig), (sig))
+FAULTY_FORWARD(signal_mask, (bool block, const int *sigs, size_t n), (block, sigs, n))
+FAULTY_FORWARD(signal_wait,
+	       (const int *sigs, size_t n, int64_t timeout_ns,
+		struct vmosal_backend_siginfo *out),
+	       (sigs, n, timeout_ns, out))
+FAULTY_FORWARD(signal_fd_open, (const int *sigs, size_t n, vmosal_handle_t *out),
+	       (sigs, n, out))
+FAULTY_FORWARD(signal_fd_read, (vmosal_handle_t h, struct vmosal_backend_siginfo *out),
+	       (h, out))
+FAULTY_FORWARD(handle_close, (vmosal_handle_t h), (h))
+FAULTY_FORWARD(fault_guard,
+	       (int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
+		int *fn_result),
+	       (fn, arg, fault, fn_result))
+FAULTY_FORWARD(kick_setup, (int *os_signal), (os_signal))
+FAULTY_FORWARD(thread_kick, (uint64_t tid), (tid))
+FAULTY_FORWARD(event_create, (unsigned flags, vmosal_handle_t *out), (flags, out))
+FAULTY_FORWARD(event_signal, (vmosal_handle_t h), (h))
+FAULTY_FORWARD(event_wait, (vmosal_handle_t h, int64_t timeout_ns), (h, timeout_ns))
+FAULTY_FORWARD(clock_ns, (int clock, uint64_t *out), (clock, out))
+FAULTY_FORWARD(sleep_ns, (uint64_t ns), (ns))
+FAULTY_FORWARD(device_open, (const char *path, unsigned flags, vmosal_handle_t *out),
+	       (path, flags, out))
+FAULTY_FORWARD(device_ioctl,
+	       (vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
+		int *result),
+	       (h, request, arg, flags, result))
+FAULTY_FORWARD(process_id, (uint64_t *out), (out))
+FAULTY_FORWARD(mem_discard, (void *addr, size_t size, vmosal_handle_t h, int64_t offset),
+	       (addr, size, h, offset))
+
+/* Returns nothing, so nothing to inject: forwarded as it is. */
+static void faulty_signal_chain(const struct vmosal_backend_siginfo *info, void *os_context)
+{
+	faulty_real->signal_chain(info, os_context);
+}
 
 #undef FAULTY_FORWARD
 
@@ -449,6 +506,7 @@ static struct vmosal_backend_ops faulty_ops = {
 	.name = "faulty",
 	.init = faulty_init,
 	.fini = faulty_fini,
+	.signal_chain = faulty_signal_chain,
 #define FAULTY_OPS_ENTRY(m, mandatory) .m = faulty_##m,
 	FAULTY_SLOTS(FAULTY_OPS_ENTRY)
 #undef FAULTY_OPS_ENTRY
@@ -484,6 +542,8 @@ static int faulty_init(const struct vmosal_core_services *core,
 	}
 	if (faulty_real_slot(offsetof(struct vmosal_backend_ops, fini)) == NULL)
 		faulty_ops.fini = NULL;
+	if (faulty_real_slot(offsetof(struct vmosal_backend_ops, signal_chain)) == NULL)
+		faulty_ops.signal_chain = NULL;
 	/* The real caps: the core must see what the OS can do. */
 	return faulty_real->init(core, caps);
 }

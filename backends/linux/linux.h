@@ -34,4 +34,15 @@ int linux_shm_close(vmosal_handle_t fd);
 int linux_jit_map(size_t size, void **rw, void **rx);
 int linux_jit_unmap(void *rw, void *rx, size_t size);
 
+/* linux_event.c */
+int linux_event_create(unsigned flags, vmosal_handle_t *out);
+int linux_event_signal(vmosal_handle_t h);
+int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns);
+int linux_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out);
+int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_backend_siginfo *out);
+int linux_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
+		       int *result);
+int linux_thread_kick(uint64_t tid);
+int linux_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset);
+
 #endif

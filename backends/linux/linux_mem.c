@@ -205,7 +205,8 @@ int linux_mem_populate(void *addr, size_t size)
 			return posix_last_error();
 		}
 	}
-	return posix_populate_touch(addr, size, page > 0 ? (size_t)page : 4096);
+	posix_touch_pages(addr, size, page > 0 ? (size_t)page : 4096);
+	return 0;
 }
 
 /* ---- memfd ---- */

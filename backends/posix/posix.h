@@ -3,6 +3,7 @@
 #ifndef VMOSAL_BACKEND_POSIX_H
 #define VMOSAL_BACKEND_POSIX_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "vmosal/backend.h"
@@ -10,6 +11,9 @@
 #include "vmosal/memory.h"
 #include "vmosal/platform.h"
 #include "vmosal/thread.h"
+#include "vmosal/signal.h"
+#include "vmosal/event.h"
+#include "vmosal/device.h"
 
 /* The core's services, saved by the backend's init(). */
 extern const struct vmosal_core_services *posix_core;
@@ -67,9 +71,40 @@ int posix_mem_unlock(void *addr, size_t size);
 int posix_mem_sync(void *addr, size_t size, unsigned flags);
 
 /* Faults in every step bytes of [addr, addr + size) for writing, keeping
- * the contents, under a scoped SIGBUS guard: a fault the OS cannot back
- * returns VMOSAL_ENOMEM instead of killing the process. Thread-safe; the
- * previous SIGBUS disposition is restored when the last caller leaves. */
-int posix_populate_touch(void *addr, size_t size, size_t step);
+ * the contents. May raise SIGBUS where the OS cannot back a page: run it
+ * under the fault guard. */
+void posix_touch_pages(void *addr, size_t size, size_t step);
+
+/* ---- signals, fault guard, kick (posix_signal.c) ---- */
+
+/* The OS number of a vmosal_signal, 0 if this OS has none; and back. */
+int posix_os_signal(int sig);
+int posix_signal_of(int os_signal);
+/* A sigset of sigs[0..n) (enum vmosal_signal); VMOSAL_ENOTSUP when one is
+ * unknown here. */
+int posix_sigset(const int *sigs, size_t n, sigset_t *set);
+int posix_signal_install(int sig);
+int posix_signal_restore(int sig);
+void posix_signal_chain(const struct vmosal_backend_siginfo *info, void *os_context);
+int posix_signal_mask(bool block, const int *sigs, size_t n);
+int posix_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
+		      struct vmosal_backend_siginfo *out);
+/* Fills *out from a siginfo_t the OS delivered. */
+void posix_siginfo_of(const siginfo_t *si, struct vmosal_backend_siginfo *out);
+int posix_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
+		      int *fn_result);
+/* Picks a realtime signal nothing in the process handles and installs the
+ * kick handler for it, without SA_RESTART. */
+int posix_kick_setup(int *os_signal);
+/* The signal posix_kick_setup chose; 0 before. */
+int posix_kick_os_signal(void);
+
+/* ---- events, clocks, devices (posix_io.c) ---- */
+
+int posix_handle_close(vmosal_handle_t h);
+int posix_clock_ns(int clock, uint64_t *out);
+int posix_sleep_ns(uint64_t ns);
+int posix_device_open(const char *path, unsigned flags, vmosal_handle_t *out);
+int posix_process_id(uint64_t *out);
 
 #endif

@@ -5,9 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -182,104 +179,15 @@ int posix_mem_sync(void *addr, size_t size, unsigned flags)
 	return msync(addr, size, f) == 0 ? 0 : posix_last_error();
 }
 
-/* ---- scoped SIGBUS guard ----
- * One process-wide handler, installed while any thread touches pages and
- * removed by the last one, so the application's own handler comes back. A
- * thread inside the guard jumps out of a failed fault; a SIGBUS anywhere
- * else goes to the previous disposition. */
-static pthread_mutex_t posix_guard_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned posix_guard_users;
-static struct sigaction posix_guard_prev;
-/* volatile: the stores around the touch loop must not be merged away, the
- * handler reads them asynchronously. */
-static _Thread_local sigjmp_buf *volatile posix_guard_jump;
-
-/* A fork while another thread holds the guard lock must not leave the
- * child a lock nobody releases; registered when the plugin loads, before
- * any thread can hold it. */
-static void posix_guard_before_fork(void)
+/* Read and write back one byte per step: faults the pages in writable
+ * without changing what a file or a peer already put there. A page the OS
+ * cannot back raises SIGBUS here; the core runs this inside its fault
+ * guard, which turns that into VMOSAL_ENOMEM. */
+void posix_touch_pages(void *addr, size_t size, size_t step)
 {
-	pthread_mutex_lock(&posix_guard_lock);
-}
-
-static void posix_guard_after_fork(void)
-{
-	pthread_mutex_unlock(&posix_guard_lock);
-}
-
-__attribute__((constructor)) static void posix_guard_register_fork(void)
-{
-	pthread_atfork(posix_guard_before_fork, posix_guard_after_fork, posix_guard_after_fork);
-}
-
-static void posix_guard_handler(int sig, siginfo_t *info, void *ctx)
-{
-	sigjmp_buf *jump = posix_guard_jump;
-
-	if (jump != NULL)
-		siglongjmp(*jump, 1);
-	if (posix_guard_prev.sa_flags & SA_SIGINFO) {
-		posix_guard_prev.sa_sigaction(sig, info, ctx);
-		return;
-	}
-	if (posix_guard_prev.sa_handler != SIG_DFL && posix_guard_prev.sa_handler != SIG_IGN) {
-		posix_guard_prev.sa_handler(sig);
-		return;
-	}
-	/* Not ours: restore the default and let the fault happen again. */
-	signal(sig, SIG_DFL);
-}
-
-static int posix_guard_enter(void)
-{
-	struct sigaction sa;
-	int rc = 0;
-
-	pthread_mutex_lock(&posix_guard_lock);
-	if (posix_guard_users == 0) {
-		memset(&sa, 0, sizeof sa);
-		sa.sa_sigaction = posix_guard_handler;
-		sa.sa_flags = SA_SIGINFO;
-		sigemptyset(&sa.sa_mask);
-		if (sigaction(SIGBUS, &sa, &posix_guard_prev) != 0)
-			rc = posix_last_error();
-	}
-	if (rc == 0)
-		posix_guard_users++;
-	pthread_mutex_unlock(&posix_guard_lock);
-	return rc;
-}
-
-static void posix_guard_leave(void)
-{
-	pthread_mutex_lock(&posix_guard_lock);
-	if (--posix_guard_users == 0)
-		sigaction(SIGBUS, &posix_guard_prev, NULL);
-	pthread_mutex_unlock(&posix_guard_lock);
-}
-
-int posix_populate_touch(void *addr, size_t size, size_t step)
-{
-	sigjmp_buf jump;
-	volatile char *volatile p = addr;
+	volatile char *p = addr;
 	char *end = (char *)addr + size;
-	int rc = posix_guard_enter();
 
-	if (rc != 0)
-		return rc;
-	if (sigsetjmp(jump, 1) != 0) {
-		/* The fault found no page to give: out of huge pages or over a
-		 * memory limit. */
-		posix_guard_jump = NULL;
-		posix_guard_leave();
-		return VMOSAL_ENOMEM;
-	}
-	posix_guard_jump = &jump;
-	/* Read and write back the same byte: faults the page in writable
-	 * without changing what a file or a peer already put there. */
 	for (; (char *)p < end; p += step)
 		*p = *p;
-	posix_guard_jump = NULL;
-	posix_guard_leave();
-	return 0;
 }

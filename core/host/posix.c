@@ -20,6 +20,17 @@
 #include "../internal.h"
 
 static pthread_mutex_t loader_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void vmosal__registry_lock(void)
+{
+	pthread_mutex_lock(&registry_mutex);
+}
+
+void vmosal__registry_unlock(void)
+{
+	pthread_mutex_unlock(&registry_mutex);
+}
 
 void vmosal__loader_lock(void)
 {
@@ -177,15 +188,18 @@ void vmosal__dso_close(void *dso)
 static void posix_before_fork(void)
 {
 	pthread_mutex_lock(&loader_mutex);
+	pthread_mutex_lock(&registry_mutex);
 }
 
 static void posix_after_fork_parent(void)
 {
+	pthread_mutex_unlock(&registry_mutex);
 	pthread_mutex_unlock(&loader_mutex);
 }
 
 static void posix_after_fork_child(void)
 {
+	pthread_mutex_unlock(&registry_mutex);
 	pthread_mutex_unlock(&loader_mutex);
 	/* The child's one thread has a tid of its own. */
 	vmosal__thread_forget_self();

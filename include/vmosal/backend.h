@@ -40,7 +40,7 @@ VMOSAL_BEGIN_DECLS
 #define VMOSAL_BACKEND_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define VMOSAL_BACKEND_ABI_MINOR_OF(v) ((uint32_t)(v) & 0xffffu)
 #define VMOSAL_BACKEND_ABI_MAJOR 2
-#define VMOSAL_BACKEND_ABI_MINOR 0
+#define VMOSAL_BACKEND_ABI_MINOR 1
 #define VMOSAL_BACKEND_ABI VMOSAL_BACKEND_ABI_MAKE(VMOSAL_BACKEND_ABI_MAJOR, VMOSAL_BACKEND_ABI_MINOR)
 
 /* The plugin's one exported symbol. Do not change this name or prototype:
@@ -54,6 +54,15 @@ VMOSAL_BEGIN_DECLS
  * ABI 2.0. */
 #define VMOSAL_BACKEND_HAS_MEMBER(ptr, type, m) \
 	((ptr)->struct_size >= offsetof(type, m) + sizeof(((type *)0)->m))
+
+/* A signal as the backend saw it; signal is enum vmosal_signal. */
+struct vmosal_backend_siginfo {
+	uint32_t struct_size;
+	uint32_t signal;
+	int32_t os_signal;
+	int32_t os_code;
+	void *fault_addr;
+};
 
 /* What the core offers a plugin. */
 struct vmosal_core_services {
@@ -72,6 +81,15 @@ struct vmosal_core_services {
 		;
 	/* vmosal_strerror(), for messages a backend writes. */
 	const char *(*strerror)(int code);
+
+	/* ---- ABI 2.1 ---- */
+
+	/* Every signal the backend's handler catches goes here (in signal
+	 * context), unless the fault guard took it first. The core calls its
+	 * registered handlers, then signal_chain if none dealt with it. */
+	void (*signal_dispatch)(const struct vmosal_backend_siginfo *info, void *os_context);
+	/* Called in the kicked thread, in signal context (or an APC). */
+	void (*kick_received)(void);
 };
 
 /* caps->flags */
@@ -247,10 +265,12 @@ struct vmosal_backend_ops {
 	 * kind. */
 	int (*page_sizes)(struct vmosal_backend_page_sizes *out);
 	/* Faults in [addr, addr + size) for writing on the calling thread,
-	 * without changing contents. Must return VMOSAL_ENOMEM, never raise
-	 * SIGBUS (or its OS equivalent), when huge pages or a memory limit run
-	 * out; may be called from several threads at once on disjoint ranges.
-	 * NULL: preallocation is VMOSAL_ENOTSUP. */
+	 * without changing contents; VMOSAL_ENOMEM when huge pages or a
+	 * memory limit run out. May be called from several threads at once on
+	 * disjoint ranges. A backend of ABI 2.1 may let the fault happen
+	 * (SIGBUS): the core runs this slot inside its fault guard. One of
+	 * ABI 2.0 (no fault_guard slot) must never raise it. NULL:
+	 * preallocation is VMOSAL_ENOTSUP. */
 	int (*mem_populate)(void *addr, size_t size);
 	/* Creates a shared memory object (flags VMOSAL_SHM_*) of size bytes;
 	 * with VMOSAL_SHM_HUGETLB, huge_page_shift is log2 of the huge page
@@ -269,6 +289,78 @@ struct vmosal_backend_ops {
 	 * (instruction cache). NULL: the core uses the compiler's
 	 * __builtin___clear_cache, right for Linux and macOS. */
 	int (*icache_flush)(void *addr, size_t size);
+
+	/* ---- ABI 2.1: signals ----
+	 * sig is enum vmosal_signal (signal.h); unknown: VMOSAL_ENOTSUP. A
+	 * plugin of ABI 2.0 has none of the slots below: the public calls are
+	 * then VMOSAL_ENOTSUP. */
+
+	/* Installs the backend's handler for sig, which calls the core's
+	 * signal_dispatch, keeping the disposition it replaces. Called once
+	 * per signal until signal_restore. */
+	int (*signal_install)(int sig);
+	/* Puts back the disposition signal_install replaced, if the
+	 * backend's handler is still the one installed; else leaves the
+	 * newer one alone. */
+	int (*signal_restore)(int sig);
+	/* Hands a signal nobody handled to the disposition signal_install
+	 * replaced: calls that handler, or lets the default action happen
+	 * (a fault is re-raised with the default action and kills). */
+	void (*signal_chain)(const struct vmosal_backend_siginfo *info, void *os_context);
+	/* Blocks (block true) or unblocks sigs[0..n) for the calling thread. */
+	int (*signal_mask)(bool block, const int *sigs, size_t n);
+	/* Waits for one of sigs[0..n); timeout_ns < 0: no limit. */
+	int (*signal_wait)(const int *sigs, size_t n, int64_t timeout_ns,
+			   struct vmosal_backend_siginfo *out);
+	/* A pollable, non-blocking, close-on-exec handle for sigs[0..n). */
+	int (*signal_fd_open)(const int *sigs, size_t n, vmosal_handle_t *out);
+	/* One pending signal from it, or VMOSAL_EAGAIN. */
+	int (*signal_fd_read)(vmosal_handle_t h, struct vmosal_backend_siginfo *out);
+	/* Closes any handle the slots of this block or the next create. */
+	int (*handle_close)(vmosal_handle_t h);
+	/* Runs fn(arg); a SIGSEGV or SIGBUS raised by this thread inside it
+	 * abandons fn, fills *fault and returns VMOSAL_EFAULT; else stores
+	 * fn's return value in *fn_result and returns 0. The core has
+	 * installed both signals (signal_install) before the first call. */
+	int (*fault_guard)(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
+			   int *fn_result);
+
+	/* ---- ABI 2.1: kick ---- */
+
+	/* Chooses and installs the kick mechanism (POSIX: a free realtime
+	 * signal, without SA_RESTART), whose handler calls the core's
+	 * kick_received; stores the OS signal number (0: none) in *os_signal.
+	 * Called once. */
+	int (*kick_setup)(int *os_signal);
+	/* Interrupts thread tid of this process (0: the caller); VMOSAL_ESRCH
+	 * for any other tid. */
+	int (*thread_kick)(uint64_t tid);
+
+	/* ---- ABI 2.1: events, clocks, devices ---- */
+
+	/* flags: 0. */
+	int (*event_create)(unsigned flags, vmosal_handle_t *out);
+	int (*event_signal)(vmosal_handle_t h);
+	/* Returns 0 once signalled (and resets it), VMOSAL_ETIMEDOUT, or
+	 * VMOSAL_EINTR when a signal interrupted it (the core decides whether
+	 * to wait again). timeout_ns < 0: no limit. */
+	int (*event_wait)(vmosal_handle_t h, int64_t timeout_ns);
+	/* clock is enum vmosal_clock (event.h). */
+	int (*clock_ns)(int clock, uint64_t *out);
+	/* Sleeps ns of the monotonic clock, resuming after signals. */
+	int (*sleep_ns)(uint64_t ns);
+	/* flags: VMOSAL_DEVICE_*. */
+	int (*device_open)(const char *path, unsigned flags, vmosal_handle_t *out);
+	/* flags: VMOSAL_IOCTL_*. Retries EINTR unless NO_RESTART or the
+	 * backend knows the call must return (KVM_RUN). */
+	int (*device_ioctl)(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
+			    int *result);
+	int (*process_id)(uint64_t *out);
+	/* Returns the memory behind [addr, addr + size) of a shared or
+	 * file-backed mapping to the OS (the range reads back as zero); h and
+	 * offset are the mapping's object and its offset there, or
+	 * VMOSAL_NO_HANDLE. VMOSAL_ENOTSUP where the backing cannot. */
+	int (*mem_discard)(void *addr, size_t size, vmosal_handle_t h, int64_t offset);
 };
 
 typedef const struct vmosal_backend_ops *(*vmosal_backend_entry_fn)(uint32_t core_abi);

@@ -118,6 +118,64 @@ VMOSAL_API int vmosal_thread_set_priority(vmosal_tid_t tid, enum vmosal_priority
 /* Reads tid's level back (out non-NULL). */
 VMOSAL_API int vmosal_thread_get_priority(vmosal_tid_t tid, enum vmosal_priority *out);
 
+/* ---- vCPU kick ----
+ * Interrupts a thread that is blocked in a system call (KVM_RUN, ppoll,
+ * read): the call returns EINTR. POSIX: a realtime signal from SIGRTMIN
+ * up that nothing in the process handles yet, installed once without
+ * SA_RESTART (vmosal_thread_kick_signal says which). Windows: QueueUserAPC
+ * (alertable waits return) plus the cancel callback. macOS: the signal
+ * plus the cancel callback (hv_vcpus_exit).
+ *
+ * A kick is never lost. A vCPU thread registers its target once; a kick
+ * then sets the target's byte (KVM's run->immediate_exit) from the kicking
+ * thread before it sends the signal, and again from the handler, and marks
+ * the thread's pending flag. A kick that lands after the vCPU checked for
+ * work but before it entered KVM_RUN thus makes KVM_RUN return at once.
+ *
+ *     // vCPU thread, once:
+ *     struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
+ *     k.immediate_exit = &run->immediate_exit;
+ *     vmosal_thread_kick_register(&k);
+ *     while (!atomic_load(&vcpu->stop)) {
+ *             if (ioctl(vcpu_fd, KVM_RUN, 0) < 0 && errno == EINTR) {
+ *                     run->immediate_exit = 0;
+ *                     continue;       // kicked: look at vcpu->stop again
+ *             }
+ *             handle_exit(run);
+ *     }
+ *     // any thread:
+ *     atomic_store(&vcpu->stop, true);
+ *     vmosal_thread_kick(vcpu->tid);
+ */
+struct vmosal_kick_target {
+	uint32_t struct_size;             /* common.h */
+	volatile uint8_t *immediate_exit; /* set to 1 by every kick; NULL: none */
+	/* Run by the kicking thread before the signal, for hypervisors a
+	 * signal does not stop (WHvCancelRunVirtualProcessor, hv_vcpus_exit);
+	 * NULL: none. */
+	void (*cancel)(void *ctx);
+	void *cancel_ctx;
+};
+
+/* Registers the calling thread's kick target (replacing an earlier one).
+ * The target's memory must stay valid until vmosal_thread_kick_unregister
+ * or the thread's end. At most 4096 registered threads (VMOSAL_ENOSPC). */
+VMOSAL_API int vmosal_thread_kick_register(const struct vmosal_kick_target *target);
+/* Forgets the calling thread's target; VMOSAL_ENOENT when none. */
+VMOSAL_API int vmosal_thread_kick_unregister(void);
+
+/* Kicks thread tid of this process (VMOSAL_TID_SELF: the caller, whose
+ * next blocking call then returns EINTR). ESRCH: tid is not a thread of
+ * this process. Safe from any thread; not from a signal handler. */
+VMOSAL_API int vmosal_thread_kick(vmosal_tid_t tid);
+
+/* Whether a kick reached the calling thread since it last cleared the flag
+ * (registered threads only; false otherwise); with clear, resets it. */
+VMOSAL_API int vmosal_thread_kick_pending(bool clear, bool *out);
+
+/* The OS signal number kicks use (0 where kicks use no signal). */
+VMOSAL_API int vmosal_thread_kick_signal(int *os_signal);
+
 VMOSAL_END_DECLS
 
 #endif

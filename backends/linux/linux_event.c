@@ -1,0 +1,205 @@
+/* Linux events (eventfd), signal descriptors (signalfd), ioctl with the
+ * KVM_RUN rule, the kick (tgkill), and discarding guest memory. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "linux.h"
+
+#ifndef MADV_REMOVE
+#define MADV_REMOVE 9
+#endif
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE 0x01
+#endif
+#ifndef FALLOC_FL_PUNCH_HOLE
+#define FALLOC_FL_PUNCH_HOLE 0x02
+#endif
+
+int linux_event_create(unsigned flags, vmosal_handle_t *out)
+{
+	/* Non-blocking: a wait polls first, so two waiters racing for one
+	 * signal never leave the loser blocked in read. */
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	if (flags != 0)
+		return VMOSAL_ENOTSUP;
+	if (fd < 0)
+		return posix_last_error();
+	*out = fd;
+	return 0;
+}
+
+int linux_event_signal(vmosal_handle_t h)
+{
+	uint64_t one = 1;
+
+	for (;;) {
+		if (write(h, &one, sizeof one) == (ssize_t)sizeof one)
+			return 0;
+		if (errno == EAGAIN)
+			return 0; /* the counter is full: it is signalled already */
+		if (errno != EINTR)
+			return posix_last_error();
+	}
+}
+
+int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns)
+{
+	struct pollfd pfd = {.fd = h, .events = POLLIN};
+	uint64_t value;
+	int ms;
+
+	for (;;) {
+		/* The common case, signalled already, costs one read. */
+		if (read(h, &value, sizeof value) == (ssize_t)sizeof value)
+			return 0;
+		if (errno == EINTR)
+			return VMOSAL_EINTR;
+		if (errno != EAGAIN)
+			return posix_last_error();
+		if (timeout_ns == 0)
+			return VMOSAL_ETIMEDOUT;
+		ms = timeout_ns < 0 ? -1
+		     : timeout_ns / 1000000 >= INT32_MAX ? INT32_MAX
+							 : (int)((timeout_ns + 999999) / 1000000);
+		switch (poll(&pfd, 1, ms)) {
+		case 0:
+			return VMOSAL_ETIMEDOUT;
+		case -1:
+			return errno == EINTR ? VMOSAL_EINTR : posix_last_error();
+		}
+		/* Readable: read it (another waiter may have been first). The
+		 * core measures what is left of the timeout on EINTR; here a
+		 * lost race simply polls again with the same timeout. */
+	}
+}
+
+int linux_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out)
+{
+	sigset_t set;
+	int rc = posix_sigset(sigs, n, &set), fd;
+
+	if (rc != 0)
+		return rc;
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return posix_last_error();
+	*out = fd;
+	return 0;
+}
+
+int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_backend_siginfo *out)
+{
+	struct signalfd_siginfo ssi;
+	ssize_t n;
+
+	do
+		n = read(h, &ssi, sizeof ssi);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? VMOSAL_EAGAIN : posix_last_error();
+	if (n != (ssize_t)sizeof ssi)
+		return VMOSAL_EIO;
+	out->struct_size = sizeof *out;
+	out->signal = (uint32_t)posix_signal_of((int)ssi.ssi_signo);
+	out->os_signal = (int32_t)ssi.ssi_signo;
+	out->os_code = ssi.ssi_code;
+	out->fault_addr = NULL;
+	return 0;
+}
+
+int linux_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
+		       int *result)
+{
+	/* KVM_RUN must come back to the caller when kicked: that is the
+	 * kick. */
+	bool restart = !(flags & VMOSAL_IOCTL_NO_RESTART) && request != KVM_RUN;
+	int r;
+
+	if ((flags & ~VMOSAL_IOCTL_NO_RESTART) != 0)
+		return VMOSAL_ENOTSUP;
+	do
+		r = ioctl(h, request, arg);
+	while (r < 0 && errno == EINTR && restart);
+	if (r < 0)
+		return errno == ENOTTY ? VMOSAL_ENOTSUP : posix_last_error();
+	*result = r;
+	return 0;
+}
+
+/* getpid() is a system call on the kick's fast path; the pid is kept, and
+ * read again after fork and whenever tgkill says the pair is wrong (a
+ * process made by a raw clone() has another pid). */
+static _Atomic pid_t linux_pid;
+
+static void linux_forget_pid(void)
+{
+	atomic_store(&linux_pid, 0);
+}
+
+__attribute__((constructor)) static void linux_pid_register_fork(void)
+{
+	pthread_atfork(NULL, NULL, linux_forget_pid);
+}
+
+int linux_thread_kick(uint64_t tid)
+{
+	pid_t pid = atomic_load_explicit(&linux_pid, memory_order_relaxed);
+	int sig = posix_kick_os_signal();
+
+	if (sig == 0)
+		return VMOSAL_ENOTSUP;
+	if (tid == 0)
+		tid = (uint64_t)syscall(SYS_gettid);
+	if (tid > INT32_MAX)
+		return VMOSAL_ESRCH;
+	if (pid == 0) {
+		pid = getpid();
+		atomic_store_explicit(&linux_pid, pid, memory_order_relaxed);
+	}
+	if (syscall(SYS_tgkill, (long)pid, (long)tid, (long)sig) == 0)
+		return 0;
+	if (errno == ESRCH && pid != getpid()) {
+		pid = getpid();
+		atomic_store_explicit(&linux_pid, pid, memory_order_relaxed);
+		if (syscall(SYS_tgkill, (long)pid, (long)tid, (long)sig) == 0)
+			return 0;
+	}
+	return posix_last_error();
+}
+
+int linux_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset)
+{
+	/* An object of our own (a memfd): punch the hole in it, which also
+	 * empties every mapping of that range, here and in a vhost-user
+	 * peer. */
+	if (h != VMOSAL_NO_HANDLE) {
+		if (fallocate(h, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
+			      (off_t)size) == 0)
+			return 0;
+		if (errno != EOPNOTSUPP && errno != ENOSYS)
+			return posix_last_error();
+	}
+	/* Shared memory (shmem, hugetlbfs): MADV_REMOVE frees the backing;
+	 * private anonymous memory refuses it, and MADV_DONTNEED frees that. */
+	if (madvise(addr, size, MADV_REMOVE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return errno == EOPNOTSUPP ? VMOSAL_ENOTSUP : posix_last_error();
+	if (madvise(addr, size, MADV_DONTNEED) == 0)
+		return 0;
+	return errno == EINVAL ? VMOSAL_ENOTSUP : posix_last_error();
+}

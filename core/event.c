@@ -1,0 +1,159 @@
+/* Events, clocks and device files: argument checks and dispatch. */
+#include "config.h"
+
+#include "internal.h"
+
+#define KNOWN_DEVICE_FLAGS (VMOSAL_DEVICE_READ | VMOSAL_DEVICE_WRITE)
+
+int vmosal_event_create(unsigned flags, vmosal_handle_t *out)
+{
+	const struct vmosal__state *s;
+	int (*op)(unsigned, vmosal_handle_t *);
+
+	if (out == NULL || flags != 0)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, event_create);
+	if (op == NULL || VMOSAL__OP(s, event_signal) == NULL ||
+	    VMOSAL__OP(s, event_wait) == NULL || VMOSAL__OP(s, handle_close) == NULL)
+		return VMOSAL_ENOTSUP;
+	return op(flags, out);
+}
+
+int vmosal_event_signal(vmosal_handle_t event)
+{
+	const struct vmosal__state *s;
+	int (*op)(vmosal_handle_t);
+
+	if (!VMOSAL_HANDLE_VALID(event))
+		return VMOSAL_EBADF;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, event_signal);
+	return op != NULL ? op(event) : VMOSAL_ENOTSUP;
+}
+
+int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
+{
+	const struct vmosal__state *s;
+	int (*op)(vmosal_handle_t, int64_t);
+	int (*clock)(int, uint64_t *);
+	uint64_t start = 0, now = 0;
+	int rc;
+
+	if (!VMOSAL_HANDLE_VALID(event))
+		return VMOSAL_EBADF;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, event_wait);
+	clock = VMOSAL__OP(s, clock_ns);
+	if (op == NULL || clock == NULL)
+		return VMOSAL_ENOTSUP;
+	if (timeout_ns > 0 && (rc = clock(VMOSAL_CLOCK_MONOTONIC, &start)) != 0)
+		return rc;
+	/* A signal handler that ran is no reason to return early: wait for
+	 * what is left of the timeout. */
+	while ((rc = op(event, timeout_ns)) == VMOSAL_EINTR) {
+		if (timeout_ns <= 0)
+			continue;
+		if ((rc = clock(VMOSAL_CLOCK_MONOTONIC, &now)) != 0)
+			return rc;
+		if (now - start >= (uint64_t)timeout_ns)
+			return VMOSAL_ETIMEDOUT;
+		timeout_ns -= (int64_t)(now - start);
+		start = now;
+	}
+	return rc;
+}
+
+int vmosal_event_close(vmosal_handle_t event)
+{
+	return vmosal__handle_close(event);
+}
+
+int vmosal_clock_ns(enum vmosal_clock clock, uint64_t *out)
+{
+	const struct vmosal__state *s;
+	int (*op)(int, uint64_t *);
+
+	if (out == NULL || (unsigned)clock >= VMOSAL_CLOCK_COUNT)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (VMOSAL__UNLIKELY(s == NULL))
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, clock_ns);
+	return op != NULL ? op((int)clock, out) : VMOSAL_ENOTSUP;
+}
+
+int vmosal_sleep_ns(uint64_t ns)
+{
+	const struct vmosal__state *s = vmosal__get();
+	int (*op)(uint64_t);
+
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, sleep_ns);
+	return op != NULL ? op(ns) : VMOSAL_ENOTSUP;
+}
+
+int vmosal_device_open(const char *path, unsigned flags, vmosal_handle_t *out)
+{
+	const struct vmosal__state *s;
+	int (*op)(const char *, unsigned, vmosal_handle_t *);
+
+	if (path == NULL || path[0] == '\0' || out == NULL || flags == 0 ||
+	    (flags & ~KNOWN_DEVICE_FLAGS) != 0)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, device_open);
+	return op != NULL && VMOSAL__OP(s, handle_close) != NULL ? op(path, flags, out)
+								 : VMOSAL_ENOTSUP;
+}
+
+int vmosal_device_close(vmosal_handle_t device)
+{
+	return vmosal__handle_close(device);
+}
+
+int vmosal_ioctl(vmosal_handle_t device, unsigned long request, void *arg, unsigned flags,
+		 int *result)
+{
+	const struct vmosal__state *s;
+	int (*op)(vmosal_handle_t, unsigned long, void *, unsigned, int *);
+	int value = 0, rc;
+
+	if (!VMOSAL_HANDLE_VALID(device))
+		return VMOSAL_EBADF;
+	if ((flags & ~VMOSAL_IOCTL_NO_RESTART) != 0)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (VMOSAL__UNLIKELY(s == NULL))
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, device_ioctl);
+	if (op == NULL)
+		return VMOSAL_ENOTSUP;
+	rc = op(device, request, arg, flags, &value);
+	if (rc == 0 && result != NULL)
+		*result = value;
+	return rc;
+}
+
+int vmosal_process_id(uint64_t *out)
+{
+	const struct vmosal__state *s;
+	int (*op)(uint64_t *);
+
+	if (out == NULL)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, process_id);
+	return op != NULL ? op(out) : VMOSAL_ENOTSUP;
+}

@@ -1,0 +1,520 @@
+/* Signals: the one registry through which libvmosal owns every signal it
+ * uses, the scoped fault guard built on it, and the vCPU kick. The OS work
+ * (installing handlers, masks, the non-local exit of a guard, sending the
+ * kick) is the backend's; what is decided here is the same on every OS. */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define HANDLERS_PER_SIGNAL 8
+
+/* Static storage, never freed: a handler may be read by a signal arriving
+ * on another thread while it is being removed. */
+struct vmosal_signal_handler {
+	_Atomic(vmosal_signal_fn) fn;
+	_Atomic(void *) ctx;
+	uint32_t sig;
+};
+
+static struct vmosal_signal_handler handlers[VMOSAL_SIGNAL_COUNT][HANDLERS_PER_SIGNAL];
+/* Users of each signal's installation: registered handlers plus running
+ * fault guards. Changed only under the registry lock. */
+static unsigned users[VMOSAL_SIGNAL_COUNT];
+
+static bool known_signal(int sig)
+{
+	return sig >= VMOSAL_SIGINT && sig < VMOSAL_SIGNAL_COUNT;
+}
+
+static bool is_fault(int sig)
+{
+	return sig == VMOSAL_SIGSEGV || sig == VMOSAL_SIGBUS || sig == VMOSAL_SIGILL ||
+	       sig == VMOSAL_SIGFPE;
+}
+
+/* The signal slots exist as a block (ABI 2.1): one check for all. */
+static bool has_signals(const struct vmosal__state *s)
+{
+	return VMOSAL__OP(s, signal_install) != NULL && VMOSAL__OP(s, signal_restore) != NULL &&
+	       VMOSAL__OP(s, signal_chain) != NULL;
+}
+
+/* Takes one more user of sig, installing the backend's handler for the
+ * first. Under the registry lock. */
+static int signal_use(const struct vmosal__state *s, int sig)
+{
+	int rc;
+
+	if (users[sig] == 0 && (rc = s->ops->signal_install(sig)) != 0)
+		return rc;
+	users[sig]++;
+	return 0;
+}
+
+/* Drops a user; the last one puts the previous disposition back. */
+static void signal_unuse(const struct vmosal__state *s, int sig)
+{
+	if (--users[sig] == 0 && s->ops->signal_restore(sig) != 0)
+		vmosal__debug("signal", "restoring signal %d failed", sig);
+}
+
+/* Called by the backend's handler, in signal context: async-signal-safe
+ * from here on. */
+void vmosal__signal_dispatch(const struct vmosal_backend_siginfo *bi, void *os_context)
+{
+	const struct vmosal__state *s =
+		atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
+	struct vmosal_siginfo info;
+
+	if (s == NULL)
+		return;
+	if (known_signal((int)bi->signal)) {
+		memset(&info, 0, sizeof info);
+		info.struct_size = sizeof info;
+		info.signal = bi->signal;
+		info.os_signal = bi->os_signal;
+		info.os_code = bi->os_code;
+		info.fault_addr = bi->fault_addr;
+		for (int i = 0; i < HANDLERS_PER_SIGNAL; i++) {
+			struct vmosal_signal_handler *h = &handlers[bi->signal][i];
+			vmosal_signal_fn fn = atomic_load_explicit(&h->fn, memory_order_acquire);
+
+			if (fn != NULL &&
+			    fn(&info, atomic_load_explicit(&h->ctx, memory_order_relaxed)))
+				return;
+		}
+	}
+	s->ops->signal_chain(bi, os_context);
+}
+
+int vmosal_signal_handle(enum vmosal_signal sig, vmosal_signal_fn fn, void *ctx,
+			 vmosal_signal_handler_t **out)
+{
+	const struct vmosal__state *s;
+	struct vmosal_signal_handler *free_slot = NULL;
+	int rc;
+
+	if (!known_signal((int)sig) || fn == NULL || out == NULL)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if (!has_signals(s))
+		return VMOSAL_ENOTSUP;
+	vmosal__registry_lock();
+	for (int i = 0; i < HANDLERS_PER_SIGNAL && free_slot == NULL; i++)
+		if (atomic_load(&handlers[sig][i].fn) == NULL)
+			free_slot = &handlers[sig][i];
+	rc = free_slot == NULL ? VMOSAL_EBUSY : signal_use(s, (int)sig);
+	if (rc == 0) {
+		free_slot->sig = (uint32_t)sig;
+		atomic_store_explicit(&free_slot->ctx, ctx, memory_order_relaxed);
+		atomic_store_explicit(&free_slot->fn, fn, memory_order_release);
+		*out = free_slot;
+	}
+	vmosal__registry_unlock();
+	return rc;
+}
+
+int vmosal_signal_unhandle(vmosal_signal_handler_t *h)
+{
+	const struct vmosal__state *s;
+	int rc = 0;
+
+	if (h == NULL || !known_signal((int)h->sig) ||
+	    h < &handlers[h->sig][0] || h >= &handlers[h->sig][HANDLERS_PER_SIGNAL])
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	vmosal__registry_lock();
+	if (atomic_load(&h->fn) == NULL) {
+		rc = VMOSAL_EINVAL; /* removed already */
+	} else {
+		atomic_store_explicit(&h->fn, NULL, memory_order_release);
+		signal_unuse(s, (int)h->sig);
+	}
+	vmosal__registry_unlock();
+	return rc;
+}
+
+/* Checks a caller's signal list; faults may not be blocked or waited for. */
+static int check_set(const enum vmosal_signal *sigs, size_t n, int *os_list)
+{
+	if (sigs == NULL || n == 0 || n > VMOSAL_SIGNAL_COUNT)
+		return VMOSAL_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!known_signal((int)sigs[i]) || is_fault((int)sigs[i]))
+			return VMOSAL_EINVAL;
+		os_list[i] = (int)sigs[i];
+	}
+	return 0;
+}
+
+static int set_mask(const enum vmosal_signal *sigs, size_t n, bool block)
+{
+	int list[VMOSAL_SIGNAL_COUNT];
+	const struct vmosal__state *s;
+	int (*op)(bool, const int *, size_t);
+	int rc = check_set(sigs, n, list);
+
+	if (rc != 0)
+		return rc;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, signal_mask);
+	return op != NULL ? op(block, list, n) : VMOSAL_ENOTSUP;
+}
+
+int vmosal_signal_block(const enum vmosal_signal *sigs, size_t n)
+{
+	return set_mask(sigs, n, true);
+}
+
+int vmosal_signal_unblock(const enum vmosal_signal *sigs, size_t n)
+{
+	return set_mask(sigs, n, false);
+}
+
+static void siginfo_out(const struct vmosal_backend_siginfo *bi, struct vmosal_siginfo *out)
+{
+	struct vmosal_siginfo info = {
+		.struct_size = sizeof info,
+		.signal = bi->signal,
+		.os_signal = bi->os_signal,
+		.os_code = bi->os_code,
+		.fault_addr = bi->fault_addr,
+	};
+	vmosal__struct_out(out, &info, sizeof info);
+}
+
+int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int64_t timeout_ns,
+		       struct vmosal_siginfo *out)
+{
+	int list[VMOSAL_SIGNAL_COUNT];
+	struct vmosal_backend_siginfo bi = {.struct_size = sizeof bi};
+	const struct vmosal__state *s;
+	int (*op)(const int *, size_t, int64_t, struct vmosal_backend_siginfo *);
+	int rc = check_set(sigs, n, list);
+
+	if (rc != 0 || (rc = vmosal__struct_out_check(out, sizeof(struct vmosal_siginfo))) != 0)
+		return rc;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, signal_wait);
+	if (op == NULL)
+		return VMOSAL_ENOTSUP;
+	rc = op(list, n, timeout_ns, &bi);
+	if (rc == 0)
+		siginfo_out(&bi, out);
+	return rc;
+}
+
+int vmosal_signal_fd_open(const enum vmosal_signal *sigs, size_t n, vmosal_handle_t *out)
+{
+	int list[VMOSAL_SIGNAL_COUNT];
+	const struct vmosal__state *s;
+	int (*op)(const int *, size_t, vmosal_handle_t *);
+	int rc = check_set(sigs, n, list);
+
+	if (rc != 0 || out == NULL)
+		return rc != 0 ? rc : VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, signal_fd_open);
+	return op != NULL && VMOSAL__OP(s, handle_close) != NULL ? op(list, n, out)
+								 : VMOSAL_ENOTSUP;
+}
+
+int vmosal_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
+{
+	struct vmosal_backend_siginfo bi = {.struct_size = sizeof bi};
+	const struct vmosal__state *s;
+	int (*op)(vmosal_handle_t, struct vmosal_backend_siginfo *);
+	int rc;
+
+	if (!VMOSAL_HANDLE_VALID(h))
+		return VMOSAL_EBADF;
+	if (vmosal__struct_out_check(out, sizeof(struct vmosal_siginfo)) != 0)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, signal_fd_read);
+	if (op == NULL)
+		return VMOSAL_ENOTSUP;
+	rc = op(h, &bi);
+	if (rc == 0)
+		siginfo_out(&bi, out);
+	return rc;
+}
+
+int vmosal__handle_close(vmosal_handle_t h)
+{
+	const struct vmosal__state *s;
+	int (*op)(vmosal_handle_t);
+
+	if (!VMOSAL_HANDLE_VALID(h))
+		return VMOSAL_EBADF;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, handle_close);
+	return op != NULL ? op(h) : VMOSAL_ENOTSUP;
+}
+
+int vmosal_signal_fd_close(vmosal_handle_t h)
+{
+	return vmosal__handle_close(h);
+}
+
+/* ---- fault guard ---- */
+
+int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
+			struct vmosal_backend_siginfo *fault, int *fn_result)
+{
+	int (*op)(int (*)(void *), void *, struct vmosal_backend_siginfo *, int *);
+	int rc;
+
+	op = VMOSAL__OP(s, fault_guard);
+	if (op == NULL || !has_signals(s))
+		return VMOSAL_ENOTSUP;
+	/* The signals are installed while any guard runs, through the same
+	 * registry as every other user, and given back after the last. */
+	vmosal__registry_lock();
+	rc = signal_use(s, VMOSAL_SIGSEGV);
+	if (rc == 0 && (rc = signal_use(s, VMOSAL_SIGBUS)) != 0)
+		signal_unuse(s, VMOSAL_SIGSEGV);
+	vmosal__registry_unlock();
+	if (rc != 0)
+		return rc;
+	fault->struct_size = sizeof *fault;
+	rc = op(fn, arg, fault, fn_result);
+	vmosal__registry_lock();
+	signal_unuse(s, VMOSAL_SIGBUS);
+	signal_unuse(s, VMOSAL_SIGSEGV);
+	vmosal__registry_unlock();
+	return rc;
+}
+
+int vmosal_fault_guard(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
+{
+	struct vmosal_backend_siginfo bi;
+	const struct vmosal__state *s;
+	int rc, result = 0;
+
+	if (fn == NULL || (fault != NULL && vmosal__struct_out_check(fault, sizeof *fault) != 0))
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	memset(&bi, 0, sizeof bi);
+	rc = vmosal__fault_guard(s, fn, arg, &bi, &result);
+	if (rc == VMOSAL_EFAULT && fault != NULL) {
+		struct vmosal_fault f = {
+			.struct_size = sizeof f,
+			.signal = bi.signal,
+			.addr = bi.fault_addr,
+			.os_signal = bi.os_signal,
+			.os_code = bi.os_code,
+		};
+		vmosal__struct_out(fault, &f, sizeof f);
+	}
+	return rc != 0 ? rc : result;
+}
+
+/* ---- kick ----
+ * Each registered vCPU thread has a slot in a fixed table that is never
+ * freed, found by its tid; a kick reads it from another thread while the
+ * owner may be leaving, so every field is atomic. */
+
+#define KICK_SLOTS 4096
+
+#define KICK_FREED UINT64_MAX /* a slot given back; 0: never used */
+
+struct kick_slot {
+	_Atomic uint64_t tid;
+	_Atomic(volatile uint8_t *) immediate_exit;
+	_Atomic(void (*)(void *)) cancel;
+	_Atomic(void *) cancel_ctx;
+	atomic_bool pending;
+};
+
+static struct kick_slot kick_slots[KICK_SLOTS];
+static _Thread_local struct kick_slot *my_kick;
+static atomic_int kick_os_signal = -1; /* -1: not set up yet */
+
+/* Called by the backend in the kicked thread (signal context). */
+void vmosal__kick_received(void)
+{
+	struct kick_slot *k = my_kick;
+	volatile uint8_t *exit_byte;
+
+	if (k == NULL)
+		return;
+	atomic_store_explicit(&k->pending, true, memory_order_relaxed);
+	exit_byte = atomic_load_explicit(&k->immediate_exit, memory_order_relaxed);
+	if (exit_byte != NULL)
+		*exit_byte = 1;
+}
+
+static int kick_setup(const struct vmosal__state *s)
+{
+	int (*op)(int *) = VMOSAL__OP(s, kick_setup);
+	int rc = 0, sig = 0;
+
+	if (atomic_load_explicit(&kick_os_signal, memory_order_acquire) >= 0)
+		return 0;
+	if (op == NULL || VMOSAL__OP(s, thread_kick) == NULL)
+		return VMOSAL_ENOTSUP;
+	vmosal__registry_lock();
+	if (atomic_load_explicit(&kick_os_signal, memory_order_relaxed) < 0 &&
+	    (rc = op(&sig)) == 0)
+		atomic_store_explicit(&kick_os_signal, sig, memory_order_release);
+	vmosal__registry_unlock();
+	return rc;
+}
+
+static size_t kick_hash(uint64_t tid)
+{
+	return (size_t)((tid * 0x9e3779b97f4a7c15ull) >> 52) % KICK_SLOTS;
+}
+
+/* Open addressing from the tid's hash: a search ends at a never-used slot,
+ * so a freed one stays marked and can be taken again by a registration. */
+static struct kick_slot *kick_find(uint64_t tid)
+{
+	size_t start = kick_hash(tid);
+
+	for (size_t i = 0; i < KICK_SLOTS; i++) {
+		struct kick_slot *k = &kick_slots[(start + i) % KICK_SLOTS];
+		uint64_t t = atomic_load_explicit(&k->tid, memory_order_acquire);
+		if (t == tid)
+			return k;
+		if (t == 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+int vmosal_thread_kick_register(const struct vmosal_kick_target *target)
+{
+	struct vmosal_kick_target t;
+	const struct vmosal__state *s;
+	struct kick_slot *k = my_kick;
+	vmosal_tid_t self = 0;
+	int rc;
+
+	if (target == NULL)
+		return VMOSAL_EINVAL;
+	if ((rc = vmosal__struct_in(&t, sizeof t, target, sizeof t)) != 0)
+		return rc;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((rc = kick_setup(s)) != 0 || (rc = vmosal_thread_self(&self)) != 0)
+		return rc;
+	if (k == NULL) {
+		size_t start = kick_hash(self);
+		for (size_t i = 0; i < KICK_SLOTS && k == NULL; i++) {
+			struct kick_slot *c = &kick_slots[(start + i) % KICK_SLOTS];
+			uint64_t seen = atomic_load(&c->tid);
+			if ((seen == 0 || seen == KICK_FREED) &&
+			    atomic_compare_exchange_strong(&c->tid, &seen, self))
+				k = c;
+		}
+		if (k == NULL)
+			return VMOSAL_ENOSPC;
+	}
+	atomic_store(&k->immediate_exit, t.immediate_exit);
+	atomic_store(&k->cancel_ctx, t.cancel_ctx);
+	atomic_store(&k->cancel, t.cancel);
+	atomic_store(&k->pending, false);
+	my_kick = k;
+	return 0;
+}
+
+int vmosal_thread_kick_unregister(void)
+{
+	struct kick_slot *k = my_kick;
+
+	if (k == NULL)
+		return VMOSAL_ENOENT;
+	my_kick = NULL;
+	atomic_store(&k->immediate_exit, NULL);
+	atomic_store(&k->cancel, NULL);
+	atomic_store(&k->tid, KICK_FREED);
+	return 0;
+}
+
+void vmosal__kick_forget_self(void)
+{
+	if (my_kick != NULL)
+		vmosal_thread_kick_unregister();
+}
+
+int vmosal_thread_kick(vmosal_tid_t tid)
+{
+	const struct vmosal__state *s = vmosal__get();
+	struct kick_slot *k;
+	vmosal_tid_t self = 0;
+	int rc;
+
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if (VMOSAL__UNLIKELY(atomic_load_explicit(&kick_os_signal, memory_order_acquire) < 0) &&
+	    (rc = kick_setup(s)) != 0)
+		return rc;
+	if (tid == 0 && vmosal_thread_self(&self) == 0)
+		tid = self;
+	k = kick_find(tid);
+	if (k != NULL) {
+		volatile uint8_t *exit_byte = atomic_load(&k->immediate_exit);
+		void (*cancel)(void *) = atomic_load(&k->cancel);
+
+		/* Before the signal: a vCPU about to enter KVM_RUN returns
+		 * at once even if the signal lands before it is inside. */
+		atomic_store_explicit(&k->pending, true, memory_order_relaxed);
+		if (exit_byte != NULL)
+			*exit_byte = 1;
+		if (cancel != NULL)
+			cancel(atomic_load(&k->cancel_ctx));
+	}
+	return s->ops->thread_kick(tid == self && self != 0 ? 0 : tid);
+}
+
+int vmosal_thread_kick_pending(bool clear, bool *out)
+{
+	struct kick_slot *k = my_kick;
+
+	if (out == NULL)
+		return VMOSAL_EINVAL;
+	if (k == NULL) {
+		*out = false;
+		return 0;
+	}
+	*out = clear ? atomic_exchange(&k->pending, false) : atomic_load(&k->pending);
+	return 0;
+}
+
+int vmosal_thread_kick_signal(int *os_signal)
+{
+	const struct vmosal__state *s;
+	int rc;
+
+	if (os_signal == NULL)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if ((rc = kick_setup(s)) != 0)
+		return rc;
+	*os_signal = atomic_load(&kick_os_signal);
+	return 0;
+}

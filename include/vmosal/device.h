@@ -1,0 +1,50 @@
+/* libvmosal: device files, ioctl, and process ids.
+ *
+ * The ioctl number helpers encode as the host does: the asm-generic
+ * layout (x86_64, aarch64, riscv64: direction in bits 30-31, size in
+ * 16-29, type in 8-15, number in 0-7). Windows has no ioctl on handles
+ * (DeviceIoControl codes differ); there these calls are VMOSAL_ENOTSUP and
+ * device files open with CreateFileW. */
+#ifndef VMOSAL_DEVICE_H
+#define VMOSAL_DEVICE_H
+
+#include "common.h"
+
+VMOSAL_BEGIN_DECLS
+
+#define VMOSAL_IOC_NONE 0u
+#define VMOSAL_IOC_WRITE 1u
+#define VMOSAL_IOC_READ 2u
+#define VMOSAL_IOC(dir, type, nr, size)                                              \\
+	((unsigned long)(((unsigned long)(dir) << 30) | ((unsigned long)(size) << 16) | \\
+			 ((unsigned long)(type) << 8) | (unsigned long)(nr)))
+#define VMOSAL_IO(type, nr) VMOSAL_IOC(VMOSAL_IOC_NONE, type, nr, 0)
+#define VMOSAL_IOR(type, nr, size) VMOSAL_IOC(VMOSAL_IOC_READ, type, nr, size)
+#define VMOSAL_IOW(type, nr, size) VMOSAL_IOC(VMOSAL_IOC_WRITE, type, nr, size)
+#define VMOSAL_IOWR(type, nr, size) VMOSAL_IOC(VMOSAL_IOC_READ | VMOSAL_IOC_WRITE, type, nr, size)
+
+#define VMOSAL_DEVICE_READ 0x1u  /* open for reading */
+#define VMOSAL_DEVICE_WRITE 0x2u /* open for writing; both: read-write */
+
+/* Opens a device file (flags: READ and/or WRITE), close-on-exec, and
+ * stores its handle in *out. */
+VMOSAL_API int vmosal_device_open(const char *path, unsigned flags, vmosal_handle_t *out);
+VMOSAL_API int vmosal_device_close(vmosal_handle_t device);
+
+/* Don't retry this ioctl when a signal interrupts it: return VMOSAL_EINTR
+ * to the caller (what a vCPU loop needs from KVM_RUN to see a kick). */
+#define VMOSAL_IOCTL_NO_RESTART 0x1u
+
+/* ioctl(device, request, arg), retried when a signal interrupts it unless
+ * flags has NO_RESTART (KVM_RUN is never retried, whatever flags say).
+ * Stores the call's non-negative return value in *result (NULL: not
+ * wanted). Errors are translated (VMOSAL_ENOTSUP for ENOTTY). */
+VMOSAL_API int vmosal_ioctl(vmosal_handle_t device, unsigned long request, void *arg,
+			    unsigned flags, int *result);
+
+/* The calling process's id. */
+VMOSAL_API int vmosal_process_id(uint64_t *out);
+
+VMOSAL_END_DECLS
+
+#endif

@@ -1,0 +1,53 @@
+/* libvmosal: event notifiers, and clocks.
+ *
+ * An event is one OS handle: an eventfd on Linux (what KVM's irqfd and
+ * ioeventfd and a vhost-user backend take), a kqueue user event or a pipe
+ * on macOS, an event object on Windows. It is close-on-exec. */
+#ifndef VMOSAL_EVENT_H
+#define VMOSAL_EVENT_H
+
+#include "common.h"
+
+VMOSAL_BEGIN_DECLS
+
+/* Creates an event, not signalled, and stores its handle in *out. flags
+ * must be 0. */
+VMOSAL_API int vmosal_event_create(unsigned flags, vmosal_handle_t *out);
+
+/* Signals it: a waiter wakes, a poll on the handle sees it readable. */
+VMOSAL_API int vmosal_event_signal(vmosal_handle_t event);
+
+/* Waits up to timeout_ns (0: just test; negative: no limit) for the event
+ * to be signalled and resets it: however often it was signalled, one wait
+ * takes them all. Restarts after signal handlers ran, but returns
+ * VMOSAL_EINTR when the thread was kicked (vmosal_thread_kick).
+ * VMOSAL_ETIMEDOUT when it was not signalled in time. */
+VMOSAL_API int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns);
+
+VMOSAL_API int vmosal_event_close(vmosal_handle_t event);
+
+/* ---- Clocks ---------------------------------------------------------------- */
+
+enum vmosal_clock {
+	VMOSAL_CLOCK_MONOTONIC,     /* never jumps; stops while suspended */
+	VMOSAL_CLOCK_MONOTONIC_RAW, /* as MONOTONIC, without NTP's rate changes */
+	VMOSAL_CLOCK_REALTIME,      /* wall clock: nanoseconds since 1970 UTC */
+	VMOSAL_CLOCK_THREAD_CPU,    /* CPU time the calling thread has used */
+	VMOSAL_CLOCK_BOOTTIME,      /* as MONOTONIC, counting time suspended */
+	VMOSAL_CLOCK_COUNT          /* clocks this header knows */
+};
+
+/* Reads a clock in nanoseconds. Linux: clock_gettime, through the vDSO
+ * (no system call) for all but THREAD_CPU; Windows:
+ * QueryPerformanceCounter, GetSystemTimePreciseAsFileTime,
+ * QueryThreadCycleTime; macOS: clock_gettime_nsec_np. EINVAL: unknown
+ * clock or out NULL. */
+VMOSAL_API int vmosal_clock_ns(enum vmosal_clock clock, uint64_t *out);
+
+/* Sleeps for ns nanoseconds of the monotonic clock, going back to sleep
+ * for the rest after a signal handler ran. */
+VMOSAL_API int vmosal_sleep_ns(uint64_t ns);
+
+VMOSAL_END_DECLS
+
+#endif
