@@ -359,6 +359,26 @@ fail_handle:
 	return rc;
 }
 
+int vmosal_guest_ram_discard(const struct vmosal_guest_ram *ram, size_t offset, size_t len)
+{
+	const struct vmosal__state *s;
+	int (*op)(void *, size_t, vmosal_handle_t, int64_t);
+	uint64_t page;
+
+	if (vmosal__struct_out_check(ram, VMOSAL__MIN_GUEST_RAM) != 0 || ram->addr == NULL ||
+	    len == 0 || offset > ram->size || len > ram->size - offset)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	page = s->host.page_size;
+	if (offset % page != 0 || len % page != 0)
+		return VMOSAL_EINVAL;
+	op = VMOSAL__OP(s, mem_discard);
+	return op != NULL ? op((char *)ram->addr + offset, len, ram->handle, (int64_t)offset)
+			  : VMOSAL_ENOTSUP;
+}
+
 int vmosal_guest_ram_free(struct vmosal_guest_ram *ram)
 {
 	const struct vmosal__state *s;

@@ -350,18 +350,13 @@ static struct kick_slot kick_slots[KICK_SLOTS];
 static _Thread_local struct kick_slot *my_kick;
 static atomic_int kick_os_signal = -1; /* -1: not set up yet */
 
-/* Called by the backend in the kicked thread (signal context). */
+/* Called by the backend in the kicked thread (signal context). The byte
+ * and the pending flag were set by the kicking thread before it sent the
+ * signal, so they are seen however late the signal arrives; setting them
+ * again here would turn one kick into two when the thread had already
+ * taken the first. The signal's job is only to interrupt. */
 void vmosal__kick_received(void)
 {
-	struct kick_slot *k = my_kick;
-	volatile uint8_t *exit_byte;
-
-	if (k == NULL)
-		return;
-	atomic_store_explicit(&k->pending, true, memory_order_relaxed);
-	exit_byte = atomic_load_explicit(&k->immediate_exit, memory_order_relaxed);
-	if (exit_byte != NULL)
-		*exit_byte = 1;
 }
 
 static int kick_setup(const struct vmosal__state *s)

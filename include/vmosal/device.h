@@ -15,8 +15,8 @@ VMOSAL_BEGIN_DECLS
 #define VMOSAL_IOC_NONE 0u
 #define VMOSAL_IOC_WRITE 1u
 #define VMOSAL_IOC_READ 2u
-#define VMOSAL_IOC(dir, type, nr, size)                                              \\
-	((unsigned long)(((unsigned long)(dir) << 30) | ((unsigned long)(size) << 16) | \\
+#define VMOSAL_IOC(dir, type, nr, size)                                              \
+	((unsigned long)(((unsigned long)(dir) << 30) | ((unsigned long)(size) << 16) | \
 			 ((unsigned long)(type) << 8) | (unsigned long)(nr)))
 #define VMOSAL_IO(type, nr) VMOSAL_IOC(VMOSAL_IOC_NONE, type, nr, 0)
 #define VMOSAL_IOR(type, nr, size) VMOSAL_IOC(VMOSAL_IOC_READ, type, nr, size)

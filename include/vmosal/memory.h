@@ -266,6 +266,17 @@ struct vmosal_guest_ram {
 VMOSAL_API int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *opts,
 				      struct vmosal_guest_ram *out);
 
+/* Gives the memory behind [offset, offset + len) of guest RAM back to the
+ * OS, for a balloon or virtio-mem unplug: the range reads back as zero
+ * afterwards. offset and len are page multiples (huge page multiples for
+ * hugetlb RAM: VMOSAL_EINVAL from the OS otherwise) and lie inside the RAM.
+ * RAM with a handle (VMOSAL_GUEST_FD): a hole is punched in its object, so
+ * every process mapping it sees the zeros (fallocate on Linux). Shared
+ * RAM: MADV_REMOVE. Private RAM: MADV_DONTNEED. VMOSAL_ENOTSUP where the
+ * backing cannot give memory back. */
+VMOSAL_API int vmosal_guest_ram_discard(const struct vmosal_guest_ram *ram, size_t offset,
+					size_t len);
+
 /* Releases guest RAM (and its guards), closes its handle, and clears *ram
  * (handle VMOSAL_NO_HANDLE, struct_size kept). A cleared or already freed
  * region is accepted: returns 0. If the OS refuses the release, *ram is

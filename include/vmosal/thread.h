@@ -127,10 +127,13 @@ VMOSAL_API int vmosal_thread_get_priority(vmosal_tid_t tid, enum vmosal_priority
  * plus the cancel callback (hv_vcpus_exit).
  *
  * A kick is never lost. A vCPU thread registers its target once; a kick
- * then sets the target's byte (KVM's run->immediate_exit) from the kicking
- * thread before it sends the signal, and again from the handler, and marks
- * the thread's pending flag. A kick that lands after the vCPU checked for
- * work but before it entered KVM_RUN thus makes KVM_RUN return at once.
+ * then sets the target's byte (KVM's run->immediate_exit) and the thread's
+ * pending flag from the kicking thread, and runs the cancel callback,
+ * before it interrupts the thread, so the handler has nothing left to do
+ * and one kick is seen once. A kick that lands after the vCPU checked for
+ * work but before it entered KVM_RUN thus makes KVM_RUN return at once. A
+ * thread blocking in ppoll or pselect gets the same guarantee by keeping
+ * the kick signal blocked and unblocking it only in the call's own mask.
  *
  *     // vCPU thread, once:
  *     struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
