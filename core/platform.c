@@ -133,6 +133,10 @@ int vmosal_accel_probe(enum vmosal_accel which, struct vmosal_accel_status *out)
 	a.reason[sizeof a.reason - 1] = '\0';
 	st.available = a.error == 0;
 	st.error = a.error;
+	st.checks = a.checks;
+	/* A 2.0 backend leaves checks at zero: all it says is available. */
+	if (st.available && st.checks == 0)
+		st.checks = VMOSAL_ACCEL_CHECK_OPENED;
 	if (!st.available && a.reason[0] == '\0')
 		snprintf(a.reason, sizeof a.reason, "%s", vmosal_strerror(a.error));
 	snprintf(st.reason, sizeof st.reason, "%s", st.available ? "" : a.reason);

@@ -126,7 +126,8 @@ SIZE(vmosal_backend_mem_info, 24);
 
 AT(vmosal_backend_accel, error, 4);
 AT(vmosal_backend_accel, reason, 8);
-SIZE(vmosal_backend_accel, 168);
+AT(vmosal_backend_accel, checks, 168);
+SIZE(vmosal_backend_accel, 172);
 
 AT(vmosal_backend_page_sizes, thp_mode, 4);
 AT(vmosal_backend_page_sizes, thp_size, 8);
@@ -158,7 +159,8 @@ SIZE(vmosal_mem_info, 24);
 AT(vmosal_accel_status, available, 4);
 AT(vmosal_accel_status, error, 8);
 AT(vmosal_accel_status, reason, 12);
-SIZE(vmosal_accel_status, 172);
+AT(vmosal_accel_status, checks, 172);
+SIZE(vmosal_accel_status, 176);
 
 AT(vmosal_host_caps, flags, 4);
 AT(vmosal_host_caps, affinity, 8);

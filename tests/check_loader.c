@@ -195,6 +195,60 @@ START_TEST(test_fini_runs_at_exit)
 }
 END_TEST
 
+static bool take_nothing(const struct vmosal_siginfo *info, void *ctx)
+{
+	(void)info;
+	(void)ctx;
+	return false;
+}
+
+static int return_seven(void *arg)
+{
+	(void)arg;
+	return 7;
+}
+
+/* A plugin of the previous minor (2.0) loads, works for what 2.0 has, and
+ * every call 2.1 added answers ENOTSUP instead of calling past its table. */
+START_TEST(test_previous_minor_gets_enotsup)
+{
+	struct vmosal_backend_info info = VMOSAL_STRUCT_INIT(struct vmosal_backend_info);
+	struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
+	struct vmosal_siginfo si = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
+	enum vmosal_signal usr1 = VMOSAL_SIGUSR1;
+	vmosal_signal_handler_t *h;
+	vmosal_handle_t handle;
+	uint64_t value;
+	void *p = NULL;
+	int os = 0;
+
+	ck_assert_int_eq(vmosal_init_backend(fake("minor0")), 0);
+	ck_assert_int_eq(vmosal_backend_info(&info), 0);
+	ck_assert_uint_eq(info.abi_version, VMOSAL_BACKEND_ABI_MAKE(2, 0));
+	ck_assert_int_eq(vmosal_mmap(NULL, 4096, VMOSAL_PROT_READ,
+				     VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS, VMOSAL_NO_HANDLE,
+				     0, &p),
+			 0);
+	ck_assert_int_eq(vmosal_munmap(p, 4096), 0);
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, take_nothing, NULL, &h),
+			 VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_signal_block(&usr1, 1), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_signal_wait(&usr1, 1, 0, &si), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_signal_fd_open(&usr1, 1, &handle), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_fault_guard(return_seven, NULL, NULL), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_thread_kick_register(&k), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_thread_kick(VMOSAL_TID_SELF), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_thread_kick_signal(&os), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_event_create(0, &handle), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &value), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_sleep_ns(1), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_device_open("/dev/null", VMOSAL_DEVICE_READ, &handle),
+			 VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_ioctl(0, 0, NULL, 0, NULL), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_process_id(&value), VMOSAL_ENOTSUP);
+}
+END_TEST
+
 /* The loader must refuse, say why, keep nothing loaded, and let the caller
  * try another backend afterwards. */
 static void expect_refusal(const char *spec, const char *why)
@@ -662,6 +716,7 @@ int main(void)
 	TCase *secure = tcase_create("secure");
 
 	tcase_add_test(ok, test_default_backend);
+	tcase_add_test(ok, test_previous_minor_gets_enotsup);
 	tcase_add_test(ok, test_init_is_idempotent_across_threads);
 	tcase_add_test(ok, test_env_name);
 	tcase_add_test(ok, test_env_path);

@@ -208,7 +208,70 @@ START_TEST(test_kvm_permission_reason)
 	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, &st), 0);
 	ck_assert(!st.available);
 	ck_assert_int_eq(st.error, VMOSAL_EACCES);
-	ck_assert_ptr_nonnull(strstr(st.reason, "permission denied: add the user to group kvm"));
+	ck_assert_uint_eq(st.checks, 0);
+	/* The advice fits the device: a group only where a group may use it. */
+	if ((sb.st_mode & 0060) == 0060 && sb.st_gid != 0)
+		ck_assert_ptr_nonnull(strstr(st.reason, "permission denied: add the user to group"));
+	else
+		ck_assert_ptr_nonnull(strstr(st.reason, "only its owner may open it"));
+}
+END_TEST
+
+/* Both kinds of advice, on a fake /dev/kvm whose mode the test sets: a
+ * device only root may open must not send the user to a group. */
+START_TEST(test_kvm_permission_advice_fits_the_mode)
+{
+	struct vmosal_accel_status st = VMOSAL_STRUCT_INIT(struct vmosal_accel_status);
+	char root[4096], dev[4200], kvm[4300];
+	struct group *disk = getgrnam("disk");
+	int fd;
+
+	if (geteuid() != 0 || disk == NULL)
+		VMOSAL_SKIP("needs root (to make a device only root may open) and a group 'disk'");
+	snprintf(root, sizeof root, "/tmp/vmosal-kvmroot-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	ck_assert_int_eq(chmod(root, 0755), 0);
+	snprintf(dev, sizeof dev, "%s/dev", root);
+	ck_assert_int_eq(mkdir(dev, 0755), 0);
+	snprintf(kvm, sizeof kvm, "%s/kvm", dev);
+	fd = open(kvm, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	setenv("VMOSAL_FSROOT", root, 1);
+	ck_assert_int_eq(setgroups(0, NULL), 0);
+	ck_assert_int_eq(setresgid(65534, 65534, 65534), 0);
+	ck_assert_int_eq(setresuid(65534, 65534, 0), 0); /* saved root, to come back */
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, &st), 0);
+	ck_assert_int_eq(st.error, VMOSAL_EACCES);
+	ck_assert_msg(strstr(st.reason, "mode 0600, uid 0, gid 0: only its owner may open it") !=
+			      NULL,
+		      "%s", st.reason);
+	ck_assert_ptr_null(strstr(st.reason, "group disk"));
+	ck_assert_int_eq(setresuid(0, 0, 0), 0);
+	ck_assert_int_eq(chown(kvm, 0, disk->gr_gid), 0);
+	ck_assert_int_eq(chmod(kvm, 0660), 0);
+	ck_assert_int_eq(setresuid(65534, 65534, 0), 0);
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, &st), 0);
+	ck_assert_msg(strstr(st.reason, "permission denied: add the user to group disk") != NULL,
+		      "%s", st.reason);
+	ck_assert_int_eq(setresuid(0, 0, 0), 0);
+	unlink(kvm);
+	rmdir(dev);
+	rmdir(root);
+}
+END_TEST
+
+/* Where KVM works, the probe went all the way: a VM was created. */
+START_TEST(test_kvm_probe_creates_a_vm)
+{
+	struct vmosal_accel_status st = VMOSAL_STRUCT_INIT(struct vmosal_accel_status);
+
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, &st), 0);
+	if (!st.available)
+		VMOSAL_SKIP("KVM is not usable here: %s", st.reason);
+	ck_assert_uint_eq(st.checks, VMOSAL_ACCEL_CHECK_OPENED | VMOSAL_ACCEL_CHECK_CAPS |
+					     VMOSAL_ACCEL_CHECK_CREATE_VM);
+	ck_assert_str_eq(st.reason, "");
 }
 END_TEST
 
@@ -245,6 +308,8 @@ int main(void)
 	tcase_add_test(accel, test_kvm_probe_matches_host);
 	tcase_add_test(accel, test_kvm_missing_reason);
 	tcase_add_test(accel, test_kvm_permission_reason);
+	tcase_add_test(accel, test_kvm_permission_advice_fits_the_mode);
+	tcase_add_test(accel, test_kvm_probe_creates_a_vm);
 	tcase_add_test(accel, test_other_accels_explain);
 	suite_add_tcase(s, host);
 	suite_add_tcase(s, accel);

@@ -80,6 +80,8 @@ struct report {
 	size_t npools;
 	struct vmosal_host_caps caps;
 	struct vmosal_accel_status accel[VMOSAL_ACCEL_COUNT];
+	int kick_signal; /* -1: kicks unavailable */
+	int kick_error;
 };
 
 static void report_init(struct report *r)
@@ -110,6 +112,9 @@ static int gather(struct report *r)
 	for (int i = 0; i < VMOSAL_ACCEL_COUNT; i++)
 		if ((rc = vmosal_accel_probe((enum vmosal_accel)i, &r->accel[i])) != 0)
 			return rc;
+	r->kick_error = vmosal_thread_kick_signal(&r->kick_signal);
+	if (r->kick_error != 0)
+		r->kick_signal = -1;
 	/* A pool may vanish between the two reads: keep what was read. */
 	for (r->npools = 0; r->npools < r->pages.huge_count && r->npools < MAX_POOLS; r->npools++)
 		if (vmosal_huge_page_pool(r->npools, &r->pools[r->npools]) != 0)
@@ -174,6 +179,12 @@ static void print_text(const struct report *r)
 			printf(" %s", cap_names[i].name);
 	putchar('\n');
 	printf("map granule: %" PRIu64 " bytes\n", r->caps.map_granularity);
+	if (r->kick_signal > 0)
+		printf("vcpu kick:   signal %d (realtime, no SA_RESTART)\n", r->kick_signal);
+	else if (r->kick_signal == 0)
+		printf("vcpu kick:   no signal (APC and cancel callback)\n");
+	else
+		printf("vcpu kick:   unavailable: %s\n", vmosal_strerror(r->kick_error));
 	{
 		struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
 		uint64_t bytes;
@@ -194,7 +205,10 @@ static void print_text(const struct report *r)
 	printf("accelerators:\n");
 	for (int i = 0; i < VMOSAL_ACCEL_COUNT; i++) {
 		if (r->accel[i].available)
-			printf("  %-28s available\n", accel_titles[i]);
+			printf("  %-28s available%s\n", accel_titles[i],
+			       r->accel[i].checks & VMOSAL_ACCEL_CHECK_CREATE_VM
+				       ? " (a VM was created)"
+				       : "");
 		else
 			printf("  %-28s no: %s\n", accel_titles[i], r->accel[i].reason);
 	}
@@ -256,10 +270,14 @@ static void print_json(const struct report *r)
 		printf("%s\"%s\":{\"available\":%s,\"error\":", i > 0 ? "," : "", accel_keys[i],
 		       r->accel[i].available ? "true" : "false");
 		json_string(vmosal_err_name(r->accel[i].error));
-		printf(",\"reason\":");
+		printf(",\"opened\":%s,\"create_vm\":%s,\"reason\":",
+		       r->accel[i].checks & VMOSAL_ACCEL_CHECK_OPENED ? "true" : "false",
+		       r->accel[i].checks & VMOSAL_ACCEL_CHECK_CREATE_VM ? "true" : "false");
 		json_string(r->accel[i].reason);
 		putchar('}');
 	}
+	printf("},\"kick\":{\"signal\":%d,\"error\":", r->kick_signal > 0 ? r->kick_signal : 0);
+	json_string(vmosal_err_name(r->kick_error));
 	printf("}}\n");
 }
 

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -167,7 +169,33 @@ int linux_mem_info(struct vmosal_backend_mem_info *out)
 	return 0;
 }
 
-static void linux_kvm_open_failed(int errnum, struct vmosal_backend_accel *out)
+/* Advice for a /dev/kvm this user may not open, fitting how it is set
+ * up: a group to join only helps where the group may use it. */
+static void linux_kvm_permission_advice(const char *path, struct vmosal_backend_accel *out)
+{
+	struct group grp, *g = NULL;
+	char buf[1024];
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 0060) == 0060 &&
+	    getgrgid_r(st.st_gid, &grp, buf, sizeof buf, &g) == 0 && g != NULL && st.st_gid != 0) {
+		snprintf(out->reason, sizeof out->reason,
+			 "/dev/kvm: permission denied: add the user to group %s"
+			 " (usermod -aG %s USER, then log in again)",
+			 g->gr_name, g->gr_name);
+		return;
+	}
+	if (stat(path, &st) == 0)
+		snprintf(out->reason, sizeof out->reason,
+			 "/dev/kvm: permission denied: mode %04o, uid %u, gid %u: only its owner"
+			 " may open it; run as that user, or give a group access"
+			 " (udev: GROUP=\"kvm\", MODE=\"0660\")",
+			 (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid);
+	else
+		snprintf(out->reason, sizeof out->reason, "/dev/kvm: permission denied");
+}
+
+static void linux_kvm_open_failed(const char *path, int errnum, struct vmosal_backend_accel *out)
 {
 	out->error = posix_error_from_errno(errnum);
 	switch (errnum) {
@@ -178,9 +206,7 @@ static void linux_kvm_open_failed(int errnum, struct vmosal_backend_accel *out)
 		break;
 	case EACCES:
 	case EPERM:
-		snprintf(out->reason, sizeof out->reason,
-			 "/dev/kvm: permission denied: add the user to group kvm"
-			 " (usermod -aG kvm USER, then log in again)");
+		linux_kvm_permission_advice(path, out);
 		break;
 	case ENXIO:
 	case ENODEV:
@@ -195,27 +221,65 @@ static void linux_kvm_open_failed(int errnum, struct vmosal_backend_accel *out)
 	}
 }
 
+/* What the vCPU kick and guest RAM need of KVM, beyond the device. */
+static const struct {
+	int cap;
+	const char *name, *why;
+} linux_kvm_needs[] = {
+	{KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", "guest RAM from the VMM's own memory"},
+	{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT",
+	 "a kick that cannot be lost (Linux 4.11 or later)"},
+};
+
 static void linux_probe_kvm(struct vmosal_backend_accel *out)
 {
 	char path[4096];
 	int fd = open(posix_host_path(path, sizeof path, "/dev/kvm"), O_RDWR | O_CLOEXEC);
-	int version;
+	int version, vm;
 
 	if (fd < 0) {
-		linux_kvm_open_failed(errno, out);
+		linux_kvm_open_failed(path, errno, out);
 		return;
 	}
+	out->checks |= VMOSAL_ACCEL_CHECK_OPENED;
 	version = ioctl(fd, KVM_GET_API_VERSION, 0);
 	if (version < 0) {
 		out->error = VMOSAL_ENODEV;
 		snprintf(out->reason, sizeof out->reason,
 			 "/dev/kvm does not answer KVM_GET_API_VERSION: not a KVM device");
-	} else if (version != KVM_API_VERSION) {
+		goto out;
+	}
+	if (version != KVM_API_VERSION) {
 		out->error = VMOSAL_ENOTSUP;
 		snprintf(out->reason, sizeof out->reason,
 			 "/dev/kvm speaks KVM API %d, libvmosal needs %d", version,
 			 KVM_API_VERSION);
+		goto out;
 	}
+	for (size_t i = 0; i < sizeof linux_kvm_needs / sizeof linux_kvm_needs[0]; i++)
+		if (ioctl(fd, KVM_CHECK_EXTENSION, linux_kvm_needs[i].cap) <= 0) {
+			out->error = VMOSAL_ENOTSUP;
+			snprintf(out->reason, sizeof out->reason, "KVM lacks %s, needed for %s",
+				 linux_kvm_needs[i].name, linux_kvm_needs[i].why);
+			goto out;
+		}
+	out->checks |= VMOSAL_ACCEL_CHECK_CAPS;
+	/* Opening the device proves little in a nested or locked-down
+	 * setup: only creating a VM shows it works. */
+	do
+		vm = ioctl(fd, KVM_CREATE_VM, 0);
+	while (vm < 0 && errno == EINTR);
+	if (vm < 0) {
+		out->error = posix_error_from_errno(errno);
+		snprintf(out->reason, sizeof out->reason,
+			 "KVM_CREATE_VM failed: %s (virtualization off in the firmware or the"
+			 " outer hypervisor, or no memory)",
+			 posix_core->strerror(out->error));
+		goto out;
+	}
+	close(vm);
+	out->checks |= VMOSAL_ACCEL_CHECK_CREATE_VM;
+out:
 	close(fd);
 }
 

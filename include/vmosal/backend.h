@@ -133,6 +133,8 @@ struct vmosal_backend_accel {
 	uint32_t struct_size;
 	int32_t error;    /* 0 when available, else why not (VMOSAL_E*) */
 	char reason[160]; /* what a person can do about it; "" when available */
+	/* ---- ABI 2.1 ---- */
+	uint32_t checks;  /* VMOSAL_ACCEL_CHECK_* (platform.h) that passed */
 };
 
 #define VMOSAL_BACKEND_MAX_HUGE_SIZES 16

@@ -258,7 +258,11 @@ struct vmosal_guest_ram {
  * the guards, so it works the same on every OS. With PREALLOC
  * every page is faulted in first, by `threads` threads each bound to CPUs
  * of numa_node when NUMA is set; when huge pages or a memory limit run out
- * it returns VMOSAL_ENOMEM rather than let a SIGBUS kill the process. On any
+ * it returns VMOSAL_ENOMEM rather than let a SIGBUS kill the process. The
+ * workers fault pages in under the scoped fault guard (signal.h): SIGBUS
+ * and SIGSEGV go through libvmosal's signal registry only while they run,
+ * any fault of another thread still reaches the application's handler,
+ * and the previous dispositions are back when this returns. On any
  * failure nothing stays mapped and *out is untouched. Returns VMOSAL_EINVAL
  * for bad options (unknown flags, alignment not a power of two, guard not a
  * page multiple, huge_page_size without HUGETLB), VMOSAL_ENOENT for a NUMA

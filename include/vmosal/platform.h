@@ -111,15 +111,23 @@ enum vmosal_accel {
 	VMOSAL_ACCEL_COUNT
 };
 
+#define VMOSAL_ACCEL_CHECK_OPENED 0x1u    /* the device (or library) could be opened */
+#define VMOSAL_ACCEL_CHECK_CAPS 0x2u      /* it has what libvmosal's users need */
+#define VMOSAL_ACCEL_CHECK_CREATE_VM 0x4u /* a VM (a partition) could be created */
+
 struct vmosal_accel_status {
 	uint32_t struct_size; /* common.h */
-	bool available;
+	bool available;       /* every check passed: a VM can be run */
 	int error;        /* 0, or why not: VMOSAL_ENOENT, EACCES, ENOTSUP... */
 	char reason[160]; /* what a person can do about it; "" when available */
+	uint32_t checks;  /* VMOSAL_ACCEL_CHECK_* that passed, in order */
 };
 
-/* Probes an accelerator for real (Linux KVM: opens /dev/kvm read-write and
- * checks KVM_GET_API_VERSION is 12). Not cached: a probe after `usermod -aG
+/* Probes an accelerator for real (Linux KVM: opens /dev/kvm read-write,
+ * checks KVM_GET_API_VERSION is 12, that KVM_CAP_USER_MEMORY and
+ * KVM_CAP_IMMEDIATE_EXIT are there, and creates and destroys a VM). The
+ * reason fits the host: for a device only root may open it says so rather
+ * than suggest a group that would not help. Not cached: a probe after `usermod -aG
  * kvm` sees the change. Returns 0 when *out was filled (available or not),
  * VMOSAL_EINVAL for NULL, a struct_size too small or an unknown
  * accelerator. */

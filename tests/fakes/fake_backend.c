@@ -158,6 +158,12 @@ const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 #elif defined(FAKE_REENTER_INIT) || defined(FAKE_SLOW_INIT)
 	fake_real_init = real->init;
 	fake.ops.init = fake_init_wrapped;
+#elif defined(FAKE_MINOR0)
+	/* A plugin built against ABI 2.0: its table ends before the 2.1
+	 * block, whatever the real backend it borrows from has there. */
+	fake.ops.abi_version = VMOSAL_BACKEND_ABI_MAKE(2, 0);
+	fake.ops.struct_size = (uint32_t)offsetof(struct vmosal_backend_ops, signal_install);
+	fake.ops.name = "fake-2.0";
 #elif defined(FAKE_NO_SELF)
 	fake.ops.thread_self = NULL;
 #elif defined(FAKE_NO_OPS)
