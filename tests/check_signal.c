@@ -274,6 +274,45 @@ START_TEST(test_guard_nested)
 }
 END_TEST
 
+struct faulter {
+	char *bad;
+	int faults;
+};
+
+static void *fault_many_times(void *arg)
+{
+	struct faulter *f = arg;
+	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+
+	for (int i = 0; i < 2000; i++)
+		if (vmosal_fault_guard(read_byte, f->bad + i % 64, &fault) == VMOSAL_EFAULT &&
+		    fault.addr == f->bad + i % 64)
+			f->faults++;
+	return NULL;
+}
+
+/* Guards on several threads at once, each faulting: each fault goes to
+ * the guard of the thread that took it. */
+START_TEST(test_guards_on_many_threads)
+{
+	char *p = mmap(NULL, 4 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct faulter f[4];
+	pthread_t t[4];
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	for (int i = 0; i < 4; i++) {
+		f[i] = (struct faulter){p + (size_t)i * page, 0};
+		ck_assert_int_eq(pthread_create(&t[i], NULL, fault_many_times, &f[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		ck_assert_int_eq(f[i].faults, 2000);
+	}
+	munmap(p, 4 * page);
+	ck_assert(current_handler(SIGSEGV) == SIG_DFL);
+}
+END_TEST
+
 static atomic_bool guarding_stop;
 
 static int spin_until_stopped(void *arg)
@@ -472,6 +511,7 @@ int main(void)
 	tcase_add_test(guard, test_guard_prot_none);
 	tcase_add_test(guard, test_guard_truncated_file);
 	tcase_add_test(guard, test_guard_nested);
+	tcase_add_test(guard, test_guards_on_many_threads);
 	tcase_add_test(guard, test_unguarded_fault_still_kills);
 	suite_add_tcase(s, guard);
 
