@@ -116,6 +116,9 @@ void vmosal__kick_received(void);
 /* Gives back the calling thread's kick slot, at the end of a thread
  * libvmosal started. */
 void vmosal__kick_forget_self(void);
+/* In a forked child: forgets every kick registration (the child must
+ * register again). */
+void vmosal__kick_after_fork(void);
 /* Closes a handle through the backend's handle_close. */
 int vmosal__handle_close(vmosal_handle_t h);
 /* Runs fn under the fault guard with SEGV and BUS installed in the

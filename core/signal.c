@@ -124,8 +124,11 @@ int vmosal_signal_unhandle(vmosal_signal_handler_t *h)
 	const struct vmosal__state *s;
 	int rc = 0;
 
-	if (h == NULL || !known_signal((int)h->sig) ||
-	    h < &handlers[h->sig][0] || h >= &handlers[h->sig][HANDLERS_PER_SIGNAL])
+	uintptr_t first = (uintptr_t)&handlers[0][0], at = (uintptr_t)h;
+
+	/* Only a handle this table gave out is read at all. */
+	if (h == NULL || at < first || at >= first + sizeof handlers ||
+	    (at - first) % sizeof handlers[0][0] != 0)
 		return VMOSAL_EINVAL;
 	s = vmosal__get();
 	if (s == NULL)
@@ -348,6 +351,7 @@ struct kick_slot {
 
 static struct kick_slot kick_slots[KICK_SLOTS];
 static _Thread_local struct kick_slot *my_kick;
+static atomic_bool kick_ever_registered;
 static atomic_int kick_os_signal = -1; /* -1: not set up yet */
 
 /* Called by the backend in the kicked thread (signal context). The byte
@@ -432,6 +436,7 @@ int vmosal_thread_kick_register(const struct vmosal_kick_target *target)
 	atomic_store(&k->cancel, t.cancel);
 	atomic_store(&k->pending, false);
 	my_kick = k;
+	atomic_store(&kick_ever_registered, true);
 	return 0;
 }
 
@@ -446,6 +451,16 @@ int vmosal_thread_kick_unregister(void)
 	atomic_store(&k->cancel, NULL);
 	atomic_store(&k->tid, KICK_FREED);
 	return 0;
+}
+
+void vmosal__kick_after_fork(void)
+{
+	/* The child's one thread has a new tid and the others are gone: no
+	 * registration is true any more. Cleared only where there were any,
+	 * so most forks touch none of the table's pages. */
+	my_kick = NULL;
+	if (atomic_load(&kick_ever_registered))
+		memset(kick_slots, 0, sizeof kick_slots);
 }
 
 void vmosal__kick_forget_self(void)

@@ -471,6 +471,34 @@ START_TEST(test_kick_before_blocking_sets_the_byte)
 }
 END_TEST
 
+/* A forked child has a new tid and none of the parent's registrations. */
+START_TEST(test_kick_registration_not_inherited)
+{
+	struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
+	volatile uint8_t exit_byte = 0;
+	int status = 0;
+	pid_t pid;
+
+	k.immediate_exit = &exit_byte;
+	ck_assert_int_eq(vmosal_thread_kick_register(&k), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		bool pending = true;
+		int ok = vmosal_thread_kick_unregister() == VMOSAL_ENOENT &&
+			 vmosal_thread_kick(VMOSAL_TID_SELF) == 0 && exit_byte == 0 &&
+			 vmosal_thread_kick_pending(false, &pending) == 0 && !pending &&
+			 vmosal_thread_kick_register(&k) == 0 &&
+			 vmosal_thread_kick(VMOSAL_TID_SELF) == 0 && exit_byte == 1;
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(vmosal_thread_kick_unregister(), 0);
+}
+END_TEST
+
 /* A kick is for threads of this process only. */
 START_TEST(test_kick_other_process_is_esrch)
 {
@@ -520,6 +548,7 @@ int main(void)
 	tcase_add_test(kick, test_kick_100000_never_lost);
 	tcase_add_test(kick, test_kick_before_blocking_sets_the_byte);
 	tcase_add_test(kick, test_kick_other_process_is_esrch);
+	tcase_add_test(kick, test_kick_registration_not_inherited);
 	suite_add_tcase(s, kick);
 	return vmosal_run_suite(s);
 }

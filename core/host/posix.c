@@ -203,6 +203,7 @@ static void posix_after_fork_child(void)
 	pthread_mutex_unlock(&loader_mutex);
 	/* The child's one thread has a tid of its own. */
 	vmosal__thread_forget_self();
+	vmosal__kick_after_fork();
 }
 
 /* From a constructor, so the handlers exist before any thread can hold

@@ -161,8 +161,11 @@ struct vmosal_kick_target {
 };
 
 /* Registers the calling thread's kick target (replacing an earlier one).
- * The target's memory must stay valid until vmosal_thread_kick_unregister
- * or the thread's end. At most 4096 registered threads (VMOSAL_ENOSPC). */
+ * What immediate_exit points to must stay valid until
+ * vmosal_thread_kick_unregister, which a thread must call before it ends
+ * (a thread started by vmosal_thread_create does it by itself when its
+ * function returns); a forked child starts with no registration. At most
+ * 4096 registered threads (VMOSAL_ENOSPC). */
 VMOSAL_API int vmosal_thread_kick_register(const struct vmosal_kick_target *target);
 /* Forgets the calling thread's target; VMOSAL_ENOENT when none. */
 VMOSAL_API int vmosal_thread_kick_unregister(void);
