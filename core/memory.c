@@ -365,6 +365,25 @@ int vmosal_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t 
 	op = VMOSAL__OP(s, shm_create);
 	if (op == NULL || VMOSAL__OP(s, shm_close) == NULL)
 		return VMOSAL_ENOTSUP;
+	if (flags & VMOSAL_SHM_HUGETLB) {
+		/* Checked here, not left to the OS: a size the host has no
+		 * pool of is ENOTSUP, the default size is resolved so that
+		 * `size` is checked against it too. */
+		struct vmosal_backend_page_sizes ps;
+		bool offered = false;
+		int rc = vmosal__page_sizes(s, &ps);
+
+		if (rc != 0)
+			return rc;
+		if (huge_page_size == 0)
+			huge_page_size = ps.huge_default;
+		for (uint32_t i = 0; i < ps.huge_count; i++)
+			offered |= ps.huge[i].page_size == huge_page_size;
+		if (huge_page_size == 0 || !offered)
+			return VMOSAL_ENOTSUP;
+		if (size % huge_page_size != 0)
+			return VMOSAL_EINVAL;
+	}
 	return op(name != NULL ? name : "vmosal", size, flags, vmosal__log2(huge_page_size), out);
 }
 

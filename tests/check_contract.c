@@ -1335,17 +1335,25 @@ START_TEST(test_shm_create_dispatch)
 	EXPECT_ARGS(c, ANY_ARG, 4 * PAGE, VMOSAL_SHM_SEAL, 0);
 	ck_assert(h == VMOSAL_FAKE_SHM_HANDLE);
 
-	/* The huge page size travels as its log2. */
+	/* The huge page size is checked against the host's pools and
+	 * travels as its log2; the default size is resolved first. */
 	ASSERT_CALLS(vmosal_shm_create("guest", 2 * TWO_MIB, VMOSAL_SHM_HUGETLB, TWO_MIB,
 				       &h),
-		     0, "shm_create");
-	c = call_at(0);
+		     0, "page_sizes", "shm_create");
+	c = call_at(1);
 	ck_assert_str_eq(c.text, "guest");
 	EXPECT_ARGS(c, ANY_ARG, 2 * TWO_MIB, VMOSAL_SHM_HUGETLB, 21);
 	ASSERT_CALLS(vmosal_shm_create("guest", TWO_MIB, VMOSAL_SHM_HUGETLB, 0, &h), 0,
-		     "shm_create");
-	c = call_at(0);
-	EXPECT_ARGS(c, ANY_ARG, TWO_MIB, VMOSAL_SHM_HUGETLB, 0);
+		     "page_sizes", "shm_create");
+	c = call_at(1);
+	EXPECT_ARGS(c, ANY_ARG, TWO_MIB, VMOSAL_SHM_HUGETLB, 21);
+	/* The size must be a multiple of the default size as well. */
+	ASSERT_CALLS(vmosal_shm_create(NULL, 4 * PAGE, VMOSAL_SHM_HUGETLB, 0, &h), VMOSAL_EINVAL,
+		     "page_sizes");
+	/* A size the host has no pool of. */
+	ASSERT_CALLS(vmosal_shm_create(NULL, (uint64_t)1 << 30, VMOSAL_SHM_HUGETLB,
+				       (uint64_t)1 << 30, &h),
+		     VMOSAL_ENOTSUP, "page_sizes");
 
 	h = VMOSAL_NO_HANDLE;
 	fail_slot("shm_create", VMOSAL_ENOSPC);
@@ -1734,10 +1742,12 @@ START_TEST(test_guest_ram_alloc_fd)
 	o.huge_page_size = TWO_MIB;
 	begin_calls();
 	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), 0);
-	expect_calls("page_sizes", "shm_create", "mem_reserve", "mem_map_reserved", NULL);
-	c = call_at(1);
+	/* shm_create checks the huge size against the pools itself. */
+	expect_calls("page_sizes", "page_sizes", "shm_create", "mem_reserve", "mem_map_reserved",
+		     NULL);
+	c = call_at(2);
 	EXPECT_ARGS(c, ANY_ARG, GUEST_SIZE, VMOSAL_SHM_HUGETLB, 21);
-	c = call_at(3);
+	c = call_at(4);
 	EXPECT_ARGS(c, ADDR(ram.addr), GUEST_SIZE, RW, VMOSAL_MAP_SHARED,
 		    HANDLE_ARG(VMOSAL_FAKE_SHM_HANDLE), 0);
 }

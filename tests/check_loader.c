@@ -562,7 +562,7 @@ static int fork_during_topology_load(long delay_us)
 	if (pid == 0) {
 		struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
 		alarm(5);
-		_exit(vmosal_topology_counts(&c) == 0 && c.pus == 4096 ? 0 : 1);
+		_exit(vmosal_topology_counts(&c) == 0 && c.pus == 128 ? 0 : 1);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return 2;
@@ -571,23 +571,24 @@ static int fork_during_topology_load(long delay_us)
 }
 
 /* The same during the first topology load, which takes the same lock for
- * milliseconds (hwloc reading a 4096-CPU machine here): forks at several
- * points of the load, each in a process of its own. */
+ * milliseconds (hwloc reading a 128-CPU machine here, ~30 ms): forks at
+ * several points of the load, each in a process of its own. */
 START_TEST(test_fork_during_topology_load)
 {
 	char xml[4096];
 	int failed = 0;
 
-	snprintf(xml, sizeof xml, "%s/topologies/4096pu.xml", getenv("VMOSAL_TEST_SRCDIR"));
+	snprintf(xml, sizeof xml, "%s/topologies/2pkg-64core-smt2-4numa.xml",
+		 getenv("VMOSAL_TEST_SRCDIR"));
 	setenv("HWLOC_XMLFILE", xml, 1);
 	setenv("HWLOC_THISSYSTEM", "0", 1);
-	for (long round = 0; round < 6; round++) {
+	for (long round = 0; round < 16; round++) {
 		int status = 0;
 		pid_t pid = fork();
 
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0)
-			_exit(fork_during_topology_load(round * 60 * 1000));
+			_exit(fork_during_topology_load(round * 2 * 1000));
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 	}

@@ -148,8 +148,9 @@ struct vmosal_page_sizes {
 };
 
 /* Reads the page sizes the host offers now (not cached). Returns 0,
- * VMOSAL_EINVAL (NULL, struct_size too small) or VMOSAL_EBACKEND. A host
- * without explicit huge pages gives huge_count 0. */
+ * VMOSAL_EINVAL (NULL, struct_size too small), VMOSAL_EBACKEND, or the
+ * error the OS gave when it was read. A host without explicit huge pages
+ * gives huge_count 0. */
 VMOSAL_API int vmosal_page_sizes(struct vmosal_page_sizes *out);
 
 struct vmosal_huge_page_pool {
@@ -174,9 +175,10 @@ VMOSAL_API int vmosal_huge_page_pool(size_t index, struct vmosal_huge_page_pool 
  * memfd; Windows: a pagefile-backed section. name (NULL: "vmosal") only
  * labels it for people. size > 0 and page-aligned (with HUGETLB, a multiple
  * of the huge page size). huge_page_size picks the size with HUGETLB (0:
- * default) and must be 0 without it. The handle is not inherited by child
- * processes (close-on-exec). Returns VMOSAL_ENOTSUP where the OS has no
- * such objects or not the huge page size asked for. */
+ * default) and must be 0 without it; with HUGETLB, size is checked against
+ * the size picked, default or not (VMOSAL_EINVAL). The handle is not
+ * inherited by child processes (close-on-exec). Returns VMOSAL_ENOTSUP
+ * where the OS has no such objects, or no pool of the huge page size. */
 VMOSAL_API int vmosal_shm_create(const char *name, uint64_t size, unsigned flags,
 				 uint64_t huge_page_size, vmosal_handle_t *out);
 

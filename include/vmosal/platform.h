@@ -157,7 +157,8 @@ struct vmosal_host_caps {
 
 /* Fills *out: what the backend reported when it loaded, and a probe of
  * every accelerator (not cached). Returns 0, VMOSAL_EINVAL (NULL,
- * struct_size too small) or VMOSAL_EBACKEND. */
+ * struct_size too small), VMOSAL_EBACKEND, or the error the OS gave
+ * reading its page sizes or probing. */
 VMOSAL_API int vmosal_host_caps(struct vmosal_host_caps *out);
 
 VMOSAL_END_DECLS
