@@ -93,37 +93,38 @@ void vmosal__debug(const char *topic, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Records why a candidate was refused, for vmosal_backend_error() and for
+/* Appends "what: message" as a line of buf, and says it under
  * VMOSAL_DEBUG=loader. */
+static void add_line(char *buf, size_t size, const char *what, const char *sep,
+		     const char *fmt, va_list ap)
+{
+	size_t used = strlen(buf);
+	char why[1024];
+
+	vsnprintf(why, sizeof why, fmt, ap);
+	vmosal__debug("loader", "%s: %s%s", what, sep, why);
+	if (used < size)
+		snprintf(buf + used, size - used, "%s%s: %s", used > 0 ? "\n" : "", what, why);
+}
+
+/* Records why a candidate was refused, for vmosal_backend_error(). */
 static void VMOSAL__PRINTF(2, 3) refuse(const char *path, const char *fmt, ...)
 {
-	size_t used = strlen(load_error);
-	char why[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
+	add_line(load_error, sizeof load_error, path, "refused: ", fmt, ap);
 	va_end(ap);
-	vmosal__debug("loader", "%s: refused: %s", path, why);
-	if (used < sizeof load_error)
-		snprintf(load_error + used, sizeof load_error - used, "%s%s: %s",
-			 used > 0 ? "\n" : "", path, why);
 }
 
 /* A notice about the environment, kept after a successful load too. */
 static void VMOSAL__PRINTF(2, 3) note(const char *what, const char *fmt, ...)
 {
-	size_t used = strlen(load_notice);
-	char why[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
+	add_line(load_notice, sizeof load_notice, what, "", fmt, ap);
 	va_end(ap);
-	vmosal__debug("loader", "%s: %s", what, why);
-	if (used < sizeof load_notice)
-		snprintf(load_notice + used, sizeof load_notice - used, "%s%s: %s",
-			 used > 0 ? "\n" : "", what, why);
 }
 
 static const char *missing_mandatory_slot(const struct vmosal_backend_ops *ops)

@@ -65,82 +65,88 @@ const char *vmosal__secure_getenv(const char *name)
 }
 
 #ifdef HAVE_ELF_H
+/* The fields of an ELF header, or of program header i, of either class. */
+static bool posix_elf_header(int fd, int cls, uint64_t *phoff, uint64_t *phnum,
+			     uint64_t *phentsize)
+{
+	Elf64_Ehdr h64;
+	Elf32_Ehdr h32;
+
+	if (cls == ELFCLASS64 && pread(fd, &h64, sizeof h64, 0) == (ssize_t)sizeof h64) {
+		*phoff = h64.e_phoff;
+		*phnum = h64.e_phnum;
+		*phentsize = h64.e_phentsize;
+		return *phentsize == sizeof(Elf64_Phdr) || *phnum == 0;
+	}
+	if (cls == ELFCLASS32 && pread(fd, &h32, sizeof h32, 0) == (ssize_t)sizeof h32) {
+		*phoff = h32.e_phoff;
+		*phnum = h32.e_phnum;
+		*phentsize = h32.e_phentsize;
+		return *phentsize == sizeof(Elf32_Phdr) || *phnum == 0;
+	}
+	return false;
+}
+
+static bool posix_elf_segment(int fd, int cls, uint64_t at, uint64_t *type, uint64_t *offset,
+			      uint64_t *filesz)
+{
+	Elf64_Phdr p64;
+	Elf32_Phdr p32;
+
+	if (cls == ELFCLASS64 && pread(fd, &p64, sizeof p64, (off_t)at) == (ssize_t)sizeof p64) {
+		*type = p64.p_type;
+		*offset = p64.p_offset;
+		*filesz = p64.p_filesz;
+		return true;
+	}
+	if (cls == ELFCLASS32 && pread(fd, &p32, sizeof p32, (off_t)at) == (ssize_t)sizeof p32) {
+		*type = p32.p_type;
+		*offset = p32.p_offset;
+		*filesz = p32.p_filesz;
+		return true;
+	}
+	return false;
+}
+
 /* dlopen maps a plugin's segments as they are written in its program
  * headers; one that runs past the end of a truncated file (an upgrade
  * interrupted, a full disk) is mapped anyway, and the first touch of it
  * kills the process with SIGBUS inside dlopen. So the headers are checked
- * against the file's size first. Returns NULL or why the file is bad. */
+ * against the file's size first. Returns NULL or why the file is bad;
+ * what is not ELF at all is left to dlopen, which maps nothing of it. */
 static const char *posix_elf_damage(const char *path, char *why, size_t len)
 {
 	unsigned char ident[EI_NIDENT];
-	struct stat st;
-	uint64_t phoff, phnum, phentsize, end;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t phoff, phnum, phentsize, size;
 	const char *bad = NULL;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return NULL; /* dlopen says why */
+		return NULL;
 	if (fstat(fd, &st) != 0 || pread(fd, ident, sizeof ident, 0) != (ssize_t)sizeof ident ||
-	    memcmp(ident, ELFMAG, SELFMAG) != 0) {
-		close(fd);
-		return NULL; /* not ELF: dlopen refuses it without mapping */
-	}
-	if (ident[EI_CLASS] == ELFCLASS64) {
-		Elf64_Ehdr eh;
-		if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh) {
-			bad = "its ELF header is cut short";
-			goto out;
-		}
-		phoff = eh.e_phoff;
-		phnum = eh.e_phnum;
-		phentsize = eh.e_phentsize;
-		if (phentsize != sizeof(Elf64_Phdr))
-			phnum = 0; /* not ours to judge: dlopen refuses it */
-	} else if (ident[EI_CLASS] == ELFCLASS32) {
-		Elf32_Ehdr eh;
-		if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh) {
-			bad = "its ELF header is cut short";
-			goto out;
-		}
-		phoff = eh.e_phoff;
-		phnum = eh.e_phnum;
-		phentsize = eh.e_phentsize;
-		if (phentsize != sizeof(Elf32_Phdr))
-			phnum = 0;
-	} else {
+	    memcmp(ident, ELFMAG, SELFMAG) != 0)
+		goto out;
+	size = (uint64_t)st.st_size;
+	if (!posix_elf_header(fd, ident[EI_CLASS], &phoff, &phnum, &phentsize)) {
+		bad = "its ELF header is cut short or damaged";
 		goto out;
 	}
-	if (phnum > 0 && (phoff > (uint64_t)st.st_size ||
-			  phnum * phentsize > (uint64_t)st.st_size - phoff)) {
+	if (phnum > 0 && (phoff > size || phnum * phentsize > size - phoff)) {
 		bad = "its program headers lie past the end of the file";
 		goto out;
 	}
 	for (uint64_t i = 0; i < phnum && bad == NULL; i++) {
-		uint64_t type, offset, filesz;
-		if (ident[EI_CLASS] == ELFCLASS64) {
-			Elf64_Phdr ph;
-			if (pread(fd, &ph, sizeof ph, (off_t)(phoff + i * phentsize)) !=
-			    (ssize_t)sizeof ph)
-				break;
-			type = ph.p_type;
-			offset = ph.p_offset;
-			filesz = ph.p_filesz;
-		} else {
-			Elf32_Phdr ph;
-			if (pread(fd, &ph, sizeof ph, (off_t)(phoff + i * phentsize)) !=
-			    (ssize_t)sizeof ph)
-				break;
-			type = ph.p_type;
-			offset = ph.p_offset;
-			filesz = ph.p_filesz;
-		}
-		if (type != PT_LOAD && type != PT_DYNAMIC)
-			continue;
+		uint64_t type, offset, filesz, end;
+
+		if (!posix_elf_segment(fd, ident[EI_CLASS], phoff + i * phentsize, &type, &offset,
+				       &filesz))
+			break;
 		end = offset + filesz;
-		if (end < offset || end > (uint64_t)st.st_size) {
+		if ((type == PT_LOAD || type == PT_DYNAMIC) && (end < offset || end > size)) {
 			snprintf(why, len,
 				 "truncated or damaged: a segment ends at byte %llu, the file has %llu",
-				 (unsigned long long)end, (unsigned long long)st.st_size);
+				 (unsigned long long)end, (unsigned long long)size);
 			bad = why;
 		}
 	}

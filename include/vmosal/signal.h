@@ -55,7 +55,9 @@ typedef bool (*vmosal_signal_fn)(const struct vmosal_siginfo *info, void *ctx);
 typedef struct vmosal_signal_handler vmosal_signal_handler_t;
 
 /* Registers fn(info, ctx) for sig, after the handlers already registered
- * for it, and stores a handle for vmosal_signal_unhandle in *out. The
+ * for it, and stores a handle for vmosal_signal_unhandle in *out (POSIX:
+ * sigaction with SA_SIGINFO | SA_RESTART; Windows: SetConsoleCtrlHandler
+ * for INT/TERM/HUP, AddVectoredExceptionHandler for the faults). The
  * first registration for sig installs libvmosal's handler (the previous
  * disposition is kept and chained to). At most 8 handlers per signal
  * (VMOSAL_EBUSY beyond). EINVAL: unknown sig, fn or out NULL; ENOTSUP: the
@@ -68,21 +70,24 @@ VMOSAL_API int vmosal_signal_handle(enum vmosal_signal sig, vmosal_signal_fn fn,
  * another handler in place since (then that one stays). EINVAL for NULL. */
 VMOSAL_API int vmosal_signal_unhandle(vmosal_signal_handler_t *h);
 
-/* Blocks or unblocks sigs[0..n) for the calling thread only (pthread
- * sigmask; Windows: ENOTSUP). n > 0; EINVAL for an unknown signal. The
- * fault signals cannot be blocked (EINVAL): a blocked fault kills. */
+/* Blocks or unblocks sigs[0..n) for the calling thread only (POSIX:
+ * pthread_sigmask; Windows: ENOTSUP, there is no per-thread mask). n > 0;
+ * EINVAL for an unknown signal. The fault signals cannot be blocked
+ * (EINVAL): a blocked fault kills. */
 VMOSAL_API int vmosal_signal_block(const enum vmosal_signal *sigs, size_t n);
 VMOSAL_API int vmosal_signal_unblock(const enum vmosal_signal *sigs, size_t n);
 
 /* Waits up to timeout_ns (negative: no limit) for one of sigs[0..n),
  * which the caller should have blocked in every thread, and fills *out.
- * VMOSAL_ETIMEDOUT when none came. */
+ * VMOSAL_ETIMEDOUT when none came. POSIX: sigtimedwait; Windows: INT,
+ * TERM and HUP only, queued by libvmosal's console control handler. */
 VMOSAL_API int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int64_t timeout_ns,
 				  struct vmosal_siginfo *out);
 
 /* A handle that becomes readable when one of sigs[0..n) (blocked by the
- * caller) is pending, for a VMM's event loop: signalfd on Linux, kqueue on
- * macOS. Close-on-exec and non-blocking. */
+ * caller) is pending, for a VMM's event loop: signalfd on Linux, kqueue
+ * with EVFILT_SIGNAL on macOS, an event object set by the console control
+ * handler on Windows (INT, TERM, HUP). Close-on-exec and non-blocking. */
 VMOSAL_API int vmosal_signal_fd_open(const enum vmosal_signal *sigs, size_t n,
 				     vmosal_handle_t *out);
 /* Takes one pending signal from it; VMOSAL_EAGAIN when none is pending. */
