@@ -250,6 +250,11 @@ int vmosal_msync(void *addr, size_t size, unsigned flags)
 	return op != NULL ? op(addr, size, flags) : VMOSAL_ENOTSUP;
 }
 
+static bool is_pow2(uint64_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
 int vmosal__page_sizes(const struct vmosal__state *s, struct vmosal_backend_page_sizes *out)
 {
 	int (*op)(struct vmosal_backend_page_sizes *) = VMOSAL__OP(s, page_sizes);
@@ -268,6 +273,19 @@ int vmosal__page_sizes(const struct vmosal__state *s, struct vmosal_backend_page
 		out->huge_count = VMOSAL_BACKEND_MAX_HUGE_SIZES;
 	if (out->thp_mode > VMOSAL_THP_ALWAYS)
 		out->thp_mode = VMOSAL_THP_UNAVAILABLE;
+	/* Sizes come from host files; callers divide by them and align to
+	 * them, so one that is not a power of two (0 included) is dropped. */
+	if (!is_pow2(out->thp_size))
+		out->thp_size = 0;
+	if (!is_pow2(out->huge_default))
+		out->huge_default = 0;
+	{
+		uint32_t kept = 0;
+		for (uint32_t i = 0; i < out->huge_count; i++)
+			if (is_pow2(out->huge[i].page_size))
+				out->huge[kept++] = out->huge[i];
+		out->huge_count = kept;
+	}
 	/* Smallest first, whatever order the backend found them in. */
 	for (uint32_t i = 1; i < out->huge_count; i++)
 		for (uint32_t k = i; k > 0 && out->huge[k - 1].page_size > out->huge[k].page_size;

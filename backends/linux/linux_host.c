@@ -72,6 +72,10 @@ static void linux_libc_name(char *buf, size_t len)
 #endif
 }
 
+/* Above any kernel's NR_CPUS (8192 at most): a list naming more CPUs is
+ * not the kernel's, and sizing CPU sets from it would ask for gigabytes. */
+#define LINUX_CPUS_MAX (1u << 16)
+
 /* 1 + the highest CPU number the kernel may ever use ("0-127" -> 128). */
 static uint64_t linux_cpus_possible(void)
 {
@@ -88,9 +92,14 @@ static uint64_t linux_cpus_possible(void)
 		if (*p == '\0') {
 			for (p = buf; *p != '\0';) {
 				char *end;
-				unsigned long long v = strtoull(p, &end, 10);
-				if (end == p)
+				unsigned long long v;
+				/* strtoull would take "-5" as a huge number. A list
+				 * the kernel would not write is not used at all. */
+				if (*p < '0' || *p > '9' ||
+				    (v = strtoull(p, &end, 10)) >= LINUX_CPUS_MAX) {
+					highest = 0;
 					break;
+				}
 				if (v + 1 > highest)
 					highest = v + 1;
 				p = *end != '\0' ? end + 1 : end;

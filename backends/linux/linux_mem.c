@@ -153,7 +153,9 @@ int linux_page_sizes(struct vmosal_backend_page_sizes *out)
 		struct vmosal_backend_huge_pool *pool = &out->huge[out->huge_count];
 		unsigned long long kb;
 
-		if (sscanf(de->d_name, "hugepages-%llukB", &kb) != 1)
+		/* A size that wraps when made bytes is no pool the kernel has. */
+		if (sscanf(de->d_name, "hugepages-%llukB", &kb) != 1 || kb == 0 ||
+		    kb > UINT64_MAX / 1024)
 			continue;
 		pool->page_size = (uint64_t)kb * 1024;
 		snprintf(file, sizeof file, "%s/%s/nr_hugepages", path, de->d_name);
