@@ -64,6 +64,31 @@ static int check_map_args(unsigned prot, unsigned flags, vmosal_handle_t handle,
 	return 0;
 }
 
+/* A hugetlb mapping is made of whole huge pages: the kernel rounds the
+ * length up, which would map past the range asked for (over a neighbour,
+ * with FIXED). So address and size must be multiples of the size in the
+ * flags, or of the default; a size the host has no pool of is ENOTSUP. */
+static int check_hugetlb(const struct vmosal__state *s, unsigned flags, const void *addr,
+			 size_t size)
+{
+	struct vmosal_backend_page_sizes ps;
+	unsigned shift = (flags >> VMOSAL_MAP_HUGE_SHIFT) & VMOSAL_MAP_HUGE_MASK;
+	uint64_t huge;
+	bool offered = false;
+	int rc;
+
+	if (!(flags & VMOSAL_MAP_HUGETLB))
+		return 0;
+	if ((rc = vmosal__page_sizes(s, &ps)) != 0)
+		return rc;
+	huge = shift != 0 ? (uint64_t)1 << shift : ps.huge_default;
+	for (uint32_t i = 0; i < ps.huge_count; i++)
+		offered |= ps.huge[i].page_size == huge;
+	if (huge == 0 || !offered)
+		return VMOSAL_ENOTSUP;
+	return size % huge == 0 && (uintptr_t)addr % huge == 0 ? 0 : VMOSAL_EINVAL;
+}
+
 int vmosal_mmap(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t handle,
 		int64_t offset, void **out)
 {
@@ -87,6 +112,8 @@ int vmosal_mmap(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_h
 		return rc;
 	if (addr == NULL && size > UINTPTR_MAX - s->host.page_size)
 		return VMOSAL_EOVERFLOW;
+	if ((rc = check_hugetlb(s, flags, addr, size)) != 0)
+		return rc;
 	return s->ops->mem_map(addr, size, prot, flags, handle, offset, out);
 }
 
@@ -145,7 +172,8 @@ int vmosal_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned fla
 	align = vmosal__map_align(s);
 	if ((uint64_t)offset % align != 0 || (uintptr_t)addr % align != 0)
 		return VMOSAL_EINVAL;
-	if ((rc = vmosal__check_range(s, addr, size)) != 0)
+	if ((rc = vmosal__check_range(s, addr, size)) != 0 ||
+	    (rc = check_hugetlb(s, flags, addr, size)) != 0)
 		return rc;
 	return s->ops->mem_map_reserved(addr, size, prot, flags, handle, offset);
 }

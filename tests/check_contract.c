@@ -1006,12 +1006,25 @@ START_TEST(test_mmap_dispatch)
 		    HANDLE_ARG(VMOSAL_FAKE_SHM_HANDLE), 4 * PAGE);
 	ck_assert_ptr_eq(out, SOME_ADDRESS);
 
+	/* Huge pages: checked against the host's pools first. */
 	ASSERT_CALLS(vmosal_mmap(NULL, TWO_MIB, RW,
 				 ANON_PRIVATE | VMOSAL_MAP_HUGETLB | VMOSAL_MAP_HUGE_2MB,
 				 VMOSAL_NO_HANDLE, 0, &out),
-		     0, "mem_map");
-	c = call_at(0);
+		     0, "page_sizes", "mem_map");
+	c = call_at(1);
 	EXPECT_ARGS(c, 0, TWO_MIB, RW, ANON_PRIVATE | VMOSAL_MAP_HUGETLB | VMOSAL_MAP_HUGE_2MB);
+	/* Less than a huge page would be rounded up past the range. */
+	ASSERT_CALLS(vmosal_mmap(NULL, PAGE, RW, ANON_PRIVATE | VMOSAL_MAP_HUGETLB,
+				 VMOSAL_NO_HANDLE, 0, &out),
+		     VMOSAL_EINVAL, "page_sizes");
+	ASSERT_CALLS(vmosal_mmap((char *)SOME_ADDRESS + PAGE, TWO_MIB, RW,
+				 ANON_PRIVATE | VMOSAL_MAP_HUGETLB | VMOSAL_MAP_FIXED,
+				 VMOSAL_NO_HANDLE, 0, &out),
+		     VMOSAL_EINVAL, "page_sizes");
+	ASSERT_CALLS(vmosal_mmap(NULL, (size_t)1 << 30, RW,
+				 ANON_PRIVATE | VMOSAL_MAP_HUGETLB | VMOSAL_MAP_HUGE_1GB,
+				 VMOSAL_NO_HANDLE, 0, &out),
+		     VMOSAL_ENOTSUP, "page_sizes");
 
 	out = NULL;
 	fail_slot("mem_map", VMOSAL_EEXIST);

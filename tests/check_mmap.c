@@ -402,6 +402,35 @@ START_TEST(test_failed_map_stays_reserved)
 }
 END_TEST
 
+/* A hugetlb mapping shorter than a huge page would be rounded up by the
+ * kernel, over whatever follows in the reservation: refused. */
+START_TEST(test_hugetlb_never_maps_past_the_range)
+{
+	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
+	const size_t huge = (size_t)2 << 20;
+	char *r = NULL;
+
+	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	if (ps.huge_default != huge)
+		VMOSAL_SKIP("the default huge page size here is not 2 MiB");
+	ck_assert_int_eq(vmosal_mem_reserve(huge, huge, (void **)&r), 0);
+	ck_assert_int_eq(vmosal_mem_map_reserved(r + 16 * page, page,
+						 VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+						 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS,
+						 VMOSAL_NO_HANDLE, 0),
+			 0);
+	r[16 * page] = 42;
+	ck_assert_int_eq(vmosal_mem_map_reserved(r, 16 * page,
+						 VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+						 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS |
+							 VMOSAL_MAP_HUGETLB | VMOSAL_MAP_NORESERVE,
+						 VMOSAL_NO_HANDLE, 0),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(r[16 * page], 42);
+	ck_assert_int_eq(vmosal_mem_release(r, huge), 0);
+}
+END_TEST
+
 /* Reserved, unmapped space faults: it is what guards guest RAM. */
 START_TEST(test_reserved_space_faults)
 {
@@ -597,6 +626,7 @@ int main(void)
 	tcase_add_test(tc, test_map_into_reservation);
 	tcase_add_test(tc, test_reserve_rejects_bad_input);
 	tcase_add_test(tc, test_failed_map_stays_reserved);
+	tcase_add_test(tc, test_hugetlb_never_maps_past_the_range);
 	tcase_add_test(tc, test_madvise);
 	tcase_add_test(tc, test_mlock);
 	tcase_add_test(tc, test_page_sizes);

@@ -49,7 +49,10 @@ VMOSAL_BEGIN_DECLS
  * mapping needs read-write); VMOSAL_EBADF for an invalid one. offset >= 0
  * and granularity-aligned, 0 when ANONYMOUS. Exactly one of SHARED and
  * PRIVATE. FIXED and FIXED_NOREPLACE need addr and exclude each other.
- * HUGETLB needs ANONYMOUS; a HUGE_SIZE needs HUGETLB. Unknown prot or flag
+ * HUGETLB needs ANONYMOUS; a HUGE_SIZE needs HUGETLB; with HUGETLB, addr
+ * and size are multiples of that huge page size (or of the default one:
+ * the OS would otherwise round the mapping up past the range), and a size
+ * the host has no pool of is VMOSAL_ENOTSUP. Unknown prot or flag
  * bits, out NULL, size 0: VMOSAL_EINVAL. Returns VMOSAL_ENOTSUP for a flag
  * this OS cannot honour (Windows: FIXED, which would replace a mapping; map
  * into a reservation instead, below), VMOSAL_EEXIST when FIXED_NOREPLACE
