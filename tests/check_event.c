@@ -18,9 +18,13 @@
 #include "testutil.h"
 #include "vmosal.h"
 
+static atomic_int alarms;
+
+/* Counters start at zero for every test, in one process (CK_FORK=no) too. */
 static void setup(void)
 {
 	ck_assert_int_eq(vmosal_init(), 0);
+	atomic_store(&alarms, 0);
 }
 
 /* ---- events ---- */
@@ -56,8 +60,6 @@ static void *signal_later(void *arg)
 	vmosal_event_signal(*(vmosal_handle_t *)arg);
 	return NULL;
 }
-
-static atomic_int alarms;
 
 static bool count_alarm(const struct vmosal_siginfo *info, void *ctx)
 {

@@ -19,15 +19,18 @@
 
 static size_t page;
 
+static atomic_int app_calls, lib_calls;
+
+/* Counters start at zero for every test, in one process (CK_FORK=no) too. */
 static void setup(void)
 {
 	ck_assert_int_eq(vmosal_init(), 0);
 	page = vmosal_page_size();
+	atomic_store(&app_calls, 0);
+	atomic_store(&lib_calls, 0);
 }
 
 /* ---- registry and chaining ---- */
-
-static atomic_int app_calls, lib_calls;
 
 static void app_handler(int sig)
 {
