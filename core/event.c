@@ -42,6 +42,7 @@ int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
 	int (*op)(vmosal_handle_t, int64_t);
 	int (*clock)(int, uint64_t *);
 	uint64_t start = 0, now = 0;
+	unsigned kicks;
 	int rc;
 
 	if (!VMOSAL_HANDLE_VALID(event))
@@ -55,9 +56,12 @@ int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
 		return VMOSAL_ENOTSUP;
 	if (timeout_ns > 0 && (rc = clock(VMOSAL_CLOCK_MONOTONIC, &start)) != 0)
 		return rc;
-	/* A signal handler that ran is no reason to return early: wait for
-	 * what is left of the timeout. */
+	kicks = vmosal__kicks_received();
+	/* A kick ends the wait; any other signal handler that ran is no
+	 * reason to: wait for what is left of the timeout. */
 	while ((rc = op(event, timeout_ns)) == VMOSAL_EINTR) {
+		if (vmosal__kicks_received() != kicks)
+			return VMOSAL_EINTR;
 		if (timeout_ns <= 0)
 			continue;
 		if ((rc = clock(VMOSAL_CLOCK_MONOTONIC, &now)) != 0)

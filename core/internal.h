@@ -8,10 +8,14 @@
 #include "vmosal/backend.h"
 
 #if defined(__GNUC__)
+/* Thread-locals read in signal context: initial-exec, so that no access
+ * can ever allocate. */
+#define VMOSAL__SIGNAL_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 #define VMOSAL__LIKELY(x) __builtin_expect(!!(x), 1)
 #define VMOSAL__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define VMOSAL__PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
+#define VMOSAL__SIGNAL_TLS _Thread_local
 #define VMOSAL__LIKELY(x) (x)
 #define VMOSAL__UNLIKELY(x) (x)
 #define VMOSAL__PRINTF(f, a)
@@ -113,6 +117,8 @@ void vmosal__registry_unlock(void);
 /* signal.c: what the backend calls in signal context (core services). */
 void vmosal__signal_dispatch(const struct vmosal_backend_siginfo *info, void *os_context);
 void vmosal__kick_received(void);
+/* How many kicks reached the calling thread so far. */
+unsigned vmosal__kicks_received(void);
 /* Gives back the calling thread's kick slot, at the end of a thread
  * libvmosal started. */
 void vmosal__kick_forget_self(void);

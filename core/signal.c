@@ -341,17 +341,25 @@ int vmosal_fault_guard(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
 
 #define KICK_FREED UINT64_MAX /* a slot given back; 0: never used */
 
+/* busy: kicks using the slot's fields right now, with KICK_WAITER set while
+ * an unregistration waits for them to finish. */
+#define KICK_WAITER 0x80000000u
+
 struct kick_slot {
 	_Atomic uint64_t tid;
 	_Atomic(volatile uint8_t *) immediate_exit;
 	_Atomic(void (*)(void *)) cancel;
 	_Atomic(void *) cancel_ctx;
 	atomic_bool pending;
+	_Atomic uint32_t busy;
 };
 
 static struct kick_slot kick_slots[KICK_SLOTS];
 static _Thread_local struct kick_slot *my_kick;
 static atomic_bool kick_ever_registered;
+/* Kicks that reached this thread: a wait that a signal interrupted tells
+ * a kick from any other signal by it. Read in signal context. */
+static VMOSAL__SIGNAL_TLS unsigned kicks_received;
 static atomic_int kick_os_signal = -1; /* -1: not set up yet */
 
 /* Called by the backend in the kicked thread (signal context). The byte
@@ -361,6 +369,12 @@ static atomic_int kick_os_signal = -1; /* -1: not set up yet */
  * taken the first. The signal's job is only to interrupt. */
 void vmosal__kick_received(void)
 {
+	kicks_received++;
+}
+
+unsigned vmosal__kicks_received(void)
+{
+	return kicks_received;
 }
 
 static int kick_setup(const struct vmosal__state *s)
@@ -442,14 +456,26 @@ int vmosal_thread_kick_register(const struct vmosal_kick_target *target)
 
 int vmosal_thread_kick_unregister(void)
 {
+	const struct vmosal__state *s =
+		atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
 	struct kick_slot *k = my_kick;
+	uint32_t busy;
 
-	if (k == NULL)
+	if (k == NULL || s == NULL)
 		return VMOSAL_ENOENT;
 	my_kick = NULL;
+	/* No new kick will use the slot; one already using it finishes
+	 * before this returns, so the caller may free what the target
+	 * pointed to (kvm_run) as soon as it does. */
+	atomic_store(&k->tid, KICK_FREED);
+	busy = atomic_fetch_or(&k->busy, KICK_WAITER) | KICK_WAITER;
+	while ((busy & ~KICK_WAITER) != 0) {
+		vmosal__wait(s, &k->busy, busy);
+		busy = atomic_load(&k->busy);
+	}
 	atomic_store(&k->immediate_exit, NULL);
 	atomic_store(&k->cancel, NULL);
-	atomic_store(&k->tid, KICK_FREED);
+	atomic_store(&k->busy, 0);
 	return 0;
 }
 
@@ -485,16 +511,24 @@ int vmosal_thread_kick(vmosal_tid_t tid)
 		tid = self;
 	k = kick_find(tid);
 	if (k != NULL) {
-		volatile uint8_t *exit_byte = atomic_load(&k->immediate_exit);
-		void (*cancel)(void *) = atomic_load(&k->cancel);
+		atomic_fetch_add(&k->busy, 1);
+		/* Still the same thread's slot once we hold it busy: an
+		 * unregistration waits for us from here on. */
+		if (atomic_load(&k->tid) == tid) {
+			volatile uint8_t *exit_byte = atomic_load(&k->immediate_exit);
+			void (*cancel)(void *) = atomic_load(&k->cancel);
 
-		/* Before the signal: a vCPU about to enter KVM_RUN returns
-		 * at once even if the signal lands before it is inside. */
-		atomic_store_explicit(&k->pending, true, memory_order_relaxed);
-		if (exit_byte != NULL)
-			*exit_byte = 1;
-		if (cancel != NULL)
-			cancel(atomic_load(&k->cancel_ctx));
+			/* Before the signal: a vCPU about to enter KVM_RUN
+			 * returns at once even if the signal lands before it
+			 * is inside. */
+			atomic_store_explicit(&k->pending, true, memory_order_relaxed);
+			if (exit_byte != NULL)
+				*exit_byte = 1;
+			if (cancel != NULL)
+				cancel(atomic_load(&k->cancel_ctx));
+		}
+		if (atomic_fetch_sub(&k->busy, 1) == (KICK_WAITER | 1))
+			vmosal__wake(s, &k->busy, true);
 	}
 	return s->ops->thread_kick(tid == self && self != 0 ? 0 : tid);
 }

@@ -502,6 +502,108 @@ START_TEST(test_kick_registration_not_inherited)
 }
 END_TEST
 
+struct waiter {
+	vmosal_handle_t ev;
+	_Atomic vmosal_tid_t tid;
+	int rc;
+	uint64_t took_ns;
+};
+
+static void *wait_a_long_time(void *arg)
+{
+	struct waiter *w = arg;
+	vmosal_tid_t self = 0;
+	uint64_t start, end;
+
+	vmosal_thread_self(&self);
+	atomic_store(&w->tid, self);
+	vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &start);
+	w->rc = vmosal_event_wait(w->ev, (int64_t)5 * 1000000000);
+	vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &end);
+	w->took_ns = end - start;
+	return NULL;
+}
+
+/* A kick ends an event wait in progress (another signal would not). */
+START_TEST(test_kick_interrupts_event_wait)
+{
+	struct waiter w = {0};
+	vmosal_thread_t *t;
+
+	ck_assert_int_eq(vmosal_event_create(0, &w.ev), 0);
+	ck_assert_int_eq(vmosal_thread_create(NULL, wait_a_long_time, &w, &t), 0);
+	while (atomic_load(&w.tid) == 0)
+		vmosal_sleep_ns(1000000);
+	vmosal_sleep_ns(30 * 1000 * 1000);
+	ck_assert_int_eq(vmosal_thread_kick(atomic_load(&w.tid)), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_int_eq(w.rc, VMOSAL_EINTR);
+	ck_assert_uint_lt(w.took_ns, (uint64_t)2 * 1000000000);
+	ck_assert_int_eq(vmosal_event_close(w.ev), 0);
+}
+END_TEST
+
+struct slow_cancel {
+	atomic_bool in_cancel, cancel_done, unregistered;
+	_Atomic vmosal_tid_t tid;
+	volatile uint8_t exit_byte;
+	bool done_when_unregistered;
+};
+
+static void cancel_slowly(void *ctx)
+{
+	struct slow_cancel *c = ctx;
+
+	atomic_store(&c->in_cancel, true);
+	vmosal_sleep_ns(100 * 1000 * 1000);
+	atomic_store(&c->cancel_done, true);
+}
+
+static void *register_then_leave(void *arg)
+{
+	struct slow_cancel *c = arg;
+	struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
+	vmosal_tid_t self = 0;
+
+	k.immediate_exit = &c->exit_byte;
+	k.cancel = cancel_slowly;
+	k.cancel_ctx = c;
+	vmosal_thread_kick_register(&k);
+	vmosal_thread_self(&self);
+	atomic_store(&c->tid, self);
+	while (!atomic_load(&c->in_cancel))
+		vmosal_sleep_ns(1000000);
+	/* The kicker is inside our target: leaving must wait for it. */
+	vmosal_thread_kick_unregister();
+	c->done_when_unregistered = atomic_load(&c->cancel_done);
+	return NULL;
+}
+
+static void *kick_it(void *arg)
+{
+	struct slow_cancel *c = arg;
+
+	while (atomic_load(&c->tid) == 0)
+		vmosal_sleep_ns(1000000);
+	vmosal_thread_kick(atomic_load(&c->tid));
+	return NULL;
+}
+
+/* Unregistering waits for a kick that is using the target, so the VMM may
+ * unmap kvm_run right after. */
+START_TEST(test_unregister_waits_for_a_kick_in_flight)
+{
+	struct slow_cancel c = {0};
+	vmosal_thread_t *vcpu, *kicker;
+
+	ck_assert_int_eq(vmosal_thread_create(NULL, register_then_leave, &c, &vcpu), 0);
+	ck_assert_int_eq(vmosal_thread_create(NULL, kick_it, &c, &kicker), 0);
+	ck_assert_int_eq(vmosal_thread_join(kicker, NULL), 0);
+	ck_assert_int_eq(vmosal_thread_join(vcpu, NULL), 0);
+	ck_assert(c.done_when_unregistered);
+}
+END_TEST
+
 /* A kick is for threads of this process only. */
 START_TEST(test_kick_other_process_is_esrch)
 {
@@ -552,6 +654,8 @@ int main(void)
 	tcase_add_test(kick, test_kick_before_blocking_sets_the_byte);
 	tcase_add_test(kick, test_kick_other_process_is_esrch);
 	tcase_add_test(kick, test_kick_registration_not_inherited);
+	tcase_add_test(kick, test_kick_interrupts_event_wait);
+	tcase_add_test(kick, test_unregister_waits_for_a_kick_in_flight);
 	suite_add_tcase(s, kick);
 	return vmosal_run_suite(s);
 }

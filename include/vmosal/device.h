@@ -38,7 +38,10 @@ VMOSAL_API int vmosal_device_close(vmosal_handle_t device);
 /* ioctl(device, request, arg), retried when a signal interrupts it unless
  * flags has NO_RESTART (KVM_RUN is never retried, whatever flags say).
  * Stores the call's non-negative return value in *result (NULL: not
- * wanted). Errors are translated (VMOSAL_ENOTSUP for ENOTTY). */
+ * wanted); where that is a new descriptor (KVM_CREATE_VM), it is a
+ * vmosal_handle_t that vmosal_device_close closes. Integer arguments are
+ * passed as (void *)(uintptr_t)value, as with ioctl itself. Errors are
+ * translated (VMOSAL_ENOTSUP for ENOTTY). */
 VMOSAL_API int vmosal_ioctl(vmosal_handle_t device, unsigned long request, void *arg,
 			    unsigned flags, int *result);
 

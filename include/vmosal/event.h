@@ -14,14 +14,17 @@ VMOSAL_BEGIN_DECLS
  * must be 0. */
 VMOSAL_API int vmosal_event_create(unsigned flags, vmosal_handle_t *out);
 
-/* Signals it: a waiter wakes, a poll on the handle sees it readable. */
+/* Signals it: a waiter wakes, a poll on the handle sees it readable.
+ * Safe to call from a signal handler (one write()/SetEvent()). */
 VMOSAL_API int vmosal_event_signal(vmosal_handle_t event);
 
 /* Waits up to timeout_ns (0: just test; negative: no limit) for the event
  * to be signalled and resets it: however often it was signalled, one wait
- * takes them all. Restarts after signal handlers ran, but returns
- * VMOSAL_EINTR when the thread was kicked (vmosal_thread_kick).
- * VMOSAL_ETIMEDOUT when it was not signalled in time. */
+ * takes them all. Goes on waiting after a signal handler ran, but returns
+ * VMOSAL_EINTR when the thread is kicked during the wait
+ * (vmosal_thread_kick; a kick that came before the wait began is seen
+ * through vmosal_thread_kick_pending). VMOSAL_ETIMEDOUT when it was not
+ * signalled in time. */
 VMOSAL_API int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns);
 
 VMOSAL_API int vmosal_event_close(vmosal_handle_t event);

@@ -140,15 +140,22 @@ VMOSAL_API int vmosal_thread_get_priority(vmosal_tid_t tid, enum vmosal_priority
  *     k.immediate_exit = &run->immediate_exit;
  *     vmosal_thread_kick_register(&k);
  *     while (!atomic_load(&vcpu->stop)) {
- *             if (ioctl(vcpu_fd, KVM_RUN, 0) < 0 && errno == EINTR) {
+ *             int rc = vmosal_ioctl(vcpu_fd, KVM_RUN, NULL, 0, NULL);
+ *             if (rc == VMOSAL_EINTR) {
  *                     run->immediate_exit = 0;
+ *                     vmosal_thread_kick_pending(true, &kicked);
  *                     continue;       // kicked: look at vcpu->stop again
  *             }
  *             handle_exit(run);
  *     }
+ *     vmosal_thread_kick_unregister(); // before kvm_run is unmapped
  *     // any thread:
  *     atomic_store(&vcpu->stop, true);
  *     vmosal_thread_kick(vcpu->tid);
+ *
+ * KVM honours immediate_exit from Linux 4.11 (KVM_CAP_IMMEDIATE_EXIT);
+ * vmosal_accel_probe reports KVM unavailable without it. New threads
+ * inherit the creating thread's signal mask, as POSIX threads do.
  */
 struct vmosal_kick_target {
 	uint32_t struct_size;             /* common.h */
@@ -162,10 +169,12 @@ struct vmosal_kick_target {
 
 /* Registers the calling thread's kick target (replacing an earlier one).
  * What immediate_exit points to must stay valid until
- * vmosal_thread_kick_unregister, which a thread must call before it ends
- * (a thread started by vmosal_thread_create does it by itself when its
- * function returns); a forked child starts with no registration. At most
- * 4096 registered threads (VMOSAL_ENOSPC). */
+ * vmosal_thread_kick_unregister returns, which a thread must call before it
+ * ends (one started by vmosal_thread_create does it by itself when its
+ * function returns). Unregistering waits for a kick that is using the
+ * target at that moment, so the memory may be freed right after. A forked
+ * child starts with no registration. At most 4096 registered threads
+ * (VMOSAL_ENOSPC). */
 VMOSAL_API int vmosal_thread_kick_register(const struct vmosal_kick_target *target);
 /* Forgets the calling thread's target; VMOSAL_ENOENT when none. */
 VMOSAL_API int vmosal_thread_kick_unregister(void);
