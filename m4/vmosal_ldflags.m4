@@ -12,7 +12,11 @@ AC_DEFUN([VMOSAL_CHECK_PLUGIN_LDFLAGS], [
     for flag in -Wl,-z,defs -Wl,--no-undefined; do
       LDFLAGS="$vmosal_save_LDFLAGS -shared $flag"
       CFLAGS="$vmosal_save_CFLAGS -fPIC"
-      AC_LINK_IFELSE([AC_LANG_SOURCE([[int vmosal_probe(void) { return 0; }]])],
+      dnl A load and an addition, so an instrumented build (sanitizers)
+      dnl refers to its runtime as real code does: clang does not link
+      dnl that runtime into shared objects, which then need the program's.
+      AC_LINK_IFELSE([AC_LANG_SOURCE([[int vmosal_probe(int *p, int n);
+int vmosal_probe(int *p, int n) { return *p + n; }]])],
                      [vmosal_cv_no_undefined=$flag; break])
     done
     LDFLAGS=$vmosal_save_LDFLAGS

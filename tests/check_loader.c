@@ -373,6 +373,7 @@ START_TEST(test_debug_explains_each_path)
 	n = pread(fd, log, sizeof log - 1, 0);
 	ck_assert_int_gt(n, 0);
 	close(fd);
+	close(saved);
 	unlink(path);
 	ck_assert_ptr_nonnull(strstr(log, "vmosal: loader: trying "));
 	ck_assert_ptr_nonnull(strstr(log, "refused: ABI 3.0"));
@@ -708,6 +709,11 @@ START_TEST(test_file_capability_process_ignores_env_paths)
 	expect_env_paths_ignored(out);
 }
 END_TEST
+
+/* Every loader test needs a process with no backend loaded yet: Check's
+ * fork mode gives each one, and under CK_FORK=no tests/testutil.h does. */
+#undef tcase_add_test
+#define tcase_add_test vmosal_tcase_add_own_process
 
 int main(void)
 {

@@ -115,7 +115,8 @@ START_TEST(test_usable_follows_affinity)
 	cpu_set_t set;
 	size_t usable;
 
-	/* A process started on one CPU must say so. */
+	/* A process started on one CPU must say so: the count is read at
+	 * the first call, so this test needs a process of its own. */
 	CPU_ZERO(&set);
 	CPU_SET(0, &set);
 	ck_assert_int_eq(sched_setaffinity(0, sizeof set, &set), 0);
@@ -197,6 +198,8 @@ START_TEST(test_kvm_permission_reason)
 
 	if (stat("/dev/kvm", &sb) != 0)
 		VMOSAL_SKIP("no /dev/kvm on this host");
+	/* Loaded while still root: the build tree may be closed to uid 65534. */
+	ck_assert_int_eq(vmosal_init(), 0);
 	if (geteuid() == 0) {
 		/* Become an ordinary user outside group kvm, as a VMM would be. */
 		ck_assert_int_eq(setgroups(0, NULL), 0);
@@ -295,20 +298,25 @@ int main(void)
 	TCase *host = tcase_create("host");
 	TCase *accel = tcase_create("accel");
 
-	tcase_add_test(host, test_host_os_linux);
-	tcase_add_test(host, test_host_os_harmonyos_by_os_release);
-	tcase_add_test(host, test_host_os_openharmony_by_param_file);
-	tcase_add_test(host, test_host_os_is_cached);
+	/* A test that moves the process gets it back as it was. Host facts
+	 * (VMOSAL_FSROOT, the usable CPUs) are read once, at the first call: a
+	 * test that changes them first needs a process of its own, as does one
+	 * that drops root. */
+	tcase_add_checked_fixture(host, vmosal_test_sched_save, vmosal_test_sched_restore);
+	vmosal_tcase_add_own_process(host, test_host_os_linux);
+	vmosal_tcase_add_own_process(host, test_host_os_harmonyos_by_os_release);
+	vmosal_tcase_add_own_process(host, test_host_os_openharmony_by_param_file);
+	vmosal_tcase_add_own_process(host, test_host_os_is_cached);
 	tcase_add_test(host, test_arch);
 	tcase_add_test(host, test_page_size_release_libc);
 	tcase_add_test(host, test_cpu_counts);
-	tcase_add_test(host, test_usable_follows_affinity);
+	vmosal_tcase_add_own_process(host, test_usable_follows_affinity);
 	tcase_add_test(host, test_mem_info);
 	tcase_add_test(accel, test_accel_bad_input);
 	tcase_add_test(accel, test_kvm_probe_matches_host);
-	tcase_add_test(accel, test_kvm_missing_reason);
-	tcase_add_test(accel, test_kvm_permission_reason);
-	tcase_add_test(accel, test_kvm_permission_advice_fits_the_mode);
+	vmosal_tcase_add_own_process(accel, test_kvm_missing_reason);
+	vmosal_tcase_add_own_process(accel, test_kvm_permission_reason);
+	vmosal_tcase_add_own_process(accel, test_kvm_permission_advice_fits_the_mode);
 	tcase_add_test(accel, test_kvm_probe_creates_a_vm);
 	tcase_add_test(accel, test_other_accels_explain);
 	suite_add_tcase(s, host);

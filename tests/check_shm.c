@@ -347,12 +347,10 @@ int main(void)
 	tcase_add_checked_fixture(jit, setup, NULL);
 	tcase_add_test(jit, test_jit_runs_code);
 	tcase_add_test(jit, test_jit_rejects_bad_input);
-	if (vmosal_test_forks()) {
-		tcase_add_test_raise_signal(jit, test_jit_rx_not_writable, SIGSEGV);
+	vmosal_tcase_add_test_raise_signal(jit, test_jit_rx_not_writable, SIGSEGV);
 #ifdef HAVE_RET42
-		tcase_add_test_raise_signal(jit, test_jit_rw_not_executable, SIGSEGV);
+	vmosal_tcase_add_test_raise_signal(jit, test_jit_rw_not_executable, SIGSEGV);
 #endif
-	}
 	suite_add_tcase(s, jit);
 	return vmosal_run_suite(s);
 }

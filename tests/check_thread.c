@@ -524,42 +524,65 @@ START_TEST(test_priority_outside_change_always_seen)
 }
 END_TEST
 
+/* The first of the checks below that failed, as its text; NULL if none. */
+#define EXPECT(cond)                                                       \
+	do {                                                               \
+		if (!(cond))                                               \
+			return (void *)"failed: " #cond;                   \
+	} while (0)
+
+/* The body of the next test, in a thread of its own: nothing unprivileged
+ * leaves SCHED_IDLE, and a main thread left there could take seconds to
+ * exit on a busy machine (a sanitizer's leak check runs at exit). */
+static void *normal_classes(void *arg)
+{
+	struct sched_param zero = {.sched_priority = 0};
+	enum vmosal_priority level;
+	const int classes[] = {SCHED_BATCH, SCHED_OTHER | SCHED_RESET_ON_FORK,
+			       SCHED_BATCH | SCHED_RESET_ON_FORK};
+
+	(void)arg;
+	EXPECT(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW) == 0);
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+		int reset = classes[i] & SCHED_RESET_ON_FORK;
+
+		EXPECT(sched_setscheduler(0, classes[i], &zero) == 0);
+		EXPECT(vmosal_thread_get_priority(0, &level) == 0);
+		EXPECT(level == VMOSAL_PRIORITY_LOW);
+		EXPECT(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW) == 0);
+		EXPECT(sched_getscheduler(0) == (SCHED_OTHER | reset));
+		EXPECT(getpriority(PRIO_PROCESS, 0) == 10);
+	}
+	/* Leaving SCHED_IDLE needs RLIMIT_NICE room or privilege: EPERM, and
+	 * the thread stays where it was. */
+	EXPECT(sched_setscheduler(0, SCHED_IDLE | SCHED_RESET_ON_FORK, &zero) == 0);
+	EXPECT(vmosal_thread_get_priority(0, &level) == 0);
+	EXPECT(level == VMOSAL_PRIORITY_LOW);
+	EXPECT(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW) == VMOSAL_EPERM);
+	EXPECT((sched_getscheduler(0) & ~SCHED_RESET_ON_FORK) == SCHED_IDLE);
+	EXPECT(getpriority(PRIO_PROCESS, 0) == 10);
+	return NULL;
+}
+#undef EXPECT
+
 /* SCHED_BATCH and SCHED_IDLE are normal classes: read by nice, and a level
  * set on them moves the thread back to SCHED_OTHER. The reset-on-fork flag
  * is kept (an unprivileged caller may not clear it), and does not make a
  * normal class read as REALTIME. Runs unprivileged (root is dropped in this
- * forked test), where clearing the flag would be refused. */
+ * test's own process), where clearing the flag would be refused. */
 START_TEST(test_priority_normal_classes_unprivileged)
 {
-	struct sched_param zero = {.sched_priority = 0};
 	struct rlimit none = {0, 0};
-	enum vmosal_priority level;
-	const int classes[] = {SCHED_BATCH, SCHED_OTHER | SCHED_RESET_ON_FORK,
-			       SCHED_BATCH | SCHED_RESET_ON_FORK};
+	pthread_t thread;
+	void *failed = NULL;
 
 	ck_assert_int_eq(vmosal_init(), 0);
 	ck_assert_int_eq(setrlimit(RLIMIT_NICE, &none), 0);
 	if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0)
 		VMOSAL_SKIP("cannot drop root to uid 65534");
-	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), 0);
-	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
-		int reset = classes[i] & SCHED_RESET_ON_FORK;
-
-		ck_assert_int_eq(sched_setscheduler(0, classes[i], &zero), 0);
-		ck_assert_int_eq(vmosal_thread_get_priority(0, &level), 0);
-		ck_assert_int_eq(level, VMOSAL_PRIORITY_LOW);
-		ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), 0);
-		ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER | reset);
-		ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 10);
-	}
-	/* Leaving SCHED_IDLE needs RLIMIT_NICE room or privilege: EPERM, and
-	 * the thread stays where it was. */
-	ck_assert_int_eq(sched_setscheduler(0, SCHED_IDLE | SCHED_RESET_ON_FORK, &zero), 0);
-	ck_assert_int_eq(vmosal_thread_get_priority(0, &level), 0);
-	ck_assert_int_eq(level, VMOSAL_PRIORITY_LOW);
-	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), VMOSAL_EPERM);
-	ck_assert_int_eq(sched_getscheduler(0) & ~SCHED_RESET_ON_FORK, SCHED_IDLE);
-	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 10);
+	ck_assert_int_eq(pthread_create(&thread, NULL, normal_classes, NULL), 0);
+	ck_assert_int_eq(pthread_join(thread, &failed), 0);
+	ck_assert_msg(failed == NULL, "%s", (const char *)failed);
 }
 END_TEST
 
@@ -646,6 +669,9 @@ static Suite *thread_suite(void)
 	Suite *s = suite_create("thread");
 	TCase *tc = tcase_create("thread");
 
+	/* Tests move and reprioritise the calling thread: each gets it back as
+	 * it was. Those that drop root need a process of their own. */
+	tcase_add_checked_fixture(tc, vmosal_test_sched_save, vmosal_test_sched_restore);
 	tcase_add_test(tc, test_self_is_cached_and_distinct);
 	tcase_add_test(tc, test_self_after_fork);
 	tcase_add_test(tc, test_create_join_and_tid);
@@ -663,8 +689,8 @@ static Suite *thread_suite(void)
 	tcase_add_test(tc, test_priority_change_by_another_thread_is_seen);
 	tcase_add_test(tc, test_create_from_pinned_fifo_creator);
 	tcase_add_test(tc, test_priority_outside_change_always_seen);
-	tcase_add_test(tc, test_priority_normal_classes_unprivileged);
-	tcase_add_test(tc, test_priority_eperm_unprivileged);
+	vmosal_tcase_add_own_process(tc, test_priority_normal_classes_unprivileged);
+	vmosal_tcase_add_own_process(tc, test_priority_eperm_unprivileged);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_join_rules);
 	suite_add_tcase(s, tc);

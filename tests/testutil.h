@@ -3,13 +3,21 @@
 #define VMOSAL_TESTUTIL_H
 
 #include <check.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sched.h>
+#endif
 
 #include "vmosal.h"
 
@@ -51,7 +59,19 @@ static inline void vmosal_test_skip_record(int iteration, const char *fmt, ...)
 		return;                                                    \
 	} while (0)
 
-/* False under CK_FORK=no, where a test that must crash cannot run. */
+/* Set when built with a sanitizer, whose runtime stands in for some libc
+ * calls: it makes mlock a no-op, for one. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define VMOSAL_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+	__has_feature(memory_sanitizer)
+#define VMOSAL_TEST_SANITIZED 1
+#endif
+#endif
+
+/* False under CK_FORK=no, where Check itself cannot run a test that must
+ * crash: vmosal_tcase_add_test_raise_signal() runs it in a child then. */
 static inline bool vmosal_test_forks(void)
 {
 	const char *f = getenv("CK_FORK");
@@ -257,21 +277,343 @@ static inline const char *vmosal_test_skip_reason(struct vmosal_test_skip *skips
 	return NULL;
 }
 
+/* ---- descriptors a suite leaves open ---- */
+enum { VMOSAL_TEST_FD_MAX = 1024 };
+
+/* Marks the open descriptors below VMOSAL_TEST_FD_MAX (valgrind keeps its
+ * own above); false where /proc/self/fd cannot be read. */
+static inline bool vmosal_test_open_fds(bool open_fds[VMOSAL_TEST_FD_MAX])
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (d == NULL)
+		return false;
+	memset(open_fds, 0, VMOSAL_TEST_FD_MAX * sizeof open_fds[0]);
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+
+		if (end != de->d_name && *end == '\0' && fd >= 0 && fd < VMOSAL_TEST_FD_MAX &&
+		    fd != dirfd(d))
+			open_fds[fd] = true;
+	}
+	closedir(d);
+	return true;
+}
+
+/* "<fd> -> <target>" for each descriptor open after but not before, into
+ * out; the number of them. */
+static inline int vmosal_test_fd_leaks(const bool *before, const bool *after, char *out,
+				       size_t cap)
+{
+	size_t len = 0;
+	int count = 0;
+
+	out[0] = '\0';
+	for (int fd = 0; fd < VMOSAL_TEST_FD_MAX; fd++) {
+		char link[64], target[256] = "?";
+		ssize_t n;
+
+		if (!after[fd] || before[fd])
+			continue;
+		count++;
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof target - 1);
+		target[n > 0 ? n : 1] = '\0';
+		if (len < cap)
+			len += (size_t)snprintf(out + len, cap - len, "%s%d -> %s",
+						count > 1 ? ", " : "", fd, target);
+	}
+	return count;
+}
+
+#ifdef __linux__
+/* The calling thread's CPUs, scheduling class and nice value, which tests
+ * change. As a checked fixture, save and restore give each test the
+ * thread as the first test had it, under CK_FORK=no too. Restoring what
+ * needs privilege may fail without root: the tests that need it skip. */
+static struct {
+	cpu_set_t cpus;
+	int policy, nice;
+	struct sched_param param;
+} vmosal_test_sched;
+
+static inline void vmosal_test_sched_save(void)
+{
+	ck_assert_int_eq(sched_getaffinity(0, sizeof vmosal_test_sched.cpus,
+					   &vmosal_test_sched.cpus), 0);
+	vmosal_test_sched.policy = sched_getscheduler(0);
+	ck_assert_int_ge(vmosal_test_sched.policy, 0);
+	ck_assert_int_eq(sched_getparam(0, &vmosal_test_sched.param), 0);
+	errno = 0;
+	vmosal_test_sched.nice = getpriority(PRIO_PROCESS, 0);
+	ck_assert_int_eq(errno, 0);
+}
+
+static inline void vmosal_test_sched_restore(void)
+{
+	sched_setscheduler(0, vmosal_test_sched.policy, &vmosal_test_sched.param);
+	setpriority(PRIO_PROCESS, 0, vmosal_test_sched.nice);
+	sched_setaffinity(0, sizeof vmosal_test_sched.cpus, &vmosal_test_sched.cpus);
+}
+#endif
+
+/* ---- a process of its own under CK_FORK=no ------------------------------
+ * Check's fork mode gives each test a fresh process. Under CK_FORK=no one
+ * process runs them all, so a test that needs what only a fresh process has
+ * (no backend loaded yet, VMOSAL_FSROOT or the topology not yet read) or
+ * that leaves the process changed for good (a dropped uid) says so when it
+ * is added, and then runs in a fresh exec of this program that runs it
+ * alone and reports back. A test that must die of a signal runs in a forked
+ * child instead, after its tcase's fixtures, and must die of that signal. */
+
+enum { VMOSAL_TEST_OWN_MAX = 64 };
+
+struct vmosal_test_own {
+	const TTest *test;
+	TTest stand_in; /* the test's name and place, run by vmosal_test_own_run */
+	int signal;     /* that must end it, forked; 0: exec'd afresh */
+};
+
+static struct vmosal_test_own vmosal_test_owns[VMOSAL_TEST_OWN_MAX];
+static int vmosal_test_nowns;
+
+/* Runs test alone in this process, without Check's fork, and writes how it
+ * went to fd report: "P", "S\t<reason>" or "F\t<line>\t<file>\n<message>".
+ * From a forked child this run nests in the one the parent had started,
+ * the one nesting Check supports. */
+static inline void vmosal_test_own_report(const TTest *test, int report)
+{
+	Suite *s = suite_create("own");
+	TCase *tc = tcase_create("own");
+	SRunner *sr;
+	int skip_fd = vmosal_test_tmpfile();
+	char *skip_text = NULL, *reason = NULL;
+	TestResult **results, *tr;
+	FILE *out;
+	static bool fds_before[VMOSAL_TEST_FD_MAX], fds_after[VMOSAL_TEST_FD_MAX];
+	static char leaks[4096];
+	bool fds_known;
+	int nleaks = 0;
+
+	tcase_add_test(tc, test);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	if (skip_fd >= 0)
+		fcntl(skip_fd, F_SETFL, O_APPEND);
+	vmosal_test_skip_fd = skip_fd;
+	fds_known = vmosal_test_open_fds(fds_before);
+	srunner_run_all(sr, CK_SILENT);
+	if (fds_known && vmosal_test_open_fds(fds_after))
+		nleaks = vmosal_test_fd_leaks(fds_before, fds_after, leaks, sizeof leaks);
+	vmosal_test_skip_fd = -1;
+	if (skip_fd >= 0) {
+		skip_text = vmosal_test_read_all(skip_fd);
+		close(skip_fd);
+	}
+	/* "<test>\t<iteration>\t<reason>\n": the reason is the third field. */
+	if (skip_text != NULL && (reason = strchr(skip_text, '\t')) != NULL)
+		reason = strchr(reason + 1, '\t');
+	if (reason != NULL)
+		reason[strcspn(reason, "\n")] = '\0';
+	out = fdopen(report, "w");
+	if (out == NULL)
+		_exit(126);
+	results = srunner_ntests_run(sr) == 1 ? srunner_results(sr) : NULL;
+	tr = results != NULL ? results[0] : NULL;
+	if (tr == NULL)
+		fprintf(out, "F\t0\t(none)\nthe test did not run");
+	else if (tr_rtype(tr) != CK_PASS)
+		fprintf(out, "F\t%d\t%s\n%s", tr_lno(tr),
+			tr_lfile(tr) != NULL ? tr_lfile(tr) : "(null)",
+			tr_msg(tr) != NULL ? tr_msg(tr) : "");
+	else if (nleaks > 0)
+		fprintf(out, "F\t%d\t%s\ndescriptor leak: the test left %d open: %s", tr_lno(tr),
+			tr_lfile(tr) != NULL ? tr_lfile(tr) : "(null)", nleaks, leaks);
+	else if (reason != NULL)
+		fprintf(out, "S\t%s", reason + 1);
+	else
+		fputs("P", out);
+	fclose(out);
+	free(results);
+	free(skip_text);
+	srunner_free(sr);
+}
+
+/* In the exec'd program: VMOSAL_TEST_OWN is "<index>:<test name>" and
+ * VMOSAL_TEST_OWN_FD the report's descriptor. main() added the same tests
+ * in the same order, so the index finds the test again. */
+static inline int vmosal_test_own_main(Suite *s, const char *which)
+{
+	const char *fd_text = getenv("VMOSAL_TEST_OWN_FD");
+	int k = atoi(which), report = fd_text != NULL ? atoi(fd_text) : -1;
+	char name[256];
+
+	snprintf(name, sizeof name, "%s", strchr(which, ':') != NULL ? strchr(which, ':') + 1 : "");
+	/* Nothing the test starts is an own-process run. */
+	unsetenv("VMOSAL_TEST_OWN");
+	unsetenv("VMOSAL_TEST_OWN_FD");
+	srunner_free(srunner_create(s));
+	if (report < 0)
+		return 125;
+	fcntl(report, F_SETFD, FD_CLOEXEC);
+	if (k < 0 || k >= vmosal_test_nowns || vmosal_test_owns[k].signal != 0 ||
+	    strcmp(vmosal_test_owns[k].test->name, name) != 0) {
+		dprintf(report, "F\t0\t(none)\nno test %s at %d in the exec'd program", name, k);
+		return 0;
+	}
+	vmosal_test_own_report(vmosal_test_owns[k].test, report);
+	return 0;
+}
+
+/* Execs this program afresh to run test k; only returns on failure. */
+static inline void vmosal_test_own_exec(int k, int report)
+{
+	char self[PATH_MAX], which[256], fd_text[16];
+	char *argv[2];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	snprintf(which, sizeof which, "%d:%s", k, vmosal_test_owns[k].test->name);
+	snprintf(fd_text, sizeof fd_text, "%d", report);
+	if (setenv("VMOSAL_TEST_OWN", which, 1) != 0 ||
+	    setenv("VMOSAL_TEST_OWN_FD", fd_text, 1) != 0 || fcntl(report, F_SETFD, 0) != 0)
+		return;
+	argv[0] = self;
+	argv[1] = NULL;
+	execv(self, argv);
+}
+
+/* The body that stands in for test _i under CK_FORK=no: runs it in its own
+ * process and passes on its verdict, at the place the test gave. */
+static inline void vmosal_test_own_run(int _i)
+{
+	struct vmosal_test_own *o = &vmosal_test_owns[_i];
+	int report = vmosal_test_tmpfile(), status = 0;
+	char *text, *file, *msg;
+	pid_t pid;
+
+	ck_assert_msg(report >= 0, "cannot make a temporary file for %s", o->test->name);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (o->signal != 0)
+			vmosal_test_own_report(o->test, report);
+		else
+			vmosal_test_own_exec(_i, report);
+		_exit(o->signal != 0 ? 0 : 127);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	text = vmosal_test_read_all(report);
+	close(report);
+	ck_assert_ptr_nonnull(text);
+	if (o->signal != 0 && WIFSIGNALED(status) && WTERMSIG(status) == o->signal) {
+		free(text);
+		return;
+	}
+	if (text[0] == 'F' && text[1] == '\t' && (msg = strchr(text, '\n')) != NULL) {
+		static char where[1024], why[4096];
+		int lno;
+
+		*msg++ = '\0';
+		lno = atoi(text + 2);
+		file = strchr(text + 2, '\t');
+		snprintf(where, sizeof where, "%s", file != NULL ? file + 1 : "(null)");
+		snprintf(why, sizeof why, "%s", msg);
+		free(text);
+		/* Does not return: the copies are static, so whatever Check
+		 * keeps of them stays valid. */
+		_ck_assert_failed(where, lno, "Failed", "%s", why);
+	}
+	if (WIFSIGNALED(status))
+		ck_abort_msg("%s died of signal %d%s", o->test->name, WTERMSIG(status),
+			     o->signal != 0 ? ", not the one it must raise" : "");
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "%s: its process exited with status %d (see the log)", o->test->name,
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	ck_assert_msg(o->signal == 0, "%s completed, but must die of signal %d",
+		      o->test->name, o->signal);
+	if (text[0] == 'S' && text[1] == '\t') {
+		vmosal_test_skip_record(_i, "%s", text + 2);
+		free(text);
+		return;
+	}
+	ck_assert_msg(text[0] == 'P', "%s: no report from its process", o->test->name);
+	free(text);
+}
+
+static inline void vmosal_test_own_add(TCase *tc, const TTest *test, int signal)
+{
+	struct vmosal_test_own *o;
+
+	if (vmosal_test_nowns == VMOSAL_TEST_OWN_MAX) {
+		fprintf(stderr, "testutil.h: more than %d own-process tests\n",
+			VMOSAL_TEST_OWN_MAX);
+		abort();
+	}
+	o = &vmosal_test_owns[vmosal_test_nowns];
+	o->test = test;
+	o->signal = signal;
+	o->stand_in = *test;
+	o->stand_in.fn = vmosal_test_own_run;
+	/* The loop index tells the stand-in which test it runs. */
+	tcase_add_loop_test(tc, &o->stand_in, vmosal_test_nowns, vmosal_test_nowns + 1);
+	vmosal_test_nowns++;
+}
+
+/* Adds a test that needs a fresh process: the backend not yet loaded,
+ * settings read once not yet read, or a change (uid, limits) that must not
+ * outlive it. Under CK_FORK=no it runs in a fresh exec of this program,
+ * without its tcase's fixtures. */
+static inline void vmosal_tcase_add_own_process(TCase *tc, const TTest *test)
+{
+	if (vmosal_test_forks())
+		tcase_add_test(tc, test);
+	else
+		vmosal_test_own_add(tc, test, 0);
+}
+
+/* Adds a test that must die of signal: under CK_FORK=no in a child forked
+ * after its tcase's fixtures ran. */
+static inline void vmosal_tcase_add_test_raise_signal(TCase *tc, const TTest *test, int signal)
+{
+	if (vmosal_test_forks())
+		tcase_add_test_raise_signal(tc, test, signal);
+	else
+		vmosal_test_own_add(tc, test, signal);
+}
+
 /* Runs one suite and reports each case as TAP on stdout, for automake's
  * tap-driver: "ok", "not ok" with Check's location and message, or
  * "ok ... # SKIP <reason>"; "1..0 # SKIP" when every case skipped. Check's
- * own report goes to stderr, the test's log. Exits 0 when nothing failed. */
+ * own report goes to stderr, the test's log. One more "not ok" names the
+ * descriptors the run left open, if any. Exits 0 when nothing failed. */
 static inline int vmosal_run_suite(Suite *s)
 {
-	SRunner *sr = srunner_create(s);
-	int names_fd = vmosal_test_tmpfile();
-	int tap_fd, failed, n, i, nskipped = 0;
+	const char *own = getenv("VMOSAL_TEST_OWN");
+	SRunner *sr;
+	int names_fd;
+	int tap_fd, failed, n, i, nskipped = 0, nleaks = 0;
 	struct vmosal_test_skip *skips = NULL;
 	size_t nskips = 0;
 	char *names = NULL, *skip_text = NULL, *pos;
 	TestResult **results = NULL;
 	const char **tests = NULL, **reasons = NULL;
+	static bool fds_before[VMOSAL_TEST_FD_MAX], fds_after[VMOSAL_TEST_FD_MAX];
+	static char leaks[4096];
+	bool fds_known;
 
+	if (own != NULL)
+		return vmosal_test_own_main(s, own);
+	sr = srunner_create(s);
+	names_fd = vmosal_test_tmpfile();
 	vmosal_test_skip_fd = vmosal_test_tmpfile();
 	/* stdout, kept aside while Check runs: only TAP may reach it. */
 	fflush(stdout);
@@ -285,7 +627,12 @@ static inline int vmosal_run_suite(Suite *s)
 
 	/* What Check and the tests print goes to the log, on stderr. */
 	dup2(STDERR_FILENO, STDOUT_FILENO);
+	/* Under CK_FORK=no the tests ran here: what they left open leaked.
+	 * (In fork mode each test's process closes its own on exit.) */
+	fds_known = vmosal_test_open_fds(fds_before);
 	srunner_run_all(sr, CK_NORMAL);
+	if (fds_known && vmosal_test_open_fds(fds_after))
+		nleaks = vmosal_test_fd_leaks(fds_before, fds_after, leaks, sizeof leaks);
 	fflush(stdout);
 	dup2(names_fd, STDOUT_FILENO);
 	srunner_print(sr, CK_VERBOSE);
@@ -322,16 +669,22 @@ static inline int vmosal_run_suite(Suite *s)
 		nskipped += reasons[i] != NULL;
 	}
 
-	if (n > 0 && nskipped == n) {
+	if (n > 0 && nskipped == n && nleaks == 0) {
 		for (i = 0; i < n; i++)
 			printf("# %s:%s: %s\n", tr_tcname(results[i]), tests[i], reasons[i]);
 		printf("1..0 # SKIP %s\n", reasons[0]);
-	} else if (n > 0) {
-		printf("1..%d\n", n);
+	} else if (n > 0 || nleaks > 0) {
+		printf("1..%d\n", n + (nleaks > 0));
 		for (i = 0; i < n; i++)
 			vmosal_test_tap_case(i + 1, results[i], tests[i], reasons[i]);
 	} else if (failed == 0) {
 		printf("1..0 # SKIP no test case ran\n");
+	}
+	if (nleaks > 0) {
+		printf("not ok %d - descriptor leak: the suite left %d open: ", n + 1, nleaks);
+		vmosal_test_tap_text(leaks);
+		putchar('\n');
+		failed++;
 	}
 	fflush(stdout);
 
