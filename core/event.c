@@ -125,12 +125,28 @@ int vmosal_device_close(vmosal_handle_t device)
 	return vmosal__handle_close(device);
 }
 
+typedef int (*ioctl_op)(vmosal_handle_t, unsigned long, void *, unsigned, int *);
+
+/* For a caller that wants no result: the backend still needs somewhere to
+ * store it. Kept out of vmosal_ioctl so that no local of its own has its
+ * address taken and its call to the backend can be a jump: after a system
+ * call every return that is left costs a mispredict (~6 ns here). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int ioctl_discarding(ioctl_op op, vmosal_handle_t device, unsigned long request, void *arg,
+			    unsigned flags)
+{
+	int value = 0;
+
+	return op(device, request, arg, flags, &value);
+}
+
 int vmosal_ioctl(vmosal_handle_t device, unsigned long request, void *arg, unsigned flags,
 		 int *result)
 {
 	const struct vmosal__state *s;
-	int (*op)(vmosal_handle_t, unsigned long, void *, unsigned, int *);
-	int value = 0, rc;
+	ioctl_op op;
 
 	if (!VMOSAL_HANDLE_VALID(device))
 		return VMOSAL_EBADF;
@@ -142,10 +158,9 @@ int vmosal_ioctl(vmosal_handle_t device, unsigned long request, void *arg, unsig
 	op = VMOSAL__OP(s, device_ioctl);
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
-	rc = op(device, request, arg, flags, &value);
-	if (rc == 0 && result != NULL)
-		*result = value;
-	return rc;
+	if (result == NULL)
+		return ioctl_discarding(op, device, request, arg, flags);
+	return op(device, request, arg, flags, result);
 }
 
 int vmosal_process_id(uint64_t *out)

@@ -495,6 +495,18 @@ void vmosal__kick_forget_self(void)
 		vmosal_thread_kick_unregister();
 }
 
+/* The caller's tid, 0 if unknown. Out of line, so that vmosal_thread_kick
+ * keeps no local whose address is taken and can jump to the backend. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static vmosal_tid_t kick_self_tid(void)
+{
+	vmosal_tid_t self = 0;
+
+	return vmosal_thread_self(&self) == 0 ? self : 0;
+}
+
 int vmosal_thread_kick(vmosal_tid_t tid)
 {
 	const struct vmosal__state *s = vmosal__get();
@@ -507,7 +519,7 @@ int vmosal_thread_kick(vmosal_tid_t tid)
 	if (VMOSAL__UNLIKELY(atomic_load_explicit(&kick_os_signal, memory_order_acquire) < 0) &&
 	    (rc = kick_setup(s)) != 0)
 		return rc;
-	if (tid == 0 && vmosal_thread_self(&self) == 0)
+	if (tid == 0 && (self = kick_self_tid()) != 0)
 		tid = self;
 	k = kick_find(tid);
 	if (k != NULL) {
