@@ -354,7 +354,8 @@ struct vmosal_backend_ops {
 	/* flags: VMOSAL_DEVICE_*. */
 	int (*device_open)(const char *path, unsigned flags, vmosal_handle_t *out);
 	/* flags: VMOSAL_IOCTL_*. Retries EINTR unless NO_RESTART or the
-	 * backend knows the call must return (KVM_RUN). */
+	 * backend knows the call must return (KVM_RUN). Writes *result (never
+	 * NULL: the caller's own int) only on success. */
 	int (*device_ioctl)(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
 			    int *result);
 	int (*process_id)(uint64_t *out);
