@@ -36,29 +36,26 @@ int vmosal_event_signal(vmosal_handle_t event)
 	return op != NULL ? op(event) : VMOSAL_ENOTSUP;
 }
 
-int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
+/* A wait that may block: goes on after signal handlers ran, for what is
+ * left of the timeout, and ends on a kick. Out of line, so that the
+ * non-blocking test in vmosal_event_wait stays a jump to the backend. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int event_wait_blocking(const struct vmosal__state *s,
+			       int (*op)(vmosal_handle_t, int64_t), vmosal_handle_t event,
+			       int64_t timeout_ns)
 {
-	const struct vmosal__state *s;
-	int (*op)(vmosal_handle_t, int64_t);
-	int (*clock)(int, uint64_t *);
+	int (*clock)(int, uint64_t *) = VMOSAL__OP(s, clock_ns);
 	uint64_t start = 0, now = 0;
 	unsigned kicks;
 	int rc;
 
-	if (!VMOSAL_HANDLE_VALID(event))
-		return VMOSAL_EBADF;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, event_wait);
-	clock = VMOSAL__OP(s, clock_ns);
-	if (op == NULL || clock == NULL)
+	if (clock == NULL)
 		return VMOSAL_ENOTSUP;
 	if (timeout_ns > 0 && (rc = clock(VMOSAL_CLOCK_MONOTONIC, &start)) != 0)
 		return rc;
 	kicks = vmosal__kicks_received();
-	/* A kick ends the wait; any other signal handler that ran is no
-	 * reason to: wait for what is left of the timeout. */
 	while ((rc = op(event, timeout_ns)) == VMOSAL_EINTR) {
 		if (vmosal__kicks_received() != kicks)
 			return VMOSAL_EINTR;
@@ -72,6 +69,26 @@ int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
 		start = now;
 	}
 	return rc;
+}
+
+int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
+{
+	const struct vmosal__state *s;
+	int (*op)(vmosal_handle_t, int64_t);
+
+	if (!VMOSAL_HANDLE_VALID(event))
+		return VMOSAL_EBADF;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	op = VMOSAL__OP(s, event_wait);
+	if (op == NULL)
+		return VMOSAL_ENOTSUP;
+	/* A test that cannot block cannot be interrupted either: straight
+	 * to the backend, as cheap as the raw read. */
+	if (timeout_ns == 0)
+		return op(event, 0);
+	return event_wait_blocking(s, op, event, timeout_ns);
 }
 
 int vmosal_event_close(vmosal_handle_t event)
