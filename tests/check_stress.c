@@ -52,9 +52,17 @@ static int child_works(void)
 			VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS, VMOSAL_NO_HANDLE, 0, &p) != 0 ||
 	    vmosal_munmap(p, vmosal_page_size()) != 0)
 		return 3;
+#ifndef VMOSAL_TEST_SANITIZED
+	/* Not under a sanitizer: its allocator takes no lock around fork, so
+	 * a child that allocates (a thread does) can hang on a lock another
+	 * parent thread held, which says nothing about libvmosal's locks. */
 	if (vmosal_thread_create(NULL, short_lived, &c, &t) != 0 ||
 	    vmosal_thread_join(t, &rc) != 0 || rc != &c)
 		return 4;
+#else
+	(void)t;
+	(void)rc;
+#endif
 	return 0;
 }
 
