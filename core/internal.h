@@ -21,6 +21,17 @@
 #define VMOSAL__PRINTF(f, a)
 #endif
 
+/* A store to a byte another thread writes too (KVM's immediate_exit),
+ * atomic where the compiler can say so. */
+static inline void vmosal__store_byte(volatile uint8_t *p, uint8_t v)
+{
+#if defined(__GNUC__)
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+#else
+	*p = v;
+#endif
+}
+
 /* What the core knows once a backend is loaded. Written under the loader
  * lock before vmosal__loaded is published; read-only after that. */
 struct vmosal__state {

@@ -534,8 +534,9 @@ int vmosal_thread_kick(vmosal_tid_t tid)
 			 * returns at once even if the signal lands before it
 			 * is inside. */
 			atomic_store_explicit(&k->pending, true, memory_order_relaxed);
+			/* Atomic: the vCPU thread clears the byte meanwhile. */
 			if (exit_byte != NULL)
-				*exit_byte = 1;
+				vmosal__store_byte(exit_byte, 1);
 			if (cancel != NULL)
 				cancel(atomic_load(&k->cancel_ctx));
 		}

@@ -316,7 +316,8 @@ static enum vcpu_end vcpu_loop(struct vcpu *v)
 		if (rc == VMOSAL_EINTR) {
 			bool kicked = false;
 
-			v->run->immediate_exit = 0;
+			/* Atomic: a kick may be writing it at the same time. */
+			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 			vmosal_thread_kick_pending(true, &kicked);
 			v->kicks += kicked;
 			continue;

@@ -402,7 +402,7 @@ static void *ppoll_loop(void *arg)
 				return (void *)1;
 			continue;
 		}
-		l->exit_byte = 0;
+		__atomic_store_n(&l->exit_byte, 0, __ATOMIC_RELAXED);
 		atomic_fetch_add(&l->seen, 1);
 		vmosal_event_signal(l->ack);
 	}

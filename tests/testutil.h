@@ -70,6 +70,16 @@ static inline void vmosal_test_skip_record(int iteration, const char *fmt, ...)
 #endif
 #endif
 
+/* Set under TSan, whose runtime does not support fork() in a process with
+ * other threads running: the child may hang in it. */
+#if defined(__SANITIZE_THREAD__)
+#define VMOSAL_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VMOSAL_TEST_TSAN 1
+#endif
+#endif
+
 /* False under CK_FORK=no, where Check itself cannot run a test that must
  * crash: vmosal_tcase_add_test_raise_signal() runs it in a child then. */
 static inline bool vmosal_test_forks(void)

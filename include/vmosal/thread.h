@@ -142,7 +142,8 @@ VMOSAL_API int vmosal_thread_get_priority(vmosal_tid_t tid, enum vmosal_priority
  *     while (!atomic_load(&vcpu->stop)) {
  *             int rc = vmosal_ioctl(vcpu_fd, KVM_RUN, NULL, 0, NULL);
  *             if (rc == VMOSAL_EINTR) {
- *                     run->immediate_exit = 0;
+ *                     // an atomic store: a kicker may be writing it too
+ *                     __atomic_store_n(&run->immediate_exit, 0, __ATOMIC_RELAXED);
  *                     vmosal_thread_kick_pending(true, &kicked);
  *                     continue;       // kicked: look at vcpu->stop again
  *             }
