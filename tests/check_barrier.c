@@ -7,9 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef HAVE_VALGRIND_VALGRIND_H
-#include <valgrind/valgrind.h>
-#endif
 
 #include "testutil.h"
 #include "vmosal.h"
@@ -22,11 +19,7 @@ enum { ROUNDS = 1000000, MAX_WEAK_ROUNDS = 4000000, VALGRIND_ROUNDS = 2000 };
  * VMOSAL_TEST_VALGRIND says so where valgrind.h was missing at build time. */
 static bool under_valgrind(void)
 {
-#ifdef RUNNING_ON_VALGRIND
-	if (RUNNING_ON_VALGRIND)
-		return true;
-#endif
-	return getenv("VMOSAL_TEST_VALGRIND") != NULL;
+	return vmosal_test_under_valgrind();
 }
 
 static bool slow;

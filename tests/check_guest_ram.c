@@ -531,7 +531,7 @@ START_TEST(test_fork_while_guarding)
 	ck_assert_ptr_ne(p, MAP_FAILED);
 	atomic_store(&touching, true);
 	ck_assert_int_eq(pthread_create(&toucher, NULL, touch_loop, p), 0);
-	for (int i = 0; i < 300; i++) {
+	for (long i = 0; i < vmosal_test_rounds(300, 10); i++) {
 		int status = 0;
 		pid_t pid = fork();
 

@@ -586,7 +586,7 @@ START_TEST(test_fork_during_topology_load)
 		 getenv("VMOSAL_TEST_SRCDIR"));
 	setenv("HWLOC_XMLFILE", xml, 1);
 	setenv("HWLOC_THISSYSTEM", "0", 1);
-	for (long round = 0; round < 16; round++) {
+	for (long round = 0; round < vmosal_test_rounds(16, 3); round++) {
 		int status = 0;
 		pid_t pid = fork();
 

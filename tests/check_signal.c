@@ -283,7 +283,7 @@ END_TEST
 
 struct faulter {
 	char *bad;
-	int faults;
+	int faults, rounds;
 };
 
 static void *fault_many_times(void *arg)
@@ -291,7 +291,7 @@ static void *fault_many_times(void *arg)
 	struct faulter *f = arg;
 	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
 
-	for (int i = 0; i < 2000; i++)
+	for (int i = 0; i < f->rounds; i++)
 		if (vmosal_fault_guard(read_byte, f->bad + i % 64, &fault) == VMOSAL_EFAULT &&
 		    fault.addr == f->bad + i % 64)
 			f->faults++;
@@ -308,12 +308,12 @@ START_TEST(test_guards_on_many_threads)
 
 	ck_assert_ptr_ne(p, MAP_FAILED);
 	for (int i = 0; i < 4; i++) {
-		f[i] = (struct faulter){p + (size_t)i * page, 0};
+		f[i] = (struct faulter){p + (size_t)i * page, 0, (int)vmosal_test_rounds(2000, 50)};
 		ck_assert_int_eq(pthread_create(&t[i], NULL, fault_many_times, &f[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {
 		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
-		ck_assert_int_eq(f[i].faults, 2000);
+		ck_assert_int_eq(f[i].faults, f[i].rounds);
 	}
 	munmap(p, 4 * page);
 	ck_assert(current_handler(SIGSEGV) == SIG_DFL);
@@ -415,7 +415,7 @@ static void *ppoll_loop(void *arg)
 
 START_TEST(test_kick_100000_never_lost)
 {
-	const long kicks = 100000;
+	const long kicks = vmosal_test_rounds(100000, 500);
 	struct kicked_loop l = {.total = kicks};
 	vmosal_thread_t *t;
 	void *rc = (void *)3;

@@ -82,6 +82,8 @@ static void do_fork(void)
 	atomic_fetch_add(&forks, 1);
 }
 
+static long ops_per_worker;
+
 static void *worker(void *arg)
 {
 	uint32_t seed = 2463534242u + (uint32_t)(uintptr_t)arg * 7919u;
@@ -92,7 +94,7 @@ static void *worker(void *arg)
 	if (vmosal_thread_self(&self) != 0)
 		atomic_fetch_add(&calls_failed, 1);
 	atomic_store(&tids[me], self);
-	for (int i = 0; i < OPS_PER_WORKER; i++) {
+	for (long i = 0; i < ops_per_worker; i++) {
 		uint32_t r = next_random(&seed);
 		vmosal_tid_t other = atomic_load(&tids[r % WORKERS]);
 		int rc = 0;
@@ -167,6 +169,7 @@ START_TEST(test_stress)
 				cpus[got++] = c;
 		ncpus = got;
 	}
+	ops_per_worker = vmosal_test_rounds(OPS_PER_WORKER, 1500);
 	for (size_t i = 0; i < WORKERS; i++)
 		ck_assert_int_eq(pthread_create(&threads[i], NULL, worker, (void *)(uintptr_t)i), 0);
 	for (size_t i = 0; i < WORKERS; i++)
@@ -175,7 +178,7 @@ START_TEST(test_stress)
 			"%ld children that did not work\n",
 		atomic_load(&ops), WORKERS, atomic_load(&forks), atomic_load(&calls_failed),
 		atomic_load(&children_failed));
-	ck_assert_int_eq(atomic_load(&ops), (long)WORKERS * OPS_PER_WORKER);
+	ck_assert_int_eq(atomic_load(&ops), (long)WORKERS * ops_per_worker);
 	ck_assert_int_gt(atomic_load(&forks), 0);
 	ck_assert_int_eq(atomic_load(&children_failed), 0);
 	ck_assert_int_eq(atomic_load(&calls_failed), 0);

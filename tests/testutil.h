@@ -19,6 +19,10 @@
 #include <sched.h>
 #endif
 
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#endif
+
 #include "vmosal.h"
 
 /* Check has no skip verdict: a skipping test appends
@@ -79,6 +83,25 @@ static inline void vmosal_test_skip_record(int iteration, const char *fmt, ...)
 #define VMOSAL_TEST_TSAN 1
 #endif
 #endif
+
+/* True under valgrind, which runs one thread at a time and every
+ * instruction tens of times slower: loops that count in the tens of
+ * thousands there run a few hundred times instead. VMOSAL_TEST_VALGRIND
+ * says so where valgrind.h was missing at build time. */
+static inline bool vmosal_test_under_valgrind(void)
+{
+#ifdef RUNNING_ON_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		return true;
+#endif
+	return getenv("VMOSAL_TEST_VALGRIND") != NULL;
+}
+
+/* n, or `slow` under valgrind. */
+static inline long vmosal_test_rounds(long n, long slow)
+{
+	return vmosal_test_under_valgrind() && n > slow ? slow : n;
+}
 
 /* False under CK_FORK=no, where Check itself cannot run a test that must
  * crash: vmosal_tcase_add_test_raise_signal() runs it in a child then. */
