@@ -52,17 +52,18 @@ static int child_works(void)
 			VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS, VMOSAL_NO_HANDLE, 0, &p) != 0 ||
 	    vmosal_munmap(p, vmosal_page_size()) != 0)
 		return 3;
-#ifndef VMOSAL_TEST_SANITIZED
-	/* Not under a sanitizer: its allocator takes no lock around fork, so
-	 * a child that allocates (a thread does) can hang on a lock another
-	 * parent thread held, which says nothing about libvmosal's locks. */
+#ifdef VMOSAL_TEST_SANITIZED
+	/* Not under a sanitizer, nor valgrind: their allocators take no lock
+	 * around fork, so a child that allocates (a thread does) can hang on
+	 * a lock another parent thread held, which says nothing about
+	 * libvmosal's locks. */
+	return 0;
+#endif
+	if (vmosal_test_under_valgrind())
+		return 0;
 	if (vmosal_thread_create(NULL, short_lived, &c, &t) != 0 ||
 	    vmosal_thread_join(t, &rc) != 0 || rc != &c)
 		return 4;
-#else
-	(void)t;
-	(void)rc;
-#endif
 	return 0;
 }
 
@@ -143,7 +144,10 @@ static void *worker(void *arg)
 			break;
 		}
 		case 7:
-			if ((r >> 12) % 64 == 0)
+			/* Not under valgrind: it checks each child's exit for
+			 * leaks, and a child holds what other threads of its
+			 * parent had allocated. */
+			if ((r >> 12) % 64 == 0 && !vmosal_test_under_valgrind())
 				do_fork();
 			break;
 		}
@@ -179,7 +183,7 @@ START_TEST(test_stress)
 		atomic_load(&ops), WORKERS, atomic_load(&forks), atomic_load(&calls_failed),
 		atomic_load(&children_failed));
 	ck_assert_int_eq(atomic_load(&ops), (long)WORKERS * ops_per_worker);
-	ck_assert_int_gt(atomic_load(&forks), 0);
+	ck_assert(atomic_load(&forks) > 0 || vmosal_test_under_valgrind());
 	ck_assert_int_eq(atomic_load(&children_failed), 0);
 	ck_assert_int_eq(atomic_load(&calls_failed), 0);
 }
