@@ -14,11 +14,16 @@
 
 static unsigned misses, cases;
 
-static double now_ns(void)
+uint64_t bench_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double now_ns(void)
+{
+	return (double)bench_now_ns();
 }
 
 static double batch_ns(bench_fn fn, void *arg, uint64_t iters)
@@ -34,7 +39,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double median(double *v, size_t n)
+double bench_median(double *v, size_t n)
 {
 	qsort(v, n, sizeof v[0], cmp_double);
 	return v[n / 2];
@@ -94,9 +99,9 @@ void bench_run(const struct bench_case *c)
 		if (c->raw != NULL)
 			raw[i] = batch_ns(c->raw, c->arg, iters);
 	}
-	lib_med = median(lib, BATCHES);
+	lib_med = bench_median(lib, BATCHES);
 	if (c->raw != NULL) {
-		raw_med = median(raw, BATCHES);
+		raw_med = bench_median(raw, BATCHES);
 		ratio = raw_med > 0 ? lib_med / raw_med : 0;
 	}
 	if (c->target > 0) {

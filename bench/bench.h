@@ -4,6 +4,7 @@
 #ifndef VMOSAL_BENCH_H
 #define VMOSAL_BENCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Runs the operation `iters` times; `arg` is the case's state. */
@@ -19,6 +20,12 @@ struct bench_case {
 	double target;        /* ratio goal (lib/raw <= target); 0 for none */
 	double target_ns;     /* absolute goal in ns/op for lib; 0 for none */
 };
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t bench_now_ns(void);
+
+/* Sorts v[0..n) and returns its median. */
+double bench_median(double *v, size_t n);
 
 /* Loads the backend or exits saying why. */
 void bench_need_backend(const char *prog);

@@ -28,25 +28,6 @@
 static int kick_sig;
 static pid_t my_pid;
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof v[0], cmp_double);
-	return v[n / 2];
-}
-
 /* ---- kick send ----
  * The target is a registered kick target that keeps the kick signal
  * blocked, so a send only queues the signal: no wake-up, no handler. Kick
@@ -157,9 +138,9 @@ static double timed_kicks(bench_fn fn, struct kick_sink *k)
 	double ns;
 
 	sink_drain(k);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	fn(k, KICKS_PER_BATCH);
-	ns = (double)(now_ns() - t0) / KICKS_PER_BATCH;
+	ns = (double)(bench_now_ns() - t0) / KICKS_PER_BATCH;
 	return ns;
 }
 
@@ -179,8 +160,8 @@ static void kick_send_case(const char *raw_name, bench_fn raw, double target)
 		rawv[i] = timed_kicks(raw, &sink);
 	}
 	sink_drain(&sink);
-	lib_med = median(lib, BATCHES);
-	raw_med = median(rawv, BATCHES);
+	lib_med = bench_median(lib, BATCHES);
+	raw_med = bench_median(rawv, BATCHES);
 	ratio = lib_med / raw_med;
 	if (target > 0) {
 		snprintf(goal, sizeof goal, "<=%.2fx", target);
@@ -224,7 +205,7 @@ static void *waiter_main(void *arg)
 	while (self != 0 && !atomic_load(&w->stop)) {
 		atomic_store(&w->armed, true);
 		if (ppoll(NULL, 0, NULL, &open) < 0 && errno == EINTR) {
-			atomic_store(&w->woke, now_ns());
+			atomic_store(&w->woke, bench_now_ns());
 			vmosal_thread_kick_pending(true, &pending);
 		}
 	}
@@ -241,11 +222,11 @@ static double latency_sample(struct kick_waiter *w, bool lib)
 	while (!atomic_load(&w->armed))
 		;
 	/* Let it get into ppoll and its CPU go idle, as a halted vCPU's does. */
-	t0 = now_ns();
-	while (now_ns() - t0 < 200000)
+	t0 = bench_now_ns();
+	while (bench_now_ns() - t0 < 200000)
 		;
 	atomic_store(&w->armed, false);
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	if (lib)
 		vmosal_thread_kick((vmosal_tid_t)tid);
 	else
@@ -274,9 +255,11 @@ static void kick_latency_case(size_t cpu)
 			lib[i] = latency_sample(&w, true);
 			raw[i] = latency_sample(&w, false);
 		}
+		double lib_med = bench_median(lib, LATENCY_SAMPLES);
+		double raw_med = bench_median(raw, LATENCY_SAMPLES);
+
 		printf("%-38s %12.2f %12.2f %8.3f %9s  %s\n", "kick latency, send to ppoll EINTR (us)",
-		       median(lib, LATENCY_SAMPLES) / 1e3, median(raw, LATENCY_SAMPLES) / 1e3,
-		       median(lib, LATENCY_SAMPLES) / median(raw, LATENCY_SAMPLES), "",
+		       lib_med / 1e3, raw_med / 1e3, lib_med / raw_med, "",
 		       "tgkill, same target (informational)");
 	}
 	atomic_store(&w.stop, true);

@@ -190,16 +190,10 @@ static double first_load_ns(int which, int *moved)
 	return r[0];
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static void first_load_case(void)
 {
 	enum { RUNS = 15 };
-	double lib[RUNS], raw[RUNS];
+	double lib[RUNS], raw[RUNS], lib_med, raw_med;
 	int moved = 0;
 
 	/* Alternate, so drift hits both alike. vmosal_init first: the backend
@@ -208,12 +202,11 @@ static void first_load_case(void)
 		lib[i] = first_load_ns(0, &moved);
 		raw[i] = first_load_ns(1, &moved);
 	}
-	qsort(lib, RUNS, sizeof lib[0], cmp);
-	qsort(raw, RUNS, sizeof raw[0], cmp);
+	lib_med = bench_median(lib, RUNS);
+	raw_med = bench_median(raw, RUNS);
 	printf("%-44s %10.0f ns   %-30s %10.0f ns   ratio %.2f (target <= 1.10)%s\n",
-	       "first topology load (fresh process)", lib[RUNS / 2],
-	       "hwloc_topology_init+load", raw[RUNS / 2], lib[RUNS / 2] / raw[RUNS / 2],
-	       moved ? "  CALLER MIGRATED" : "");
+	       "first topology load (fresh process)", lib_med, "hwloc_topology_init+load",
+	       raw_med, lib_med / raw_med, moved ? "  CALLER MIGRATED" : "");
 }
 
 int main(void)
