@@ -5,7 +5,6 @@
  * OS; reservations align as asked and leave no slack. */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,54 +14,17 @@
 #include "testutil.h"
 #include "vmosal.h"
 #include "vmosal/backend.h"
+#include "direct_backend.h"
 
 static const struct vmosal_backend_ops *ops;
 static struct vmosal_backend_caps caps;
 
-static const char *services_getenv(const char *name)
-{
-	return getenv(name);
-}
-
-static bool services_debug_enabled(const char *topic)
-{
-	(void)topic;
-	return false;
-}
-
-static void services_debug(const char *topic, const char *fmt, ...)
-{
-	(void)topic;
-	(void)fmt;
-}
-
-static const struct vmosal_core_services services = {
-	.abi_version = VMOSAL_BACKEND_ABI,
-	.struct_size = sizeof services,
-	.secure_getenv = services_getenv,
-	.debug_enabled = services_debug_enabled,
-	.debug = services_debug,
-	.strerror = vmosal_strerror,
-};
-
 static void setup(void)
 {
-	char path[4096];
-	vmosal_backend_entry_fn entry;
-	void *dso;
+	char why[4200];
 
-	snprintf(path, sizeof path, "%s/vmosal_linux%s", getenv("VMOSAL_BACKEND_PATH"),
-		 LT_MODULE_EXT);
-	dso = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	ck_assert_msg(dso != NULL, "%s: %s", path, dlerror());
-	*(void **)&entry = dlsym(dso, VMOSAL_BACKEND_ENTRY_NAME);
-	ck_assert(entry != NULL);
-	ops = entry(VMOSAL_BACKEND_ABI);
-	ck_assert_ptr_nonnull(ops);
-	ck_assert_uint_eq(ops->abi_version, VMOSAL_BACKEND_ABI);
-	memset(&caps, 0, sizeof caps);
-	caps.struct_size = sizeof caps;
-	ck_assert_int_eq(ops->init(&services, &caps), 0);
+	ops = direct_backend_open(getenv("VMOSAL_BACKEND_PATH"), "linux", &caps, why, sizeof why);
+	ck_assert_msg(ops != NULL, "%s", why);
 }
 
 START_TEST(test_caps)

@@ -15,7 +15,6 @@
  * guest RAM is sized from them. */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -26,36 +25,11 @@
 #include "fuzz.h"
 #include "vmosal.h"
 #include "vmosal/backend.h"
+#include "../direct_backend.h"
 
 static const struct vmosal_backend_ops *ops;
 static char root[4096];
 static uint64_t tid;
-
-static const char *services_getenv(const char *name)
-{
-	return getenv(name);
-}
-
-static bool services_debug_enabled(const char *topic)
-{
-	(void)topic;
-	return false;
-}
-
-static void services_debug(const char *topic, const char *fmt, ...)
-{
-	(void)topic;
-	(void)fmt;
-}
-
-static const struct vmosal_core_services services = {
-	.abi_version = VMOSAL_BACKEND_ABI,
-	.struct_size = sizeof services,
-	.secure_getenv = services_getenv,
-	.debug_enabled = services_debug_enabled,
-	.debug = services_debug,
-	.strerror = vmosal_strerror,
-};
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -76,23 +50,15 @@ static void remove_root(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *dir = getenv("VMOSAL_BACKEND_PATH");
-	struct vmosal_backend_caps caps = {.struct_size = sizeof caps};
-	char path[4096];
-	vmosal_backend_entry_fn entry;
-	void *dso;
+	struct vmosal_backend_caps caps;
+	char why[4200];
 
 	(void)argc;
 	(void)argv;
-	snprintf(path, sizeof path, "%s/vmosal_linux%s", dir != NULL ? dir : FUZZ_BACKEND_DIR,
-		 LT_MODULE_EXT);
-	dso = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (dso == NULL)
-		FUZZ_FAIL("%s: %s", path, dlerror());
-	*(void **)&entry = dlsym(dso, VMOSAL_BACKEND_ENTRY_NAME);
-	FUZZ_ASSERT(entry != NULL, "dlsym");
-	ops = entry(VMOSAL_BACKEND_ABI);
-	FUZZ_ASSERT(ops != NULL && ops->abi_version == VMOSAL_BACKEND_ABI, "the Linux backend");
-	FUZZ_ASSERT(ops->init(&services, &caps) == 0, "init");
+	ops = direct_backend_open(dir != NULL ? dir : FUZZ_BACKEND_DIR, "linux", &caps, why,
+				  sizeof why);
+	if (ops == NULL)
+		FUZZ_FAIL("%s", why);
 	snprintf(root, sizeof root, "%s/vmosal-fuzz-root-XXXXXX",
 		 fuzz_tmpdir());
 	FUZZ_ASSERT(mkdtemp(root) != NULL, "mkdtemp");
