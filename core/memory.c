@@ -325,18 +325,26 @@ int vmosal__page_sizes(const struct vmosal__state *s, struct vmosal_backend_page
 	return 0;
 }
 
+/* What both public page-size queries start with: their out struct
+ * checked, the backend loaded, the page sizes read. */
+static int page_sizes_for(const void *out, size_t min_size, const struct vmosal__state **s,
+			  struct vmosal_backend_page_sizes *bps)
+{
+	if (vmosal__struct_out_check(out, min_size) != 0)
+		return VMOSAL_EINVAL;
+	*s = vmosal__get();
+	if (*s == NULL)
+		return VMOSAL_EBACKEND;
+	return vmosal__page_sizes(*s, bps);
+}
+
 int vmosal_page_sizes(struct vmosal_page_sizes *out)
 {
 	const struct vmosal__state *s;
 	struct vmosal_backend_page_sizes bps;
 	int rc;
 
-	if (vmosal__struct_out_check(out, VMOSAL__MIN_PAGE_SIZES) != 0)
-		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	if ((rc = vmosal__page_sizes(s, &bps)) != 0)
+	if ((rc = page_sizes_for(out, VMOSAL__MIN_PAGE_SIZES, &s, &bps)) != 0)
 		return rc;
 	{
 		struct vmosal_page_sizes ps = {
@@ -358,12 +366,7 @@ int vmosal_huge_page_pool(size_t index, struct vmosal_huge_page_pool *out)
 	struct vmosal_backend_page_sizes bps;
 	int rc;
 
-	if (vmosal__struct_out_check(out, VMOSAL__MIN_HUGE_PAGE_POOL) != 0)
-		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	if ((rc = vmosal__page_sizes(s, &bps)) != 0)
+	if ((rc = page_sizes_for(out, VMOSAL__MIN_HUGE_PAGE_POOL, &s, &bps)) != 0)
 		return rc;
 	if (index >= bps.huge_count)
 		return VMOSAL_ERANGE;

@@ -201,10 +201,10 @@ int posix_signal_mask(bool block, const int *sigs, size_t n)
 
 static uint64_t posix_monotonic_ns(void)
 {
-	struct timespec ts;
+	uint64_t now = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	posix_clock_ns(VMOSAL_CLOCK_MONOTONIC, &now);
+	return now;
 }
 
 int posix_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
