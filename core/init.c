@@ -386,15 +386,18 @@ static bool reentry(void)
 	return true;
 }
 
-const struct vmosal__state *vmosal__load_slow(void)
+/* Loads in the normal order unless something is loaded already. An
+ * implicit first use (retry false) gives up at once after a failure that
+ * it made before; vmosal_init() always tries again. */
+static const struct vmosal__state *load_default(bool retry)
 {
 	const struct vmosal__state *s;
 
-	if (atomic_load_explicit(&load_failed, memory_order_acquire) || reentry())
+	if ((!retry && atomic_load_explicit(&load_failed, memory_order_acquire)) || reentry())
 		return NULL;
 	vmosal__loader_lock();
 	s = atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
-	if (s == NULL && !atomic_load_explicit(&load_failed, memory_order_relaxed)) {
+	if (s == NULL && (retry || !atomic_load_explicit(&load_failed, memory_order_relaxed))) {
 		publish(load_marked(NULL), true);
 		s = atomic_load_explicit(&vmosal__loaded, memory_order_relaxed);
 	}
@@ -402,25 +405,16 @@ const struct vmosal__state *vmosal__load_slow(void)
 	return s;
 }
 
+const struct vmosal__state *vmosal__load_slow(void)
+{
+	return load_default(false);
+}
+
 int vmosal_init(void)
 {
-	const struct vmosal__state *s =
-		atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
-
-	if (s != NULL)
+	if (atomic_load_explicit(&vmosal__loaded, memory_order_acquire) != NULL)
 		return 0;
-	if (reentry())
-		return VMOSAL_EBACKEND;
-	/* Asked for explicitly: try the normal order again, whatever an
-	 * earlier attempt found. */
-	vmosal__loader_lock();
-	s = atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
-	if (s == NULL) {
-		publish(load_marked(NULL), true);
-		s = atomic_load_explicit(&vmosal__loaded, memory_order_relaxed);
-	}
-	vmosal__loader_unlock();
-	return s != NULL ? 0 : VMOSAL_EBACKEND;
+	return load_default(true) != NULL ? 0 : VMOSAL_EBACKEND;
 }
 
 int vmosal_init_backend(const char *name_or_path)
