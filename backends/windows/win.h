@@ -1,0 +1,107 @@
+/* Windows backend internals, shared by its source files. Every slot named
+ * here fills one member of the ops table in win_backend.c; the contract of
+ * each is the comment above that member in vmosal/backend.h. */
+#ifndef VMOSAL_BACKEND_WIN_H
+#define VMOSAL_BACKEND_WIN_H
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmosal/backend.h"
+/* The public constants (VMOSAL_MAP_*, VMOSAL_PRIORITY_*, ...) slots take. */
+#include "vmosal/device.h"
+#include "vmosal/event.h"
+#include "vmosal/memory.h"
+#include "vmosal/platform.h"
+#include "vmosal/signal.h"
+#include "vmosal/thread.h"
+
+/* The core's services, saved by init(); NULL in tests that call a
+ * source file's functions without the plugin. */
+extern const struct vmosal_core_services *win_core;
+
+/* A GetLastError() value as a VMOSAL_E* code (win_common.c). */
+int win_error_from(DWORD err);
+/* The translated code of the calling thread's GetLastError(). */
+int win_last_error(void);
+
+/* win_host.c */
+int win_host_info(struct vmosal_backend_host *out);
+int win_mem_info(struct vmosal_backend_mem_info *out);
+int win_accel_probe(int which, struct vmosal_backend_accel *out);
+
+/* win_thread.c */
+int win_thread_create(void *(*start)(void *), void *arg, size_t stack_size, void **handle);
+int win_thread_join(void *handle, void **result);
+int win_thread_self(uint64_t *tid);
+int win_thread_set_affinity(uint64_t tid, const size_t *cpus, size_t ncpus);
+int win_thread_get_affinity(uint64_t tid, size_t *cpus, size_t capacity, size_t *ncpus);
+int win_thread_set_priority(uint64_t tid, int prio);
+int win_thread_get_priority(uint64_t tid, int *prio);
+int win_thread_set_name(uint64_t tid, const char *name);
+int win_thread_get_name(uint64_t tid, char *buf, size_t len);
+int win_thread_current_cpu(size_t *cpu);
+int win_wait_u32(const uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+int win_wake_u32(const uint32_t *addr, bool all);
+/* Opens thread tid of this process (0: the caller's pseudo handle) with
+ * access; *h must go to win_thread_close. VMOSAL_ESRCH for other tids. */
+int win_thread_open(uint64_t tid, DWORD access, HANDLE *h);
+void win_thread_close(uint64_t tid, HANDLE h);
+
+/* win_mem.c */
+int win_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t h,
+		int64_t offset, void **out);
+int win_mem_unmap(void *addr, size_t size);
+int win_mem_protect(void *addr, size_t size, unsigned prot);
+int win_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **out);
+int win_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
+			 vmosal_handle_t h, int64_t offset);
+int win_mem_release(void *addr, size_t size);
+int win_mem_advise(void *addr, size_t size, int advice);
+int win_mem_lock(void *addr, size_t size);
+int win_mem_unlock(void *addr, size_t size);
+int win_mem_sync(void *addr, size_t size, unsigned flags);
+int win_page_sizes(struct vmosal_backend_page_sizes *out);
+int win_mem_populate(void *addr, size_t size);
+int win_shm_create(const char *name, uint64_t size, unsigned flags, unsigned huge_page_shift,
+		   vmosal_handle_t *out);
+int win_shm_close(vmosal_handle_t h);
+int win_jit_map(size_t size, void **rw, void **rx);
+int win_jit_unmap(void *rw, void *rx, size_t size);
+int win_icache_flush(void *addr, size_t size);
+int win_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset);
+/* Called by init(): reads the granularity and whether placeholders work. */
+int win_mem_init(struct vmosal_backend_caps *caps);
+
+/* win_signal.c */
+int win_signal_install(int sig);
+int win_signal_restore(int sig);
+void win_signal_chain(const struct vmosal_backend_siginfo *info, void *os_context);
+int win_signal_mask(bool block, const int *sigs, size_t n);
+int win_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
+		    struct vmosal_backend_siginfo *out);
+int win_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out);
+int win_signal_fd_read(vmosal_handle_t h, struct vmosal_backend_siginfo *out);
+int win_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
+		    int *fn_result);
+int win_kick_setup(int *os_signal);
+int win_thread_kick(uint64_t tid);
+
+/* win_io.c */
+int win_handle_close(vmosal_handle_t h);
+int win_event_create(unsigned flags, vmosal_handle_t *out);
+int win_event_signal(vmosal_handle_t h);
+int win_event_wait(vmosal_handle_t h, int64_t timeout_ns);
+int win_clock_ns(int clock, uint64_t *out);
+int win_sleep_ns(uint64_t ns);
+int win_device_open(const char *path, unsigned flags, vmosal_handle_t *out);
+int win_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
+		     int *result);
+int win_process_id(uint64_t *out);
+
+#endif
