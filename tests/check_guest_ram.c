@@ -537,7 +537,7 @@ START_TEST(test_fork_while_guarding)
 
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
-			alarm(2);
+			vmosal_test_child_deadline(2);
 			_exit(vmosal_fault_guard(touch_pages, &t, NULL) == 0 ? 0 : 1);
 		}
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);

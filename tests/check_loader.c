@@ -529,7 +529,7 @@ START_TEST(test_fork_during_load)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		alarm(5);
+		vmosal_test_child_deadline(5);
 		_exit(vmosal_init() == 0 && vmosal_page_size() > 0 ? 0 : 1);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -562,7 +562,7 @@ static int fork_during_topology_load(long delay_us)
 	pid = fork();
 	if (pid == 0) {
 		struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
-		alarm(5);
+		vmosal_test_child_deadline(5);
 		_exit(vmosal_topology_counts(&c) == 0 && c.pus == 128 ? 0 : 1);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
@@ -579,8 +579,11 @@ START_TEST(test_fork_during_topology_load)
 	char xml[4096];
 	int failed = 0;
 
-#ifdef VMOSAL_TEST_TSAN
-	VMOSAL_SKIP("TSan does not support fork() while other threads run");
+#ifdef VMOSAL_TEST_SANITIZED
+	/* Seen under gcc 12's ASan: the grandchild stuck for good in
+	 * SizeClassAllocator64::GetFromAllocator, past libvmosal's lock. */
+	VMOSAL_SKIP("the sanitizer's allocator takes no lock around fork(): a child "
+		    "forked while hwloc allocates can hang in malloc");
 #endif
 	snprintf(xml, sizeof xml, "%s/topologies/2pkg-64core-smt2-4numa.xml",
 		 getenv("VMOSAL_TEST_SRCDIR"));

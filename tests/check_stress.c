@@ -43,7 +43,7 @@ static int child_works(void)
 	vmosal_tid_t self = 0;
 	void *p = NULL, *rc = NULL;
 
-	alarm(10);
+	vmosal_test_child_deadline(10);
 	if (vmosal_init() != 0 || vmosal_thread_self(&self) != 0 || self != (vmosal_tid_t)getpid())
 		return 1;
 	if (vmosal_topology_counts(&c) != 0 || c.pus == 0)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -101,6 +102,17 @@ static inline bool vmosal_test_under_valgrind(void)
 static inline long vmosal_test_rounds(long n, long slow)
 {
 	return vmosal_test_under_valgrind() && n > slow ? slow : n;
+}
+
+/* A deadline for a forked child of a test: on a hang SIGALRM ends that
+ * child alone, and the test sees it die. The child would otherwise run
+ * Check's own SIGALRM handler, inherited from the runner, which kills the
+ * test's whole process group: the test then reads "Received signal 9"
+ * instead of the failure it would have reported. */
+static inline void vmosal_test_child_deadline(unsigned seconds)
+{
+	signal(SIGALRM, SIG_DFL);
+	alarm(seconds);
 }
 
 /* False under CK_FORK=no, where Check itself cannot run a test that must
