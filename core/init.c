@@ -282,7 +282,8 @@ static bool valid_backend_name(const char *name)
 static int try_in_dir(const char *dir, const char *name)
 {
 	char path[4096];
-	int n = snprintf(path, sizeof path, "%s/vmosal_%s%s", dir, name, LT_MODULE_EXT);
+	int n = snprintf(path, sizeof path, "%s%cvmosal_%s%s", dir, vmosal__dir_separator(), name,
+			 LT_MODULE_EXT);
 
 	if (n < 0 || (size_t)n >= sizeof path) {
 		refuse(dir, "backend directory path too long");
@@ -322,7 +323,11 @@ static bool load_by_name(const char *name, bool use_env_path)
 	}
 	if (use_env_path && vmosal__privileged() && getenv("VMOSAL_BACKEND_PATH") != NULL)
 		note("VMOSAL_BACKEND_PATH", "ignored: the process runs with elevated privileges");
-	return try_in_dir(VMOSAL_BACKEND_DIR, name) > 0;
+	if (!vmosal__backend_dir(dir, sizeof dir)) {
+		refuse(name, "the installed backend directory cannot be found");
+		return false;
+	}
+	return try_in_dir(dir, name) > 0;
 }
 
 static bool load_spec(const char *spec)

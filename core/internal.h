@@ -13,7 +13,11 @@
 #define VMOSAL__SIGNAL_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 #define VMOSAL__LIKELY(x) __builtin_expect(!!(x), 1)
 #define VMOSAL__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#if defined(__MINGW32__)
+#define VMOSAL__PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#else
 #define VMOSAL__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#endif
 #else
 #define VMOSAL__SIGNAL_TLS _Thread_local
 #define VMOSAL__LIKELY(x) (x)
@@ -119,6 +123,11 @@ void vmosal__dso_close(void *dso);
 void vmosal__unload(void);
 /* Separator of VMOSAL_BACKEND_PATH entries, and whether s names a path. */
 char vmosal__path_list_separator(void);
+/* Separator between a directory and a file in it. */
+char vmosal__dir_separator(void);
+/* The installed backend directory into buf: configure's on POSIX, found
+ * from libvmosal's own DLL on Windows; false when it cannot be had. */
+bool vmosal__backend_dir(char *buf, size_t len);
 bool vmosal__is_path(const char *s);
 
 /* The registry lock: signal installations and kick set-up. Fork-safe. */

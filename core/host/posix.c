@@ -231,6 +231,18 @@ char vmosal__path_list_separator(void)
 	return ':';
 }
 
+char vmosal__dir_separator(void)
+{
+	return '/';
+}
+
+bool vmosal__backend_dir(char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s", VMOSAL_BACKEND_DIR);
+
+	return n >= 0 && (size_t)n < len;
+}
+
 bool vmosal__is_path(const char *s)
 {
 	return strchr(s, '/') != NULL;
