@@ -2,8 +2,16 @@
 #ifndef VMOSAL_TESTUTIL_H
 #define VMOSAL_TESTUTIL_H
 
+#include <stdio.h>
+#ifdef __MINGW32__
+/* Check formats its messages with its own C99 vsnprintf, but gcc reads
+ * its format(printf) attributes as msvcrt's printf, which knows no %jd. */
+#define printf gnu_printf
 #include <check.h>
-#include <dirent.h>
+#undef printf
+#else
+#include <check.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,9 +21,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#ifdef _WIN32
+/* No fork there: Check runs with CK_FORK=no, every case in one process. */
+#include <io.h>
+#include <windows.h>
+#else
+#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <unistd.h>
+#endif
 #ifdef __linux__
 #include <sched.h>
 #endif
@@ -109,11 +124,13 @@ static inline long vmosal_test_rounds(long n, long slow)
  * Check's own SIGALRM handler, inherited from the runner, which kills the
  * test's whole process group: the test then reads "Received signal 9"
  * instead of the failure it would have reported. */
+#ifndef _WIN32
 static inline void vmosal_test_child_deadline(unsigned seconds)
 {
 	signal(SIGALRM, SIG_DFL);
 	alarm(seconds);
 }
+#endif
 
 /* False under CK_FORK=no, where Check itself cannot run a test that must
  * crash: vmosal_tcase_add_test_raise_signal() runs it in a child then. */
@@ -144,6 +161,14 @@ static inline const char *vmosal_test_backend_error(void)
  * a test drops root or the run crashes; -1 on failure. */
 static inline int vmosal_test_tmpfile(void)
 {
+#ifdef _WIN32
+	char dir[MAX_PATH], path[MAX_PATH];
+
+	/* Deleted when its last descriptor closes. */
+	if (GetTempPathA(sizeof dir, dir) == 0 || GetTempFileNameA(dir, "vmo", 0, path) == 0)
+		return -1;
+	return _open(path, _O_RDWR | _O_BINARY | _O_TEMPORARY | _O_TRUNC | _O_NOINHERIT);
+#else
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	int fd;
@@ -157,6 +182,18 @@ static inline int vmosal_test_tmpfile(void)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	return fd;
+#endif
+}
+
+/* Writes to fd always go to its end (skip records from several places). */
+static inline void vmosal_test_append_only(int fd)
+{
+#ifdef _WIN32
+	/* One process writes them there: the end is where it is. */
+	(void)fd;
+#else
+	fcntl(fd, F_SETFL, O_APPEND);
+#endif
 }
 
 /* The whole of fd from its start, NUL-terminated; NULL on failure. */
@@ -329,6 +366,11 @@ enum { VMOSAL_TEST_FD_MAX = 1024 };
  * own above); false where /proc/self/fd cannot be read. */
 static inline bool vmosal_test_open_fds(bool open_fds[VMOSAL_TEST_FD_MAX])
 {
+#ifdef _WIN32
+	/* No list of a process's handles to compare there. */
+	(void)open_fds;
+	return false;
+#else
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
 
@@ -345,6 +387,7 @@ static inline bool vmosal_test_open_fds(bool open_fds[VMOSAL_TEST_FD_MAX])
 	}
 	closedir(d);
 	return true;
+#endif
 }
 
 /* "<fd> -> <target>" for each descriptor open after but not before, into
@@ -364,7 +407,11 @@ static inline int vmosal_test_fd_leaks(const bool *before, const bool *after, ch
 			continue;
 		count++;
 		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+#ifdef _WIN32
+		n = 0;
+#else
 		n = readlink(link, target, sizeof target - 1);
+#endif
 		target[n > 0 ? n : 1] = '\0';
 		if (len < cap)
 			len += (size_t)snprintf(out + len, cap - len, "%s%d -> %s",
@@ -404,6 +451,7 @@ static inline void vmosal_test_sched_restore(void)
 }
 #endif
 
+#ifndef _WIN32
 /* ---- a process of its own under CK_FORK=no ------------------------------
  * Check's fork mode gives each test a fresh process. Under CK_FORK=no one
  * process runs them all, so a test that needs what only a fresh process has
@@ -447,7 +495,7 @@ static inline void vmosal_test_own_report(const TTest *test, int report)
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
 	if (skip_fd >= 0)
-		fcntl(skip_fd, F_SETFL, O_APPEND);
+		vmosal_test_append_only(skip_fd);
 	vmosal_test_skip_fd = skip_fd;
 	fds_known = vmosal_test_open_fds(fds_before);
 	srunner_run_all(sr, CK_SILENT);
@@ -634,6 +682,16 @@ static inline void vmosal_tcase_add_test_raise_signal(TCase *tc, const TTest *te
 	else
 		vmosal_test_own_add(tc, test, signal);
 }
+#else
+/* Windows has no fork: every case runs in the one process (CK_FORK=no),
+ * so a suite built there adds no test that needs a process of its own. */
+static inline int vmosal_test_own_main(Suite *s, const char *which)
+{
+	(void)s;
+	(void)which;
+	return 125;
+}
+#endif
 
 /* Runs one suite and reports each case as TAP on stdout, for automake's
  * tap-driver: "ok", "not ok" with Check's location and message, or
@@ -662,13 +720,17 @@ static inline int vmosal_run_suite(Suite *s)
 	vmosal_test_skip_fd = vmosal_test_tmpfile();
 	/* stdout, kept aside while Check runs: only TAP may reach it. */
 	fflush(stdout);
+#ifdef _WIN32
+	tap_fd = dup(STDOUT_FILENO);
+#else
 	tap_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+#endif
 	if (names_fd < 0 || vmosal_test_skip_fd < 0 || tap_fd < 0) {
 		printf("Bail out! cannot make a temporary file in $TMPDIR or keep stdout\n");
 		srunner_free(sr);
 		return EXIT_FAILURE;
 	}
-	fcntl(vmosal_test_skip_fd, F_SETFL, O_APPEND);
+	vmosal_test_append_only(vmosal_test_skip_fd);
 
 	/* What Check and the tests print goes to the log, on stderr. */
 	dup2(STDERR_FILENO, STDOUT_FILENO);

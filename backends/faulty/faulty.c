@@ -145,7 +145,12 @@ static void *faulty_module_open(const char *path)
 
 static void *faulty_module_sym(void *module, const char *name)
 {
-	return (void *)GetProcAddress((HMODULE)module, name);
+	FARPROC fn = GetProcAddress((HMODULE)module, name);
+	void *sym;
+
+	/* As dlsym() hands a function out: in a data pointer. */
+	memcpy(&sym, &fn, sizeof sym);
+	return sym;
 }
 
 static void faulty_module_close(void *module)

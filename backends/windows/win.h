@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vmosal/backend.h"
 /* The public constants (VMOSAL_MAP_*, VMOSAL_PRIORITY_*, ...) slots take. */
@@ -29,11 +30,19 @@ extern const struct vmosal_core_services *win_core;
 int win_error_from(DWORD err);
 /* The translated code of the calling thread's GetLastError(). */
 int win_last_error(void);
+/* name from the system DLL dll (loaded from System32 if need be), or NULL:
+ * for functions older Windows or Wine lack. Cast the result to the
+ * function's type: void (*)(void) converts to any without a warning. */
+typedef void (*win_proc)(void);
+win_proc win_system_proc(const wchar_t *dll, const char *name);
 
 /* win_host.c */
 int win_host_info(struct vmosal_backend_host *out);
 int win_mem_info(struct vmosal_backend_mem_info *out);
 int win_accel_probe(int which, struct vmosal_backend_accel *out);
+/* One past the highest flat CPU number: hwloc's numbering, where CPU i of
+ * processor group g is g * 64 + i (see win_groups.c). */
+uint64_t win_cpus_possible(void);
 
 /* win_thread.c */
 int win_thread_create(void *(*start)(void *), void *arg, size_t stack_size, void **handle);
@@ -91,9 +100,15 @@ int win_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo 
 		    int *fn_result);
 int win_kick_setup(int *os_signal);
 int win_thread_kick(uint64_t tid);
+/* Closes any handle; a signal handle's record goes with it. */
+int win_handle_close(vmosal_handle_t h);
+/* Takes the console and exception handlers away again (fini). */
+void win_signal_fini(void);
 
 /* win_io.c */
-int win_handle_close(vmosal_handle_t h);
+/* Milliseconds for a wait of ns, rounded up so a timeout never comes
+ * early, at most 0xfffffffe (below INFINITE). */
+DWORD win_wait_ms(uint64_t ns);
 int win_event_create(unsigned flags, vmosal_handle_t *out);
 int win_event_signal(vmosal_handle_t h);
 int win_event_wait(vmosal_handle_t h, int64_t timeout_ns);

@@ -75,7 +75,10 @@ struct vmosal_core_services {
 	bool (*debug_enabled)(const char *topic);
 	/* Prints "vmosal: <topic>: <message>\n" to stderr when enabled. */
 	void (*debug)(const char *topic, const char *fmt, ...)
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+		/* The core formats with C99's rules, not msvcrt's. */
+		__attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__)
 		__attribute__((format(printf, 2, 3)))
 #endif
 		;

@@ -1,0 +1,532 @@
+/* The public API on Windows, through the core and the loaded
+ * vmosal_windows.dll: what a VMM on Windows calls. Run under Wine by
+ * 'make check' in a cross build; each test says where Wine answers
+ * differently from Windows. */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define WIN_GRANULARITY ((size_t)64 * 1024)
+
+static bool process_elevated(void)
+{
+	TOKEN_ELEVATION e = {0};
+	HANDLE token;
+	DWORD got;
+	bool elevated = false;
+
+	if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
+		elevated = GetTokenInformation(token, TokenElevation, &e, sizeof e, &got) &&
+			   e.TokenIsElevated;
+		CloseHandle(token);
+	}
+	return elevated;
+}
+
+START_TEST(test_loads_windows_backend)
+{
+	struct vmosal_backend_info info = VMOSAL_STRUCT_INIT(struct vmosal_backend_info);
+
+	ck_assert_int_eq(vmosal_init(), 0);
+	ck_assert_str_eq(vmosal_backend_name(), "windows");
+	ck_assert_str_eq(vmosal_host_os(), "windows");
+	ck_assert_int_eq(vmosal_backend_info(&info), 0);
+	/* Found beside the library as an install lays it out: Wine runs
+	 * elevated, so VMOSAL_BACKEND_PATH played no part. */
+	ck_assert_msg(strstr(info.path, "lib\\libvmosal\\backends\\vmosal_windows.dll") != NULL,
+		      "loaded from %s", info.path);
+	ck_assert_uint_eq(info.abi_version, VMOSAL_BACKEND_ABI);
+}
+END_TEST
+
+/* Elevated (Wine always is): the environment cannot pick a plugin by path,
+ * and the notice says why. */
+START_TEST(test_elevated_ignores_backend_path)
+{
+	char why[4096];
+
+	if (!process_elevated())
+		VMOSAL_SKIP("the process is not elevated: the rule does not apply");
+	_putenv_s("VMOSAL_BACKEND_PATH", "C:\\nowhere;D:\\neither");
+	_putenv_s("VMOSAL_BACKEND", "C:\\nowhere\\evil.dll");
+	ck_assert_int_eq(vmosal_init(), 0);
+	ck_assert_str_eq(vmosal_backend_name(), "windows");
+	vmosal_backend_error(why, sizeof why);
+	ck_assert_msg(strstr(why, "elevated") != NULL, "notice: %s", why);
+	_putenv_s("VMOSAL_BACKEND_PATH", "");
+	_putenv_s("VMOSAL_BACKEND", "");
+}
+END_TEST
+
+/* An explicit path is the caller's own choice and is always honoured;
+ * a relative one is made absolute first, never searched for. */
+START_TEST(test_explicit_path_and_refusal)
+{
+	struct vmosal_backend_info info = VMOSAL_STRUCT_INIT(struct vmosal_backend_info);
+	char why[4096];
+
+	ck_assert_int_eq(vmosal_init_backend("C:\\nowhere\\vmosal_windows.dll"),
+			 VMOSAL_EBACKEND);
+	vmosal_backend_error(why, sizeof why);
+	ck_assert_msg(strstr(why, "LoadLibraryExW") != NULL || strstr(why, "no such") != NULL,
+		      "refusal: %s", why);
+	ck_assert_int_eq(vmosal_init_backend("windows"), 0);
+	ck_assert_int_eq(vmosal_backend_info(&info), 0);
+	ck_assert_str_eq(info.name, "windows");
+}
+END_TEST
+
+START_TEST(test_host_facts)
+{
+	struct vmosal_host_caps caps = VMOSAL_STRUCT_INIT(struct vmosal_host_caps);
+	struct vmosal_mem_info mem = VMOSAL_STRUCT_INIT(struct vmosal_mem_info);
+	size_t online = 0, possible = 0;
+
+	ck_assert_uint_eq(vmosal_page_size(), 4096);
+	ck_assert_int_eq(vmosal_host_caps(&caps), 0);
+	ck_assert_uint_eq(caps.map_granularity, WIN_GRANULARITY);
+	ck_assert_uint_eq(caps.affinity, VMOSAL_AFFINITY_HARD);
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_ONLINE, &online), 0);
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_POSSIBLE, &possible), 0);
+	ck_assert_uint_eq(online, GetActiveProcessorCount(ALL_PROCESSOR_GROUPS));
+	ck_assert_uint_ge(possible, online);
+	ck_assert_int_eq(vmosal_mem_info(&mem), 0);
+	ck_assert_uint_gt(mem.total_bytes, 0);
+	ck_assert_uint_le(mem.available_bytes, mem.total_bytes);
+	ck_assert_ptr_nonnull(strchr(vmosal_os_release(), '.'));
+}
+END_TEST
+
+/* KVM and HVF answer that they belong to other systems; WHPX is probed
+ * through WinHvPlatform.dll, which Wine does not have. */
+START_TEST(test_accelerators)
+{
+	struct vmosal_accel_status st = VMOSAL_STRUCT_INIT(struct vmosal_accel_status);
+	HMODULE whv;
+
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_KVM, &st), 0);
+	ck_assert(!st.available);
+	ck_assert_msg(strstr(st.reason, "only on Linux") != NULL, "%s", st.reason);
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_HVF, &st), 0);
+	ck_assert(!st.available);
+	ck_assert_int_eq(vmosal_accel_probe(VMOSAL_ACCEL_WHPX, &st), 0);
+	whv = LoadLibraryExW(L"WinHvPlatform.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);
+	if (whv == NULL) {
+		ck_assert(!st.available);
+		ck_assert_msg(strstr(st.reason, "WinHvPlatform.dll") != NULL, "%s", st.reason);
+		ck_assert_uint_eq(st.checks, 0);
+	} else {
+		FreeLibrary(whv);
+		ck_assert(st.checks & VMOSAL_ACCEL_CHECK_OPENED);
+	}
+}
+END_TEST
+
+struct named {
+	char name[64];
+	vmosal_tid_t tid;
+	size_t cpu;
+};
+
+static void *report_self(void *arg)
+{
+	struct named *n = arg;
+
+	vmosal_thread_self(&n->tid);
+	vmosal_thread_get_name(VMOSAL_TID_SELF, n->name, sizeof n->name);
+	vmosal_thread_current_cpu(&n->cpu);
+	return (void *)(uintptr_t)0xfeed;
+}
+
+/* Everything opts asks for is in place before fn runs. */
+START_TEST(test_thread_create_applies_options)
+{
+	struct vmosal_thread_opts opts = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	struct named seen = {0};
+	size_t cpu = 0;
+	vmosal_thread_t *t;
+	vmosal_tid_t tid = 0;
+	void *result = NULL;
+
+	opts.name = "vcpu-0 \xc3\xa9";
+	opts.cpus = &cpu;
+	opts.ncpus = 1;
+	ck_assert_int_eq(vmosal_thread_create(&opts, report_self, &seen, &t), 0);
+	ck_assert_int_eq(vmosal_thread_tid(t, &tid), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, &result), 0);
+	ck_assert_ptr_eq(result, (void *)(uintptr_t)0xfeed);
+	ck_assert_uint_eq(seen.tid, tid);
+	ck_assert_str_eq(seen.name, "vcpu-0 \xc3\xa9");
+	ck_assert_uint_eq(seen.cpu, 0);
+}
+END_TEST
+
+START_TEST(test_thread_ids_and_priority)
+{
+	enum vmosal_priority prio;
+	vmosal_tid_t self = vmosal_test_self();
+
+	ck_assert_uint_eq(self, GetCurrentThreadId());
+	/* Wine stores the priority without applying it: what is read back
+	 * is what Windows reports. */
+	ck_assert_int_eq(vmosal_thread_set_priority(self, VMOSAL_PRIORITY_LOW), 0);
+	ck_assert_int_eq(GetThreadPriority(GetCurrentThread()), THREAD_PRIORITY_BELOW_NORMAL);
+	ck_assert_int_eq(vmosal_thread_get_priority(self, &prio), 0);
+	ck_assert_int_eq(prio, VMOSAL_PRIORITY_LOW);
+	ck_assert_int_eq(vmosal_thread_set_priority(self, VMOSAL_PRIORITY_NORMAL), 0);
+	ck_assert_int_eq(vmosal_thread_set_priority(self, (enum vmosal_priority)99),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_set_name(424242, "x"), VMOSAL_ESRCH);
+}
+END_TEST
+
+START_TEST(test_affinity_round_trip)
+{
+	size_t online = 0, cpus[64], n = 0, last;
+
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_ONLINE, &online), 0);
+	last = online - 1;
+	ck_assert_int_eq(vmosal_thread_set_affinity(VMOSAL_TID_SELF, &last, 1), 0);
+	ck_assert_int_eq(vmosal_thread_get_affinity(VMOSAL_TID_SELF, cpus, 64, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(cpus[0], last);
+	Sleep(1); /* the next quantum runs where the mask says */
+	ck_assert_uint_eq(GetCurrentProcessorNumber(), last);
+}
+END_TEST
+
+/* ---- memory ---- */
+
+START_TEST(test_map_protect_unmap)
+{
+	const size_t size = 2 * WIN_GRANULARITY;
+	uint8_t *p = NULL;
+
+	ck_assert_int_eq(vmosal_mmap(NULL, size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS, VMOSAL_NO_HANDLE, 0,
+				     (void **)&p),
+			 0);
+	ck_assert_uint_eq((uintptr_t)p % WIN_GRANULARITY, 0);
+	p[0] = 1;
+	p[size - 1] = 2;
+	ck_assert_int_eq(vmosal_mprotect(p, size, VMOSAL_PROT_READ), 0);
+	/* A range Windows never gave us is refused, not guessed at. */
+	ck_assert_int_eq(vmosal_munmap(p + size, WIN_GRANULARITY), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_munmap(p, size), 0);
+}
+END_TEST
+
+static int touch(void *arg)
+{
+	*(volatile uint8_t *)arg = 7;
+	return 0;
+}
+
+/* A reservation is aligned, faults until mapped, and maps a section
+ * into its middle. */
+START_TEST(test_reserve_and_map_reserved)
+{
+	const size_t two_mib = (size_t)2 << 20, size = 4 * two_mib;
+	struct vmosal_fault f = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	uint8_t *base = NULL;
+
+	ck_assert_int_eq(vmosal_mem_reserve(size, two_mib, (void **)&base), 0);
+	ck_assert_uint_eq((uintptr_t)base % two_mib, 0);
+	ck_assert_int_eq(vmosal_fault_guard(touch, base + two_mib, &f), VMOSAL_EFAULT);
+	ck_assert_ptr_eq(f.addr, base + two_mib);
+	ck_assert_uint_eq(f.signal, VMOSAL_SIGSEGV);
+	ck_assert_int_eq(vmosal_mem_map_reserved(base + two_mib, two_mib,
+						 VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+						 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS,
+						 VMOSAL_NO_HANDLE, 0),
+			 0);
+	ck_assert_int_eq(vmosal_fault_guard(touch, base + two_mib, NULL), 0);
+	ck_assert_uint_eq(base[two_mib], 7);
+	ck_assert_int_eq(vmosal_mem_release(base, size), 0);
+}
+END_TEST
+
+/* Shared memory: one section, two views, one set of pages. */
+START_TEST(test_shm_two_views)
+{
+	const size_t size = WIN_GRANULARITY;
+	vmosal_handle_t h = VMOSAL_NO_HANDLE;
+	uint8_t *a = NULL, *b = NULL;
+
+	ck_assert_int_eq(vmosal_shm_create("vmosal-check", size, 0, &h), 0);
+	ck_assert(VMOSAL_HANDLE_VALID(h));
+	ck_assert_int_eq(vmosal_mmap(NULL, size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_SHARED, h, 0, (void **)&a),
+			 0);
+	ck_assert_int_eq(vmosal_mmap(NULL, size, VMOSAL_PROT_READ, VMOSAL_MAP_SHARED, h, 0,
+				     (void **)&b),
+			 0);
+	ck_assert_ptr_ne(a, b);
+	a[100] = 0x5a;
+	ck_assert_uint_eq(b[100], 0x5a);
+	ck_assert_int_eq(vmosal_munmap(a, size), 0);
+	ck_assert_int_eq(vmosal_munmap(b, size), 0);
+	ck_assert_int_eq(vmosal_shm_close(h), 0);
+}
+END_TEST
+
+/* Code written through one view runs through the other. */
+START_TEST(test_jit_double_map)
+{
+	/* mov eax, 42; ret */
+	static const uint8_t code[] = {0xb8, 42, 0, 0, 0, 0xc3};
+	struct vmosal_jit jit = VMOSAL_STRUCT_INIT(struct vmosal_jit);
+	int (*fn)(void);
+
+#if !defined(__x86_64__)
+	VMOSAL_SKIP("the code bytes are x86-64");
+#endif
+	ck_assert_int_eq(vmosal_jit_create(4096, &jit), 0);
+	ck_assert_ptr_ne(jit.rw, jit.rx);
+	memcpy(jit.rw, code, sizeof code);
+	ck_assert_int_eq(vmosal_jit_flush(&jit, 0, sizeof code), 0);
+	memcpy(&fn, &jit.rx, sizeof fn);
+	ck_assert_int_eq(fn(), 42);
+	ck_assert_int_eq(vmosal_jit_destroy(&jit), 0);
+}
+END_TEST
+
+/* ---- fault guard, kick, events, clocks ---- */
+
+static int fault_at_null_page(void *arg)
+{
+	(void)arg;
+	return *(volatile int *)(uintptr_t)16;
+}
+
+static int nested_guard(void *arg)
+{
+	struct vmosal_fault *inner = arg;
+
+	/* The inner guard takes the fault; the outer one sees a return. */
+	return vmosal_fault_guard(fault_at_null_page, NULL, inner) == VMOSAL_EFAULT ? 5 : 6;
+}
+
+START_TEST(test_fault_guard_nests)
+{
+	struct vmosal_fault inner = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+
+	ck_assert_int_eq(vmosal_fault_guard(nested_guard, &inner, NULL), 5);
+	ck_assert_ptr_eq(inner.addr, (void *)(uintptr_t)16);
+	ck_assert_int_eq(inner.os_signal, (int32_t)EXCEPTION_ACCESS_VIOLATION);
+	/* And the guard is reusable afterwards on the same thread. */
+	ck_assert_int_eq(vmosal_fault_guard(fault_at_null_page, NULL, NULL), VMOSAL_EFAULT);
+}
+END_TEST
+
+struct vcpu {
+	vmosal_handle_t event;
+	volatile uint8_t immediate_exit;
+	atomic_int cancels;
+	atomic_bool registered;
+	int wait_rc;
+	bool pending;
+	vmosal_tid_t tid;
+};
+
+static void cancel_run(void *ctx)
+{
+	struct vcpu *v = ctx;
+
+	atomic_fetch_add(&v->cancels, 1);
+}
+
+static void *vcpu_loop(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
+
+	k.immediate_exit = &v->immediate_exit;
+	k.cancel = cancel_run;
+	k.cancel_ctx = v;
+	vmosal_thread_self(&v->tid);
+	vmosal_thread_kick_register(&k);
+	atomic_store(&v->registered, true);
+	v->wait_rc = vmosal_event_wait(v->event, (int64_t)10 * 1000000000);
+	vmosal_thread_kick_pending(true, &v->pending);
+	vmosal_thread_kick_unregister();
+	return NULL;
+}
+
+/* The kick (an APC) ends an alertable wait, after setting the byte and
+ * running the cancel callback from the kicking thread. */
+START_TEST(test_kick_interrupts_wait)
+{
+	struct vcpu v = {0};
+	vmosal_thread_t *t;
+	uint64_t start, end;
+	int os_signal = -1;
+
+	ck_assert_int_eq(vmosal_event_create(0, &v.event), 0);
+	ck_assert_int_eq(vmosal_thread_create(NULL, vcpu_loop, &v, &t), 0);
+	while (!atomic_load(&v.registered))
+		Sleep(1);
+	Sleep(20); /* into the wait */
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &start), 0);
+	ck_assert_int_eq(vmosal_thread_kick(v.tid), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &end), 0);
+	ck_assert_int_eq(v.wait_rc, VMOSAL_EINTR);
+	ck_assert(v.pending);
+	ck_assert_uint_eq(v.immediate_exit, 1);
+	ck_assert_int_eq(atomic_load(&v.cancels), 1);
+	ck_assert_uint_lt(end - start, (uint64_t)5 * 1000000000);
+	ck_assert_int_eq(vmosal_thread_kick_signal(&os_signal), 0);
+	ck_assert_int_eq(os_signal, 0); /* an APC, no signal */
+	ck_assert_int_eq(vmosal_event_close(v.event), 0);
+}
+END_TEST
+
+START_TEST(test_event_and_clocks)
+{
+	vmosal_handle_t ev;
+	uint64_t t0, t1, wall, cpu;
+
+	ck_assert_int_eq(vmosal_event_create(0, &ev), 0);
+	ck_assert_int_eq(vmosal_event_wait(ev, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_event_signal(ev), 0);
+	ck_assert_int_eq(vmosal_event_signal(ev), 0);
+	ck_assert_int_eq(vmosal_event_wait(ev, 0), 0);
+	/* One wait took both. */
+	ck_assert_int_eq(vmosal_event_wait(ev, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &t0), 0);
+	ck_assert_int_eq(vmosal_event_wait(ev, 30 * 1000000), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &t1), 0);
+	ck_assert_uint_ge(t1 - t0, 30 * 1000000);
+	ck_assert_int_eq(vmosal_event_close(ev), 0);
+	ck_assert_int_eq(vmosal_sleep_ns(5 * 1000000), 0);
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &t0), 0);
+	ck_assert_uint_ge(t0 - t1, 5 * 1000000);
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_REALTIME, &wall), 0);
+	ck_assert_uint_gt(wall / 1000000000u, 1700000000u); /* after 2023 */
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_THREAD_CPU, &cpu), 0);
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_BOOTTIME, &t1), 0);
+	ck_assert_uint_gt(t1, 0);
+}
+END_TEST
+
+/* ---- signals ---- */
+
+static atomic_int console_hits;
+
+static bool count_interrupt(const struct vmosal_siginfo *info, void *ctx)
+{
+	(void)ctx;
+	if (info->signal == VMOSAL_SIGINT)
+		atomic_fetch_add(&console_hits, 1);
+	return true;
+}
+
+START_TEST(test_signals_windows_has)
+{
+	enum vmosal_signal usr1 = VMOSAL_SIGUSR1, intr = VMOSAL_SIGINT;
+	struct vmosal_siginfo si = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
+	vmosal_signal_handler_t *h;
+	vmosal_handle_t fd;
+
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, count_interrupt, NULL, &h),
+			 VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_signal_block(&intr, 1), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_signal_wait(&usr1, 1, 0, &si), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_signal_wait(&intr, 1, 10 * 1000000, &si), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_signal_fd_open(&intr, 1, &fd), 0);
+	ck_assert_int_eq(vmosal_signal_fd_read(fd, &si), VMOSAL_EAGAIN);
+	ck_assert_int_eq(vmosal_signal_fd_close(fd), 0);
+}
+END_TEST
+
+/* A console Ctrl+C reaches the registered handler, and the signal
+ * handle when one waits for it. */
+START_TEST(test_console_ctrl_c)
+{
+	enum vmosal_signal intr = VMOSAL_SIGINT;
+	struct vmosal_siginfo si = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
+	vmosal_signal_handler_t *h;
+	vmosal_handle_t fd;
+
+	if (GetConsoleWindow() == NULL && !AllocConsole())
+		VMOSAL_SKIP("no console to raise Ctrl+C in (error %lu)",
+			    (unsigned long)GetLastError());
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGINT, count_interrupt, NULL, &h), 0);
+	if (!GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0)) {
+		vmosal_signal_unhandle(h);
+		VMOSAL_SKIP("GenerateConsoleCtrlEvent failed (error %lu)",
+			    (unsigned long)GetLastError());
+	}
+	for (int i = 0; i < 500 && atomic_load(&console_hits) == 0; i++)
+		Sleep(10);
+	ck_assert_int_eq(atomic_load(&console_hits), 1);
+	ck_assert_int_eq(vmosal_signal_fd_open(&intr, 1, &fd), 0);
+	ck_assert(GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0));
+	ck_assert_uint_eq(WaitForSingleObject(fd, 5000), WAIT_OBJECT_0);
+	ck_assert_int_eq(vmosal_signal_fd_read(fd, &si), 0);
+	ck_assert_uint_eq(si.signal, VMOSAL_SIGINT);
+	ck_assert_int_eq(vmosal_signal_fd_read(fd, &si), VMOSAL_EAGAIN);
+	ck_assert_int_eq(atomic_load(&console_hits), 1); /* queued, not dispatched */
+	ck_assert_int_eq(vmosal_signal_fd_close(fd), 0);
+	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+}
+END_TEST
+
+START_TEST(test_devices)
+{
+	vmosal_handle_t h;
+	uint64_t pid = 0;
+	int result = 0;
+
+	ck_assert_int_eq(vmosal_device_open("NUL", VMOSAL_DEVICE_READ | VMOSAL_DEVICE_WRITE, &h),
+			 0);
+	ck_assert_int_eq(vmosal_ioctl(h, 1, NULL, 0, &result), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_device_close(h), 0);
+	ck_assert_int_eq(vmosal_device_open("C:\\no\\such\\device", VMOSAL_DEVICE_READ, &h),
+			 VMOSAL_ENOENT);
+	ck_assert_int_eq(vmosal_process_id(&pid), 0);
+	ck_assert_uint_eq(pid, GetCurrentProcessId());
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("windows");
+	TCase *load = tcase_create("load");
+	TCase *host = tcase_create("host");
+	TCase *threads = tcase_create("threads");
+	TCase *memory = tcase_create("memory");
+	TCase *signals = tcase_create("signals");
+
+	tcase_add_test(load, test_loads_windows_backend);
+	tcase_add_test(load, test_elevated_ignores_backend_path);
+	tcase_add_test(load, test_explicit_path_and_refusal);
+	tcase_add_test(host, test_host_facts);
+	tcase_add_test(host, test_accelerators);
+	tcase_add_test(threads, test_thread_create_applies_options);
+	tcase_add_test(threads, test_thread_ids_and_priority);
+	tcase_add_test(threads, test_affinity_round_trip);
+	tcase_add_test(memory, test_map_protect_unmap);
+	tcase_add_test(memory, test_reserve_and_map_reserved);
+	tcase_add_test(memory, test_shm_two_views);
+	tcase_add_test(memory, test_jit_double_map);
+	tcase_add_test(signals, test_fault_guard_nests);
+	tcase_add_test(signals, test_kick_interrupts_wait);
+	tcase_add_test(signals, test_event_and_clocks);
+	tcase_add_test(signals, test_signals_windows_has);
+	tcase_add_test(signals, test_console_ctrl_c);
+	tcase_add_test(signals, test_devices);
+	tcase_set_timeout(signals, 60);
+	suite_add_tcase(s, load);
+	suite_add_tcase(s, host);
+	suite_add_tcase(s, threads);
+	suite_add_tcase(s, memory);
+	suite_add_tcase(s, signals);
+	return vmosal_run_suite(s);
+}
