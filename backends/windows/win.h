@@ -44,7 +44,9 @@ int win_accel_probe(int which, struct vmosal_backend_accel *out);
  * processor group g is g * 64 + i (see win_groups.c). */
 uint64_t win_cpus_possible(void);
 
-/* win_thread.c */
+/* win_thread.c (processor-group arithmetic: win_groups.h, OS-neutral) */
+#include "win_groups.h"
+
 int win_thread_create(void *(*start)(void *), void *arg, size_t stack_size, void **handle);
 int win_thread_join(void *handle, void **result);
 int win_thread_self(uint64_t *tid);
@@ -61,6 +63,13 @@ int win_wake_u32(const uint32_t *addr, bool all);
  * access; *h must go to win_thread_close. VMOSAL_ESRCH for other tids. */
 int win_thread_open(uint64_t tid, DWORD access, HANDLE *h);
 void win_thread_close(uint64_t tid, HANDLE h);
+/* Longest name win_thread_set_name takes, in UTF-8 bytes without the NUL:
+ * what init() puts in caps->thread_name_max. */
+#define WIN_THREAD_NAME_MAX 255
+/* The host's processor groups, read once; flat CPU numbers are
+ * 64 * group + index (win_groups.h). cpus_possible is
+ * win_groups_limit(win_groups_of_host()). */
+const struct win_groups *win_groups_of_host(void);
 
 /* win_mem.c */
 int win_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t h,

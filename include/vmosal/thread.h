@@ -2,7 +2,9 @@
  *
  * A tid (vmosal_tid_t, common.h) names any thread of this process: the
  * kernel tid on Linux, the thread id on Windows. VMOSAL_TID_SELF (0) means
- * the calling thread. CPU numbers are the OS's logical CPU numbers. */
+ * the calling thread. CPU numbers are the OS's logical CPU numbers; on
+ * Windows, as hwloc numbers them, 64 * processor group + the processor's
+ * index in its group (a group of fewer than 64 leaves numbers unused). */
 #ifndef VMOSAL_THREAD_H
 #define VMOSAL_THREAD_H
 
@@ -99,8 +101,9 @@ VMOSAL_API int vmosal_thread_current_cpu(size_t *cpu);
  * CPU >= the number of possible CPUs), EACCES (a CPU outside the
  * process's allowed set: cgroup cpuset), ESRCH (tid is not a thread of
  * this process), ENOTSUP (the host cannot bind threads, or cannot bind
- * other threads than the caller: vmosal_host_caps says which). Any CPU
- * count (no 1024 limit). */
+ * other threads than the caller: vmosal_host_caps says which; or, on
+ * Windows, the CPUs lie in more than one processor group, and a thread
+ * runs in one). Any CPU count (no 1024 limit). */
 VMOSAL_API int vmosal_thread_set_affinity(vmosal_tid_t tid, const size_t *cpus, size_t ncpus);
 
 /* Stores the CPUs tid may run on, ascending, in cpus[0..*ncpus). If

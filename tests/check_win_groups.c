@@ -1,0 +1,322 @@
+/* Processor-group arithmetic of the Windows backend (win_groups.c) over
+ * described layouts, more than 64 CPUs included: no OS call, so this
+ * suite builds and runs on every OS. Plain Check; main returns the failure
+ * count. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+#if defined(__MINGW32__)
+/* check.h marks its assertions printf-like, which mingw's GCC checks as
+ * the msvcrt printf, without %jd; Check formats with C99 rules. */
+#define printf gnu_printf
+#include <check.h>
+#undef printf
+#else
+#include <check.h>
+#endif
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "win_groups.h"
+
+/* A layout of n groups with counts[i] active processors each, the lowest
+ * bits, as Windows fills groups. */
+static struct win_groups layout(unsigned n, const unsigned *counts)
+{
+	struct win_groups g = {.count = n};
+
+	for (unsigned i = 0; i < n; i++)
+		g.active[i] = counts[i] >= 64 ? UINT64_MAX : ((uint64_t)1 << counts[i]) - 1;
+	return g;
+}
+
+static const unsigned full[] = {64, 64, 16};  /* 144 CPUs */
+static const unsigned halves[] = {48, 48};    /* NUMA nodes kept whole */
+static const unsigned uneven[] = {40, 64, 1, 36};
+
+START_TEST(test_limits)
+{
+	struct win_groups g = layout(3, full), none = {.count = 0};
+
+	ck_assert_uint_eq(win_groups_limit(&g), 144);
+	ck_assert_uint_eq(win_groups_active(&g), 144);
+	g = layout(2, halves);
+	ck_assert_uint_eq(win_groups_limit(&g), 112);
+	ck_assert_uint_eq(win_groups_active(&g), 96);
+	g = layout(4, uneven);
+	ck_assert_uint_eq(win_groups_limit(&g), 3 * 64 + 36);
+	ck_assert_uint_eq(win_groups_active(&g), 141);
+	ck_assert_uint_eq(win_groups_limit(&none), 0);
+	ck_assert_uint_eq(win_groups_active(&none), 0);
+	/* An empty last group does not count. */
+	g = layout(2, halves);
+	g.count = 3;
+	g.active[2] = 0;
+	ck_assert_uint_eq(win_groups_limit(&g), 112);
+}
+END_TEST
+
+/* flat = 64 * group + index, in both directions. */
+START_TEST(test_numbering)
+{
+	struct win_groups g = layout(3, full);
+	unsigned gr = 99, ix = 99;
+	size_t flat = 0;
+
+	ck_assert_int_eq(win_groups_from_flat(&g, 0, &gr, &ix), 0);
+	ck_assert_uint_eq(gr, 0);
+	ck_assert_uint_eq(ix, 0);
+	ck_assert_int_eq(win_groups_from_flat(&g, 63, &gr, &ix), 0);
+	ck_assert_uint_eq(gr, 0);
+	ck_assert_uint_eq(ix, 63);
+	ck_assert_int_eq(win_groups_from_flat(&g, 64, &gr, &ix), 0);
+	ck_assert_uint_eq(gr, 1);
+	ck_assert_uint_eq(ix, 0);
+	ck_assert_int_eq(win_groups_from_flat(&g, 143, &gr, &ix), 0);
+	ck_assert_uint_eq(gr, 2);
+	ck_assert_uint_eq(ix, 15);
+	ck_assert_int_eq(win_groups_to_flat(&g, 2, 15, &flat), 0);
+	ck_assert_uint_eq(flat, 143);
+
+	g = layout(2, halves);
+	ck_assert_int_eq(win_groups_from_flat(&g, 47, &gr, &ix), 0);
+	ck_assert_uint_eq(gr, 0);
+	ck_assert_uint_eq(ix, 47);
+	ck_assert_int_eq(win_groups_from_flat(&g, 64, &gr, &ix), 0);
+	ck_assert_uint_eq(gr, 1);
+	ck_assert_uint_eq(ix, 0);
+	ck_assert_int_eq(win_groups_to_flat(&g, 1, 47, &flat), 0);
+	ck_assert_uint_eq(flat, 111);
+}
+END_TEST
+
+/* Every active processor of every layout goes to a flat number and back. */
+START_TEST(test_round_trip)
+{
+	static const unsigned one[] = {8};
+	struct win_groups gs[5];
+	size_t nl = 0;
+
+	gs[nl++] = layout(3, full);
+	gs[nl++] = layout(2, halves);
+	gs[nl++] = layout(4, uneven);
+	gs[nl++] = layout(1, one);
+	/* Holes inside a group: active processors need not be the lowest. */
+	gs[nl] = layout(2, halves);
+	gs[nl++].active[1] = 0xf0f0f0f0f0f0f0f0ull;
+	for (size_t l = 0; l < nl; l++) {
+		const struct win_groups *g = &gs[l];
+		size_t seen = 0, limit = win_groups_limit(g);
+
+		for (unsigned gr = 0; gr < g->count; gr++)
+			for (unsigned ix = 0; ix < WIN_GROUP_CPUS; ix++) {
+				unsigned g2 = 99, i2 = 99;
+				size_t flat = SIZE_MAX;
+				bool active = g->active[gr] >> ix & 1u;
+
+				ck_assert_int_eq(win_groups_to_flat(g, gr, ix, &flat),
+						 active ? 0 : VMOSAL_ERANGE);
+				if (!active)
+					continue;
+				ck_assert_uint_lt(flat, limit);
+				ck_assert_int_eq(win_groups_from_flat(g, flat, &g2, &i2), 0);
+				ck_assert_uint_eq(g2, gr);
+				ck_assert_uint_eq(i2, ix);
+				seen++;
+			}
+		ck_assert_uint_eq(seen, win_groups_active(g));
+		/* And every flat number is either a processor or ERANGE. */
+		seen = 0;
+		for (size_t flat = 0; flat < limit + 130; flat++) {
+			unsigned gr, ix;
+			size_t back;
+
+			if (win_groups_from_flat(g, flat, &gr, &ix) != 0)
+				continue;
+			ck_assert_int_eq(win_groups_to_flat(g, gr, ix, &back), 0);
+			ck_assert_uint_eq(back, flat);
+			seen++;
+		}
+		ck_assert_uint_eq(seen, win_groups_active(g));
+	}
+}
+END_TEST
+
+START_TEST(test_out_of_range)
+{
+	struct win_groups g = layout(2, halves), none = {.count = 0};
+	unsigned gr = 7, ix = 7;
+	size_t flat = 7;
+
+	/* 48..63 belong to group 0 but name no processor. */
+	for (size_t f = 48; f < 64; f++)
+		ck_assert_int_eq(win_groups_from_flat(&g, f, &gr, &ix), VMOSAL_ERANGE);
+	ck_assert_int_eq(win_groups_from_flat(&g, 112, &gr, &ix), VMOSAL_ERANGE);
+	ck_assert_int_eq(win_groups_from_flat(&g, 128, &gr, &ix), VMOSAL_ERANGE);
+	ck_assert_int_eq(win_groups_from_flat(&g, SIZE_MAX, &gr, &ix), VMOSAL_ERANGE);
+#if SIZE_MAX > UINT32_MAX
+	/* A flat number whose group would wrap to a small one as unsigned. */
+	ck_assert_int_eq(win_groups_from_flat(&g, ((size_t)1 << 38) + 1, &gr, &ix),
+			 VMOSAL_ERANGE);
+#endif
+	ck_assert_int_eq(win_groups_to_flat(&g, 0, 48, &flat), VMOSAL_ERANGE);
+	ck_assert_int_eq(win_groups_to_flat(&g, 2, 0, &flat), VMOSAL_ERANGE);
+	ck_assert_int_eq(win_groups_to_flat(&g, 0, 64, &flat), VMOSAL_ERANGE);
+	ck_assert_int_eq(win_groups_to_flat(&g, 0, UINT32_MAX, &flat), VMOSAL_ERANGE);
+	ck_assert_int_eq(win_groups_from_flat(&none, 0, &gr, &ix), VMOSAL_ERANGE);
+	/* Nothing is written on failure. */
+	ck_assert_uint_eq(gr, 7);
+	ck_assert_uint_eq(ix, 7);
+	ck_assert_uint_eq(flat, 7);
+}
+END_TEST
+
+START_TEST(test_mask_inside_one_group)
+{
+	struct win_groups g = layout(3, full);
+	size_t cpus[] = {127, 64, 65, 64};
+	unsigned gr = 99;
+	uint64_t mask = 0;
+
+	ck_assert_int_eq(win_groups_mask_of(&g, cpus, 4, &gr, &mask), 0);
+	ck_assert_uint_eq(gr, 1);
+	ck_assert_uint_eq(mask, 0x8000000000000003ull);
+	cpus[0] = 143;
+	ck_assert_int_eq(win_groups_mask_of(&g, cpus, 1, &gr, &mask), 0);
+	ck_assert_uint_eq(gr, 2);
+	ck_assert_uint_eq(mask, 0x8000ull);
+	ck_assert_int_eq(win_groups_mask_of(&g, (const size_t[]){0}, 1, &gr, &mask), 0);
+	ck_assert_uint_eq(gr, 0);
+	ck_assert_uint_eq(mask, 1);
+
+	/* A whole group of 48. */
+	g = layout(2, halves);
+	{
+		size_t all[48];
+
+		for (size_t i = 0; i < 48; i++)
+			all[i] = 64 + 47 - i;
+		ck_assert_int_eq(win_groups_mask_of(&g, all, 48, &gr, &mask), 0);
+		ck_assert_uint_eq(gr, 1);
+		ck_assert_uint_eq(mask, ((uint64_t)1 << 48) - 1);
+	}
+}
+END_TEST
+
+START_TEST(test_mask_spanning)
+{
+	struct win_groups g = layout(3, full);
+	size_t across[] = {63, 64};
+	size_t three[] = {1, 70, 130};
+	size_t later[] = {64, 65, 66, 140};
+	unsigned gr = 99;
+	uint64_t mask = 42;
+
+	ck_assert_int_eq(win_groups_mask_of(&g, across, 2, &gr, &mask), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(win_groups_mask_of(&g, three, 3, &gr, &mask), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(win_groups_mask_of(&g, later, 4, &gr, &mask), VMOSAL_ENOTSUP);
+	g = layout(2, halves);
+	ck_assert_int_eq(win_groups_mask_of(&g, (const size_t[]){47, 64}, 2, &gr, &mask),
+			 VMOSAL_ENOTSUP);
+	/* A CPU that is no processor is ERANGE, even in a spanning set. */
+	ck_assert_int_eq(win_groups_mask_of(&g, (const size_t[]){0, 64, 50}, 3, &gr, &mask),
+			 VMOSAL_ERANGE);
+	ck_assert_int_eq(win_groups_mask_of(&g, (const size_t[]){0, 112}, 2, &gr, &mask),
+			 VMOSAL_ERANGE);
+	ck_assert_int_eq(win_groups_mask_of(&g, across, 0, &gr, &mask), VMOSAL_EINVAL);
+	ck_assert_uint_eq(gr, 99);
+	ck_assert_uint_eq(mask, 42);
+}
+END_TEST
+
+START_TEST(test_list)
+{
+	struct win_groups g = layout(3, full);
+	size_t cpus[64], n = 0;
+
+	ck_assert_int_eq(win_groups_list(&g, 1, 0x8000000000000005ull, cpus, 64, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(cpus[0], 64);
+	ck_assert_uint_eq(cpus[1], 66);
+	ck_assert_uint_eq(cpus[2], 127);
+	/* Too small: ERANGE and the count needed; NULL with capacity 0. */
+	ck_assert_int_eq(win_groups_list(&g, 1, 0x8000000000000005ull, cpus, 2, &n),
+			 VMOSAL_ERANGE);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(win_groups_list(&g, 1, 0x8000000000000005ull, NULL, 0, &n),
+			 VMOSAL_ERANGE);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(win_groups_list(&g, 1, 0x8000000000000005ull, cpus, 3, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	/* Bits past the group's active processors name no CPU. */
+	ck_assert_int_eq(win_groups_list(&g, 2, UINT64_MAX, cpus, 64, &n), 0);
+	ck_assert_uint_eq(n, 16);
+	for (size_t i = 0; i < 16; i++)
+		ck_assert_uint_eq(cpus[i], 128 + i);
+	ck_assert_int_eq(win_groups_list(&g, 3, UINT64_MAX, cpus, 64, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	/* Round trip with mask_of. */
+	{
+		size_t set[] = {130, 129, 141};
+		unsigned gr;
+		uint64_t mask;
+
+		ck_assert_int_eq(win_groups_mask_of(&g, set, 3, &gr, &mask), 0);
+		ck_assert_int_eq(win_groups_list(&g, gr, mask, cpus, 64, &n), 0);
+		ck_assert_uint_eq(n, 3);
+		ck_assert_uint_eq(cpus[0], 129);
+		ck_assert_uint_eq(cpus[1], 130);
+		ck_assert_uint_eq(cpus[2], 141);
+	}
+}
+END_TEST
+
+START_TEST(test_sanitize)
+{
+	static const unsigned one[] = {16};
+	struct win_groups g = layout(1, one);
+	unsigned gr = 99;
+
+	ck_assert(win_groups_sanitize(&g, 0, &gr));
+	ck_assert_uint_eq(gr, 0);
+	/* One group: whatever Windows (Wine) said, it is group 0. */
+	gr = 99;
+	ck_assert(win_groups_sanitize(&g, 0xabab, &gr));
+	ck_assert_uint_eq(gr, 0);
+	g = layout(3, full);
+	ck_assert(win_groups_sanitize(&g, 2, &gr));
+	ck_assert_uint_eq(gr, 2);
+	/* Several groups: no way to tell which was meant. */
+	gr = 99;
+	ck_assert(!win_groups_sanitize(&g, 3, &gr));
+	ck_assert(!win_groups_sanitize(&g, 0xabab, &gr));
+	ck_assert_uint_eq(gr, 99);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("win_groups");
+	TCase *tc = tcase_create("groups");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_numbering);
+	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_out_of_range);
+	tcase_add_test(tc, test_mask_inside_one_group);
+	tcase_add_test(tc, test_mask_spanning);
+	tcase_add_test(tc, test_list);
+	tcase_add_test(tc, test_sanitize);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed;
+}
