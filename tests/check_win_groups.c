@@ -1,7 +1,6 @@
 /* Processor-group arithmetic of the Windows backend (win_groups.c) over
  * described layouts, more than 64 CPUs included: no OS call, so this
- * suite builds and runs on every OS. Plain Check; main returns the failure
- * count. */
+ * suite builds and runs on every OS. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -9,15 +8,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
-#if defined(__MINGW32__)
-/* check.h marks its assertions printf-like, which mingw's GCC checks as
- * the msvcrt printf, without %jd; Check formats with C99 rules. */
-#define printf gnu_printf
-#include <check.h>
-#undef printf
-#else
-#include <check.h>
-#endif
+#include "testutil.h"
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -302,8 +293,6 @@ int main(void)
 {
 	Suite *s = suite_create("win_groups");
 	TCase *tc = tcase_create("groups");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_numbering);
@@ -314,9 +303,5 @@ int main(void)
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_sanitize);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed;
+	return vmosal_run_suite(s);
 }

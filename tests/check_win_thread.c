@@ -2,8 +2,7 @@
  * the core would, without the core or the plugin: creation and join, ids,
  * names, affinity, priority, the current CPU and WaitOnAddress. Runs on
  * Windows and under Wine, where SetThreadPriority is only stored: the
- * priority tests check what GetThreadPriority reports back. Plain Check in
- * no-fork mode (Windows has no fork); main returns the failure count. */
+ * priority tests check what GetThreadPriority reports back. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -11,15 +10,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
-#if defined(__MINGW32__)
-/* check.h marks its assertions printf-like, which mingw's GCC checks as
- * the msvcrt printf, without %jd; Check formats with C99 rules. */
-#define printf gnu_printf
-#include <check.h>
-#undef printf
-#else
-#include <check.h>
-#endif
+#include "testutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -626,8 +617,6 @@ int main(void)
 {
 	Suite *s = suite_create("win_thread");
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
 	tc = tcase_create("threads");
 	tcase_add_test(tc, test_create_join_result);
@@ -669,11 +658,5 @@ int main(void)
 	tcase_add_test(tc, test_wake_all);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	/* No fork on Windows: each test runs in this process. */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed;
+	return vmosal_run_suite(s);
 }

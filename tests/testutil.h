@@ -715,6 +715,10 @@ static inline int vmosal_run_suite(Suite *s)
 
 	if (own != NULL)
 		return vmosal_test_own_main(s, own);
+#ifdef _WIN32
+	/* TAP lines end in \n alone: the driver reads \r\n as part of them. */
+	_setmode(_fileno(stdout), _O_BINARY);
+#endif
 	sr = srunner_create(s);
 	names_fd = vmosal_test_tmpfile();
 	vmosal_test_skip_fd = vmosal_test_tmpfile();

@@ -3,10 +3,6 @@
 
 #include "win.h"
 
-/* SetThreadDescription keeps names of any length; this is the limit the
- * backend promises, so that get_name round-trips. */
-#define WIN_THREAD_NAME_MAX 255
-
 static int win_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
 {
 	win_core = core;

@@ -36,7 +36,7 @@ int win_host_info(struct vmosal_backend_host *out)
 	snprintf(out->libc, sizeof out->libc, "msvcrt");
 #endif
 	out->page_size = si.dwPageSize;
-	out->cpus_possible = win_cpus_possible();
+	out->cpus_possible = win_groups_limit(win_groups_of_host());
 	out->cpus_online = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
 	out->cpus_usable = out->cpus_online;
 	/* The process mask covers one group; it says more than the count
@@ -143,13 +143,4 @@ int win_accel_probe(int which, struct vmosal_backend_accel *out)
 	default:
 		return VMOSAL_ENOTSUP;
 	}
-}
-
-uint64_t win_cpus_possible(void)
-{
-	WORD groups = GetMaximumProcessorGroupCount();
-
-	if (groups == 0)
-		return GetMaximumProcessorCount(ALL_PROCESSOR_GROUPS);
-	return (uint64_t)(groups - 1) * 64 + GetMaximumProcessorCount((WORD)(groups - 1));
 }

@@ -78,7 +78,7 @@ static void win_wake_sig_handles_locked(int sig)
 			SetEvent(win_sig_handles[i].event);
 }
 
-static BOOL WINAPI win_console_handler(DWORD ctrl)
+BOOL WINAPI win_console_handler(DWORD ctrl)
 {
 	struct vmosal_backend_siginfo info = {.struct_size = sizeof info};
 	int sig = win_console_signal(ctrl);
