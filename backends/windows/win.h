@@ -95,6 +95,29 @@ int win_icache_flush(void *addr, size_t size);
 int win_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset);
 /* Called by init(): reads the granularity and whether placeholders work. */
 int win_mem_init(struct vmosal_backend_caps *caps);
+/* The calls of Windows 10 1803 that placeholders need, resolved at run time
+ * so the DLL loads without them; virtual_free is VirtualFree. */
+typedef PVOID(WINAPI *win_virtual_alloc2_fn)(HANDLE, PVOID, SIZE_T, ULONG, ULONG,
+					     MEM_EXTENDED_PARAMETER *, ULONG);
+typedef PVOID(WINAPI *win_map_view3_fn)(HANDLE, HANDLE, PVOID, ULONG64, SIZE_T, ULONG, ULONG,
+					MEM_EXTENDED_PARAMETER *, ULONG);
+typedef BOOL(WINAPI *win_unmap_view2_fn)(HANDLE, PVOID, ULONG);
+struct win_mem_api {
+	win_virtual_alloc2_fn virtual_alloc2;
+	win_map_view3_fn map_view3;
+	win_unmap_view2_fn unmap_view2;
+	BOOL(WINAPI *virtual_free)(LPVOID, SIZE_T, DWORD);
+};
+/* Tests: replaces those calls (NULL: the OS's again) and probes for
+ * placeholders through them; only while no other thread maps. */
+void win_mem_test_api(const struct win_mem_api *api);
+/* Tests: true makes later reservations take the fallback path even where
+ * placeholders work (also VMOSAL_WIN_NO_PLACEHOLDERS=1 at init). */
+void win_mem_force_fallback(bool on);
+/* Whether the next reservation will be made of placeholders. */
+bool win_mem_placeholders(void);
+/* How many regions the record holds (tests check for leaks). */
+size_t win_mem_regions(void);
 
 /* win_signal.c */
 int win_signal_install(int sig);

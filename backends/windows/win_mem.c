@@ -1,0 +1,1759 @@
+/* Windows memory: mappings, reservations, shared memory sections, large
+ * pages and the W^X double map, over VirtualAlloc and file mapping views.
+ *
+ * Windows can only unmap, protect or decommit what was allocated or mapped
+ * as one unit, and it unmaps a whole view given any address inside it. So
+ * this file keeps its own record of every region it made (an SRWLOCK
+ * guards it), and a range outside the record is VMOSAL_EINVAL, as
+ * backend.h asks. What the POSIX words mean here:
+ *
+ *   - FIXED is VMOSAL_ENOTSUP everywhere, over our own ranges or anyone
+ *     else's: it promises to replace what is mapped, and Windows can replace
+ *     neither a view nor an allocation in place. Memory at a chosen address
+ *     is mem_reserve + mem_map_reserved, or FIXED_NOREPLACE over free
+ *     address space (VMOSAL_EEXIST when anything is there).
+ *   - Unmapping takes exactly one region from mem_map, or exactly one piece
+ *     that mem_map_reserved put into a reservation (which becomes reserved
+ *     again). A part of one, several at once, a reservation (that is
+ *     mem_release) or a jit_map view is VMOSAL_EINVAL.
+ *   - NORESERVE is VMOSAL_ENOTSUP: Windows charges commit for every page it
+ *     can back, and has no lazily charged memory.
+ *
+ * Reservations come in two kinds, chosen when made:
+ *   - Placeholders (Windows 10 1803 and later): VirtualAlloc2 reserves a
+ *     placeholder, VirtualFree(MEM_PRESERVE_PLACEHOLDER) splits it, and
+ *     VirtualAlloc2/MapViewOfFile3 with MEM_REPLACE_PLACEHOLDER map into a
+ *     piece. Any 64 KiB-granular sub-range can be mapped, and nothing else
+ *     in the process can take the address space meanwhile.
+ *   - The fallback (older Windows, and Wine, whose placeholders fail with
+ *     ERROR_INVALID_PARAMETER): a MEM_RESERVE region. Private anonymous
+ *     memory is committed into any page range of it, which is race-free.
+ *     Anything else (a view, large pages) needs the whole reservation: it is
+ *     released and the mapping made at its address at once. Another thread
+ *     of the process allocating in between would take the range; that is
+ *     detected (Windows never maps over anything), reported as
+ *     VMOSAL_EBUSY, and the reservation is then marked lost: only
+ *     mem_release, which forgets it, works on it afterwards.
+ *
+ * Large pages need SeLockMemoryPrivilege, enabled here when the token holds
+ * it: VMOSAL_EPERM when it does not, VMOSAL_ENOMEM when no physically
+ * contiguous memory is left. They are committed and locked at once and
+ * cannot be decommitted.
+ *
+ * mem_discard and DONTNEED give private anonymous memory back by decommit
+ * and recommit, so it reads back as zero. Pages of a section (shm objects,
+ * shared anonymous memory, files) stay committed until every view and
+ * handle is gone; nothing can punch a hole in one, so discarding them is
+ * VMOSAL_ENOTSUP. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "win.h"
+
+/* Newer than some SDK headers that mingw-w64 ships. */
+#ifndef MEM_RESERVE_PLACEHOLDER
+#define MEM_RESERVE_PLACEHOLDER 0x00040000
+#endif
+#ifndef MEM_REPLACE_PLACEHOLDER
+#define MEM_REPLACE_PLACEHOLDER 0x00004000
+#endif
+#ifndef MEM_PRESERVE_PLACEHOLDER
+#define MEM_PRESERVE_PLACEHOLDER 0x00000002
+#endif
+#ifndef MEM_COALESCE_PLACEHOLDERS
+#define MEM_COALESCE_PLACEHOLDERS 0x00000001
+#endif
+#ifndef ERROR_DYNAMIC_CODE_BLOCKED
+#define ERROR_DYNAMIC_CODE_BLOCKED 1655L
+#endif
+#ifndef SEC_FILE
+#define SEC_FILE 0x800000
+#endif
+
+/* How many times the fallback reserve retries when another thread takes
+ * the aligned range between release and re-reserve. */
+#define WIN_RESERVE_TRIES 64
+
+enum win_piece_kind {
+	WIN_FREE,   /* reserved: a placeholder, or reserved pages of a MEM_RESERVE region */
+	WIN_COMMIT, /* committed into a fallback reservation (private anonymous) */
+	WIN_ALLOC,  /* an allocation of its own (VirtualAlloc, or a replaced placeholder) */
+	WIN_VIEW    /* a view of a section */
+};
+
+enum win_region_type { WIN_MAPPING, WIN_RESERVATION, WIN_JIT };
+
+struct win_piece {
+	uintptr_t start;
+	size_t size;
+	uint8_t kind;
+	bool cow;   /* PRIVATE view: writes are copied */
+	bool large; /* large pages: never decommitted */
+	bool file;  /* a view of a file rather than of the paging file */
+	HANDLE fh;  /* our duplicate of the file, for FlushFileBuffers; or NULL */
+};
+
+struct win_region {
+	uintptr_t base;
+	size_t size;
+	uint8_t type;
+	bool placeholder; /* a reservation of placeholders */
+	bool whole;       /* fallback: the reservation gave way to one whole mapping */
+	bool lost;        /* fallback: another allocator took the range */
+	size_t n, cap;
+	struct win_piece *pieces;
+};
+
+static SRWLOCK win_rec_lock = SRWLOCK_INIT;
+static struct win_region *win_regions; /* sorted by base */
+static size_t win_nregions, win_cap;
+
+static INIT_ONCE win_mem_once = INIT_ONCE_STATIC_INIT;
+static size_t win_page = 4096, win_gran = 65536;
+static struct win_mem_api win_os_api, win_api;
+static bool win_have_placeholders;
+static atomic_bool win_fallback_forced;
+static atomic_bool win_large_enabled;
+
+typedef BOOL(WINAPI *win_prefetch_fn)(HANDLE, ULONG_PTR, PWIN32_MEMORY_RANGE_ENTRY, ULONG);
+typedef DWORD(WINAPI *win_discard_fn)(PVOID, SIZE_T);
+typedef LONG(NTAPI *win_query_object_fn)(HANDLE, int, PVOID, ULONG, PULONG);
+typedef LONG(NTAPI *win_query_section_fn)(HANDLE, int, PVOID, SIZE_T, PSIZE_T);
+static win_prefetch_fn win_prefetch;
+static win_discard_fn win_discard_vm;
+static win_query_object_fn win_query_object;
+static win_query_section_fn win_query_section;
+
+/* ---- set-up ---- */
+
+static FARPROC win_resolve(const char *name)
+{
+	HMODULE kb = GetModuleHandleW(L"kernelbase.dll");
+	HMODULE k32 = GetModuleHandleW(L"kernel32.dll");
+	FARPROC f = kb != NULL ? GetProcAddress(kb, name) : NULL;
+
+	if (f == NULL && k32 != NULL)
+		f = GetProcAddress(k32, name);
+	return f;
+}
+
+/* A function pointer from GetProcAddress, through void (*)(void) so the
+ * compiler sees no incompatible cast. */
+#define WIN_PROC(type, f) ((type)(void (*)(void))(f))
+
+static BOOL WINAPI win_os_virtual_free(LPVOID addr, SIZE_T size, DWORD type)
+{
+	return VirtualFree(addr, size, type);
+}
+
+/* Asks the OS for a placeholder once: the functions exist on Wine, but the
+ * placeholder flag is refused there. */
+static bool win_probe_placeholders(const struct win_mem_api *api)
+{
+	void *p;
+
+	if (api->virtual_alloc2 == NULL || api->map_view3 == NULL || api->unmap_view2 == NULL)
+		return false;
+	p = api->virtual_alloc2(NULL, NULL, win_gran, MEM_RESERVE | MEM_RESERVE_PLACEHOLDER,
+				PAGE_NOACCESS, NULL, 0);
+	if (p == NULL)
+		return false;
+	api->virtual_free(p, 0, MEM_RELEASE);
+	return true;
+}
+
+static BOOL CALLBACK win_mem_setup(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+	HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+	SYSTEM_INFO si;
+
+	(void)once;
+	(void)param;
+	(void)ctx;
+	GetSystemInfo(&si);
+	win_page = si.dwPageSize;
+	win_gran = si.dwAllocationGranularity;
+	win_os_api.virtual_alloc2 = WIN_PROC(win_virtual_alloc2_fn, win_resolve("VirtualAlloc2"));
+	win_os_api.map_view3 = WIN_PROC(win_map_view3_fn, win_resolve("MapViewOfFile3"));
+	win_os_api.unmap_view2 = WIN_PROC(win_unmap_view2_fn, win_resolve("UnmapViewOfFile2"));
+	win_os_api.virtual_free = win_os_virtual_free;
+	win_api = win_os_api;
+	win_have_placeholders = win_probe_placeholders(&win_api);
+	win_prefetch = WIN_PROC(win_prefetch_fn, win_resolve("PrefetchVirtualMemory"));
+	win_discard_vm = WIN_PROC(win_discard_fn, win_resolve("DiscardVirtualMemory"));
+	if (nt != NULL) {
+		FARPROC qo = GetProcAddress(nt, "NtQueryObject");
+		FARPROC qs = GetProcAddress(nt, "NtQuerySection");
+
+		win_query_object = WIN_PROC(win_query_object_fn, qo);
+		win_query_section = WIN_PROC(win_query_section_fn, qs);
+	}
+	return TRUE;
+}
+
+static void win_mem_ready(void)
+{
+	InitOnceExecuteOnce(&win_mem_once, win_mem_setup, NULL, NULL);
+}
+
+int win_mem_init(struct vmosal_backend_caps *caps)
+{
+	const char *env;
+
+	win_mem_ready();
+	/* Lets a user (and the tests) take the fallback path on a Windows
+	 * that has placeholders. */
+	if (win_core != NULL && win_core->secure_getenv != NULL) {
+		env = win_core->secure_getenv("VMOSAL_WIN_NO_PLACEHOLDERS");
+		if (env != NULL && env[0] != '\0' && strcmp(env, "0") != 0)
+			atomic_store(&win_fallback_forced, true);
+	}
+	if (caps != NULL)
+		caps->map_granularity = win_gran;
+	if (win_core != NULL && win_core->debug != NULL)
+		win_core->debug("memory", "reservations use %s",
+				win_mem_placeholders() ? "placeholders" : "the fallback");
+	return 0;
+}
+
+void win_mem_force_fallback(bool on)
+{
+	atomic_store(&win_fallback_forced, on);
+}
+
+bool win_mem_placeholders(void)
+{
+	bool on;
+
+	win_mem_ready();
+	AcquireSRWLockShared(&win_rec_lock);
+	on = win_have_placeholders && !atomic_load(&win_fallback_forced);
+	ReleaseSRWLockShared(&win_rec_lock);
+	return on;
+}
+
+void win_mem_test_api(const struct win_mem_api *api)
+{
+	win_mem_ready();
+	AcquireSRWLockExclusive(&win_rec_lock);
+	win_api = api != NULL ? *api : win_os_api;
+	win_have_placeholders = win_probe_placeholders(&win_api);
+	ReleaseSRWLockExclusive(&win_rec_lock);
+}
+
+/* ---- small helpers ---- */
+
+static size_t win_round_page(size_t size)
+{
+	return (size + win_page - 1) & ~(win_page - 1);
+}
+
+/* Unknown bits were refused by the callers. */
+static DWORD win_page_prot(unsigned prot, bool cow)
+{
+	bool r = prot & VMOSAL_PROT_READ, w = prot & VMOSAL_PROT_WRITE;
+	bool x = prot & VMOSAL_PROT_EXEC;
+
+	if (w)
+		return x ? (cow ? PAGE_EXECUTE_WRITECOPY : PAGE_EXECUTE_READWRITE)
+			 : (cow ? PAGE_WRITECOPY : PAGE_READWRITE);
+	if (x)
+		return r ? PAGE_EXECUTE_READ : PAGE_EXECUTE;
+	return r ? PAGE_READONLY : PAGE_NOACCESS;
+}
+
+static bool win_known_prot(unsigned prot)
+{
+	return (prot & ~(VMOSAL_PROT_READ | VMOSAL_PROT_WRITE | VMOSAL_PROT_EXEC)) == 0;
+}
+
+/* Errors of a mapping call, where a refused access is the caller's object
+ * not allowing prot (EACCES), not a missing privilege. */
+static int win_map_error(DWORD err)
+{
+	switch (err) {
+	case ERROR_ACCESS_DENIED:
+		return VMOSAL_EACCES;
+	case ERROR_COMMITMENT_LIMIT:
+	case ERROR_NO_SYSTEM_RESOURCES:
+	case ERROR_NOT_ENOUGH_MEMORY:
+		return VMOSAL_ENOMEM;
+	default:
+		return win_error_from(err);
+	}
+}
+
+/* Reads and writes back one byte per page: faults pages in, writable where
+ * write is set, without changing their contents. */
+static void win_touch(void *addr, size_t size, bool write)
+{
+	volatile char *p = addr;
+	char *end = (char *)addr + size;
+
+	for (; (char *)p < end; p += win_page) {
+		char c = *p;
+		if (write)
+			*p = c;
+	}
+}
+
+/* Enables SeLockMemoryPrivilege in the process token, which large pages
+ * need; the token must hold it (granted by policy, "Lock pages in memory"). */
+static int win_large_page_privilege(void)
+{
+	TOKEN_PRIVILEGES tp;
+	HANDLE token;
+	DWORD err;
+	BOOL ok;
+
+	if (atomic_load(&win_large_enabled))
+		return 0;
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, &token))
+		return win_last_error();
+	tp.PrivilegeCount = 1;
+	tp.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
+	ok = LookupPrivilegeValueW(NULL, L"SeLockMemoryPrivilege", &tp.Privileges[0].Luid) &&
+	     AdjustTokenPrivileges(token, FALSE, &tp, 0, NULL, NULL);
+	err = GetLastError();
+	CloseHandle(token);
+	if (!ok)
+		return win_error_from(err);
+	/* AdjustTokenPrivileges succeeds even when the token lacks it. */
+	if (err == ERROR_NOT_ALL_ASSIGNED)
+		return VMOSAL_EPERM;
+	atomic_store(&win_large_enabled, true);
+	return 0;
+}
+
+/* Checks a large page request: the size picked by the flags must be the
+ * one Windows has, and the privilege must be there. */
+static int win_large_check(unsigned flags)
+{
+	unsigned shift = (flags >> VMOSAL_MAP_HUGE_SHIFT) & VMOSAL_MAP_HUGE_MASK;
+	size_t large = GetLargePageMinimum();
+
+	if (large == 0)
+		return VMOSAL_ENOTSUP;
+	if (shift != 0 && (shift >= sizeof(size_t) * 8 || ((size_t)1 << shift) != large))
+		return VMOSAL_ENOTSUP;
+	return win_large_page_privilege();
+}
+
+/* ---- the record ---- */
+
+/* Number of regions whose base is at or below a. */
+static size_t win_region_rank(uintptr_t a)
+{
+	size_t lo = 0, hi = win_nregions;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (win_regions[mid].base <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The region holding all of [a, a + size), or NULL. */
+static struct win_region *win_region_at(uintptr_t a, size_t size)
+{
+	size_t i = win_region_rank(a);
+	struct win_region *r;
+
+	if (i == 0)
+		return NULL;
+	r = &win_regions[i - 1];
+	if (a - r->base >= r->size || size > r->size - (a - r->base))
+		return NULL;
+	return r;
+}
+
+/* Room for one more region, asked before the OS is, so that recording
+ * what the OS did cannot fail afterwards. */
+static int win_region_room(void)
+{
+	struct win_region *p;
+	size_t cap;
+
+	if (win_nregions < win_cap)
+		return 0;
+	cap = win_cap != 0 ? win_cap * 2 : 16;
+	p = realloc(win_regions, cap * sizeof *p);
+	if (p == NULL)
+		return VMOSAL_ENOMEM;
+	win_regions = p;
+	win_cap = cap;
+	return 0;
+}
+
+static void win_region_add(const struct win_region *r)
+{
+	size_t i = win_region_rank(r->base);
+
+	memmove(&win_regions[i + 1], &win_regions[i], (win_nregions - i) * sizeof *r);
+	win_regions[i] = *r;
+	win_nregions++;
+}
+
+static void win_piece_forget(struct win_piece *p)
+{
+	if (p->fh != NULL)
+		CloseHandle(p->fh);
+	p->fh = NULL;
+}
+
+static void win_region_drop(struct win_region *r)
+{
+	size_t i = (size_t)(r - win_regions);
+
+	for (size_t k = 0; k < r->n; k++)
+		win_piece_forget(&r->pieces[k]);
+	free(r->pieces);
+	memmove(&win_regions[i], &win_regions[i + 1], (win_nregions - i - 1) * sizeof *r);
+	win_nregions--;
+	if (win_nregions == 0) {
+		free(win_regions);
+		win_regions = NULL;
+		win_cap = 0;
+	}
+}
+
+static int win_piece_room(struct win_region *r, size_t extra)
+{
+	struct win_piece *p;
+	size_t cap;
+
+	if (r->n + extra <= r->cap)
+		return 0;
+	cap = r->n + extra + 4;
+	p = realloc(r->pieces, cap * sizeof *p);
+	if (p == NULL)
+		return VMOSAL_ENOMEM;
+	r->pieces = p;
+	r->cap = cap;
+	return 0;
+}
+
+static void win_piece_insert(struct win_region *r, size_t i, const struct win_piece *p)
+{
+	memmove(&r->pieces[i + 1], &r->pieces[i], (r->n - i) * sizeof *p);
+	r->pieces[i] = *p;
+	r->n++;
+}
+
+static void win_piece_erase(struct win_region *r, size_t i, size_t count)
+{
+	memmove(&r->pieces[i], &r->pieces[i + count], (r->n - i - count) * sizeof *r->pieces);
+	r->n -= count;
+}
+
+/* Index of the piece holding a (a lies inside the region). */
+static size_t win_piece_at(const struct win_region *r, uintptr_t a)
+{
+	size_t i = 0;
+
+	while (i + 1 < r->n && r->pieces[i + 1].start <= a)
+		i++;
+	return i;
+}
+
+/* A new region of one piece, with its piece array allocated. */
+static int win_region_new(struct win_region *r, uint8_t type, const struct win_piece *p)
+{
+	memset(r, 0, sizeof *r);
+	r->type = type;
+	r->base = p->start;
+	r->size = p->size;
+	if (win_piece_room(r, 1) != 0)
+		return VMOSAL_ENOMEM;
+	r->pieces[0] = *p;
+	r->n = 1;
+	return 0;
+}
+
+/* Checks [a, a + size) of region r: every piece it touches is mapped
+ * (VMOSAL_ENOMEM otherwise, as for an unmapped part on POSIX), and none is
+ * of a lost reservation. */
+static int win_range_mapped(const struct win_region *r, uintptr_t a, size_t size)
+{
+	if (r->lost)
+		return VMOSAL_EBUSY;
+	for (size_t i = win_piece_at(r, a); i < r->n && r->pieces[i].start < a + size; i++)
+		if (r->pieces[i].kind == WIN_FREE)
+			return VMOSAL_ENOMEM;
+	return 0;
+}
+
+/* ---- objects and views ---- */
+
+struct win_req {
+	size_t size; /* whole pages */
+	unsigned prot, flags;
+	HANDLE h;
+	int64_t offset;
+};
+
+/* What a request maps: a section (NULL for private anonymous memory). */
+struct win_obj {
+	HANDLE section;
+	bool own;  /* created here, closed once mapped */
+	bool file; /* backed by a file, not the paging file */
+	HANDLE fh; /* duplicate of the caller's file handle, or NULL */
+};
+
+struct win_type_info {
+	USHORT length, maximum;
+	PWSTR name;
+};
+
+/* "Section", "File" or another kernel object type. GetFileType cannot
+ * tell: Wine answers FILE_TYPE_DISK for a section. */
+static int win_handle_type(HANDLE h, bool *section, bool *file)
+{
+	union {
+		struct win_type_info info;
+		char bytes[512];
+	} buf;
+	ULONG len = 0;
+	LONG st;
+
+	*section = true;
+	*file = false;
+	if (win_query_object == NULL)
+		return 0;
+	st = win_query_object(h, 2 /* ObjectTypeInformation */, &buf, sizeof buf, &len);
+	if (st < 0)
+		return VMOSAL_EBADF;
+	*section = buf.info.length == 14 && memcmp(buf.info.name, L"Section", 14) == 0;
+	*file = buf.info.length == 8 && memcmp(buf.info.name, L"File", 8) == 0;
+	return *section || *file ? 0 : VMOSAL_EBADF;
+}
+
+struct win_section_info {
+	PVOID base;
+	ULONG attributes;
+	LARGE_INTEGER size;
+};
+
+/* A view past a section's end is refused by Windows as access denied;
+ * said as EINVAL here, which is what it is. */
+static int win_section_check(struct win_obj *o, const struct win_req *rq)
+{
+	struct win_section_info si;
+	SIZE_T len = 0;
+
+	/* Unknown until asked: treated as a file, which takes no shortcuts. */
+	o->file = true;
+	/* Class 0 is SectionBasicInformation. */
+	if (win_query_section == NULL ||
+	    win_query_section(o->section, 0, &si, sizeof si, &len) < 0)
+		return 0;
+	o->file = (si.attributes & SEC_FILE) != 0;
+	if ((uint64_t)rq->offset > (uint64_t)si.size.QuadPart ||
+	    rq->size > (uint64_t)si.size.QuadPart - (uint64_t)rq->offset)
+		return VMOSAL_EINVAL;
+	return 0;
+}
+
+static HANDLE win_create_section(HANDLE file, DWORD prot, uint64_t size)
+{
+	return CreateFileMappingW(file, NULL, prot, (DWORD)(size >> 32), (DWORD)size, NULL);
+}
+
+static void win_obj_close(struct win_obj *o, bool keep_fh)
+{
+	if (o->own && o->section != NULL)
+		CloseHandle(o->section);
+	o->section = NULL;
+	if (!keep_fh && o->fh != NULL)
+		CloseHandle(o->fh);
+	o->fh = NULL;
+}
+
+static int win_obj_open(const struct win_req *rq, struct win_obj *o)
+{
+	bool shared = rq->flags & VMOSAL_MAP_SHARED, large = rq->flags & VMOSAL_MAP_HUGETLB;
+	bool section, file;
+	DWORD err;
+	int rc;
+
+	memset(o, 0, sizeof *o);
+	if (rq->flags & VMOSAL_MAP_ANONYMOUS) {
+		if (!shared)
+			return 0;
+		/* Ours alone, so it may become executable through protect. */
+		o->own = true;
+		o->section = win_create_section(INVALID_HANDLE_VALUE,
+						PAGE_EXECUTE_READWRITE | SEC_COMMIT |
+							(large ? SEC_LARGE_PAGES : 0),
+						rq->size);
+		if (o->section == NULL && !(rq->prot & VMOSAL_PROT_EXEC))
+			o->section = win_create_section(INVALID_HANDLE_VALUE,
+							PAGE_READWRITE | SEC_COMMIT |
+								(large ? SEC_LARGE_PAGES : 0),
+							rq->size);
+		return o->section != NULL ? 0 : win_map_error(GetLastError());
+	}
+	if ((rc = win_handle_type(rq->h, &section, &file)) != 0)
+		return rc;
+	if (section) {
+		o->section = rq->h;
+		return win_section_check(o, rq);
+	}
+	/* A file: a section of it, as wide as the file's access allows, so
+	 * that protect can later widen a view as far as mprotect could. */
+	{
+		static const DWORD prots[] = {PAGE_EXECUTE_READWRITE, PAGE_READWRITE,
+					      PAGE_EXECUTE_READ, PAGE_READONLY};
+		bool need_w = shared && (rq->prot & VMOSAL_PROT_WRITE);
+		bool need_x = rq->prot & VMOSAL_PROT_EXEC;
+
+		err = ERROR_ACCESS_DENIED;
+		for (size_t i = 0; i < sizeof prots / sizeof prots[0] && o->section == NULL; i++) {
+			DWORD pr = prots[i];
+			bool w = pr == PAGE_EXECUTE_READWRITE || pr == PAGE_READWRITE;
+			bool x = pr == PAGE_EXECUTE_READWRITE || pr == PAGE_EXECUTE_READ;
+
+			if ((need_w && !w) || (need_x && !x))
+				continue;
+			o->section = win_create_section(rq->h, prots[i], 0);
+			if (o->section == NULL && (err = GetLastError()) != ERROR_ACCESS_DENIED)
+				break;
+		}
+	}
+	if (o->section == NULL)
+		return win_map_error(err);
+	o->own = true;
+	if ((rc = win_section_check(o, rq)) != 0) {
+		win_obj_close(o, false);
+		return rc;
+	}
+	o->file = true;
+	if (!DuplicateHandle(GetCurrentProcess(), rq->h, GetCurrentProcess(), &o->fh, 0, FALSE,
+			     DUPLICATE_SAME_ACCESS)) {
+		rc = win_last_error();
+		win_obj_close(o, false);
+		return rc;
+	}
+	return 0;
+}
+
+/* View access, widest first: a view mapped as wide as the object allows
+ * can later be protected up to that, as mprotect can on POSIX. */
+static const struct {
+	DWORD access, page;
+	bool w, x, cow;
+} win_view_modes[] = {
+	{FILE_MAP_WRITE | FILE_MAP_EXECUTE, PAGE_EXECUTE_READWRITE, true, true, false},
+	{FILE_MAP_WRITE, PAGE_READWRITE, true, false, false},
+	{FILE_MAP_READ | FILE_MAP_EXECUTE, PAGE_EXECUTE_READ, false, true, false},
+	{FILE_MAP_READ, PAGE_READONLY, false, false, false},
+	{FILE_MAP_COPY | FILE_MAP_EXECUTE, PAGE_EXECUTE_WRITECOPY, true, true, true},
+	{FILE_MAP_COPY, PAGE_WRITECOPY, true, false, true},
+};
+
+/* Maps a view of o at addr (NULL: anywhere); replace maps into the
+ * placeholder there. */
+static void *win_view(const struct win_obj *o, const struct win_req *rq, void *addr, bool replace,
+		      DWORD *err)
+{
+	bool cow = rq->flags & VMOSAL_MAP_PRIVATE, large = rq->flags & VMOSAL_MAP_HUGETLB;
+	bool need_w = rq->prot & VMOSAL_PROT_WRITE, need_x = rq->prot & VMOSAL_PROT_EXEC;
+	uint64_t off = (uint64_t)rq->offset;
+	DWORD type = MEM_REPLACE_PLACEHOLDER | (large ? MEM_LARGE_PAGES : 0);
+	DWORD big = large ? FILE_MAP_LARGE_PAGES : 0;
+	void *v = NULL;
+
+	*err = ERROR_ACCESS_DENIED;
+	for (size_t i = 0; i < sizeof win_view_modes / sizeof win_view_modes[0]; i++) {
+		if (win_view_modes[i].cow != cow || (need_w && !win_view_modes[i].w) ||
+		    (need_x && !win_view_modes[i].x))
+			continue;
+		if (replace)
+			v = win_api.map_view3(o->section, GetCurrentProcess(), addr, off, rq->size,
+					      type, win_view_modes[i].page, NULL, 0);
+		else
+			v = MapViewOfFileEx(o->section, win_view_modes[i].access | big,
+					    (DWORD)(off >> 32), (DWORD)off, rq->size, addr);
+		if (v != NULL || (*err = GetLastError()) != ERROR_ACCESS_DENIED)
+			break;
+	}
+	return v;
+}
+
+enum win_place { WIN_ANYWHERE, WIN_HINT, WIN_EXACT, WIN_REPLACE };
+
+/* Maps rq at addr as place says and fills *p. The memory is mapped with
+ * rq->prot and nothing else of the process is touched. */
+static int win_map_raw(const struct win_req *rq, void *addr, enum win_place place,
+		       struct win_piece *p)
+{
+	bool large = rq->flags & VMOSAL_MAP_HUGETLB, cow = rq->flags & VMOSAL_MAP_PRIVATE;
+	DWORD prot = win_page_prot(rq->prot, false), err = 0, old;
+	struct win_obj o;
+	void *v;
+	int rc;
+
+	if ((rc = win_obj_open(rq, &o)) != 0)
+		return rc;
+	memset(p, 0, sizeof *p);
+	if (o.section == NULL) {
+		DWORD type = MEM_RESERVE | MEM_COMMIT | (large ? MEM_LARGE_PAGES : 0);
+
+		if (place == WIN_REPLACE)
+			v = win_api.virtual_alloc2(NULL, addr, rq->size,
+						   type | MEM_REPLACE_PLACEHOLDER, prot, NULL, 0);
+		else
+			v = VirtualAlloc(addr, rq->size, type, prot);
+		if (v == NULL && place == WIN_HINT)
+			v = VirtualAlloc(NULL, rq->size, type, prot);
+		if (v == NULL)
+			err = GetLastError();
+		p->kind = WIN_ALLOC;
+	} else {
+		v = win_view(&o, rq, addr, place == WIN_REPLACE, &err);
+		if (v == NULL && place == WIN_HINT)
+			v = win_view(&o, rq, NULL, false, &err);
+		if (v != NULL &&
+		    !VirtualProtect(v, rq->size, win_page_prot(rq->prot, cow), &old)) {
+			err = GetLastError();
+			/* Our fresh view, which keeps its placeholder when it
+			 * replaced one, so the caller can coalesce it back. */
+			if (place == WIN_REPLACE)
+				win_api.unmap_view2(GetCurrentProcess(), v,
+						    MEM_PRESERVE_PLACEHOLDER);
+			else
+				UnmapViewOfFile(v);
+			v = NULL;
+		}
+		p->kind = WIN_VIEW;
+		p->cow = cow;
+		p->file = o.file;
+	}
+	if (v == NULL) {
+		win_obj_close(&o, false);
+		/* Windows never maps over anything: at an exact address,
+		 * this means the range is taken. */
+		if (place == WIN_EXACT && err == ERROR_INVALID_ADDRESS)
+			return VMOSAL_EEXIST;
+		return win_map_error(err);
+	}
+	win_obj_close(&o, true);
+	p->start = (uintptr_t)v;
+	p->size = rq->size;
+	p->large = large;
+	p->fh = o.fh;
+	return 0;
+}
+
+/* Takes a mapped piece out of the address space; keep leaves a placeholder
+ * (placeholder reservations) or reserved pages (fallback commits). ph: the
+ * piece replaced a placeholder, so the placeholder calls free it. */
+static bool win_unmap_raw(struct win_piece *p, bool ph, bool keep)
+{
+	void *a = (void *)p->start;
+	bool ok;
+
+	switch (p->kind) {
+	case WIN_VIEW:
+		if (ph)
+			ok = win_api.unmap_view2(GetCurrentProcess(), a,
+						 keep ? MEM_PRESERVE_PLACEHOLDER : 0);
+		else
+			ok = UnmapViewOfFile(a);
+		break;
+	case WIN_ALLOC:
+		if (ph && keep)
+			ok = win_api.virtual_free(a, p->size,
+						  MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER);
+		else if (ph)
+			ok = win_api.virtual_free(a, 0, MEM_RELEASE);
+		else
+			ok = VirtualFree(a, 0, MEM_RELEASE);
+		break;
+	case WIN_COMMIT:
+		ok = VirtualFree(a, p->size, MEM_DECOMMIT);
+		break;
+	default:
+		ok = true;
+	}
+	if (ok)
+		win_piece_forget(p);
+	return ok;
+}
+
+/* Populates a fresh mapping for MAP_POPULATE, outside the lock: a view of
+ * a file prefetches (a touch could raise an in-page error), memory of our
+ * own is touched. */
+static void win_populate_fresh(const struct win_piece *p, unsigned prot)
+{
+	if (p->file) {
+		WIN32_MEMORY_RANGE_ENTRY e = {(PVOID)p->start, p->size};
+
+		if (win_prefetch != NULL)
+			win_prefetch(GetCurrentProcess(), 1, &e, 0);
+		return;
+	}
+	if (prot & (VMOSAL_PROT_READ | VMOSAL_PROT_WRITE))
+		win_touch((void *)p->start, p->size, (prot & VMOSAL_PROT_WRITE) != 0);
+}
+
+/* What mem_map and mem_map_reserved accept of flags. */
+static int win_check_flags(unsigned prot, unsigned flags)
+{
+	const unsigned known = VMOSAL_MAP_SHARED | VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS |
+			       VMOSAL_MAP_FIXED | VMOSAL_MAP_NORESERVE | VMOSAL_MAP_POPULATE |
+			       VMOSAL_MAP_FIXED_NOREPLACE | VMOSAL_MAP_HUGETLB |
+			       (VMOSAL_MAP_HUGE_MASK << VMOSAL_MAP_HUGE_SHIFT);
+
+	if (!win_known_prot(prot) || (flags & ~known) != 0)
+		return VMOSAL_ENOTSUP;
+	if (flags & (VMOSAL_MAP_FIXED | VMOSAL_MAP_NORESERVE))
+		return VMOSAL_ENOTSUP;
+	if (flags & VMOSAL_MAP_HUGETLB)
+		return win_large_check(flags);
+	return 0;
+}
+
+/* ---- mapping ---- */
+
+int win_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t h,
+		int64_t offset, void **out)
+{
+	struct win_req rq = {win_round_page(size), prot, flags, h, offset};
+	enum win_place place = WIN_ANYWHERE;
+	struct win_region r;
+	struct win_piece p;
+	int rc;
+
+	win_mem_ready();
+	if ((rc = win_check_flags(prot, flags)) != 0)
+		return rc;
+	if (flags & VMOSAL_MAP_FIXED_NOREPLACE)
+		place = WIN_EXACT;
+	else if (addr != NULL)
+		place = WIN_HINT;
+	AcquireSRWLockExclusive(&win_rec_lock);
+	if ((rc = win_region_room()) == 0 && (rc = win_map_raw(&rq, addr, place, &p)) == 0) {
+		if (win_region_new(&r, WIN_MAPPING, &p) == 0) {
+			win_region_add(&r);
+		} else {
+			win_unmap_raw(&p, false, false);
+			rc = VMOSAL_ENOMEM;
+		}
+	}
+	ReleaseSRWLockExclusive(&win_rec_lock);
+	if (rc != 0)
+		return rc;
+	if (flags & VMOSAL_MAP_POPULATE)
+		win_populate_fresh(&p, prot);
+	*out = (void *)p.start;
+	return 0;
+}
+
+/* Fallback: puts the MEM_RESERVE region of r back after its whole mapping
+ * went away or failed; another allocator may have taken it meanwhile. */
+static int win_rereserve(struct win_region *r)
+{
+	struct win_piece p = {.start = r->base, .size = r->size, .kind = WIN_FREE};
+
+	r->whole = false;
+	if (VirtualAlloc((void *)r->base, r->size, MEM_RESERVE, PAGE_NOACCESS) == NULL) {
+		r->lost = true;
+		r->n = 0;
+		return VMOSAL_EBUSY;
+	}
+	r->pieces[0] = p;
+	r->n = 1;
+	return 0;
+}
+
+/* Merges the FREE placeholders i..j of r into one. On failure they stay
+ * apart, still reserved, and the record says so. */
+static int win_ph_coalesce(struct win_region *r, size_t i, size_t j)
+{
+	uintptr_t start = r->pieces[i].start;
+	size_t size = r->pieces[j].start + r->pieces[j].size - start;
+
+	if (i == j)
+		return 0;
+	if (!win_api.virtual_free((void *)start, size, MEM_RELEASE | MEM_COALESCE_PLACEHOLDERS))
+		return win_last_error();
+	r->pieces[i].size = size;
+	win_piece_erase(r, i + 1, j - i);
+	return 0;
+}
+
+/* Merges the FREE piece i with FREE neighbours, best effort: a split left
+ * behind still works, it only takes more pieces. */
+static void win_ph_tidy(struct win_region *r, size_t i)
+{
+	size_t lo = i, hi = i;
+
+	while (lo > 0 && r->pieces[lo - 1].kind == WIN_FREE)
+		lo--;
+	while (hi + 1 < r->n && r->pieces[hi + 1].kind == WIN_FREE)
+		hi++;
+	win_ph_coalesce(r, lo, hi);
+}
+
+/* Splits the placeholder piece i of r so that [a, a + size) is a piece of
+ * its own; returns its index in *at. Room for two pieces was made. */
+static int win_ph_split(struct win_region *r, size_t i, uintptr_t a, size_t size, size_t *at)
+{
+	struct win_piece *p = &r->pieces[i];
+	struct win_piece rest;
+
+	if (a > p->start) {
+		if (!win_api.virtual_free((void *)p->start, a - p->start,
+					  MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER))
+			return win_last_error();
+		rest = (struct win_piece){.start = a, .size = p->start + p->size - a};
+		p->size = a - p->start;
+		win_piece_insert(r, ++i, &rest);
+		p = &r->pieces[i];
+	}
+	if (size < p->size) {
+		if (!win_api.virtual_free((void *)a, size, MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER))
+			return win_last_error();
+		rest = (struct win_piece){.start = a + size, .size = p->size - size};
+		p->size = size;
+		win_piece_insert(r, i + 1, &rest);
+	}
+	*at = i;
+	return 0;
+}
+
+static int win_map_into_placeholder(struct win_region *r, const struct win_req *rq, uintptr_t a)
+{
+	size_t i = win_piece_at(r, a), j = i, at;
+	struct win_piece p;
+	int rc;
+
+	/* Pieces are 64 KiB granules: the next one must start on one. */
+	if ((a + rq->size) % win_gran != 0)
+		return VMOSAL_EINVAL;
+	while (j < r->n && r->pieces[j].kind == WIN_FREE &&
+	       r->pieces[j].start + r->pieces[j].size < a + rq->size)
+		j++;
+	if (j >= r->n || r->pieces[j].kind != WIN_FREE || r->pieces[i].kind != WIN_FREE)
+		return VMOSAL_EEXIST;
+	if ((rc = win_piece_room(r, 2)) != 0 || (rc = win_ph_coalesce(r, i, j)) != 0)
+		return rc;
+	if ((rc = win_ph_split(r, i, a, rq->size, &at)) != 0 ||
+	    (rc = win_map_raw(rq, (void *)a, WIN_REPLACE, &p)) != 0) {
+		win_ph_tidy(r, win_piece_at(r, a));
+		return rc;
+	}
+	r->pieces[at] = p;
+	return 0;
+}
+
+static int win_map_into_fallback(struct win_region *r, const struct win_req *rq, uintptr_t a)
+{
+	size_t i = win_piece_at(r, a);
+	struct win_piece *p = &r->pieces[i];
+	const unsigned anon = VMOSAL_MAP_ANONYMOUS | VMOSAL_MAP_PRIVATE;
+	bool private_anon = (rq->flags & (anon | VMOSAL_MAP_HUGETLB)) == anon;
+	struct win_piece m;
+	int rc;
+
+	for (size_t k = i; k < r->n && r->pieces[k].start < a + rq->size; k++)
+		if (r->pieces[k].kind != WIN_FREE)
+			return VMOSAL_EEXIST;
+	if (private_anon) {
+		/* Committing pages of a reservation needs no release. */
+		struct win_piece c = {.start = a, .size = rq->size, .kind = WIN_COMMIT};
+
+		if ((rc = win_piece_room(r, 2)) != 0)
+			return rc;
+		if (VirtualAlloc((void *)a, rq->size, MEM_COMMIT, win_page_prot(rq->prot, false)) ==
+		    NULL)
+			return win_map_error(GetLastError());
+		/* The FREE piece p holds all of [a, a + size): cut it in three. */
+		if (a > p->start) {
+			struct win_piece head = {.start = p->start, .size = a - p->start,
+						 .kind = WIN_FREE};
+			p->start = a;
+			p->size -= head.size;
+			win_piece_insert(r, i++, &head);
+			p = &r->pieces[i];
+		}
+		if (p->size > rq->size) {
+			struct win_piece tail = {.start = a + rq->size, .size = p->size - rq->size,
+						 .kind = WIN_FREE};
+			win_piece_insert(r, i + 1, &tail);
+		}
+		r->pieces[i] = c;
+		return 0;
+	}
+	/* A view or large pages cannot go into a MEM_RESERVE region: only a
+	 * whole reservation can be given up for one. */
+	if (a != r->base || rq->size != r->size || r->n != 1)
+		return VMOSAL_ENOTSUP;
+	/* Through win_api, so that a test can play the other thread. */
+	if (!win_api.virtual_free((void *)r->base, 0, MEM_RELEASE))
+		return win_last_error();
+	r->whole = true;
+	rc = win_map_raw(rq, (void *)a, WIN_EXACT, &m);
+	if (rc == 0) {
+		r->pieces[0] = m;
+		return 0;
+	}
+	/* EEXIST here is the race: someone mapped into the gap. */
+	if (win_rereserve(r) != 0 || rc == VMOSAL_EEXIST)
+		return VMOSAL_EBUSY;
+	return rc;
+}
+
+int win_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
+			 vmosal_handle_t h, int64_t offset)
+{
+	struct win_req rq = {win_round_page(size), prot, flags, h, offset};
+	uintptr_t a = (uintptr_t)addr;
+	struct win_region *r;
+	int rc;
+
+	win_mem_ready();
+	if ((rc = win_check_flags(prot, flags)) != 0)
+		return rc;
+	if (flags & VMOSAL_MAP_FIXED_NOREPLACE)
+		return VMOSAL_EINVAL;
+	AcquireSRWLockExclusive(&win_rec_lock);
+	r = win_region_at(a, rq.size);
+	if (r == NULL || r->type != WIN_RESERVATION)
+		rc = VMOSAL_EINVAL;
+	else if (r->lost)
+		rc = VMOSAL_EBUSY;
+	else if (r->placeholder)
+		rc = win_map_into_placeholder(r, &rq, a);
+	else
+		rc = win_map_into_fallback(r, &rq, a);
+	ReleaseSRWLockExclusive(&win_rec_lock);
+	if (rc == 0 && (flags & VMOSAL_MAP_POPULATE)) {
+		struct win_piece p = {.start = a, .size = rq.size,
+				      .file = !(flags & VMOSAL_MAP_ANONYMOUS)};
+		win_populate_fresh(&p, prot);
+	}
+	return rc;
+}
+
+int win_mem_unmap(void *addr, size_t size)
+{
+	uintptr_t a = (uintptr_t)addr;
+	struct win_region *r;
+	struct win_piece *p;
+	size_t i;
+	int rc = 0;
+
+	win_mem_ready();
+	size = win_round_page(size);
+	AcquireSRWLockExclusive(&win_rec_lock);
+	r = win_region_at(a, size);
+	if (r == NULL || r->type == WIN_JIT || r->lost) {
+		rc = r != NULL && r->lost ? VMOSAL_EBUSY : VMOSAL_EINVAL;
+		goto out;
+	}
+	i = win_piece_at(r, a);
+	p = &r->pieces[i];
+	if (p->start != a || p->size != size || p->kind == WIN_FREE) {
+		rc = VMOSAL_EINVAL;
+		goto out;
+	}
+	if (r->type == WIN_MAPPING) {
+		if (!win_unmap_raw(p, false, false))
+			rc = win_last_error();
+		else
+			win_region_drop(r);
+	} else if (r->placeholder) {
+		if (!win_unmap_raw(p, true, true)) {
+			rc = win_last_error();
+		} else {
+			p->kind = WIN_FREE;
+			win_ph_tidy(r, i);
+		}
+	} else if (r->whole) {
+		/* Back to reserved: the same race as mapping it. */
+		if (!win_unmap_raw(p, false, false))
+			rc = win_last_error();
+		else
+			rc = win_rereserve(r);
+	} else {
+		if (!win_unmap_raw(p, false, true)) {
+			rc = win_last_error();
+		} else {
+			/* Merge with FREE neighbours; no OS call needed. */
+			p->kind = WIN_FREE;
+			if (i + 1 < r->n && r->pieces[i + 1].kind == WIN_FREE) {
+				p->size += r->pieces[i + 1].size;
+				win_piece_erase(r, i + 1, 1);
+			}
+			if (i > 0 && r->pieces[i - 1].kind == WIN_FREE) {
+				r->pieces[i - 1].size += p->size;
+				win_piece_erase(r, i, 1);
+			}
+		}
+	}
+out:
+	ReleaseSRWLockExclusive(&win_rec_lock);
+	return rc;
+}
+
+int win_mem_protect(void *addr, size_t size, unsigned prot)
+{
+	uintptr_t a = (uintptr_t)addr, end;
+	struct win_region *r;
+	DWORD old;
+	int rc;
+
+	if (!win_known_prot(prot))
+		return VMOSAL_ENOTSUP;
+	win_mem_ready();
+	size = win_round_page(size);
+	end = a + size;
+	AcquireSRWLockShared(&win_rec_lock);
+	r = win_region_at(a, size);
+	rc = r == NULL ? VMOSAL_EINVAL : win_range_mapped(r, a, size);
+	/* One VirtualProtect per piece: Windows changes one allocation or
+	 * view per call. */
+	for (size_t i = rc == 0 ? win_piece_at(r, a) : SIZE_MAX;
+	     rc == 0 && i < r->n && r->pieces[i].start < end; i++) {
+		const struct win_piece *p = &r->pieces[i];
+		uintptr_t s = p->start > a ? p->start : a;
+		uintptr_t e = p->start + p->size < end ? p->start + p->size : end;
+
+		if (!VirtualProtect((void *)s, e - s, win_page_prot(prot, p->cow), &old)) {
+			DWORD err = GetLastError();
+
+			/* The range is ours and prot valid: a view refusing it
+			 * means its access does not allow prot (Windows says
+			 * invalid parameter or access denied). */
+			rc = p->kind == WIN_VIEW && (err == ERROR_INVALID_PARAMETER ||
+						     err == ERROR_ACCESS_DENIED)
+				     ? VMOSAL_EACCES
+				     : win_map_error(err);
+		}
+	}
+	ReleaseSRWLockShared(&win_rec_lock);
+	return rc;
+}
+
+/* ---- reservations ---- */
+
+/* The first address at or above base where start + off is aligned. */
+static uintptr_t win_align_start(uintptr_t base, size_t alignment, size_t off)
+{
+	return ((base + off + alignment - 1) & ~((uintptr_t)alignment - 1)) - off;
+}
+
+static int win_reserve_placeholder(size_t size, size_t alignment, size_t off, uintptr_t *out)
+{
+	MEM_ADDRESS_REQUIREMENTS req = {.Alignment = alignment};
+	MEM_EXTENDED_PARAMETER param = {.Type = MemExtendedParameterAddressRequirements,
+					.Pointer = &req};
+	uintptr_t base, start;
+	size_t head, tail;
+	void *p;
+	int rc;
+
+	if (off == 0) {
+		p = win_api.virtual_alloc2(NULL, NULL, size, MEM_RESERVE | MEM_RESERVE_PLACEHOLDER,
+					   PAGE_NOACCESS, alignment > win_gran ? &param : NULL,
+					   alignment > win_gran ? 1 : 0);
+		if (p != NULL) {
+			*out = (uintptr_t)p;
+			return 0;
+		}
+	}
+	/* Over-reserve, then split the slack off and release it: the
+	 * placeholder holds the range all along, so no one can race us. */
+	if (size > SIZE_MAX - alignment)
+		return VMOSAL_ENOMEM;
+	p = win_api.virtual_alloc2(NULL, NULL, size + alignment,
+				   MEM_RESERVE | MEM_RESERVE_PLACEHOLDER, PAGE_NOACCESS, NULL, 0);
+	if (p == NULL)
+		return win_map_error(GetLastError());
+	base = (uintptr_t)p;
+	start = win_align_start(base, alignment, off);
+	head = start - base;
+	tail = alignment - head;
+	if (head > 0) {
+		if (!win_api.virtual_free(p, head, MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER)) {
+			rc = win_last_error();
+			win_api.virtual_free(p, 0, MEM_RELEASE);
+			return rc;
+		}
+		win_api.virtual_free(p, 0, MEM_RELEASE);
+	}
+	if (tail > 0) {
+		if (!win_api.virtual_free((void *)start, size,
+					  MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER)) {
+			rc = win_last_error();
+			win_api.virtual_free((void *)start, 0, MEM_RELEASE);
+			return rc;
+		}
+		win_api.virtual_free((void *)(start + size), 0, MEM_RELEASE);
+	}
+	*out = start;
+	return 0;
+}
+
+static int win_reserve_fallback(size_t size, size_t alignment, size_t off, uintptr_t *out)
+{
+	void *p;
+
+	/* Wine and Windows 10 1803+ align for us, race-free. */
+	if (off == 0 && win_os_api.virtual_alloc2 != NULL) {
+		MEM_ADDRESS_REQUIREMENTS req = {.Alignment = alignment};
+		MEM_EXTENDED_PARAMETER param = {.Type = MemExtendedParameterAddressRequirements,
+						.Pointer = &req};
+
+		p = win_os_api.virtual_alloc2(NULL, NULL, size, MEM_RESERVE, PAGE_NOACCESS,
+					      alignment > win_gran ? &param : NULL,
+					      alignment > win_gran ? 1 : 0);
+		if (p != NULL) {
+			*out = (uintptr_t)p;
+			return 0;
+		}
+	}
+	if (size > SIZE_MAX - alignment)
+		return VMOSAL_ENOMEM;
+	/* Find an aligned range, give it back and take it again; another
+	 * thread may take it in between, so try again then. */
+	for (int tries = 0; tries < WIN_RESERVE_TRIES; tries++) {
+		uintptr_t start;
+
+		p = VirtualAlloc(NULL, size + alignment, MEM_RESERVE, PAGE_NOACCESS);
+		if (p == NULL)
+			return win_map_error(GetLastError());
+		start = win_align_start((uintptr_t)p, alignment, off);
+		VirtualFree(p, 0, MEM_RELEASE);
+		if (VirtualAlloc((void *)start, size, MEM_RESERVE, PAGE_NOACCESS) != NULL) {
+			*out = start;
+			return 0;
+		}
+	}
+	return VMOSAL_ENOMEM;
+}
+
+int win_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **out)
+{
+	struct win_piece whole = {.kind = WIN_FREE};
+	struct win_region r;
+	bool ph;
+	int rc;
+
+	win_mem_ready();
+	if (alignment < win_gran)
+		alignment = win_gran;
+	/* Windows allocates on 64 KiB boundaries only. */
+	if (size == 0 || size % win_gran != 0 || (alignment & (alignment - 1)) != 0 ||
+	    align_offset % win_gran != 0 || align_offset >= size)
+		return VMOSAL_EINVAL;
+	AcquireSRWLockExclusive(&win_rec_lock);
+	ph = win_have_placeholders && !atomic_load(&win_fallback_forced);
+	if ((rc = win_region_room()) != 0)
+		goto out;
+	rc = ph ? win_reserve_placeholder(size, alignment, align_offset, &whole.start)
+		: win_reserve_fallback(size, alignment, align_offset, &whole.start);
+	if (rc != 0)
+		goto out;
+	whole.size = size;
+	if (win_region_new(&r, WIN_RESERVATION, &whole) != 0) {
+		if (ph)
+			win_api.virtual_free((void *)whole.start, 0, MEM_RELEASE);
+		else
+			VirtualFree((void *)whole.start, 0, MEM_RELEASE);
+		rc = VMOSAL_ENOMEM;
+		goto out;
+	}
+	r.placeholder = ph;
+	win_region_add(&r);
+	*out = (void *)whole.start;
+out:
+	ReleaseSRWLockExclusive(&win_rec_lock);
+	return rc;
+}
+
+int win_mem_release(void *addr, size_t size)
+{
+	struct win_region *r;
+	int rc = 0;
+	size_t i;
+
+	win_mem_ready();
+	AcquireSRWLockExclusive(&win_rec_lock);
+	r = win_region_at((uintptr_t)addr, 1);
+	if (r == NULL || r->type != WIN_RESERVATION || r->base != (uintptr_t)addr ||
+	    r->size != win_round_page(size)) {
+		rc = VMOSAL_EINVAL;
+		goto out;
+	}
+	/* Whatever was let go is forgotten, so a failure (only a bug) leaves
+	 * a record that still matches the address space. */
+	for (i = 0; i < r->n; i++) {
+		struct win_piece *p = &r->pieces[i];
+		bool ok;
+
+		if (r->placeholder && p->kind == WIN_FREE)
+			ok = win_api.virtual_free((void *)p->start, 0, MEM_RELEASE);
+		else if (r->placeholder || r->whole)
+			ok = win_unmap_raw(p, r->placeholder, false);
+		else
+			ok = true; /* released with the region below */
+		if (!ok) {
+			rc = win_last_error();
+			break;
+		}
+	}
+	if (rc == 0 && !r->placeholder && !r->whole && !r->lost &&
+	    !VirtualFree((void *)r->base, 0, MEM_RELEASE))
+		rc = win_last_error();
+	if (rc == 0)
+		win_region_drop(r);
+	else
+		win_piece_erase(r, 0, i);
+out:
+	ReleaseSRWLockExclusive(&win_rec_lock);
+	return rc;
+}
+
+/* ---- advice, locking, writing back ---- */
+
+/* Decommits and recommits private pages with their protection: they read
+ * back as zero and their memory goes back to the OS. */
+static int win_zero_private(uintptr_t a, size_t size)
+{
+	uintptr_t end = a + size;
+
+	while (a < end) {
+		MEMORY_BASIC_INFORMATION mbi;
+		size_t n;
+
+		if (VirtualQuery((void *)a, &mbi, sizeof mbi) == 0)
+			return win_last_error();
+		n = (uintptr_t)mbi.BaseAddress + mbi.RegionSize - a;
+		if (n > end - a)
+			n = end - a;
+		if (!VirtualFree((void *)a, n, MEM_DECOMMIT))
+			return win_last_error();
+		/* Fails only when the commit limit is reached; the pages then
+		 * stay decommitted and fault when touched. */
+		if (VirtualAlloc((void *)a, n, MEM_COMMIT, mbi.Protect) == NULL)
+			return win_map_error(GetLastError());
+		a += n;
+	}
+	return 0;
+}
+
+static bool win_private_anon(const struct win_piece *p)
+{
+	return (p->kind == WIN_ALLOC || p->kind == WIN_COMMIT) && !p->large;
+}
+
+/* Calls fn on each piece's part of [a, a + size) after ok accepted every
+ * piece (so a refusal changes nothing). Runs under the shared lock. */
+static int win_each_piece(uintptr_t a, size_t size, int (*ok)(const struct win_piece *, int),
+			  int (*fn)(const struct win_piece *, uintptr_t, size_t, int), int arg)
+{
+	uintptr_t end = a + size;
+	struct win_region *r = win_region_at(a, size);
+	size_t first;
+	int rc;
+
+	if (r == NULL)
+		return VMOSAL_EINVAL;
+	if ((rc = win_range_mapped(r, a, size)) != 0)
+		return rc;
+	first = win_piece_at(r, a);
+	for (size_t i = first; i < r->n && r->pieces[i].start < end; i++)
+		if ((rc = ok(&r->pieces[i], arg)) != 0)
+			return rc;
+	for (size_t i = first; fn != NULL && i < r->n && r->pieces[i].start < end; i++) {
+		const struct win_piece *p = &r->pieces[i];
+		uintptr_t s = p->start > a ? p->start : a;
+		uintptr_t e = p->start + p->size < end ? p->start + p->size : end;
+
+		if ((rc = fn(p, s, e - s, arg)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int win_advice_ok(const struct win_piece *p, int advice)
+{
+	switch (advice) {
+	case VMOSAL_MADV_DONTNEED:
+		/* A private copy of a file page cannot be dropped for the
+		 * file's page again; large pages cannot be decommitted. */
+		return win_private_anon(p) || (p->kind == WIN_VIEW && !p->cow) ? 0 : VMOSAL_ENOTSUP;
+	case VMOSAL_MADV_FREE:
+		return win_private_anon(p) ? 0 : VMOSAL_ENOTSUP;
+	case VMOSAL_MADV_POPULATE_WRITE:
+		/* A file view's in-page error would raise, not return. */
+		return p->file ? VMOSAL_ENOTSUP : 0;
+	default:
+		return 0;
+	}
+}
+
+static int win_advice_do(const struct win_piece *p, uintptr_t a, size_t size, int advice)
+{
+	if (advice == VMOSAL_MADV_DONTNEED) {
+		if (win_private_anon(p))
+			return win_zero_private(a, size);
+		/* Shared pages keep their data: this drops them from the
+		 * working set, which unlocking pages that are not locked does.
+		 * Pages that were locked are locked again. */
+		if (VirtualUnlock((void *)a, size))
+			return VirtualLock((void *)a, size) ? 0 : win_last_error();
+		return GetLastError() == ERROR_NOT_LOCKED ? 0 : win_last_error();
+	}
+	if (advice == VMOSAL_MADV_FREE) {
+		if (win_discard_vm != NULL && win_discard_vm((void *)a, size) == ERROR_SUCCESS)
+			return 0;
+		return VirtualAlloc((void *)a, size, MEM_RESET, PAGE_NOACCESS) != NULL
+			       ? 0
+			       : win_last_error();
+	}
+	return 0;
+}
+
+/* True when every page of [a, a + size) is committed and writable. */
+static bool win_writable(uintptr_t a, size_t size)
+{
+	const DWORD w = PAGE_READWRITE | PAGE_WRITECOPY | PAGE_EXECUTE_READWRITE |
+			PAGE_EXECUTE_WRITECOPY;
+	uintptr_t end = a + size;
+
+	while (a < end) {
+		MEMORY_BASIC_INFORMATION mbi;
+
+		if (VirtualQuery((void *)a, &mbi, sizeof mbi) == 0 || mbi.State != MEM_COMMIT ||
+		    (mbi.Protect & w) == 0 || (mbi.Protect & PAGE_GUARD) != 0)
+			return false;
+		a = (uintptr_t)mbi.BaseAddress + mbi.RegionSize;
+	}
+	return true;
+}
+
+int win_mem_advise(void *addr, size_t size, int advice)
+{
+	uintptr_t a = (uintptr_t)addr;
+	int rc;
+
+	win_mem_ready();
+	size = win_round_page(size);
+	switch (advice) {
+	case VMOSAL_MADV_WILLNEED:
+	case VMOSAL_MADV_DONTNEED:
+	case VMOSAL_MADV_FREE:
+	case VMOSAL_MADV_POPULATE_WRITE:
+	/* A child process never shares our pages: there is no fork. */
+	case VMOSAL_MADV_DONTFORK:
+		break;
+	default:
+		/* No transparent huge pages, no merging control, no core dump
+		 * filter, no fork on Windows; and advice unknown to us. */
+		return VMOSAL_ENOTSUP;
+	}
+	if (advice == VMOSAL_MADV_WILLNEED && win_prefetch == NULL)
+		return VMOSAL_ENOTSUP;
+	AcquireSRWLockShared(&win_rec_lock);
+	rc = win_each_piece(a, size, win_advice_ok, win_advice_do, advice);
+	if (rc == 0 && advice == VMOSAL_MADV_POPULATE_WRITE && !win_writable(a, size))
+		rc = VMOSAL_EACCES;
+	ReleaseSRWLockShared(&win_rec_lock);
+	if (rc != 0)
+		return rc;
+	if (advice == VMOSAL_MADV_WILLNEED) {
+		WIN32_MEMORY_RANGE_ENTRY e = {addr, size};
+
+		return win_prefetch(GetCurrentProcess(), 1, &e, 0) ? 0 : win_last_error();
+	}
+	/* Committed memory is backed already: touching cannot run out. */
+	if (advice == VMOSAL_MADV_POPULATE_WRITE)
+		win_touch(addr, size, true);
+	return 0;
+}
+
+static int win_lock_error(void)
+{
+	DWORD err = GetLastError();
+
+	return err == ERROR_WORKING_SET_QUOTA ? VMOSAL_ENOMEM : win_error_from(err);
+}
+
+int win_mem_lock(void *addr, size_t size)
+{
+	return VirtualLock(addr, size) ? 0 : win_lock_error();
+}
+
+int win_mem_unlock(void *addr, size_t size)
+{
+	/* Unlocking pages that are not locked is no error on POSIX. */
+	if (VirtualUnlock(addr, size) || GetLastError() == ERROR_NOT_LOCKED)
+		return 0;
+	return win_lock_error();
+}
+
+static int win_sync_ok(const struct win_piece *p, int flags)
+{
+	(void)p;
+	(void)flags;
+	return 0;
+}
+
+static int win_sync_do(const struct win_piece *p, uintptr_t a, size_t size, int flags)
+{
+	/* Private memory has nothing to write back (msync succeeds on it). */
+	if (p->kind != WIN_VIEW)
+		return 0;
+	if (!FlushViewOfFile((void *)a, size))
+		return win_last_error();
+	if ((flags & VMOSAL_MS_SYNC) && p->fh != NULL && !FlushFileBuffers(p->fh))
+		return win_last_error();
+	return 0;
+}
+
+int win_mem_sync(void *addr, size_t size, unsigned flags)
+{
+	int rc;
+
+	/* INVALIDATE needs nothing: all views of a section share its pages. */
+	if ((flags & ~(VMOSAL_MS_ASYNC | VMOSAL_MS_SYNC | VMOSAL_MS_INVALIDATE)) != 0)
+		return VMOSAL_ENOTSUP;
+	win_mem_ready();
+	AcquireSRWLockShared(&win_rec_lock);
+	rc = win_each_piece((uintptr_t)addr, win_round_page(size), win_sync_ok, win_sync_do,
+			    (int)flags);
+	ReleaseSRWLockShared(&win_rec_lock);
+	return rc;
+}
+
+int win_page_sizes(struct vmosal_backend_page_sizes *out)
+{
+	size_t large = GetLargePageMinimum();
+	MEMORYSTATUSEX ms = {.dwLength = sizeof ms};
+
+	out->thp_mode = VMOSAL_THP_UNAVAILABLE;
+	out->thp_size = 0;
+	if (large == 0)
+		return 0;
+	if (!GlobalMemoryStatusEx(&ms))
+		return win_last_error();
+	/* Windows keeps no pool: large pages come from free physical memory
+	 * when asked for, so these are upper bounds (fragmentation may leave
+	 * fewer contiguous ones). */
+	out->huge_default = large;
+	out->huge_count = 1;
+	out->huge[0].page_size = large;
+	out->huge[0].total = ms.ullTotalPhys / large;
+	out->huge[0].free = ms.ullAvailPhys / large;
+	return 0;
+}
+
+static int win_populate_ok(const struct win_piece *p, int unused)
+{
+	(void)p;
+	(void)unused;
+	return 0;
+}
+
+int win_mem_populate(void *addr, size_t size)
+{
+	int rc;
+
+	win_mem_ready();
+	size = win_round_page(size);
+	AcquireSRWLockShared(&win_rec_lock);
+	rc = win_each_piece((uintptr_t)addr, size, win_populate_ok, NULL, 0);
+	if (rc == 0 && !win_writable((uintptr_t)addr, size))
+		rc = VMOSAL_EACCES;
+	ReleaseSRWLockShared(&win_rec_lock);
+	/* Outside the lock: the core runs this under its fault guard, which
+	 * may leave by a jump that would leave the lock held. */
+	if (rc == 0)
+		win_touch(addr, size, true);
+	return rc;
+}
+
+/* ---- shared memory and code buffers ---- */
+
+int win_shm_create(const char *name, uint64_t size, unsigned flags, unsigned huge_page_shift,
+		   vmosal_handle_t *out)
+{
+	SECURITY_ATTRIBUTES sa = {.nLength = sizeof sa, .bInheritHandle = FALSE};
+	DWORD prot = PAGE_READWRITE | SEC_COMMIT;
+	HANDLE h;
+	int rc;
+
+	/* A named section would sit in a namespace other processes can open
+	 * and collide in; the name only labels the object for people. */
+	(void)name;
+	if ((flags & ~(VMOSAL_SHM_HUGETLB | VMOSAL_SHM_SEAL)) != 0)
+		return VMOSAL_ENOTSUP;
+	if (flags & VMOSAL_SHM_HUGETLB) {
+		size_t large = GetLargePageMinimum();
+
+		bool other = huge_page_shift != 0 &&
+			     (huge_page_shift >= 64 || ((uint64_t)1 << huge_page_shift) != large);
+
+		if (large == 0 || other)
+			return VMOSAL_ENOTSUP;
+		if (size % large != 0)
+			return VMOSAL_EINVAL;
+		if ((rc = win_large_page_privilege()) != 0)
+			return rc;
+		prot |= SEC_LARGE_PAGES;
+	}
+	/* SEAL needs nothing more: a paging-file section never changes size.
+	 * It is not executable: code goes through jit_map. */
+	h = CreateFileMappingW(INVALID_HANDLE_VALUE, &sa, prot, (DWORD)(size >> 32), (DWORD)size,
+			       NULL);
+	if (h == NULL)
+		return win_map_error(GetLastError());
+	*out = h;
+	return 0;
+}
+
+int win_shm_close(vmosal_handle_t h)
+{
+	return CloseHandle(h) ? 0 : win_last_error();
+}
+
+static int win_jit_error(DWORD err)
+{
+	/* Arbitrary Code Guard forbids executable memory not from images. */
+	return err == ERROR_DYNAMIC_CODE_BLOCKED ? VMOSAL_ENOTSUP : win_map_error(err);
+}
+
+int win_jit_map(size_t size, void **rw, void **rx)
+{
+	struct win_region rr, rxr;
+	struct win_piece p = {.kind = WIN_VIEW};
+	void *w = NULL, *x = NULL;
+	HANDLE s;
+	int rc;
+
+	win_mem_ready();
+	size = win_round_page(size);
+	s = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_EXECUTE_READWRITE | SEC_COMMIT,
+			       (DWORD)((uint64_t)size >> 32), (DWORD)size, NULL);
+	if (s == NULL)
+		return win_jit_error(GetLastError());
+	w = MapViewOfFile(s, FILE_MAP_WRITE, 0, 0, size);
+	/* The view's own access forbids writing through rx, whatever
+	 * VirtualProtect is asked later. */
+	x = w != NULL ? MapViewOfFile(s, FILE_MAP_READ | FILE_MAP_EXECUTE, 0, 0, size) : NULL;
+	rc = x != NULL ? 0 : win_jit_error(GetLastError());
+	CloseHandle(s);
+	AcquireSRWLockExclusive(&win_rec_lock);
+	if (rc == 0 && (rc = win_region_room()) == 0) {
+		p.start = (uintptr_t)w;
+		p.size = size;
+		if (win_region_new(&rr, WIN_JIT, &p) != 0) {
+			rc = VMOSAL_ENOMEM;
+		} else {
+			win_region_add(&rr);
+			p.start = (uintptr_t)x;
+			if (win_region_room() != 0 || win_region_new(&rxr, WIN_JIT, &p) != 0) {
+				win_region_drop(win_region_at((uintptr_t)w, size));
+				rc = VMOSAL_ENOMEM;
+			} else {
+				win_region_add(&rxr);
+			}
+		}
+	}
+	ReleaseSRWLockExclusive(&win_rec_lock);
+	if (rc != 0) {
+		if (x != NULL)
+			UnmapViewOfFile(x);
+		if (w != NULL)
+			UnmapViewOfFile(w);
+		return rc;
+	}
+	*rw = w;
+	*rx = x;
+	return 0;
+}
+
+int win_jit_unmap(void *rw, void *rx, size_t size)
+{
+	struct win_region *r, *x;
+	int rc = 0;
+
+	win_mem_ready();
+	size = win_round_page(size);
+	AcquireSRWLockExclusive(&win_rec_lock);
+	r = win_region_at((uintptr_t)rw, size);
+	x = win_region_at((uintptr_t)rx, size);
+	if (r == NULL || x == NULL || r == x || r->type != WIN_JIT || x->type != WIN_JIT ||
+	    r->base != (uintptr_t)rw || x->base != (uintptr_t)rx || r->size != size ||
+	    x->size != size) {
+		rc = VMOSAL_EINVAL;
+		goto out;
+	}
+	if (!UnmapViewOfFile(rw)) {
+		rc = win_last_error();
+		goto out;
+	}
+	win_region_drop(r);
+	/* Dropping r moved the array: look rx up again. */
+	x = win_region_at((uintptr_t)rx, size);
+	if (!UnmapViewOfFile(rx))
+		rc = win_last_error();
+	else
+		win_region_drop(x);
+out:
+	ReleaseSRWLockExclusive(&win_rec_lock);
+	return rc;
+}
+
+int win_icache_flush(void *addr, size_t size)
+{
+	return FlushInstructionCache(GetCurrentProcess(), addr, size) ? 0 : win_last_error();
+}
+
+static int win_discard_ok(const struct win_piece *p, int unused)
+{
+	(void)unused;
+	/* A section keeps its pages until its last view and handle go; no
+	 * call punches a hole in one. */
+	return win_private_anon(p) ? 0 : VMOSAL_ENOTSUP;
+}
+
+static int win_discard_do(const struct win_piece *p, uintptr_t a, size_t size, int unused)
+{
+	(void)p;
+	(void)unused;
+	return win_zero_private(a, size);
+}
+
+int win_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset)
+{
+	int rc;
+
+	/* The record knows the backing; the object adds nothing here. */
+	(void)h;
+	(void)offset;
+	win_mem_ready();
+	AcquireSRWLockShared(&win_rec_lock);
+	rc = win_each_piece((uintptr_t)addr, win_round_page(size), win_discard_ok, win_discard_do,
+			    0);
+	ReleaseSRWLockShared(&win_rec_lock);
+	return rc;
+}
+
+size_t win_mem_regions(void)
+{
+	size_t n;
+
+	AcquireSRWLockShared(&win_rec_lock);
+	n = win_nregions;
+	ReleaseSRWLockShared(&win_rec_lock);
+	return n;
+}
