@@ -5,20 +5,14 @@
  * the fallback; 1 uses placeholders, the OS's where it has them, else a
  * stand-in below that keeps their documented rules on top of classic
  * VirtualAlloc, so the placeholder code runs under Wine too (whose
- * placeholders fail). Each prints "# <test>: <path>". CK_FORK=no is
- * needed under Wine. */
-#include <check.h>
-#include <stdio.h>
+ * placeholders fail). Each prints "# <test>: <path>" to the log. */
+#include "config.h"
 
-/* Check's assertion messages use %ju, which GCC checks against msvcrt's
- * printf for mingw-w64 and refuses; Check formats them itself. */
-#if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wformat"
-#pragma GCC diagnostic ignored "-Wformat-extra-args"
-#endif
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "win.h"
 
 #define KIB ((size_t)1 << 10)
@@ -984,13 +978,7 @@ static Suite *win_mem_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(win_mem_suite());
-	int failed;
-
 	fake_real.virtual_alloc2 = (win_virtual_alloc2_fn)(void (*)(void))GetProcAddress(
 		GetModuleHandleW(L"kernelbase.dll"), "VirtualAlloc2");
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return vmosal_run_suite(win_mem_suite());
 }

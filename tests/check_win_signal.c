@@ -167,7 +167,8 @@ END_TEST
 
 /* ---- fault guard ---- */
 
-static int read_at(void *arg)
+/* Out of line: the compiler may not move the faulting read. */
+__attribute__((noinline)) static int read_at(void *arg)
 {
 	return *(volatile int *)arg;
 }
@@ -194,7 +195,8 @@ END_TEST
 /* Outside a guard, an installed fault reaches the core, whose handler
  * may make the access work (then it is retried), or pass it on to the
  * handlers after ours (here a last vectored handler that commits it). */
-static void *fix_in_core, *fix_later;
+/* Read by the handlers, in the middle of the faulting function. */
+static void *volatile fix_in_core, *volatile fix_later;
 static atomic_int later_saw;
 
 static LONG CALLBACK commit_later(EXCEPTION_POINTERS *ep)

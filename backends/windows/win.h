@@ -40,9 +40,6 @@ win_proc win_system_proc(const wchar_t *dll, const char *name);
 int win_host_info(struct vmosal_backend_host *out);
 int win_mem_info(struct vmosal_backend_mem_info *out);
 int win_accel_probe(int which, struct vmosal_backend_accel *out);
-/* One past the highest flat CPU number: hwloc's numbering, where CPU i of
- * processor group g is g * 64 + i (see win_groups.c). */
-uint64_t win_cpus_possible(void);
 
 /* win_thread.c (processor-group arithmetic: win_groups.h, OS-neutral) */
 #include "win_groups.h"
@@ -136,6 +133,11 @@ int win_thread_kick(uint64_t tid);
 int win_handle_close(vmosal_handle_t h);
 /* Takes the console and exception handlers away again (fini). */
 void win_signal_fini(void);
+/* The console control handler: queues the event for a waiter, or
+ * dispatches it; FALSE passes it to the next handler. Called by Windows
+ * on a thread of its own, and by tests, which have no console under
+ * Wine. */
+BOOL WINAPI win_console_handler(DWORD ctrl);
 
 /* win_io.c */
 /* Milliseconds for a wait of ns, rounded up so a timeout never comes

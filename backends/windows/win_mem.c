@@ -45,6 +45,8 @@
  * shared anonymous memory, files) stay committed until every view and
  * handle is gone; nothing can punch a hole in one, so discarding them is
  * VMOSAL_ENOTSUP. */
+#include "config.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -929,7 +931,7 @@ static int win_ph_split(struct win_region *r, size_t i, uintptr_t a, size_t size
 
 static int win_map_into_placeholder(struct win_region *r, const struct win_req *rq, uintptr_t a)
 {
-	size_t i = win_piece_at(r, a), j = i, at;
+	size_t i = win_piece_at(r, a), j = i, at = 0;
 	struct win_piece p;
 	int rc;
 
