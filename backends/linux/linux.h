@@ -30,9 +30,7 @@ int linux_page_sizes(struct vmosal_backend_page_sizes *out);
 int linux_mem_populate(void *addr, size_t size);
 int linux_shm_create(const char *name, uint64_t size, unsigned flags,
 		     unsigned huge_page_shift, vmosal_handle_t *out);
-int linux_shm_close(vmosal_handle_t fd);
 int linux_jit_map(size_t size, void **rw, void **rx);
-int linux_jit_unmap(void *rw, void *rx, size_t size);
 
 /* linux_event.c */
 int linux_event_create(unsigned flags, vmosal_handle_t *out);

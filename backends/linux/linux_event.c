@@ -80,7 +80,6 @@ int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns)
 {
 	struct pollfd pfd = {.fd = h, .events = POLLIN};
 	uint64_t value;
-	int ms;
 	long n;
 
 	for (;;) {
@@ -94,10 +93,7 @@ int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns)
 			return n < 0 ? posix_error_from_errno((int)-n) : VMOSAL_EIO;
 		if (timeout_ns == 0)
 			return VMOSAL_ETIMEDOUT;
-		ms = timeout_ns < 0 ? -1
-		     : timeout_ns / 1000000 >= INT32_MAX ? INT32_MAX
-							 : (int)((timeout_ns + 999999) / 1000000);
-		switch (poll(&pfd, 1, ms)) {
+		switch (poll(&pfd, 1, posix_timeout_ms(timeout_ns))) {
 		case 0:
 			return VMOSAL_ETIMEDOUT;
 		case -1:

@@ -71,12 +71,7 @@ int linux_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal
 int linux_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
 			   vmosal_handle_t fd, int64_t offset)
 {
-	void *p;
-	int rc = linux_mem_map(addr, size, prot, flags | VMOSAL_MAP_FIXED, fd, offset, &p);
-
-	if (rc != 0 && posix_mem_rereserve(addr, size) != 0)
-		posix_core->debug("memory", "%p+%zu: could not be put back to reserved", addr, size);
-	return rc;
+	return posix_mem_map_reserved(linux_mem_map, addr, size, prot, flags, fd, offset);
 }
 
 /* Sized by what this backend was built to know: advice added to the public
@@ -263,14 +258,6 @@ int linux_shm_create(const char *name, uint64_t size, unsigned flags, unsigned h
 	return 0;
 }
 
-int linux_shm_close(vmosal_handle_t fd)
-{
-	/* Linux always releases the descriptor, even on EINTR: never retry. */
-	if (close(fd) != 0 && errno != EINTR)
-		return posix_last_error();
-	return 0;
-}
-
 /* ---- W^X double map ---- */
 
 int linux_jit_map(size_t size, void **rw, void **rx)
@@ -307,13 +294,4 @@ int linux_jit_map(size_t size, void **rw, void **rx)
 	*rw = w;
 	*rx = x;
 	return 0;
-}
-
-int linux_jit_unmap(void *rw, void *rx, size_t size)
-{
-	/* Both are tried: one refused view must not leak the other. */
-	int rc = posix_mem_unmap(rw, size);
-	int rc2 = posix_mem_unmap(rx, size);
-
-	return rc != 0 ? rc : rc2;
 }

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vmosal/backend.h"
 /* The public constants (VMOSAL_MAP_*, VMOSAL_PRIORITY_*, ...) slots take. */
@@ -31,6 +32,11 @@ const char *posix_host_path(char *buf, size_t len, const char *path);
 /* Reads a small text file whole into buf (NUL-terminated); returns the
  * length or a negative VMOSAL_E* code. */
 long posix_read_file(const char *path, char *buf, size_t len);
+
+/* The stack size pthread_attr_setstacksize takes for a request of size
+ * bytes (size > 0): at least min, rounded up to whole pages (Darwin
+ * refuses any other size), or size itself where rounding would wrap. */
+size_t posix_stack_size(size_t size, size_t min, size_t page);
 
 /* pthread_create / pthread_join behind the thread_create / thread_join
  * slots; the handle is a heap-allocated pthread_t. */
@@ -65,10 +71,31 @@ int posix_mem_release(void *addr, size_t size);
 /* Puts [addr, addr + size) back to reserved after a MAP_FIXED mapping into
  * it failed: the kernel may already have dropped the old pages. */
 int posix_mem_rereserve(void *addr, size_t size);
+/* A backend's mem_map, as posix_mem_map_reserved calls it. */
+typedef int (*posix_map_fn)(void *addr, size_t size, unsigned prot, unsigned flags,
+			    vmosal_handle_t fd, int64_t offset, void **out);
+/* The mem_map_reserved slot on top of a backend's mem_map: a FIXED mapping
+ * into the reservation, which is reserved again if that fails. */
+int posix_mem_map_reserved(posix_map_fn map, void *addr, size_t size, unsigned prot,
+			   unsigned flags, vmosal_handle_t fd, int64_t offset);
 int posix_mem_protect(void *addr, size_t size, unsigned prot);
 int posix_mem_lock(void *addr, size_t size);
 int posix_mem_unlock(void *addr, size_t size);
 int posix_mem_sync(void *addr, size_t size, unsigned flags);
+
+/* Unmaps both views of a W^X code buffer; one view when rw == rx (a
+ * buffer whose writability is a per-thread switch, as Apple's MAP_JIT). */
+int posix_jit_unmap(void *rw, void *rx, size_t size);
+
+/* Writes the name of a fresh POSIX shared memory object into buf (at least
+ * POSIX_SHM_NAME_MAX + 1 bytes): "/vmosal.<pid>.<serial>", short enough
+ * for Darwin's 31-byte limit. */
+#define POSIX_SHM_NAME_MAX 31
+void posix_shm_name(char *buf, size_t len, long pid, unsigned serial);
+/* An anonymous shared memory object of size bytes through shm_open: made
+ * under a fresh name, unlinked at once, close-on-exec. For systems without
+ * memfd (Darwin). */
+int posix_shm_create_unnamed(uint64_t size, vmosal_handle_t *out);
 
 /* Faults in every step bytes of [addr, addr + size) for writing, keeping
  * the contents. May raise SIGBUS where the OS cannot back a page: run it
@@ -93,8 +120,20 @@ int posix_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
 void posix_siginfo_of(const siginfo_t *si, struct vmosal_backend_siginfo *out);
 int posix_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
 		      int *fn_result);
-/* Picks a realtime signal nothing in the process handles and installs the
- * kick handler for it, without SA_RESTART. */
+/* Takes one signal of set that is pending for the calling thread or the
+ * process (sigwait, which returns at once then) and fills *out without
+ * si_code (0); VMOSAL_EAGAIN when none is. For systems without
+ * sigtimedwait or signalfd, which learn of a signal some other way. */
+int posix_take_pending(const sigset_t *set, struct vmosal_backend_siginfo *out);
+/* The kick signals to try, best first, into out[0..cap); returns the
+ * count. With realtime signals (realtime true): SIGRTMIN..SIGRTMAX.
+ * Without (Darwin): SIGUSR2, then SIGUSR1; the one taken is then refused
+ * to vmosal_signal_handle (VMOSAL_EBUSY). */
+size_t posix_kick_candidates(bool realtime, int *out, size_t cap);
+/* Installs the kick handler, without SA_RESTART, on the first of
+ * cands[0..n) that nothing in the process handles. */
+int posix_kick_setup_from(const int *cands, size_t n, int *os_signal);
+/* posix_kick_setup_from on this system's candidates. */
 int posix_kick_setup(int *os_signal);
 /* The signal posix_kick_setup chose; 0 before. */
 int posix_kick_os_signal(void);
@@ -105,6 +144,14 @@ int posix_handle_close(vmosal_handle_t h);
 int posix_clock_ns(int clock, uint64_t *out);
 int posix_sleep_ns(uint64_t ns);
 int posix_device_open(const char *path, unsigned flags, vmosal_handle_t *out);
+/* ioctl(2) through libc, retried on EINTR unless flags has
+ * VMOSAL_IOCTL_NO_RESTART; ENOTTY is VMOSAL_ENOTSUP. */
+int posix_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
+		       int *result);
+/* A wait's timeout as poll(2) takes it: -1 for none (timeout_ns < 0),
+ * whole milliseconds rounded up (a wait never ends early), INT32_MAX at
+ * most. */
+int posix_timeout_ms(int64_t timeout_ns);
 int posix_process_id(uint64_t *out);
 
 #endif

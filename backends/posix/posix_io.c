@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +73,31 @@ int posix_device_open(const char *path, unsigned flags, vmosal_handle_t *out)
 		return posix_last_error();
 	*out = fd;
 	return 0;
+}
+
+int posix_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
+		       int *result)
+{
+	int r;
+
+	if ((flags & ~VMOSAL_IOCTL_NO_RESTART) != 0)
+		return VMOSAL_ENOTSUP;
+	do
+		r = ioctl(h, request, arg);
+	while (r < 0 && errno == EINTR && !(flags & VMOSAL_IOCTL_NO_RESTART));
+	if (r < 0)
+		return errno == ENOTTY ? VMOSAL_ENOTSUP : posix_last_error();
+	*result = r;
+	return 0;
+}
+
+int posix_timeout_ms(int64_t timeout_ns)
+{
+	if (timeout_ns < 0)
+		return -1;
+	if (timeout_ns / 1000000 >= INT32_MAX)
+		return INT32_MAX;
+	return (int)((timeout_ns + 999999) / 1000000);
 }
 
 int posix_process_id(uint64_t *out)

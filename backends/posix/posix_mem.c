@@ -5,7 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -146,6 +148,18 @@ int posix_mem_rereserve(void *addr, size_t size)
 	return p == MAP_FAILED ? posix_last_error() : 0;
 }
 
+int posix_mem_map_reserved(posix_map_fn map, void *addr, size_t size, unsigned prot,
+			   unsigned flags, vmosal_handle_t fd, int64_t offset)
+{
+	void *p;
+	int rc = map(addr, size, prot, flags | VMOSAL_MAP_FIXED, fd, offset, &p);
+
+	if (rc != 0 && posix_mem_rereserve(addr, size) != 0)
+		posix_core->debug("memory", "%p+%zu: could not be put back to reserved", addr,
+				  size);
+	return rc;
+}
+
 int posix_mem_release(void *addr, size_t size)
 {
 	return posix_mem_unmap(addr, size);
@@ -177,6 +191,51 @@ int posix_mem_sync(void *addr, size_t size, unsigned flags)
 	if (flags & VMOSAL_MS_INVALIDATE)
 		f |= MS_INVALIDATE;
 	return msync(addr, size, f) == 0 ? 0 : posix_last_error();
+}
+
+int posix_jit_unmap(void *rw, void *rx, size_t size)
+{
+	/* Both are tried: one refused view must not leak the other. */
+	int rc = posix_mem_unmap(rw, size);
+	int rc2 = rx != rw ? posix_mem_unmap(rx, size) : 0;
+
+	return rc != 0 ? rc : rc2;
+}
+
+void posix_shm_name(char *buf, size_t len, long pid, unsigned serial)
+{
+	/* 7 + 10 + 1 + 10 characters at most: within Darwin's 31. */
+	snprintf(buf, len, "/vmosal.%lu.%u", (unsigned long)pid & 0xffffffffu, serial);
+}
+
+int posix_shm_create_unnamed(uint64_t size, vmosal_handle_t *out)
+{
+	static atomic_uint serial;
+	char name[POSIX_SHM_NAME_MAX + 1];
+	int fd, rc;
+
+	if (size > (uint64_t)INT64_MAX)
+		return VMOSAL_EOVERFLOW;
+	/* A name another process took (a pid reused, a crashed run) is
+	 * skipped; O_EXCL keeps us from opening someone else's object. */
+	for (int tries = 0;; tries++) {
+		posix_shm_name(name, sizeof name, (long)getpid(), atomic_fetch_add(&serial, 1));
+		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0 || errno != EEXIST || tries == 64)
+			break;
+	}
+	if (fd < 0)
+		return errno == ENOSYS ? VMOSAL_ENOTSUP : posix_last_error();
+	/* Nameless from here on: only descriptors reach it, as with a memfd. */
+	shm_unlink(name);
+	/* shm_open sets FD_CLOEXEC by POSIX; said again for older systems. */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || ftruncate(fd, (off_t)size) != 0) {
+		rc = posix_last_error();
+		close(fd);
+		return rc;
+	}
+	*out = fd;
+	return 0;
 }
 
 /* Read and write back one byte per step: faults the pages in writable

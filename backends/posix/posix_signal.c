@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -11,8 +12,44 @@
 
 #include "posix.h"
 
-/* Read in signal context: initial-exec, so no access ever allocates. */
-#define POSIX_SIGNAL_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+/* The innermost guard of this thread, read in signal context. */
+struct posix_guard_frame;
+
+#if defined(__ELF__)
+/* initial-exec: no access ever allocates. */
+static _Thread_local __attribute__((tls_model("initial-exec"))) struct posix_guard_frame
+	*volatile posix_guard_top;
+
+static inline struct posix_guard_frame *posix_guard_get(void)
+{
+	return posix_guard_top;
+}
+
+static inline void posix_guard_set(struct posix_guard_frame *f)
+{
+	posix_guard_top = f;
+}
+#else
+/* Mach-O allocates a thread's _Thread_local block on its first access,
+ * which may be in a signal handler; a pthread key is a plain slot read
+ * there. The key is made before main, in a constructor. */
+static pthread_key_t posix_guard_key;
+
+__attribute__((constructor)) static void posix_guard_key_create(void)
+{
+	pthread_key_create(&posix_guard_key, NULL);
+}
+
+static inline struct posix_guard_frame *posix_guard_get(void)
+{
+	return pthread_getspecific(posix_guard_key);
+}
+
+static inline void posix_guard_set(struct posix_guard_frame *f)
+{
+	pthread_setspecific(posix_guard_key, f);
+}
+#endif
 
 static const int posix_signals[VMOSAL_SIGNAL_COUNT] = {
 	[VMOSAL_SIGINT] = SIGINT,     [VMOSAL_SIGTERM] = SIGTERM, [VMOSAL_SIGHUP] = SIGHUP,
@@ -70,23 +107,20 @@ struct posix_guard_frame {
 	struct posix_guard_frame *outer;
 };
 
-/* The innermost guard of this thread; NULL outside any. */
-static POSIX_SIGNAL_TLS struct posix_guard_frame *volatile posix_guard_top;
-
 int posix_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
 		      int *fn_result)
 {
 	struct posix_guard_frame frame;
 
 	frame.fault = fault;
-	frame.outer = posix_guard_top;
+	frame.outer = posix_guard_get();
 	if (sigsetjmp(frame.jump, 1) != 0) {
-		posix_guard_top = frame.outer;
+		posix_guard_set(frame.outer);
 		return VMOSAL_EFAULT;
 	}
-	posix_guard_top = &frame;
+	posix_guard_set(&frame);
 	*fn_result = fn(arg);
-	posix_guard_top = frame.outer;
+	posix_guard_set(frame.outer);
 	return 0;
 }
 
@@ -100,11 +134,14 @@ struct posix_delivery {
 
 static struct sigaction posix_previous[VMOSAL_SIGNAL_COUNT];
 
+/* The signal posix_kick_setup took; 0 before. */
+static int posix_kick_signal;
+
 static void posix_handler(int os, siginfo_t *si, void *ucontext)
 {
 	struct posix_delivery d = {si, ucontext};
 	struct vmosal_backend_siginfo info;
-	struct posix_guard_frame *guard = posix_guard_top;
+	struct posix_guard_frame *guard = posix_guard_get();
 	int saved = errno;
 
 	posix_siginfo_of(si, &info);
@@ -126,6 +163,10 @@ int posix_signal_install(int sig)
 	if (os == 0 || posix_core == NULL ||
 	    !VMOSAL_BACKEND_HAS_MEMBER(posix_core, struct vmosal_core_services, signal_dispatch))
 		return VMOSAL_ENOTSUP;
+	/* Without realtime signals the kick took a SIGUSR; handling it here
+	 * would put the kick handler out of place. */
+	if (os == posix_kick_signal)
+		return VMOSAL_EBUSY;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = posix_handler;
 	/* SA_RESTART: the application's own system calls carry on as they
@@ -199,6 +240,33 @@ int posix_signal_mask(bool block, const int *sigs, size_t n)
 	return posix_error_from_errno(rc);
 }
 
+int posix_take_pending(const sigset_t *set, struct vmosal_backend_siginfo *out)
+{
+	sigset_t pending, one;
+	int got = 0;
+
+	if (sigpending(&pending) != 0)
+		return posix_last_error();
+	for (size_t i = 1; i < POSIX_NSIGNALS && got == 0; i++)
+		if (sigismember(set, posix_signals[i]) == 1 &&
+		    sigismember(&pending, posix_signals[i]) == 1)
+			got = posix_signals[i];
+	if (got == 0)
+		return VMOSAL_EAGAIN;
+	/* Pending, so blocked: sigwait takes it without waiting. */
+	sigemptyset(&one);
+	sigaddset(&one, got);
+	if ((errno = sigwait(&one, &got)) != 0)
+		return posix_last_error();
+	out->struct_size = sizeof *out;
+	out->signal = (uint32_t)posix_signal_of(got);
+	out->os_signal = got;
+	out->os_code = 0;
+	out->fault_addr = NULL;
+	return 0;
+}
+
+#ifdef HAVE_SIGTIMEDWAIT
 static uint64_t posix_monotonic_ns(void)
 {
 	uint64_t now = 0;
@@ -237,10 +305,9 @@ int posix_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
 	posix_siginfo_of(&si, out);
 	return 0;
 }
+#endif
 
 /* ---- the kick signal ---- */
-
-static int posix_kick_signal;
 
 static void posix_kick_handler(int os, siginfo_t *si, void *ucontext)
 {
@@ -253,7 +320,29 @@ static void posix_kick_handler(int os, siginfo_t *si, void *ucontext)
 	errno = saved;
 }
 
-int posix_kick_setup(int *os_signal)
+size_t posix_kick_candidates(bool realtime, int *out, size_t cap)
+{
+	size_t n = 0;
+
+#ifdef SIGRTMIN
+	if (realtime) {
+		for (int os = SIGRTMIN; os <= SIGRTMAX && n < cap; os++)
+			out[n++] = os;
+		return n;
+	}
+#else
+	(void)realtime;
+#endif
+	/* No realtime signals (Darwin): a SIGUSR, as QEMU's SIG_IPI. USR2
+	 * first, since applications reach for USR1 first. */
+	if (n < cap)
+		out[n++] = SIGUSR2;
+	if (n < cap)
+		out[n++] = SIGUSR1;
+	return n;
+}
+
+int posix_kick_setup_from(const int *cands, size_t n, int *os_signal)
 {
 	struct sigaction sa, old;
 
@@ -266,10 +355,13 @@ int posix_kick_setup(int *os_signal)
 	 * EINTR. */
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	for (int os = SIGRTMIN; os <= SIGRTMAX; os++) {
+	for (size_t i = 0; i < n; i++) {
+		int os = cands[i];
+
 		if (sigaction(os, NULL, &old) != 0)
 			continue;
-		/* Taken: the application (or another library) handles it. */
+		/* Taken: the application, another library, or our own
+		 * registry (a SIGUSR someone handles through vmosal). */
 		if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
 			continue;
 		if (sigaction(os, &sa, NULL) != 0)
@@ -279,6 +371,18 @@ int posix_kick_setup(int *os_signal)
 		return 0;
 	}
 	return VMOSAL_EBUSY;
+}
+
+int posix_kick_setup(int *os_signal)
+{
+	int cands[128];
+#ifdef SIGRTMIN
+	size_t n = posix_kick_candidates(true, cands, sizeof cands / sizeof cands[0]);
+#else
+	size_t n = posix_kick_candidates(false, cands, sizeof cands / sizeof cands[0]);
+#endif
+
+	return posix_kick_setup_from(cands, n, os_signal);
 }
 
 int posix_kick_os_signal(void)

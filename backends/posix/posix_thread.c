@@ -4,8 +4,18 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "posix.h"
+
+size_t posix_stack_size(size_t size, size_t min, size_t page)
+{
+	if (size < min)
+		size = min;
+	if (page == 0 || size % page == 0 || size > SIZE_MAX - page)
+		return size;
+	return (size / page + 1) * page;
+}
 
 int posix_thread_create(void *(*start)(void *), void *arg, size_t stack_size,
 			void **handle)
@@ -19,8 +29,10 @@ int posix_thread_create(void *(*start)(void *), void *arg, size_t stack_size,
 		return VMOSAL_ENOMEM;
 	err = pthread_attr_init(&attr);
 	if (err == 0 && stack_size != 0) {
-		if (stack_size < (size_t)PTHREAD_STACK_MIN)
-			stack_size = (size_t)PTHREAD_STACK_MIN;
+		long page = sysconf(_SC_PAGESIZE);
+
+		stack_size = posix_stack_size(stack_size, (size_t)PTHREAD_STACK_MIN,
+					      page > 0 ? (size_t)page : 0);
 		err = pthread_attr_setstacksize(&attr, stack_size);
 	}
 	if (err == 0)

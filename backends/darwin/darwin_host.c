@@ -1,0 +1,133 @@
+/* Darwin host facts: sysctl for the OS and CPUs, host_statistics64 for
+ * memory, kern.hv_support for Hypervisor.framework. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysctl.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <mach/mach.h>
+#include <TargetConditionals.h>
+
+#include "darwin.h"
+
+/* A numeric sysctl of either width; false when absent. */
+static bool darwin_sysctl_u64(const char *name, uint64_t *out)
+{
+	union {
+		uint32_t u32;
+		uint64_t u64;
+	} v;
+	size_t len = sizeof v;
+
+	memset(&v, 0, sizeof v);
+	if (sysctlbyname(name, &v, &len, NULL, 0) != 0)
+		return false;
+	if (len == sizeof v.u32)
+		*out = v.u32;
+	else if (len == sizeof v.u64)
+		*out = v.u64;
+	else
+		return false;
+	return true;
+}
+
+uint64_t darwin_cpus_possible(void)
+{
+	uint64_t n;
+
+	if (darwin_sysctl_u64("hw.logicalcpu_max", &n) && n > 0)
+		return n;
+	if (darwin_sysctl_u64("hw.ncpu", &n) && n > 0)
+		return n;
+	return 1;
+}
+
+static const char *darwin_flavour(void)
+{
+#if TARGET_OS_IPHONE
+	return "ios";
+#else
+	return "macos";
+#endif
+}
+
+int darwin_host_info(struct vmosal_backend_host *out)
+{
+	char release[sizeof out->os_release];
+	size_t len = sizeof release;
+	uint64_t page, online;
+
+	if (!darwin_sysctl_u64("hw.pagesize", &page) || page == 0)
+		return posix_last_error();
+	snprintf(out->os, sizeof out->os, "%s", darwin_flavour());
+	if (sysctlbyname("kern.osrelease", release, &len, NULL, 0) == 0)
+		darwin_sysctl_string(release, len, out->os_release, sizeof out->os_release);
+	else
+		snprintf(out->os_release, sizeof out->os_release, "unknown");
+	snprintf(out->libc, sizeof out->libc, "libSystem");
+	out->page_size = page;
+	out->cpus_possible = darwin_cpus_possible();
+	/* hw.logicalcpu: the CPUs running now; hw.ncpu counts those too. */
+	if (!darwin_sysctl_u64("hw.logicalcpu", &online) || online == 0)
+		online = out->cpus_possible;
+	out->cpus_online = online;
+	/* No affinity masks here: every online CPU is usable. */
+	out->cpus_usable = online;
+	return 0;
+}
+
+int darwin_mem_info(struct vmosal_backend_mem_info *out)
+{
+	mach_msg_type_number_t count = HOST_VM_INFO64_COUNT;
+	vm_statistics64_data_t vm;
+	mach_port_t host = mach_host_self();
+	vm_size_t page = 0;
+	kern_return_t kr;
+	uint64_t total;
+
+	if (!darwin_sysctl_u64("hw.memsize", &total))
+		return posix_last_error();
+	kr = host_page_size(host, &page);
+	if (kr == KERN_SUCCESS)
+		kr = host_statistics64(host, HOST_VM_INFO64, (host_info64_t)&vm, &count);
+	/* mach_host_self() hands out a send right each call. */
+	mach_port_deallocate(mach_task_self(), host);
+	if (kr != KERN_SUCCESS)
+		return VMOSAL_EIO;
+	out->total_bytes = total;
+	out->available_bytes = darwin_available_bytes(vm.free_count, vm.inactive_count, page);
+	return 0;
+}
+
+static void darwin_probe_hvf(struct vmosal_backend_accel *out)
+{
+	int value = 0;
+	size_t len = sizeof value;
+	int rc = sysctlbyname("kern.hv_support", &value, &len, NULL, 0);
+
+	darwin_hvf_verdict(rc, rc != 0 ? errno : 0, value, out);
+}
+
+int darwin_accel_probe(int which, struct vmosal_backend_accel *out)
+{
+	switch (which) {
+	case VMOSAL_ACCEL_KVM:
+		out->error = VMOSAL_ENOTSUP;
+		snprintf(out->reason, sizeof out->reason, "KVM exists only on Linux");
+		break;
+	case VMOSAL_ACCEL_HVF:
+		darwin_probe_hvf(out);
+		break;
+	case VMOSAL_ACCEL_WHPX:
+		out->error = VMOSAL_ENOTSUP;
+		snprintf(out->reason, sizeof out->reason,
+			 "Windows Hypervisor Platform exists only on Windows");
+		break;
+	default:
+		return VMOSAL_ENOTSUP;
+	}
+	return 0;
+}

@@ -1,0 +1,279 @@
+/* The shared POSIX layer (backends/posix) called directly, for the parts
+ * that the Linux backend does not reach and the Darwin backend does: the
+ * kick on a SIGUSR where there are no realtime signals, taking a pending
+ * signal without sigtimedwait, shared memory through shm_open, a W^X
+ * buffer of one view, and the plain ioctl and timeout helpers. */
+#include "config.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+#include "posix.h"
+
+static atomic_int kicks;
+
+static const char *shared_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+static bool shared_debug_enabled(const char *topic)
+{
+	(void)topic;
+	return false;
+}
+
+static void shared_debug(const char *topic, const char *fmt, ...)
+{
+	(void)topic;
+	(void)fmt;
+}
+
+static void shared_dispatch(const struct vmosal_backend_siginfo *info, void *os_context)
+{
+	(void)info;
+	(void)os_context;
+}
+
+static void shared_kick_received(void)
+{
+	atomic_fetch_add(&kicks, 1);
+}
+
+static const struct vmosal_core_services shared_services = {
+	.abi_version = VMOSAL_BACKEND_ABI,
+	.struct_size = sizeof shared_services,
+	.secure_getenv = shared_getenv,
+	.debug_enabled = shared_debug_enabled,
+	.debug = shared_debug,
+	.strerror = vmosal_strerror,
+	.signal_dispatch = shared_dispatch,
+	.kick_received = shared_kick_received,
+};
+
+static void setup(void)
+{
+	posix_core = &shared_services;
+	atomic_store(&kicks, 0);
+}
+
+START_TEST(test_stack_size)
+{
+	ck_assert_uint_eq(posix_stack_size(1, 16384, 4096), 16384);
+	ck_assert_uint_eq(posix_stack_size(16385, 16384, 4096), 20480);
+	ck_assert_uint_eq(posix_stack_size(65536, 16384, 16384), 65536);
+	/* Rounding that would wrap leaves the size to pthread's verdict. */
+	ck_assert_uint_eq(posix_stack_size(SIZE_MAX - 1, 0, 4096), SIZE_MAX - 1);
+	ck_assert_uint_eq(posix_stack_size(5000, 0, 0), 5000);
+}
+END_TEST
+
+START_TEST(test_timeout_ms)
+{
+	ck_assert_int_eq(posix_timeout_ms(-1), -1);
+	ck_assert_int_eq(posix_timeout_ms(0), 0);
+	/* Rounded up: poll never returns before the time asked. */
+	ck_assert_int_eq(posix_timeout_ms(1), 1);
+	ck_assert_int_eq(posix_timeout_ms(1000000), 1);
+	ck_assert_int_eq(posix_timeout_ms(1000001), 2);
+	ck_assert_int_eq(posix_timeout_ms(INT64_MAX), INT32_MAX);
+}
+END_TEST
+
+START_TEST(test_shm_name)
+{
+	char name[POSIX_SHM_NAME_MAX + 1];
+
+	posix_shm_name(name, sizeof name, 0x7fffffffL, UINT32_MAX);
+	ck_assert_uint_le(strlen(name), POSIX_SHM_NAME_MAX);
+	ck_assert_int_eq(name[0], '/');
+	ck_assert_ptr_null(strchr(name + 1, '/'));
+	/* A pid wider than 32 bits still fits. */
+	posix_shm_name(name, sizeof name, -1L, UINT32_MAX);
+	ck_assert_uint_le(strlen(name), POSIX_SHM_NAME_MAX);
+}
+END_TEST
+
+/* No object of ours is left with a name once it is made. */
+static bool shm_name_left(void)
+{
+	char prefix[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *dir = opendir("/dev/shm");
+
+	if (dir == NULL)
+		return false;
+	snprintf(prefix, sizeof prefix, "vmosal.%lu.", (unsigned long)getpid());
+	while ((de = readdir(dir)) != NULL)
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			found = true;
+	closedir(dir);
+	return found;
+}
+
+START_TEST(test_shm_unnamed)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	vmosal_handle_t a = VMOSAL_NO_HANDLE, b = VMOSAL_NO_HANDLE;
+	unsigned char *p, *q;
+	struct stat st;
+
+	ck_assert_int_eq(posix_shm_create_unnamed(2 * page, &a), 0);
+	ck_assert_int_eq(posix_shm_create_unnamed(page, &b), 0);
+	ck_assert_int_ne(a, b);
+	ck_assert_int_eq(fstat(a, &st), 0);
+	ck_assert_int_eq(st.st_size, (off_t)(2 * page));
+	ck_assert_int_eq(fcntl(a, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_assert(!shm_name_left());
+	/* Two mappings of it share their pages. */
+	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, a, 0);
+	q = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, a, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	ck_assert_ptr_ne(q, MAP_FAILED);
+	p[page + 7] = 0x5a;
+	ck_assert_int_eq(q[page + 7], 0x5a);
+	munmap(p, 2 * page);
+	munmap(q, 2 * page);
+	ck_assert_int_eq(posix_handle_close(a), 0);
+	ck_assert_int_eq(posix_handle_close(b), 0);
+}
+END_TEST
+
+START_TEST(test_jit_unmap_one_view)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *q = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	ck_assert_ptr_ne(q, MAP_FAILED);
+	/* One view (Apple silicon's MAP_JIT) is unmapped once... */
+	ck_assert_int_eq(posix_jit_unmap(p, p, page), 0);
+	/* ...two views both. */
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	ck_assert_int_eq(posix_jit_unmap(p, q, page), 0);
+	/* Both gone: msync of an unmapped page is ENOMEM. */
+	ck_assert_int_eq(msync(q, page, MS_ASYNC), -1);
+	ck_assert_int_eq(errno, ENOMEM);
+}
+END_TEST
+
+START_TEST(test_device_ioctl)
+{
+	struct winsize ws;
+	int fds[2], avail = -1, result = -1;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(write(fds[1], "abc", 3), 3);
+	ck_assert_int_eq(posix_device_ioctl(fds[0], FIONREAD, &avail, 0, &result), 0);
+	ck_assert_int_eq(avail, 3);
+	ck_assert_int_eq(result, 0);
+	/* Not a terminal: ENOTTY is ENOTSUP, and result stays untouched. */
+	result = 42;
+	ck_assert_int_eq(posix_device_ioctl(fds[0], TIOCGWINSZ, &ws, 0, &result), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(result, 42);
+	ck_assert_int_eq(posix_device_ioctl(fds[0], FIONREAD, &avail, 0x80, &result),
+			 VMOSAL_ENOTSUP);
+	ck_assert_int_eq(posix_device_ioctl(-1, FIONREAD, &avail, VMOSAL_IOCTL_NO_RESTART,
+					    &result),
+			 VMOSAL_EBADF);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
+START_TEST(test_take_pending)
+{
+	struct vmosal_backend_siginfo si;
+	sigset_t usr1, usr2, old;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &usr1, &old), 0);
+	ck_assert_int_eq(posix_take_pending(&usr1, &si), VMOSAL_EAGAIN);
+	ck_assert_int_eq(raise(SIGUSR1), 0);
+	/* Pending, but not among the signals asked for. */
+	ck_assert_int_eq(posix_take_pending(&usr2, &si), VMOSAL_EAGAIN);
+	memset(&si, 0xff, sizeof si);
+	ck_assert_int_eq(posix_take_pending(&usr1, &si), 0);
+	ck_assert_uint_eq(si.struct_size, sizeof si);
+	ck_assert_uint_eq(si.signal, VMOSAL_SIGUSR1);
+	ck_assert_int_eq(si.os_signal, SIGUSR1);
+	ck_assert_ptr_null(si.fault_addr);
+	/* Taken: gone. */
+	ck_assert_int_eq(posix_take_pending(&usr1, &si), VMOSAL_EAGAIN);
+	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_kick_candidates)
+{
+	int cands[256];
+	size_t n = posix_kick_candidates(false, cands, 256);
+
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(cands[0], SIGUSR2);
+	ck_assert_int_eq(cands[1], SIGUSR1);
+	ck_assert_uint_eq(posix_kick_candidates(false, cands, 1), 1);
+	ck_assert_uint_eq(posix_kick_candidates(false, cands, 0), 0);
+#ifdef SIGRTMIN
+	n = posix_kick_candidates(true, cands, 256);
+	ck_assert_uint_eq(n, (size_t)(SIGRTMAX - SIGRTMIN + 1));
+	ck_assert_int_eq(cands[0], SIGRTMIN);
+#endif
+}
+END_TEST
+
+/* Darwin's kick, on this host: a SIGUSR, which the signal registry then
+ * refuses to take over. */
+START_TEST(test_kick_without_realtime_signals)
+{
+	struct sigaction dfl;
+	int cands[2], os = 0;
+	size_t n = posix_kick_candidates(false, cands, 2);
+
+	ck_assert_int_eq(posix_kick_setup_from(cands, n, &os), 0);
+	ck_assert_int_eq(os, SIGUSR2);
+	ck_assert_int_eq(posix_kick_os_signal(), SIGUSR2);
+	ck_assert_int_eq(pthread_kill(pthread_self(), SIGUSR2), 0);
+	ck_assert_int_eq(atomic_load(&kicks), 1);
+	ck_assert_int_eq(posix_signal_install(VMOSAL_SIGUSR2), VMOSAL_EBUSY);
+	/* The other SIGUSR stays the application's to register... */
+	ck_assert_int_eq(posix_signal_install(VMOSAL_SIGUSR1), 0);
+	/* ...and, once handled, is no kick candidate. */
+	ck_assert_int_eq(posix_kick_setup_from(cands + 1, 1, &os), VMOSAL_EBUSY);
+	ck_assert_int_eq(posix_signal_restore(VMOSAL_SIGUSR1), 0);
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGUSR2, &dfl, NULL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("posix_shared");
+	TCase *tc = tcase_create("shared");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_stack_size);
+	tcase_add_test(tc, test_timeout_ms);
+	tcase_add_test(tc, test_shm_name);
+	tcase_add_test(tc, test_shm_unnamed);
+	tcase_add_test(tc, test_jit_unmap_one_view);
+	tcase_add_test(tc, test_device_ioctl);
+	tcase_add_test(tc, test_take_pending);
+	tcase_add_test(tc, test_kick_candidates);
+	tcase_add_test(tc, test_kick_without_realtime_signals);
+	suite_add_tcase(s, tc);
+	return vmosal_run_suite(s);
+}
