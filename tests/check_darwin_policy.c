@@ -104,12 +104,12 @@ END_TEST
 
 START_TEST(test_affinity_tag)
 {
-	const size_t some[] = {3, 1, 2}, zero[] = {0}, far[] = {SIZE_MAX};
+	const size_t some[] = {3, 1, 2}, zero[] = {0}, highest[] = {SIZE_MAX};
 
 	ck_assert_int_eq(darwin_affinity_tag(some, 3), 2);
 	/* Never THREAD_AFFINITY_TAG_NULL (0), never negative. */
 	ck_assert_int_eq(darwin_affinity_tag(zero, 1), 1);
-	ck_assert_int_gt(darwin_affinity_tag(far, 1), 0);
+	ck_assert_int_gt(darwin_affinity_tag(highest, 1), 0);
 }
 END_TEST
 
