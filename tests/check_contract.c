@@ -2105,19 +2105,21 @@ static const char *load_recording_backend(void)
 	struct vmosal_backend_info info = VMOSAL_STRUCT_INIT(struct vmosal_backend_info);
 	const char *fakes = getenv("VMOSAL_TEST_FAKES");
 	const char *srcdir = getenv("VMOSAL_TEST_SRCDIR");
-	char path[4096];
+	char path[4096], plugin[4096];
 	void *module;
 
 	if (fakes == NULL || srcdir == NULL)
 		return "VMOSAL_TEST_FAKES and VMOSAL_TEST_SRCDIR must be set ('make check' does)";
+	/* Copied first: on Windows, changing the environment can move the
+	 * strings getenv() returned. */
+	snprintf(plugin, sizeof plugin, "%s/vmosal_fake_record%s", fakes, LT_MODULE_EXT);
 	/* A topology of its own, the same on every host: hwloc reads it on
 	 * first use. */
 	snprintf(path, sizeof path, "%s/topologies/2pkg-64core-smt2-4numa.xml", srcdir);
 	if (set_environment("HWLOC_XMLFILE", path) != 0 ||
 	    set_environment("HWLOC_THISSYSTEM", "0") != 0)
 		return "cannot set the hwloc topology file";
-	snprintf(path, sizeof path, "%s/vmosal_fake_record%s", fakes, LT_MODULE_EXT);
-	if (vmosal_init_backend(path) != 0) {
+	if (vmosal_init_backend(plugin) != 0) {
 		fprintf(stderr, "%s\n", vmosal_test_backend_error());
 		return "the recording backend did not load";
 	}
