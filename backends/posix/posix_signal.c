@@ -11,8 +11,14 @@
 
 #include "posix.h"
 
-/* Read in signal context: initial-exec, so no access ever allocates. */
+/* Read in signal context, where no access may allocate: glibc allocates a
+ * dlopen'd module's TLS at first access, so there it is initial-exec; musl
+ * allocates it at dlopen and refuses initial-exec in a dlopen'd module. */
+#ifdef HAVE_GNU_LIBC_VERSION_H
 #define POSIX_SIGNAL_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#else
+#define POSIX_SIGNAL_TLS _Thread_local
+#endif
 
 static const int posix_signals[VMOSAL_SIGNAL_COUNT] = {
 	[VMOSAL_SIGINT] = SIGINT,     [VMOSAL_SIGTERM] = SIGTERM, [VMOSAL_SIGHUP] = SIGHUP,
