@@ -163,9 +163,15 @@ START_TEST(test_store_buffering_shows_without_fence)
 	if (slow)
 		VMOSAL_SKIP("valgrind runs one thread at a time: no store is reordered");
 	/* Proves the test can see reordering at all; otherwise the next test
-	 * would pass without proving anything. */
-	ck_assert_msg(run_sb(false, MAX_WEAK_ROUNDS, true) > 0,
-		      "store buffering never observed with a compiler barrier only");
+	 * would pass without proving anything. Some qemu-user targets never
+	 * show it (riscv64 in qemu 7.2): there the next test cannot fail, and
+	 * tests/barrier-disasm.test is the proof. */
+	unsigned seen = run_sb(false, MAX_WEAK_ROUNDS, true);
+
+	if (seen == 0 && vmosal_test_emulator() != NULL)
+		VMOSAL_SKIP("store buffering never shows under this emulator: the full "
+			    "barrier's litmus test cannot fail here");
+	ck_assert_msg(seen > 0, "store buffering never observed with a compiler barrier only");
 }
 END_TEST
 
@@ -199,6 +205,23 @@ static void *mp_writer(void *arg)
 	return NULL;
 }
 
+/* Why message passing cannot fail where it runs, or NULL: a TSO CPU never
+ * reorders two loads or two stores, nor does qemu-user's translated code
+ * on such a host. There tests/barrier-disasm.test is the proof. */
+static const char *message_passing_cannot_fail(void)
+{
+	const char *host = getenv("VMOSAL_TEST_EMULATOR_HOST");
+
+	if (vmosal_test_emulator() != NULL && host != NULL &&
+	    (strcmp(host, "x86_64") == 0 || strcmp(host, "i686") == 0))
+		return "emulated on an x86 host, whose TSO keeps loads and stores in order";
+#if defined(__x86_64__) || defined(__i386__)
+	return "x86 is TSO: loads and stores stay in order without a fence";
+#else
+	return NULL;
+#endif
+}
+
 START_TEST(test_message_passing)
 {
 	struct mp m;
@@ -219,17 +242,6 @@ START_TEST(test_message_passing)
 	}
 	ck_assert_int_eq(pthread_join(thread, NULL), 0);
 	ck_assert_uint_eq(stale, 0);
-}
-END_TEST
-
-START_TEST(test_exported_twins_run)
-{
-	vmosal_barrier_acquire_fn();
-	vmosal_barrier_release_fn();
-	vmosal_barrier_full_fn();
-	vmosal_barrier_mandatory_fn();
-	vmosal_barrier_compiler_fn();
-	vmosal_cpu_relax_fn();
 }
 END_TEST
 
@@ -318,6 +330,12 @@ int main(void)
 
 	find_cpus();
 	slow = under_valgrind();
+	if (message_passing_cannot_fail() != NULL)
+		printf("# test_message_passing cannot fail here (%s); "
+		       "tests/barrier-disasm.test proves the barriers\n",
+		       message_passing_cannot_fail());
+	/* Before Check forks: a child must not print it again. */
+	fflush(stdout);
 	TCase *litmus = tcase_create("litmus");
 	TCase *code = tcase_create("code");
 
@@ -327,7 +345,6 @@ int main(void)
 	tcase_add_test(litmus, test_store_buffering_shows_without_fence);
 	tcase_add_test(litmus, test_store_buffering_forbidden_with_full_barrier);
 	tcase_add_test(litmus, test_message_passing);
-	tcase_add_test(code, test_exported_twins_run);
 #if defined(__x86_64__)
 	tcase_add_test(code, test_x86_instructions);
 #endif

@@ -3,6 +3,7 @@
  * each starts with no backend loaded. */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -41,6 +42,20 @@ static bool is_mapped(const char *path)
 		found = strstr(line, path) != NULL;
 	fclose(f);
 	return found;
+}
+
+/* Whether this libc unmaps a library at its last dlclose: musl never does,
+ * so there a refused plugin stays mapped whatever the loader does. */
+static bool dlclose_unmaps(void)
+{
+	char path[4096];
+	void *h;
+
+	snprintf(path, sizeof path, "%s", fake("noentry"));
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	ck_assert_ptr_nonnull(h);
+	dlclose(h);
+	return !is_mapped(path);
 }
 
 START_TEST(test_default_backend)
@@ -267,7 +282,7 @@ static void expect_refusal(const char *spec, const char *why)
 	ck_assert_str_eq(vmosal_host_os(), "unknown");
 	ck_assert_uint_eq(vmosal_page_size(), 0);
 	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_ONLINE, &n), VMOSAL_EBACKEND);
-	if (copy[0] == '/')
+	if (copy[0] == '/' && dlclose_unmaps())
 		ck_assert_msg(!is_mapped(copy), "refused plugin %s is still mapped", copy);
 	/* A later explicit choice still works: no half-loaded state is left. */
 	ck_assert_int_eq(vmosal_init_backend(VMOSAL_DEFAULT_BACKEND), 0);
@@ -448,7 +463,7 @@ START_TEST(test_refuses_reentrant_plugins)
 		ck_assert_int_eq(vmosal_init_backend(fake(kinds[i])), VMOSAL_EBACKEND);
 		if (strstr(vmosal_test_backend_error(), "called back into libvmosal") == NULL)
 			ck_abort_msg("%s: %s", kinds[i], vmosal_test_backend_error());
-		ck_assert(!is_mapped(fake_path));
+		ck_assert(!is_mapped(fake_path) || !dlclose_unmaps());
 	}
 	ck_assert_int_eq(vmosal_init(), 0);
 	alarm(0);

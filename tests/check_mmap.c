@@ -242,6 +242,7 @@ START_TEST(test_noreserve_and_populate)
 	unsigned char vec[16];
 	void *p;
 
+	VMOSAL_SKIP_IF_EMULATED("mincore residency");
 	ck_assert_int_eq(vmosal_mmap(NULL, (size_t)1 << 30, rw, anon | VMOSAL_MAP_NORESERVE, -1, 0,
 				     &p),
 			 0);
@@ -486,6 +487,7 @@ START_TEST(test_madvise)
 	char *p = map_anon(n * page, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE);
 	unsigned char vec[4];
 
+	VMOSAL_SKIP_IF_EMULATED("mincore residency");
 	/* Every advice is taken or refused with ENOTSUP, never a silent no-op
 	 * nor another error, on an ordinary anonymous mapping. */
 	for (int a = 0; a < VMOSAL_MADV_COUNT; a++) {
@@ -621,6 +623,7 @@ START_TEST(test_hugetlb_without_pool)
 	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
 	void *p = NULL;
 
+	VMOSAL_SKIP_IF_EMULATED("MAP_HUGETLB");
 	hugetlb_pool_lock(); /* no other suite fills the pool meanwhile */
 	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
 	if (ps.huge_count == 0)

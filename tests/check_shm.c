@@ -203,6 +203,7 @@ START_TEST(test_shm_hugetlb)
 	int fd = -1;
 	char *p = NULL;
 
+	VMOSAL_SKIP_IF_EMULATED("MAP_HUGETLB");
 	if (hugetlb_pool_read("free_hugepages") != 2)
 		VMOSAL_SKIP("needs root and two free 2 MiB huge pages made by the test");
 	ck_assert_int_eq(vmosal_shm_create("huge", size, VMOSAL_SHM_HUGETLB | VMOSAL_SHM_SEAL,

@@ -410,14 +410,14 @@ START_TEST(test_priority_change_by_another_thread_is_seen)
 		VMOSAL_SKIP("REALTIME needs root");
 	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
 	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), 0);
-	ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER);
+	ck_assert_int_eq(vmosal_test_getscheduler(0), SCHED_OTHER);
 	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 10);
 	ck_assert_int_eq(vmosal_thread_create(NULL, make_me_realtime, &me, &t), 0);
 	ck_assert_int_eq(vmosal_thread_join(t, &rc), 0);
 	ck_assert_ptr_null(rc);
-	ck_assert_int_eq(sched_getscheduler(0), SCHED_FIFO);
+	ck_assert_int_eq(vmosal_test_getscheduler(0), SCHED_FIFO);
 	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
-	ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER);
+	ck_assert_int_eq(vmosal_test_getscheduler(0), SCHED_OTHER);
 	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 0);
 }
 END_TEST
@@ -453,7 +453,7 @@ START_TEST(test_create_from_pinned_fifo_creator)
 		VMOSAL_SKIP("SCHED_FIFO needs root");
 	(void)n;
 	ck_assert_int_eq(vmosal_thread_set_affinity(0, &cpu, 1), 0);
-	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &fifo) != 0)
+	if (vmosal_test_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &fifo) != 0)
 		VMOSAL_SKIP("SCHED_FIFO refused here: %s", strerror(errno));
 	o.cpus = &cpu;
 	o.ncpus = 1;
@@ -461,7 +461,7 @@ START_TEST(test_create_from_pinned_fifo_creator)
 	start = now_s();
 	ck_assert_int_eq(vmosal_thread_create(&o, note_cpu, &seen, &t), 0);
 	took = now_s() - start;
-	ck_assert_int_eq(sched_setscheduler(0, SCHED_OTHER, &other), 0);
+	ck_assert_int_eq(vmosal_test_setscheduler(0, SCHED_OTHER, &other), 0);
 	ck_assert_int_eq(vmosal_thread_join(t, &rc), 0);
 	ck_assert_ptr_eq(rc, &seen);
 	ck_assert_uint_eq(seen, cpu);
@@ -500,26 +500,26 @@ START_TEST(test_priority_outside_change_always_seen)
 	 * its next own change must leave SCHED_FIFO with no read before. */
 	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
 	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW), 0);
-	ck_assert_int_eq(sched_setscheduler(0, SCHED_FIFO, &fifo), 0);
+	ck_assert_int_eq(vmosal_test_setscheduler(0, SCHED_FIFO, &fifo), 0);
 	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
-	ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER);
+	ck_assert_int_eq(vmosal_test_getscheduler(0), SCHED_OTHER);
 	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 0);
 	/* Read by another thread. */
-	ck_assert_int_eq(sched_setscheduler(0, SCHED_FIFO, &fifo), 0);
+	ck_assert_int_eq(vmosal_test_setscheduler(0, SCHED_FIFO, &fifo), 0);
 	ck_assert_int_eq(pthread_create(&raw, NULL, peek_priority, &p), 0);
 	ck_assert_int_eq(pthread_join(raw, NULL), 0);
 	ck_assert_int_eq(p.rc, 0);
 	ck_assert_int_eq(p.seen, VMOSAL_PRIORITY_REALTIME);
 	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_HIGH), 0);
-	ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER);
+	ck_assert_int_eq(vmosal_test_getscheduler(0), SCHED_OTHER);
 	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), -10);
 	/* Read by the thread itself; rtkit also sets reset-on-fork, which
 	 * sched_getscheduler reports ORed into the policy. */
-	ck_assert_int_eq(sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &fifo), 0);
+	ck_assert_int_eq(vmosal_test_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &fifo), 0);
 	ck_assert_int_eq(vmosal_thread_get_priority(0, &level), 0);
 	ck_assert_int_eq(level, VMOSAL_PRIORITY_REALTIME);
 	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
-	ck_assert_int_eq(sched_getscheduler(0), SCHED_OTHER | SCHED_RESET_ON_FORK);
+	ck_assert_int_eq(vmosal_test_getscheduler(0), SCHED_OTHER | SCHED_RESET_ON_FORK);
 	ck_assert_int_eq(getpriority(PRIO_PROCESS, 0), 0);
 }
 END_TEST
@@ -546,20 +546,20 @@ static void *normal_classes(void *arg)
 	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
 		int reset = classes[i] & SCHED_RESET_ON_FORK;
 
-		EXPECT(sched_setscheduler(0, classes[i], &zero) == 0);
+		EXPECT(vmosal_test_setscheduler(0, classes[i], &zero) == 0);
 		EXPECT(vmosal_thread_get_priority(0, &level) == 0);
 		EXPECT(level == VMOSAL_PRIORITY_LOW);
 		EXPECT(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW) == 0);
-		EXPECT(sched_getscheduler(0) == (SCHED_OTHER | reset));
+		EXPECT(vmosal_test_getscheduler(0) == (SCHED_OTHER | reset));
 		EXPECT(getpriority(PRIO_PROCESS, 0) == 10);
 	}
 	/* Leaving SCHED_IDLE needs RLIMIT_NICE room or privilege: EPERM, and
 	 * the thread stays where it was. */
-	EXPECT(sched_setscheduler(0, SCHED_IDLE | SCHED_RESET_ON_FORK, &zero) == 0);
+	EXPECT(vmosal_test_setscheduler(0, SCHED_IDLE | SCHED_RESET_ON_FORK, &zero) == 0);
 	EXPECT(vmosal_thread_get_priority(0, &level) == 0);
 	EXPECT(level == VMOSAL_PRIORITY_LOW);
 	EXPECT(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_LOW) == VMOSAL_EPERM);
-	EXPECT((sched_getscheduler(0) & ~SCHED_RESET_ON_FORK) == SCHED_IDLE);
+	EXPECT((vmosal_test_getscheduler(0) & ~SCHED_RESET_ON_FORK) == SCHED_IDLE);
 	EXPECT(getpriority(PRIO_PROCESS, 0) == 10);
 	return NULL;
 }

@@ -33,6 +33,7 @@
 #endif
 #ifdef __linux__
 #include <sched.h>
+#include <sys/syscall.h>
 #endif
 
 #ifdef HAVE_VALGRIND_VALGRIND_H
@@ -113,10 +114,32 @@ static inline bool vmosal_test_under_valgrind(void)
 	return getenv("VMOSAL_TEST_VALGRIND") != NULL;
 }
 
-/* n, or `slow` under valgrind. */
+/* The user-mode emulator running the suite (qemu-aarch64...), as the cross
+ * stages' runner says (.ci/test-runner), or NULL. qemu-user emulates
+ * system calls, not all of the kernel: mincore residency, MAP_HUGETLB,
+ * mbind, discarding madvise and device ioctls differ or are missing. */
+static inline const char *vmosal_test_emulator(void)
+{
+	const char *e = getenv("VMOSAL_TEST_EMULATOR");
+
+	return e != NULL && e[0] != '\0' ? e : NULL;
+}
+
+/* Ends the calling test as skipped under an emulator lacking `what`. */
+#define VMOSAL_SKIP_IF_EMULATED(what)                                              \
+	do {                                                                       \
+		const char *emulator_ = vmosal_test_emulator();                    \
+		if (emulator_ != NULL)                                             \
+			VMOSAL_SKIP("%.*s does not emulate %s",                    \
+				    (int)strcspn(emulator_, " "), emulator_, what); \
+	} while (0)
+
+/* n, or `slow` under valgrind or an emulator. */
 static inline long vmosal_test_rounds(long n, long slow)
 {
-	return vmosal_test_under_valgrind() && n > slow ? slow : n;
+	return (vmosal_test_under_valgrind() || vmosal_test_emulator() != NULL) && n > slow
+		       ? slow
+		       : n;
 }
 
 /* A deadline for a forked child of a test: on a hang SIGALRM ends that
@@ -421,6 +444,23 @@ static inline int vmosal_test_fd_leaks(const bool *before, const bool *after, ch
 }
 
 #ifdef __linux__
+/* The system calls, as the backend makes them: musl's sched_getscheduler,
+ * sched_setscheduler and sched_getparam are stubs failing with ENOSYS. */
+static inline int vmosal_test_getscheduler(pid_t tid)
+{
+	return (int)syscall(SYS_sched_getscheduler, tid);
+}
+
+static inline int vmosal_test_setscheduler(pid_t tid, int policy, const struct sched_param *p)
+{
+	return (int)syscall(SYS_sched_setscheduler, tid, policy, p);
+}
+
+static inline int vmosal_test_getparam(pid_t tid, struct sched_param *p)
+{
+	return (int)syscall(SYS_sched_getparam, tid, p);
+}
+
 /* The calling thread's CPUs, scheduling class and nice value, which tests
  * change. As a checked fixture, save and restore give each test the
  * thread as the first test had it, under CK_FORK=no too. Restoring what
@@ -435,9 +475,9 @@ static inline void vmosal_test_sched_save(void)
 {
 	ck_assert_int_eq(sched_getaffinity(0, sizeof vmosal_test_sched.cpus,
 					   &vmosal_test_sched.cpus), 0);
-	vmosal_test_sched.policy = sched_getscheduler(0);
+	vmosal_test_sched.policy = vmosal_test_getscheduler(0);
 	ck_assert_int_ge(vmosal_test_sched.policy, 0);
-	ck_assert_int_eq(sched_getparam(0, &vmosal_test_sched.param), 0);
+	ck_assert_int_eq(vmosal_test_getparam(0, &vmosal_test_sched.param), 0);
 	errno = 0;
 	vmosal_test_sched.nice = getpriority(PRIO_PROCESS, 0);
 	ck_assert_int_eq(errno, 0);
@@ -445,7 +485,7 @@ static inline void vmosal_test_sched_save(void)
 
 static inline void vmosal_test_sched_restore(void)
 {
-	sched_setscheduler(0, vmosal_test_sched.policy, &vmosal_test_sched.param);
+	vmosal_test_setscheduler(0, vmosal_test_sched.policy, &vmosal_test_sched.param);
 	setpriority(PRIO_PROCESS, 0, vmosal_test_sched.nice);
 	sched_setaffinity(0, sizeof vmosal_test_sched.cpus, &vmosal_test_sched.cpus);
 }

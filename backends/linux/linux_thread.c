@@ -139,7 +139,8 @@ static int linux_priority_error(int errnum)
  * reset is not NULL; negative on error. */
 static int linux_sched_policy(uint64_t tid, int *reset)
 {
-	int policy = sched_getscheduler((pid_t)tid);
+	/* The system call: musl's wrapper is a stub failing with ENOSYS. */
+	int policy = (int)syscall(SYS_sched_getscheduler, (pid_t)tid);
 
 	if (policy < 0)
 		return policy;
@@ -201,7 +202,8 @@ static int linux_set_priority_checked(uint64_t tid, int prio)
 		    setpriority(PRIO_PROCESS, (id_t)tid, attr.sched_nice) != 0)
 			return linux_priority_error(errno);
 		if ((int)attr.sched_policy != policy &&
-		    sched_setscheduler((pid_t)tid, (int)attr.sched_policy | reset, &param) != 0) {
+		    syscall(SYS_sched_setscheduler, (pid_t)tid, (int)attr.sched_policy | reset,
+			    &param) != 0) {
 			rc = linux_priority_error(errno);
 			setpriority(PRIO_PROCESS, (id_t)tid, old_nice);
 			return rc;

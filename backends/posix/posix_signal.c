@@ -12,13 +12,20 @@
 
 #include "posix.h"
 
-/* The innermost guard of this thread, read in signal context. */
+/* The innermost guard of this thread, read in signal context, where no
+ * access may allocate. */
 struct posix_guard_frame;
 
 #if defined(__ELF__)
-/* initial-exec: no access ever allocates. */
-static _Thread_local __attribute__((tls_model("initial-exec"))) struct posix_guard_frame
-	*volatile posix_guard_top;
+/* glibc allocates a dlopen'd module's TLS at first access, so there it is
+ * initial-exec; musl allocates it at dlopen and refuses initial-exec in a
+ * dlopen'd module. */
+#ifdef HAVE_GNU_LIBC_VERSION_H
+#define POSIX_SIGNAL_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#else
+#define POSIX_SIGNAL_TLS _Thread_local
+#endif
+static POSIX_SIGNAL_TLS struct posix_guard_frame *volatile posix_guard_top;
 
 static inline struct posix_guard_frame *posix_guard_get(void)
 {
