@@ -160,9 +160,12 @@ START_TEST(test_jit_unmap_one_view)
 	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(p, MAP_FAILED);
 	ck_assert_int_eq(posix_jit_unmap(p, q, page), 0);
-	/* Both gone: msync of an unmapped page is ENOMEM. */
-	ck_assert_int_eq(msync(q, page, MS_ASYNC), -1);
-	ck_assert_int_eq(errno, ENOMEM);
+	/* Both gone: msync of an unmapped page is ENOMEM. (valgrind reports
+	 * the probe itself as an error: there the unmap's result suffices.) */
+	if (!vmosal_test_under_valgrind()) {
+		ck_assert_int_eq(msync(q, page, MS_ASYNC), -1);
+		ck_assert_int_eq(errno, ENOMEM);
+	}
 }
 END_TEST
 

@@ -208,6 +208,15 @@ void posix_shm_name(char *buf, size_t len, long pid, unsigned serial)
 	snprintf(buf, len, "/vmosal.%lu.%u", (unsigned long)pid & 0xffffffffu, serial);
 }
 
+#ifndef HAVE_SHM_OPEN
+/* Android's bionic has no shm_open; its backend (Linux) uses memfd. */
+int posix_shm_create_unnamed(uint64_t size, vmosal_handle_t *out)
+{
+	(void)size;
+	(void)out;
+	return VMOSAL_ENOTSUP;
+}
+#else
 int posix_shm_create_unnamed(uint64_t size, vmosal_handle_t *out)
 {
 	static atomic_uint serial;
@@ -237,6 +246,7 @@ int posix_shm_create_unnamed(uint64_t size, vmosal_handle_t *out)
 	*out = fd;
 	return 0;
 }
+#endif
 
 /* Read and write back one byte per step: faults the pages in writable
  * without changing what a file or a peer already put there. A page the OS
