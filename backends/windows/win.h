@@ -35,6 +35,9 @@ int win_last_error(void);
  * function's type: void (*)(void) converts to any without a warning. */
 typedef void (*win_proc)(void);
 win_proc win_system_proc(const wchar_t *dll, const char *name);
+/* The same for a Win32 function: from kernelbase.dll, where newer ones
+ * live, else kernel32.dll, which forwards them. */
+win_proc win_kernel_proc(const char *name);
 
 /* win_host.c */
 int win_host_info(struct vmosal_backend_host *out);

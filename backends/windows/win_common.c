@@ -82,3 +82,10 @@ win_proc win_system_proc(const wchar_t *dll, const char *name)
 		mod = LoadLibraryExW(dll, NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);
 	return mod != NULL ? (win_proc)GetProcAddress(mod, name) : NULL;
 }
+
+win_proc win_kernel_proc(const char *name)
+{
+	win_proc fn = win_system_proc(L"kernelbase.dll", name);
+
+	return fn != NULL ? fn : win_system_proc(L"kernel32.dll", name);
+}

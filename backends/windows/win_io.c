@@ -56,8 +56,8 @@ int win_clock_ns(int clock, uint64_t *out)
 		return 0;
 	case VMOSAL_CLOCK_REALTIME:
 		if (precise_time == NULL)
-			precise_time = (win_precise_time_fn)win_system_proc(
-				L"kernel32.dll", "GetSystemTimePreciseAsFileTime");
+			precise_time = (win_precise_time_fn)win_kernel_proc(
+				"GetSystemTimePreciseAsFileTime");
 		if (precise_time != NULL)
 			precise_time(&ft);
 		else
@@ -76,8 +76,8 @@ int win_clock_ns(int clock, uint64_t *out)
 		/* Interrupt time counts the time suspended; the precise
 		 * variant is Windows 10's, else the tick count (ms). */
 		if (interrupt_time == NULL)
-			interrupt_time = (win_interrupt_time_fn)win_system_proc(
-				L"kernelbase.dll", "QueryInterruptTimePrecise");
+			interrupt_time = (win_interrupt_time_fn)win_kernel_proc(
+				"QueryInterruptTimePrecise");
 		if (interrupt_time != NULL) {
 			interrupt_time(&t);
 			*out = t * 100u;

@@ -129,21 +129,6 @@ static win_query_section_fn win_query_section;
 
 /* ---- set-up ---- */
 
-static FARPROC win_resolve(const char *name)
-{
-	HMODULE kb = GetModuleHandleW(L"kernelbase.dll");
-	HMODULE k32 = GetModuleHandleW(L"kernel32.dll");
-	FARPROC f = kb != NULL ? GetProcAddress(kb, name) : NULL;
-
-	if (f == NULL && k32 != NULL)
-		f = GetProcAddress(k32, name);
-	return f;
-}
-
-/* A function pointer from GetProcAddress, through void (*)(void) so the
- * compiler sees no incompatible cast. */
-#define WIN_PROC(type, f) ((type)(void (*)(void))(f))
-
 static BOOL WINAPI win_os_virtual_free(LPVOID addr, SIZE_T size, DWORD type)
 {
 	return VirtualFree(addr, size, type);
@@ -167,7 +152,6 @@ static bool win_probe_placeholders(const struct win_mem_api *api)
 
 static BOOL CALLBACK win_mem_setup(PINIT_ONCE once, PVOID param, PVOID *ctx)
 {
-	HMODULE nt = GetModuleHandleW(L"ntdll.dll");
 	SYSTEM_INFO si;
 
 	(void)once;
@@ -176,21 +160,16 @@ static BOOL CALLBACK win_mem_setup(PINIT_ONCE once, PVOID param, PVOID *ctx)
 	GetSystemInfo(&si);
 	win_page = si.dwPageSize;
 	win_gran = si.dwAllocationGranularity;
-	win_os_api.virtual_alloc2 = WIN_PROC(win_virtual_alloc2_fn, win_resolve("VirtualAlloc2"));
-	win_os_api.map_view3 = WIN_PROC(win_map_view3_fn, win_resolve("MapViewOfFile3"));
-	win_os_api.unmap_view2 = WIN_PROC(win_unmap_view2_fn, win_resolve("UnmapViewOfFile2"));
+	win_os_api.virtual_alloc2 = (win_virtual_alloc2_fn)win_kernel_proc("VirtualAlloc2");
+	win_os_api.map_view3 = (win_map_view3_fn)win_kernel_proc("MapViewOfFile3");
+	win_os_api.unmap_view2 = (win_unmap_view2_fn)win_kernel_proc("UnmapViewOfFile2");
 	win_os_api.virtual_free = win_os_virtual_free;
 	win_api = win_os_api;
 	win_have_placeholders = win_probe_placeholders(&win_api);
-	win_prefetch = WIN_PROC(win_prefetch_fn, win_resolve("PrefetchVirtualMemory"));
-	win_discard_vm = WIN_PROC(win_discard_fn, win_resolve("DiscardVirtualMemory"));
-	if (nt != NULL) {
-		FARPROC qo = GetProcAddress(nt, "NtQueryObject");
-		FARPROC qs = GetProcAddress(nt, "NtQuerySection");
-
-		win_query_object = WIN_PROC(win_query_object_fn, qo);
-		win_query_section = WIN_PROC(win_query_section_fn, qs);
-	}
+	win_prefetch = (win_prefetch_fn)win_kernel_proc("PrefetchVirtualMemory");
+	win_discard_vm = (win_discard_fn)win_kernel_proc("DiscardVirtualMemory");
+	win_query_object = (win_query_object_fn)win_system_proc(L"ntdll.dll", "NtQueryObject");
+	win_query_section = (win_query_section_fn)win_system_proc(L"ntdll.dll", "NtQuerySection");
 	return TRUE;
 }
 

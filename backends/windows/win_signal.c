@@ -216,6 +216,18 @@ static int win_veh_add_locked(void)
 	return win_veh != NULL ? 0 : VMOSAL_ENOMEM;
 }
 
+/* The console handler, added once and kept until fini: it passes on what
+ * nobody installed or waits for. */
+static int win_console_add_locked(void)
+{
+	if (!win_console_handler_on) {
+		if (!SetConsoleCtrlHandler(win_console_handler, TRUE))
+			return win_last_error();
+		win_console_handler_on = true;
+	}
+	return 0;
+}
+
 int win_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
 		    int *fn_result)
 {
@@ -242,20 +254,13 @@ int win_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo 
 
 int win_signal_install(int sig)
 {
-	int rc = 0;
+	int rc;
 
 	if (sig <= 0 || sig >= VMOSAL_SIGNAL_COUNT ||
 	    (WIN_BIT(sig) & (WIN_CONSOLE_SIGS | WIN_FAULT_SIGS)) == 0)
 		return VMOSAL_ENOTSUP;
 	AcquireSRWLockExclusive(&win_sig_lock);
-	if (WIN_BIT(sig) & WIN_FAULT_SIGS) {
-		rc = win_veh_add_locked();
-	} else if (!win_console_handler_on) {
-		if (SetConsoleCtrlHandler(win_console_handler, TRUE))
-			win_console_handler_on = true;
-		else
-			rc = win_last_error();
-	}
+	rc = WIN_BIT(sig) & WIN_FAULT_SIGS ? win_veh_add_locked() : win_console_add_locked();
 	if (rc == 0)
 		atomic_fetch_or(&win_installed, WIN_BIT(sig));
 	ReleaseSRWLockExclusive(&win_sig_lock);
@@ -293,15 +298,10 @@ int win_signal_mask(bool block, const int *sigs, size_t n)
  * it queue instead of dispatch. */
 static int win_wait_begin(uint32_t bits)
 {
-	int rc = 0;
+	int rc;
 
 	AcquireSRWLockExclusive(&win_sig_lock);
-	if (!win_console_handler_on) {
-		if (SetConsoleCtrlHandler(win_console_handler, TRUE))
-			win_console_handler_on = true;
-		else
-			rc = win_last_error();
-	}
+	rc = win_console_add_locked();
 	if (rc == 0)
 		for (int s = 1; s < VMOSAL_SIGNAL_COUNT; s++)
 			if (bits & WIN_BIT(s))

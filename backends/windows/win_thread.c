@@ -366,30 +366,13 @@ static win_set_desc_fn win_set_desc;
 static win_get_desc_fn win_get_desc;
 static INIT_ONCE win_desc_once = INIT_ONCE_STATIC_INIT;
 
-static FARPROC win_find_proc(const char *name)
-{
-	static const wchar_t *const modules[] = {L"kernelbase.dll", L"kernel32.dll"};
-	FARPROC fn = NULL;
-
-	for (size_t i = 0; fn == NULL && i < sizeof modules / sizeof modules[0]; i++) {
-		/* Both are loaded in every process; no reference is taken. */
-		HMODULE mod = GetModuleHandleW(modules[i]);
-
-		if (mod != NULL)
-			fn = GetProcAddress(mod, name);
-	}
-	return fn;
-}
-
 static BOOL CALLBACK win_desc_init(PINIT_ONCE once, PVOID param, PVOID *ctx)
 {
 	(void)once;
 	(void)param;
 	(void)ctx;
-	/* Through void (*)(void): a cast between two function pointer types
-	 * the compiler checks no further. */
-	win_set_desc = (win_set_desc_fn)(void (*)(void))win_find_proc("SetThreadDescription");
-	win_get_desc = (win_get_desc_fn)(void (*)(void))win_find_proc("GetThreadDescription");
+	win_set_desc = (win_set_desc_fn)win_kernel_proc("SetThreadDescription");
+	win_get_desc = (win_get_desc_fn)win_kernel_proc("GetThreadDescription");
 	return TRUE;
 }
 

@@ -41,7 +41,8 @@ VMOSAL_API int vmosal_device_close(vmosal_handle_t device);
  * wanted); where that is a new descriptor (KVM_CREATE_VM), it is a
  * vmosal_handle_t that vmosal_device_close closes. Integer arguments are
  * passed as (void *)(uintptr_t)value, as with ioctl itself. Errors are
- * translated (VMOSAL_ENOTSUP for ENOTTY). */
+ * translated (VMOSAL_ENOTSUP for ENOTTY). Windows: VMOSAL_ENOTSUP, as
+ * DeviceIoControl needs the buffer sizes a request does not carry. */
 VMOSAL_API int vmosal_ioctl(vmosal_handle_t device, unsigned long request, void *arg,
 			    unsigned flags, int *result);
 

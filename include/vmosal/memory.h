@@ -81,9 +81,13 @@ VMOSAL_API int vmosal_mem_reserve(size_t size, size_t alignment, void **out);
 /* Maps memory into [addr, addr + size), which must lie inside one
  * reservation and not be mapped already. prot, flags, handle and offset as
  * vmosal_mmap, without FIXED or FIXED_NOREPLACE (implied). On failure the
- * range stays reserved. Windows maps a part of a reservation only where it
- * has placeholders (10 1803 and later); elsewhere only a whole reservation
- * (VMOSAL_ENOTSUP otherwise). */
+ * range stays reserved. Windows maps into any part of a reservation where it
+ * has placeholders (10 1803 and later). Elsewhere (Wine 8 too) private
+ * anonymous memory still goes anywhere in it, but a file or shared memory
+ * object only over a whole reservation (VMOSAL_ENOTSUP otherwise), which
+ * is released and mapped again at its address: VMOSAL_EBUSY if another
+ * allocator took the range in between, after which only
+ * vmosal_mem_release works on that reservation. */
 VMOSAL_API int vmosal_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
 				       vmosal_handle_t handle, int64_t offset);
 
