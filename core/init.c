@@ -368,16 +368,18 @@ static bool load_marked(const char *explicit_spec)
 	return ok;
 }
 
-/* A failure is remembered only for implicit first use (implicit), so that
- * every call does not retry dlopen; a failed explicit choice leaves the
- * normal order to vmosal_init() and to first use. */
-static void publish(bool ok, bool implicit)
+/* A failure stops implicit first use from loading anything: after a
+ * failed implicit load, so that every call does not retry dlopen; after a
+ * failed explicit choice, so that the default is never loaded in place of
+ * the backend the application named. vmosal_init() and
+ * vmosal_init_backend() always try again. */
+static void publish(bool ok)
 {
 	if (ok) {
 		load_error[0] = '\0';
 		atomic_store_explicit(&load_failed, false, memory_order_relaxed);
 		atomic_store_explicit(&vmosal__loaded, &vmosal__state, memory_order_release);
-	} else if (implicit) {
+	} else {
 		atomic_store_explicit(&load_failed, true, memory_order_release);
 	}
 }
@@ -391,6 +393,11 @@ static bool reentry(void)
 	return true;
 }
 
+bool vmosal__loader_reentry(void)
+{
+	return reentry();
+}
+
 /* Loads in the normal order unless something is loaded already. An
  * implicit first use (retry false) gives up at once after a failure that
  * it made before; vmosal_init() always tries again. */
@@ -398,12 +405,12 @@ static const struct vmosal__state *load_default(bool retry)
 {
 	const struct vmosal__state *s;
 
-	if ((!retry && atomic_load_explicit(&load_failed, memory_order_acquire)) || reentry())
+	if (reentry() || (!retry && atomic_load_explicit(&load_failed, memory_order_acquire)))
 		return NULL;
 	vmosal__loader_lock();
 	s = atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
 	if (s == NULL && (retry || !atomic_load_explicit(&load_failed, memory_order_relaxed))) {
-		publish(load_marked(NULL), true);
+		publish(load_marked(NULL));
 		s = atomic_load_explicit(&vmosal__loaded, memory_order_relaxed);
 	}
 	vmosal__loader_unlock();
@@ -438,7 +445,7 @@ int vmosal_init_backend(const char *name_or_path)
 			rc = VMOSAL_EBUSY;
 	} else {
 		bool ok = load_marked(name_or_path);
-		publish(ok, false);
+		publish(ok);
 		rc = ok ? 0 : VMOSAL_EBACKEND;
 	}
 	vmosal__loader_unlock();

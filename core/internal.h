@@ -114,6 +114,10 @@ const char *vmosal__secure_getenv(const char *name);
 bool vmosal__privileged(void);
 void vmosal__loader_lock(void);
 void vmosal__loader_unlock(void);
+/* init.c: true when the calling thread is loading a backend, i.e. a plugin
+ * calls back in while it loads; the plugin is then refused. A caller about
+ * to take the loader lock returns VMOSAL_EBACKEND instead of deadlocking. */
+bool vmosal__loader_reentry(void);
 /* Opens a module with its symbols kept local; NULL with *err set on failure. */
 void *vmosal__dso_open(const char *path, char *err, size_t errlen);
 void *vmosal__dso_sym(void *dso, const char *name);

@@ -35,6 +35,11 @@ struct hwloc_topology *vmosal__topology(int *err)
 
 	if (VMOSAL__LIKELY(topo != NULL))
 		return topo;
+	if (vmosal__loader_reentry()) {
+		if (err != NULL)
+			*err = VMOSAL_EBACKEND;
+		return NULL;
+	}
 	vmosal__loader_lock();
 	topo = atomic_load_explicit(&loaded_topology, memory_order_relaxed);
 	if (topo == NULL) {

@@ -5,7 +5,9 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -28,6 +30,59 @@ static const char *fake(const char *name)
 	snprintf(fake_path, sizeof fake_path, "%s/vmosal_fake_%s%s", getenv("VMOSAL_TEST_FAKES"),
 		 name, LT_MODULE_EXT);
 	return fake_path;
+}
+
+/* The run's scratch directory, outside the source and build trees: made by
+ * main() (the process that outlives every test's child) and removed by it
+ * at exit, whatever became of the tests. A test's files go under it, so a
+ * test killed half-way leaves nothing once the run ends. Under CK_FORK=no
+ * an exec'd copy of this program finds its parent's in the environment. */
+static char scratch_dir[4096];
+static pid_t scratch_owner;
+
+static const char *scratch(void)
+{
+	const char *dir = getenv("VMOSAL_TEST_SCRATCH");
+
+	ck_assert_msg(dir != NULL && dir[0] != '\0', "no scratch directory");
+	return dir;
+}
+
+static int scratch_remove_one(const char *path, const struct stat *st, int flag,
+			      struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Only in the process that made it: a forked test's exit must not take
+ * the directory from the tests after it. */
+static void scratch_remove(void)
+{
+	if (scratch_owner != 0 && getpid() == scratch_owner)
+		nftw(scratch_dir, scratch_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void scratch_make(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *have = getenv("VMOSAL_TEST_SCRATCH");
+
+	if (have != NULL && have[0] != '\0')
+		return;
+	if (tmp == NULL || tmp[0] != '/')
+		tmp = "/tmp";
+	snprintf(scratch_dir, sizeof scratch_dir, "%s/vmosal-check_loader-XXXXXX", tmp);
+	if (mkdtemp(scratch_dir) == NULL) {
+		fprintf(stderr, "cannot make a scratch directory in %s: %s\n", tmp,
+			strerror(errno));
+		exit(99);
+	}
+	scratch_owner = getpid();
+	setenv("VMOSAL_TEST_SCRATCH", scratch_dir, 1);
+	atexit(scratch_remove);
 }
 
 /* True when a file of that name is mapped into this process. */
@@ -178,8 +233,7 @@ START_TEST(test_fini_runs_at_exit)
 	pid_t pid;
 	FILE *f;
 
-	snprintf(mark, sizeof mark, "%s/tmp-fini-%ld", getenv("VMOSAL_TEST_BUILDDIR"),
-		 (long)getpid());
+	snprintf(mark, sizeof mark, "%s/fini-%ld", scratch(), (long)getpid());
 	unlink(mark);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -301,7 +355,7 @@ START_TEST(test_refuses_non_library)
 	char dir[4096], path[4200];
 	FILE *f;
 
-	snprintf(dir, sizeof dir, "%s/tmp-loader-XXXXXX", getenv("VMOSAL_TEST_BUILDDIR"));
+	snprintf(dir, sizeof dir, "%s/loader-XXXXXX", scratch());
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/vmosal_text%s", dir, LT_MODULE_EXT);
 	f = fopen(path, "w");
@@ -375,7 +429,7 @@ START_TEST(test_debug_explains_each_path)
 	int fd, saved;
 	ssize_t n;
 
-	snprintf(path, sizeof path, "%s/tmp-debug-XXXXXX", getenv("VMOSAL_TEST_BUILDDIR"));
+	snprintf(path, sizeof path, "%s/debug-XXXXXX", scratch());
 	fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
 	saved = dup(STDERR_FILENO);
@@ -429,7 +483,7 @@ START_TEST(test_refuses_truncated_plugin)
 		}
 		ck_assert_uint_gt(loaded_end, 0);
 	}
-	snprintf(dir, sizeof dir, "%s/tmp-trunc-XXXXXX", getenv("VMOSAL_TEST_BUILDDIR"));
+	snprintf(dir, sizeof dir, "%s/trunc-XXXXXX", scratch());
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
 		/* A new name each time: dlopen would reuse a loaded one. */
@@ -470,6 +524,78 @@ START_TEST(test_refuses_reentrant_plugins)
 }
 END_TEST
 
+/* Runs the reenter_init fake with VMOSAL_TEST_FAKE_INIT=what in a child
+ * with a deadline, so that a deadlock fails the test instead of hanging
+ * it; returns the child's exit status (0: its checks passed). */
+static int plugin_init_does(const char *what, int (*check)(void))
+{
+	int status = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		vmosal_test_child_deadline(20);
+		setenv("VMOSAL_TEST_FAKE_INIT", what, 1);
+		_exit(check());
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(!WIFSIGNALED(status) || WTERMSIG(status) != SIGALRM,
+		      "a plugin whose init does '%s' hung the loader", what);
+	ck_assert_msg(WIFEXITED(status), "init doing '%s': child status %#x", what,
+		      (unsigned)status);
+	return WEXITSTATUS(status);
+}
+
+/* A process started from init is not a call back in: the plugin loads. */
+static int loads_and_works(void)
+{
+	if (vmosal_init_backend(fake("reenter_init")) != 0) {
+		fprintf(stderr, "refused: %s\n", vmosal_test_backend_error());
+		return 1;
+	}
+	return strcmp(vmosal_backend_name(), "fake") == 0 && vmosal_page_size() > 0 &&
+			       vmosal_topology_load() == 0
+		       ? 0
+		       : 2;
+}
+
+/* fork() and system() from a plugin's init run the fork handlers on the
+ * thread that holds the loader lock: they must not take it again. */
+START_TEST(test_plugin_init_may_fork)
+{
+	ck_assert_int_eq(plugin_init_does("fork", loads_and_works), 0);
+}
+END_TEST
+
+START_TEST(test_plugin_init_may_call_system)
+{
+	ck_assert_int_eq(plugin_init_does("system", loads_and_works), 0);
+}
+END_TEST
+
+/* A topology query from init is a call back in like any other: refused
+ * with the plugin, not a deadlock on the loader lock it needs; the lock
+ * is free afterwards. */
+static int topology_call_refused(void)
+{
+	if (vmosal_init_backend(fake("reenter_init")) != VMOSAL_EBACKEND)
+		return 1;
+	if (strstr(vmosal_test_backend_error(), "its init called back into libvmosal") == NULL) {
+		fprintf(stderr, "error: %s\n", vmosal_test_backend_error());
+		return 2;
+	}
+	return vmosal_init() == 0 && vmosal_topology_load() == 0 ? 0 : 3;
+}
+
+START_TEST(test_plugin_init_topology_call_is_refused)
+{
+	ck_assert_int_eq(plugin_init_does("topology", topology_call_refused), 0);
+}
+END_TEST
+
 /* A search path entry too long to use is skipped, and said so. */
 START_TEST(test_overlong_path_entry_is_reported)
 {
@@ -503,14 +629,24 @@ START_TEST(test_refuses_plugin_without_thread_self)
 }
 END_TEST
 
-/* Probing an optional backend that fails must not stop the normal order:
- * a later vmosal_init(), and implicit first use, still load the default. */
-START_TEST(test_failed_explicit_choice_does_not_poison)
+/* A backend the application named that fails is an error, never replaced:
+ * implicit first use after it loads nothing (the default would be a silent
+ * substitute), keeps saying why the named one failed, and leaves the
+ * application free to name another one. */
+START_TEST(test_failed_explicit_choice_is_not_substituted)
 {
+	size_t n;
+
 	ck_assert_int_eq(vmosal_init_backend("/nonexistent/vmosal_optional.so"), VMOSAL_EBACKEND);
 	ck_assert_int_eq(vmosal_init_backend("nosuchbackend"), VMOSAL_EBACKEND);
-	ck_assert_uint_gt(vmosal_page_size(), 0); /* implicit first use */
-	ck_assert_str_eq(vmosal_backend_name(), VMOSAL_DEFAULT_BACKEND);
+	ck_assert_uint_eq(vmosal_page_size(), 0); /* implicit first use */
+	ck_assert_ptr_null(vmosal_backend_name());
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_ONLINE, &n), VMOSAL_EBACKEND);
+	ck_assert_ptr_nonnull(strstr(vmosal_test_backend_error(), "vmosal_nosuchbackend"));
+	/* Not EBUSY: nothing was loaded behind the application's back. */
+	ck_assert_int_eq(vmosal_init_backend(fake("good")), 0);
+	ck_assert_str_eq(vmosal_backend_name(), "fake");
+	ck_assert_uint_gt(vmosal_page_size(), 0);
 }
 END_TEST
 
@@ -738,7 +874,10 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("loader");
+	Suite *s;
+
+	scratch_make();
+	s = suite_create("loader");
 	TCase *ok = tcase_create("choice");
 	TCase *refuse = tcase_create("refusals");
 	TCase *secure = tcase_create("secure");
@@ -763,8 +902,11 @@ int main(void)
 	tcase_add_test(refuse, test_refuses_plugin_without_thread_self);
 	tcase_add_test(refuse, test_host_strings_terminated);
 	tcase_add_test(refuse, test_overlong_path_entry_is_reported);
-	tcase_add_test(refuse, test_failed_explicit_choice_does_not_poison);
+	tcase_add_test(refuse, test_failed_explicit_choice_is_not_substituted);
 	tcase_add_test(refuse, test_vmosal_init_after_failed_choice);
+	tcase_add_test(refuse, test_plugin_init_may_fork);
+	tcase_add_test(refuse, test_plugin_init_may_call_system);
+	tcase_add_test(refuse, test_plugin_init_topology_call_is_refused);
 	tcase_add_test(refuse, test_fork_during_load);
 	tcase_add_test(refuse, test_fork_during_topology_load);
 	tcase_set_timeout(refuse, 30);

@@ -21,24 +21,34 @@
 
 static pthread_mutex_t loader_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* Which lock the calling thread holds: a plugin's init (run under the
+ * loader lock) may fork or call system(), and the fork handlers must not
+ * take again what this same thread already holds. */
+static _Thread_local bool holds_loader, holds_registry;
+/* What posix_before_fork took, for the two handlers after it. */
+static _Thread_local bool fork_took_loader, fork_took_registry;
 
 void vmosal__registry_lock(void)
 {
 	pthread_mutex_lock(&registry_mutex);
+	holds_registry = true;
 }
 
 void vmosal__registry_unlock(void)
 {
+	holds_registry = false;
 	pthread_mutex_unlock(&registry_mutex);
 }
 
 void vmosal__loader_lock(void)
 {
 	pthread_mutex_lock(&loader_mutex);
+	holds_loader = true;
 }
 
 void vmosal__loader_unlock(void)
 {
+	holds_loader = false;
 	pthread_mutex_unlock(&loader_mutex);
 }
 
@@ -190,23 +200,34 @@ void vmosal__dso_close(void *dso)
 /* fork() in one thread while another holds the loader lock (a backend or
  * topology load takes milliseconds) would leave the child a lock nobody
  * will release. The lock is taken around every fork instead, so the child
- * gets it free and the loaded state whole. */
+ * gets it free and the loaded state whole. A lock the forking thread holds
+ * itself (a plugin's init that forks) is left alone: taking it would
+ * deadlock, and the child's one thread is its holder, which releases it
+ * when it returns from the load as the parent's does. */
 static void posix_before_fork(void)
 {
-	pthread_mutex_lock(&loader_mutex);
-	pthread_mutex_lock(&registry_mutex);
+	fork_took_loader = !holds_loader;
+	fork_took_registry = !holds_registry;
+	if (fork_took_loader)
+		pthread_mutex_lock(&loader_mutex);
+	if (fork_took_registry)
+		pthread_mutex_lock(&registry_mutex);
 }
 
 static void posix_after_fork_parent(void)
 {
-	pthread_mutex_unlock(&registry_mutex);
-	pthread_mutex_unlock(&loader_mutex);
+	if (fork_took_registry)
+		pthread_mutex_unlock(&registry_mutex);
+	if (fork_took_loader)
+		pthread_mutex_unlock(&loader_mutex);
 }
 
 static void posix_after_fork_child(void)
 {
-	pthread_mutex_unlock(&registry_mutex);
-	pthread_mutex_unlock(&loader_mutex);
+	if (fork_took_registry)
+		pthread_mutex_unlock(&registry_mutex);
+	if (fork_took_loader)
+		pthread_mutex_unlock(&loader_mutex);
 	/* The child's one thread has a tid of its own. */
 	vmosal__thread_forget_self();
 	vmosal__kick_after_fork();

@@ -25,7 +25,17 @@ VMOSAL_BEGIN_DECLS
  * stderr.
  *
  * Every function initialises libvmosal on first use; calling vmosal_init()
- * first only moves that cost, and the error, to a place of your choosing. */
+ * first only moves that cost, and the error, to a place of your choosing.
+ * After a failed load, first use does not try again: after a failed
+ * vmosal_init_backend() in particular, it never loads the default in place
+ * of the backend that was named, and answers as when no backend can be
+ * loaded. vmosal_init() and vmosal_init_backend() always try again.
+ *
+ * A backend plugin must not call libvmosal while it is being loaded (from
+ * a constructor, its entry function or init): the call returns
+ * VMOSAL_EBACKEND (or "unknown" / 0 / NULL) instead of deadlocking on the
+ * loader's lock, and the plugin is refused. It may start processes there
+ * (fork, system). */
 
 /* Loads the backend. Thread-safe and idempotent: once a backend is loaded,
  * later calls return 0 at once. Returns 0 or VMOSAL_EBACKEND (see
@@ -35,7 +45,12 @@ VMOSAL_API int vmosal_init(void);
 /* Like vmosal_init(), with an explicit backend name or path that overrides
  * VMOSAL_BACKEND. Returns VMOSAL_EINVAL for NULL or "", VMOSAL_EBUSY when a
  * different backend is already loaded, VMOSAL_EBACKEND when it cannot be
- * loaded. After a failed load, it may be called again to try another. */
+ * loaded. A failure loads nothing else: until this succeeds or vmosal_init()
+ * is called, other calls answer as when no backend can be loaded
+ * (VMOSAL_EBACKEND, "unknown", 0), and vmosal_backend_error() keeps saying
+ * why the named one failed. It may be called again to try another name;
+ * vmosal_init() loads the normal choice (VMOSAL_BACKEND, then the host's
+ * default) for a caller that wants that fallback. */
 VMOSAL_API int vmosal_init_backend(const char *name_or_path);
 
 /* The loaded backend's name ("linux"), or NULL if none is loaded. */

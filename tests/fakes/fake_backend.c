@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vmosal/backend.h"
 
@@ -51,6 +54,36 @@ static void fake_call_back_in(void)
 }
 #endif
 
+#ifdef FAKE_REENTER_INIT
+/* What init does, chosen by the test (VMOSAL_TEST_FAKE_INIT):
+ * "topology" calls a topology query back in (refused like any call back
+ * in); "fork" and "system" start a process, which a plugin may do. */
+static void fake_init_action(void)
+{
+	const char *what = getenv("VMOSAL_TEST_FAKE_INIT");
+
+	if (what == NULL) {
+		fake_call_back_in();
+	} else if (strcmp(what, "topology") == 0) {
+		int (*topology_load)(void);
+
+		*(void **)&topology_load = dlsym(RTLD_DEFAULT, "vmosal_topology_load");
+		if (topology_load != NULL)
+			topology_load();
+	} else if (strcmp(what, "fork") == 0) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	} else if (strcmp(what, "system") == 0) {
+		if (system("exit 0") != 0)
+			fprintf(stderr, "fake: system() failed\n");
+	}
+}
+#endif
+
 #ifdef FAKE_REENTER_CTOR
 __attribute__((constructor)) static void fake_ctor(void)
 {
@@ -65,7 +98,7 @@ static int fake_init_wrapped(const struct vmosal_core_services *core,
 			     struct vmosal_backend_caps *caps)
 {
 #ifdef FAKE_REENTER_INIT
-	fake_call_back_in();
+	fake_init_action();
 #else
 	/* Long enough for a test to fork while the loader lock is held. */
 	struct timespec ts = {0, 300 * 1000 * 1000};
