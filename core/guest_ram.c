@@ -399,13 +399,14 @@ int vmosal_guest_ram_free(struct vmosal_guest_ram *ram)
 	rc = s->ops->mem_release(ram->map_base, ram->map_size);
 	if (rc != 0)
 		return rc;
-	if (ram->handle != VMOSAL_NO_HANDLE && (rc = vmosal_shm_close(ram->handle)) != 0)
-		vmosal__debug("memory", "guest RAM: closing its handle failed: %s",
-			      vmosal_err_name(rc));
+	/* A close that fails has still let the handle go (as Linux's close
+	 * does): *ram is cleared all the same, and the error reported. */
+	if (ram->handle != VMOSAL_NO_HANDLE)
+		rc = vmosal_shm_close(ram->handle);
 	ram->addr = NULL;
 	ram->size = 0;
 	ram->handle = VMOSAL_NO_HANDLE;
 	ram->map_base = NULL;
 	ram->map_size = 0;
-	return 0;
+	return rc;
 }

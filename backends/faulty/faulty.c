@@ -7,7 +7,17 @@
  *   slot  a slot name of backend.h ("mem_map"), or "*" for any slot;
  *   CODE  a VMOSAL_E* name without its prefix ("ENOMEM");
  *   N     fail only the Nth call (1-based, counted from the load, the
- *         loader's own host_info call included); without N, every call. */
+ *         loader's own host_info call included); without N, every call.
+ *
+ * A failing slot returns the code without calling the real backend, except
+ * where the OS cannot fail that way and the fault is what the OS can do:
+ *   wake_u32      a futex, WaitOnAddress or __ulock wake cannot fail for a
+ *                 valid word, so a waiter is never left asleep: the wake
+ *                 happens, and only its report is the error;
+ *   handle_close, shm_close
+ *                 as Linux's close(), which releases the descriptor even
+ *                 when it returns EIO or EINTR: closed, and the error
+ *                 returned. */
 #include "config.h"
 
 #include <stdatomic.h>
@@ -430,7 +440,6 @@ FAULTY_FORWARD(thread_get_name, (uint64_t tid, char *buf, size_t len), (tid, buf
 FAULTY_FORWARD(thread_current_cpu, (size_t *cpu), (cpu))
 FAULTY_FORWARD(wait_u32, (const uint32_t *addr, uint32_t expected, int64_t timeout_ns),
 	       (addr, expected, timeout_ns))
-FAULTY_FORWARD(wake_u32, (const uint32_t *addr, bool all), (addr, all))
 FAULTY_FORWARD(mem_map,
 	       (void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t handle,
 		int64_t offset, void **out),
@@ -454,7 +463,6 @@ FAULTY_FORWARD(shm_create,
 	       (const char *name, uint64_t size, unsigned flags, unsigned huge_page_shift,
 		vmosal_handle_t *out),
 	       (name, size, flags, huge_page_shift, out))
-FAULTY_FORWARD(shm_close, (vmosal_handle_t handle), (handle))
 FAULTY_FORWARD(jit_map, (size_t size, void **rw, void **rx), (size, rw, rx))
 FAULTY_FORWARD(jit_unmap, (void *rw, void *rx, size_t size), (rw, rx, size))
 FAULTY_FORWARD(icache_flush, (void *addr, size_t size), (addr, size))
@@ -469,7 +477,6 @@ FAULTY_FORWARD(signal_fd_open, (const int *sigs, size_t n, vmosal_handle_t *out)
 	       (sigs, n, out))
 FAULTY_FORWARD(signal_fd_read, (vmosal_handle_t h, struct vmosal_backend_siginfo *out),
 	       (h, out))
-FAULTY_FORWARD(handle_close, (vmosal_handle_t h), (h))
 FAULTY_FORWARD(fault_guard,
 	       (int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
 		int *fn_result),
@@ -490,6 +497,21 @@ FAULTY_FORWARD(device_ioctl,
 FAULTY_FORWARD(process_id, (uint64_t *out), (out))
 FAULTY_FORWARD(mem_discard, (void *addr, size_t size, vmosal_handle_t h, int64_t offset),
 	       (addr, size, h, offset))
+
+/* Done, then failed: see the top of this file. */
+#define FAULTY_FORWARD_THEN_FAIL(m, params, args)                       \
+	static int faulty_##m params                                    \
+	{                                                               \
+		int rc = faulty_inject(FAULTY_SLOT_##m);                \
+		int done = faulty_real->m args;                         \
+		return rc != 0 ? rc : done;                             \
+	}
+
+FAULTY_FORWARD_THEN_FAIL(wake_u32, (const uint32_t *addr, bool all), (addr, all))
+FAULTY_FORWARD_THEN_FAIL(shm_close, (vmosal_handle_t handle), (handle))
+FAULTY_FORWARD_THEN_FAIL(handle_close, (vmosal_handle_t h), (h))
+
+#undef FAULTY_FORWARD_THEN_FAIL
 
 /* Returns nothing, so nothing to inject: forwarded as it is. */
 static void faulty_signal_chain(const struct vmosal_backend_siginfo *info, void *os_context)

@@ -223,7 +223,9 @@ struct vmosal_backend_ops {
 	 * wake-ups allowed: the caller re-checks), VMOSAL_ETIMEDOUT, or
 	 * VMOSAL_EINTR when a signal interrupted the wait. */
 	int (*wait_u32)(const uint32_t *addr, uint32_t expected, int64_t timeout_ns);
-	/* [M] Wakes one waiter on addr, or all when all is true. */
+	/* [M] Wakes one waiter on addr, or all when all is true. Cannot fail
+	 * for a valid addr on any OS; a waiter must never be left asleep, so
+	 * the core ignores what it returns. */
 	int (*wake_u32)(const uint32_t *addr, bool all);
 
 	/* ---- ABI 2.0: memory ----

@@ -40,7 +40,9 @@ typedef uint64_t vmosal_tid_t;
 /* An OS object handle: a file descriptor on POSIX systems, a HANDLE on
  * Windows (file mapping sections, events). VMOSAL_NO_HANDLE means "none"
  * (anonymous memory, no descriptor); VMOSAL_HANDLE_VALID tells a handle a
- * call may use from one that cannot name an object. */
+ * call may use from one that cannot name an object. A close call
+ * (vmosal_shm_close, vmosal_event_close, ...) frees the handle even when it
+ * returns an error (as Linux's close does with EIO): never close it again. */
 #if defined(_WIN32)
 typedef void *vmosal_handle_t;
 #define VMOSAL_NO_HANDLE ((vmosal_handle_t)(intptr_t)-1) /* INVALID_HANDLE_VALUE */

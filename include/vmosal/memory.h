@@ -293,7 +293,9 @@ VMOSAL_API int vmosal_guest_ram_discard(const struct vmosal_guest_ram *ram, size
 /* Releases guest RAM (and its guards), closes its handle, and clears *ram
  * (handle VMOSAL_NO_HANDLE, struct_size kept). A cleared or already freed
  * region is accepted: returns 0. If the OS refuses the release, *ram is
- * left as it was and the error returned. */
+ * left as it was and the error returned. If closing the handle fails, the
+ * memory is released and *ram cleared all the same (a failed close still
+ * frees the handle, as on Linux), and that close error is returned. */
 VMOSAL_API int vmosal_guest_ram_free(struct vmosal_guest_ram *ram);
 
 VMOSAL_END_DECLS
