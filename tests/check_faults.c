@@ -600,6 +600,35 @@ static int op_host_caps(struct fixture *fx)
 	return vmosal_host_caps((struct vmosal_host_caps *)fx->out);
 }
 
+/* The getters write nothing when they fail: outputs after a zero word. */
+static void out_after_word_untouched(struct fixture *fx, const void *before)
+{
+	(void)before;
+	out_untouched(fx, 0);
+}
+
+static int op_get_name(struct fixture *fx)
+{
+	return vmosal_thread_get_name(VMOSAL_TID_SELF, (char *)fx->out + 8, 64);
+}
+
+static int op_current_cpu(struct fixture *fx)
+{
+	return vmosal_thread_current_cpu((size_t *)(fx->out + 8));
+}
+
+static int op_get_affinity(struct fixture *fx)
+{
+	return vmosal_thread_get_affinity(VMOSAL_TID_SELF, (size_t *)(fx->out + 16), 32,
+					  (size_t *)(fx->out + 8));
+}
+
+static int op_get_priority(struct fixture *fx)
+{
+	return vmosal_thread_get_priority(VMOSAL_TID_SELF,
+					  (enum vmosal_priority *)(fx->out + 8));
+}
+
 /* ---- ABI 2.1: signals, the fault guard, kicks, events, devices ---- */
 
 /* What the signal calls below must leave alone. */
@@ -826,13 +855,6 @@ static int op_clock(struct fixture *fx)
 	return vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, (uint64_t *)(fx->out + 8));
 }
 
-/* Outputs that are no struct: poisoned whole past a zero first word. */
-static void u64_out_untouched(struct fixture *fx, const void *before)
-{
-	(void)before;
-	out_untouched(fx, 0);
-}
-
 static int op_sleep(struct fixture *fx)
 {
 	(void)fx;
@@ -939,6 +961,14 @@ static const struct op_case cases[] = {
 	 accel_probe_untouched, NULL, false, NULL},
 	{"host_caps", {"page_sizes", "accel_probe"}, {NULL}, setup_host_caps, op_host_caps,
 	 host_caps_untouched, NULL, false, NULL},
+	{"thread_get_name", {"thread_get_name"}, {NULL}, setup_out_ptr, op_get_name,
+	 out_after_word_untouched, NULL, false, NULL},
+	{"thread_current_cpu", {"thread_current_cpu"}, {NULL}, setup_out_ptr, op_current_cpu,
+	 out_after_word_untouched, NULL, false, NULL},
+	{"thread_get_affinity", {"thread_get_affinity"}, {NULL}, setup_out_ptr, op_get_affinity,
+	 out_after_word_untouched, NULL, false, NULL},
+	{"thread_get_priority", {"thread_get_priority"}, {NULL}, setup_out_ptr, op_get_priority,
+	 out_after_word_untouched, NULL, false, NULL},
 	/* ABI 2.1 */
 	{"signal_handle", {"signal_install"}, {NULL}, setup_out_ptr, op_signal_handle,
 	 signals_and_out_unchanged, signal_snapshot, false, NULL},
@@ -970,14 +1000,14 @@ static const struct op_case cases[] = {
 	 event_still_signalled, NULL, false, NULL},
 	{"event_close", {"handle_close"}, {NULL}, setup_event, op_event_close, handle_released,
 	 NULL, true, NULL},
-	{"clock_ns", {"clock_ns"}, {NULL}, setup_out_ptr, op_clock, u64_out_untouched, NULL, false, NULL},
+	{"clock_ns", {"clock_ns"}, {NULL}, setup_out_ptr, op_clock, out_after_word_untouched, NULL, false, NULL},
 	{"sleep_ns", {"sleep_ns"}, {NULL}, setup_out_ptr, op_sleep, NULL, NULL, false, NULL},
 	{"device_open", {"device_open"}, {NULL}, setup_out_ptr, op_device_open,
 	 ptr_out_untouched, NULL, false, NULL},
-	{"ioctl", {"device_ioctl"}, {NULL}, setup_device, op_ioctl, u64_out_untouched, NULL, false, NULL},
+	{"ioctl", {"device_ioctl"}, {NULL}, setup_device, op_ioctl, out_after_word_untouched, NULL, false, NULL},
 	{"device_close", {"handle_close"}, {NULL}, setup_device, op_device_close,
 	 handle_released, NULL, true, NULL},
-	{"process_id", {"process_id"}, {NULL}, setup_out_ptr, op_process_id, u64_out_untouched,
+	{"process_id", {"process_id"}, {NULL}, setup_out_ptr, op_process_id, out_after_word_untouched,
 	 NULL, false, NULL},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
