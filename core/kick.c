@@ -7,50 +7,50 @@
 #include <string.h>
 
 #include "internal.h"
+#include "kick_table.h"
 
-/* ---- kick ----
- * Each registered vCPU thread has a slot in a fixed table that is never
+/* Each registered vCPU thread has a slot in a fixed table that is never
  * freed, found by its tid; a kick reads it from another thread while the
  * owner may be leaving, so every field is atomic. */
 
-#define KICK_SLOTS 4096
-
-#define KICK_FREED UINT64_MAX /* a slot given back; 0: never used */
-
-/* busy: kicks using the slot's fields right now, with KICK_WAITER set while
- * an unregistration waits for them to finish. */
-#define KICK_WAITER 0x80000000u
+#define KICK_SLOTS VMOSAL__KICK_SLOTS
+#define KICK_FREED VMOSAL__KICK_FREED
 
 struct kick_slot {
 	_Atomic uint64_t tid;
 	_Atomic(volatile uint8_t *) immediate_exit;
 	_Atomic(void (*)(void *)) cancel;
 	_Atomic(void *) cancel_ctx;
-	atomic_bool pending;
-	_Atomic uint32_t busy;
+	_Atomic(_Atomic uint32_t *) pending; /* the owner's kick_flag */
+	_Atomic uint32_t busy;               /* kick_table.h */
 };
 
 static struct kick_slot kick_slots[KICK_SLOTS];
-static _Thread_local struct kick_slot *my_kick;
 static atomic_bool kick_ever_registered;
-/* Kicks that reached this thread: a wait that a signal interrupted tells
- * a kick from any other signal by it. Read in signal context. */
-static VMOSAL__SIGNAL_TLS unsigned kicks_received;
 static atomic_int kick_os_signal = -1; /* -1: not set up yet */
+/* Both read by the kick handler, in signal context. */
+static VMOSAL__SIGNAL_TLS struct kick_slot *my_kick;
+/* The calling thread's pending kick: set before the signal by the kicker
+ * of a registered thread, by the handler in a thread that is not, and by
+ * a kick of oneself; cleared only by vmosal_thread_kick_pending. Every
+ * blocking wait looks at it (vmosal.h). */
+static VMOSAL__SIGNAL_TLS _Atomic uint32_t kick_flag;
 
-/* Called by the backend in the kicked thread (signal context). The byte
- * and the pending flag were set by the kicking thread before it sent the
- * signal, so they are seen however late the signal arrives; setting them
- * again here would turn one kick into two when the thread had already
- * taken the first. The signal's job is only to interrupt. */
+/* Called by the backend in the kicked thread (signal context). A
+ * registered thread's kicker set the flag (and the byte) before it sent
+ * the signal, so they are seen however late the signal arrives; setting
+ * the flag again here would turn one kick into two when the thread had
+ * already taken the first. Another thread has no slot the kicker could
+ * reach: the handler records the kick for it. */
 void vmosal__kick_received(void)
 {
-	kicks_received++;
+	if (my_kick == NULL)
+		atomic_store_explicit(&kick_flag, 1, memory_order_relaxed);
 }
 
-unsigned vmosal__kicks_received(void)
+_Atomic uint32_t *vmosal__kick_flag(void)
 {
-	return kicks_received;
+	return &kick_flag;
 }
 
 static int kick_setup(const struct vmosal__state *s)
@@ -70,17 +70,15 @@ static int kick_setup(const struct vmosal__state *s)
 	return rc;
 }
 
-static size_t kick_hash(uint64_t tid)
-{
-	return (size_t)((tid * 0x9e3779b97f4a7c15ull) >> 52) % KICK_SLOTS;
-}
-
 /* Open addressing from the tid's hash: a search ends at a never-used slot,
  * so a freed one stays marked and can be taken again by a registration. */
 static struct kick_slot *kick_find(uint64_t tid)
 {
-	size_t start = kick_hash(tid);
+	size_t start = vmosal__kick_hash(tid);
 
+	/* 0, KICK_LEAVING and KICK_FREED mark slots, never a thread. */
+	if (!vmosal__kick_tid_valid(tid))
+		return NULL;
 	for (size_t i = 0; i < KICK_SLOTS; i++) {
 		struct kick_slot *k = &kick_slots[(start + i) % KICK_SLOTS];
 		uint64_t t = atomic_load_explicit(&k->tid, memory_order_acquire);
@@ -90,6 +88,20 @@ static struct kick_slot *kick_find(uint64_t tid)
 			return NULL;
 	}
 	return NULL;
+}
+
+/* Returns once no kick uses k's fields any more: one that found the slot
+ * before it changed finishes first (kick_table.h). Only k's owner calls
+ * it, so there is one waiter at most. */
+static void kick_quiesce(const struct vmosal__state *s, struct kick_slot *k)
+{
+	uint32_t busy = vmosal__kick_busy_claim(&k->busy);
+
+	while (vmosal__kick_busy_count(busy) != 0) {
+		vmosal__wait(s, &k->busy, busy);
+		busy = atomic_load(&k->busy);
+	}
+	vmosal__kick_busy_release(&k->busy);
 }
 
 int vmosal_thread_kick_register(const struct vmosal_kick_target *target)
@@ -109,8 +121,16 @@ int vmosal_thread_kick_register(const struct vmosal_kick_target *target)
 		return VMOSAL_EBACKEND;
 	if ((rc = kick_setup(s)) != 0 || (rc = vmosal_thread_self(&self)) != 0)
 		return rc;
-	if (k == NULL) {
-		size_t start = kick_hash(self);
+	if (!vmosal__kick_tid_valid(self))
+		return VMOSAL_ENOTSUP;
+	if (k != NULL) {
+		/* Replacing: a kick that read the old target is done with it
+		 * before this returns, so the caller may free it. */
+		atomic_store(&k->immediate_exit, NULL);
+		atomic_store(&k->cancel, NULL);
+		kick_quiesce(s, k);
+	} else {
+		size_t start = vmosal__kick_hash(self);
 		for (size_t i = 0; i < KICK_SLOTS && k == NULL; i++) {
 			struct kick_slot *c = &kick_slots[(start + i) % KICK_SLOTS];
 			uint64_t seen = atomic_load(&c->tid);
@@ -121,10 +141,12 @@ int vmosal_thread_kick_register(const struct vmosal_kick_target *target)
 		if (k == NULL)
 			return VMOSAL_ENOSPC;
 	}
-	atomic_store(&k->immediate_exit, t.immediate_exit);
+	/* A kick that finds the slot before these are set sends its signal
+	 * all the same, and the handler records it (my_kick is not set). */
+	atomic_store(&k->pending, &kick_flag);
 	atomic_store(&k->cancel_ctx, t.cancel_ctx);
 	atomic_store(&k->cancel, t.cancel);
-	atomic_store(&k->pending, false);
+	atomic_store(&k->immediate_exit, t.immediate_exit);
 	my_kick = k;
 	atomic_store(&kick_ever_registered, true);
 	return 0;
@@ -135,32 +157,31 @@ int vmosal_thread_kick_unregister(void)
 	const struct vmosal__state *s =
 		atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
 	struct kick_slot *k = my_kick;
-	uint32_t busy;
 
 	if (k == NULL || s == NULL)
 		return VMOSAL_ENOENT;
 	my_kick = NULL;
-	/* No new kick will use the slot; one already using it finishes
-	 * before this returns, so the caller may free what the target
-	 * pointed to (kvm_run) as soon as it does. */
-	atomic_store(&k->tid, KICK_FREED);
-	busy = atomic_fetch_or(&k->busy, KICK_WAITER) | KICK_WAITER;
-	while ((busy & ~KICK_WAITER) != 0) {
-		vmosal__wait(s, &k->busy, busy);
-		busy = atomic_load(&k->busy);
-	}
+	/* No new kick finds the slot, and no registration takes it, until
+	 * it is clean; a kick already using it finishes before this
+	 * returns, so the caller may free what the target pointed to
+	 * (kvm_run) as soon as it does. */
+	atomic_store(&k->tid, VMOSAL__KICK_LEAVING);
+	kick_quiesce(s, k);
 	atomic_store(&k->immediate_exit, NULL);
 	atomic_store(&k->cancel, NULL);
-	atomic_store(&k->busy, 0);
+	atomic_store(&k->pending, NULL);
+	atomic_store(&k->tid, KICK_FREED);
 	return 0;
 }
 
 void vmosal__kick_after_fork(void)
 {
 	/* The child's one thread has a new tid and the others are gone: no
-	 * registration is true any more. Cleared only where there were any,
-	 * so most forks touch none of the table's pages. */
+	 * registration is true any more, nor a kick meant for the parent.
+	 * Cleared only where there were any, so most forks touch none of
+	 * the table's pages. */
 	my_kick = NULL;
+	atomic_store(&kick_flag, 0);
 	if (atomic_load(&kick_ever_registered))
 		memset(kick_slots, 0, sizeof kick_slots);
 }
@@ -188,6 +209,7 @@ int vmosal_thread_kick(vmosal_tid_t tid)
 	const struct vmosal__state *s = vmosal__get();
 	struct kick_slot *k;
 	vmosal_tid_t self = 0;
+	bool signalled = false;
 	int rc;
 
 	if (s == NULL)
@@ -199,40 +221,43 @@ int vmosal_thread_kick(vmosal_tid_t tid)
 		tid = self;
 	k = kick_find(tid);
 	if (k != NULL) {
-		atomic_fetch_add(&k->busy, 1);
+		vmosal__kick_busy_enter(&k->busy);
 		/* Still the same thread's slot once we hold it busy: an
 		 * unregistration waits for us from here on. */
 		if (atomic_load(&k->tid) == tid) {
 			volatile uint8_t *exit_byte = atomic_load(&k->immediate_exit);
 			void (*cancel)(void *) = atomic_load(&k->cancel);
+			_Atomic uint32_t *flag = atomic_load(&k->pending);
 
-			/* Before the signal: a vCPU about to enter KVM_RUN
-			 * returns at once even if the signal lands before it
-			 * is inside. */
-			atomic_store_explicit(&k->pending, true, memory_order_relaxed);
-			/* Atomic: the vCPU thread clears the byte meanwhile. */
+			/* All before the signal: a vCPU about to enter
+			 * KVM_RUN or a wait returns at once even if the signal
+			 * lands before it is inside. Atomic: the vCPU thread
+			 * clears the byte meanwhile. */
 			if (exit_byte != NULL)
 				vmosal__store_byte(exit_byte, 1);
 			if (cancel != NULL)
 				cancel(atomic_load(&k->cancel_ctx));
+			/* A flag that was set already had its signal sent,
+			 * and the thread has not taken that kick yet: a second
+			 * signal would only queue (a realtime signal each). */
+			signalled = flag != NULL && atomic_exchange(flag, 1) != 0;
 		}
-		if (atomic_fetch_sub(&k->busy, 1) == (KICK_WAITER | 1))
+		if (vmosal__kick_busy_leave(&k->busy))
 			vmosal__wake(s, &k->busy, true);
+	} else if (self != 0) {
+		/* A thread without a target kicking itself. */
+		signalled = atomic_exchange(&kick_flag, 1) != 0;
 	}
+	if (signalled)
+		return 0;
 	return s->ops->thread_kick(tid == self && self != 0 ? 0 : tid);
 }
 
 int vmosal_thread_kick_pending(bool clear, bool *out)
 {
-	struct kick_slot *k = my_kick;
-
 	if (out == NULL)
 		return VMOSAL_EINVAL;
-	if (k == NULL) {
-		*out = false;
-		return 0;
-	}
-	*out = clear ? atomic_exchange(&k->pending, false) : atomic_load(&k->pending);
+	*out = (clear ? atomic_exchange(&kick_flag, 0) : atomic_load(&kick_flag)) != 0;
 	return 0;
 }
 
