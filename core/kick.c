@@ -22,6 +22,7 @@ struct kick_slot {
 	_Atomic(void (*)(void *)) cancel;
 	_Atomic(void *) cancel_ctx;
 	_Atomic(_Atomic uint32_t *) pending; /* the owner's kick_flag */
+	_Atomic(_Atomic uint32_t *) sent;    /* the owner's kick_sent */
 	_Atomic uint32_t busy;               /* kick_table.h */
 };
 
@@ -35,6 +36,12 @@ static VMOSAL__SIGNAL_TLS struct kick_slot *my_kick;
  * a kick of oneself; cleared only by vmosal_thread_kick_pending. Every
  * blocking wait looks at it (vmosal.h). */
 static VMOSAL__SIGNAL_TLS _Atomic uint32_t kick_flag;
+/* 1 while a kick's signal (or APC) is on its way to the calling thread:
+ * set by the kicker that sends it, cleared by the handler. A kick that
+ * finds it set sends none: kick signals are realtime signals, which
+ * queue, and a thread that keeps the signal blocked would otherwise
+ * collect one per kick until the user's queue limit made kicks fail. */
+static VMOSAL__SIGNAL_TLS _Atomic uint32_t kick_sent;
 
 /* Called by the backend in the kicked thread (signal context). A
  * registered thread's kicker set the flag (and the byte) before it sent
@@ -44,6 +51,10 @@ static VMOSAL__SIGNAL_TLS _Atomic uint32_t kick_flag;
  * reach: the handler records the kick for it. */
 void vmosal__kick_received(void)
 {
+	/* Whatever a kick that sent nothing because of this signal had set
+	 * is seen by the thread once this returns (the exchange pairs with
+	 * that kick's). */
+	atomic_exchange(&kick_sent, 0);
 	if (my_kick == NULL)
 		atomic_store_explicit(&kick_flag, 1, memory_order_relaxed);
 }
@@ -144,6 +155,7 @@ int vmosal_thread_kick_register(const struct vmosal_kick_target *target)
 	/* A kick that finds the slot before these are set sends its signal
 	 * all the same, and the handler records it (my_kick is not set). */
 	atomic_store(&k->pending, &kick_flag);
+	atomic_store(&k->sent, &kick_sent);
 	atomic_store(&k->cancel_ctx, t.cancel_ctx);
 	atomic_store(&k->cancel, t.cancel);
 	atomic_store(&k->immediate_exit, t.immediate_exit);
@@ -170,6 +182,7 @@ int vmosal_thread_kick_unregister(void)
 	atomic_store(&k->immediate_exit, NULL);
 	atomic_store(&k->cancel, NULL);
 	atomic_store(&k->pending, NULL);
+	atomic_store(&k->sent, NULL);
 	atomic_store(&k->tid, KICK_FREED);
 	return 0;
 }
@@ -182,6 +195,7 @@ void vmosal__kick_after_fork(void)
 	 * the table's pages. */
 	my_kick = NULL;
 	atomic_store(&kick_flag, 0);
+	atomic_store(&kick_sent, 0);
 	if (atomic_load(&kick_ever_registered))
 		memset(kick_slots, 0, sizeof kick_slots);
 }
@@ -204,13 +218,26 @@ static vmosal_tid_t kick_self_tid(void)
 	return vmosal_thread_self(&self) == 0 ? self : 0;
 }
 
+/* Sends the kick's signal unless one is still on its way to the thread
+ * (*sent set); a send that failed leaves none on its way. */
+static int kick_send(const struct vmosal__state *s, uint64_t tid, _Atomic uint32_t *sent)
+{
+	int rc;
+
+	if (atomic_exchange(sent, 1) != 0)
+		return 0;
+	if ((rc = s->ops->thread_kick(tid)) != 0)
+		atomic_store(sent, 0);
+	return rc;
+}
+
 int vmosal_thread_kick(vmosal_tid_t tid)
 {
 	const struct vmosal__state *s = vmosal__get();
 	struct kick_slot *k;
 	vmosal_tid_t self = 0;
-	bool signalled = false;
-	int rc;
+	bool sent_here = false;
+	int rc = 0;
 
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
@@ -223,11 +250,13 @@ int vmosal_thread_kick(vmosal_tid_t tid)
 	if (k != NULL) {
 		vmosal__kick_busy_enter(&k->busy);
 		/* Still the same thread's slot once we hold it busy: an
-		 * unregistration waits for us from here on. */
+		 * unregistration waits for us from here on, so the target and
+		 * the thread's flags stay valid until we leave. */
 		if (atomic_load(&k->tid) == tid) {
 			volatile uint8_t *exit_byte = atomic_load(&k->immediate_exit);
 			void (*cancel)(void *) = atomic_load(&k->cancel);
 			_Atomic uint32_t *flag = atomic_load(&k->pending);
+			_Atomic uint32_t *sent = atomic_load(&k->sent);
 
 			/* All before the signal: a vCPU about to enter
 			 * KVM_RUN or a wait returns at once even if the signal
@@ -237,19 +266,22 @@ int vmosal_thread_kick(vmosal_tid_t tid)
 				vmosal__store_byte(exit_byte, 1);
 			if (cancel != NULL)
 				cancel(atomic_load(&k->cancel_ctx));
-			/* A flag that was set already had its signal sent,
-			 * and the thread has not taken that kick yet: a second
-			 * signal would only queue (a realtime signal each). */
-			signalled = flag != NULL && atomic_exchange(flag, 1) != 0;
+			if (flag != NULL)
+				atomic_store(flag, 1);
+			if (sent != NULL) {
+				rc = kick_send(s, tid == self && self != 0 ? 0 : tid, sent);
+				sent_here = true;
+			}
 		}
 		if (vmosal__kick_busy_leave(&k->busy))
 			vmosal__wake(s, &k->busy, true);
+		if (sent_here)
+			return rc;
 	} else if (self != 0) {
 		/* A thread without a target kicking itself. */
-		signalled = atomic_exchange(&kick_flag, 1) != 0;
+		atomic_store(&kick_flag, 1);
+		return kick_send(s, 0, &kick_sent);
 	}
-	if (signalled)
-		return 0;
 	return s->ops->thread_kick(tid == self && self != 0 ? 0 : tid);
 }
 

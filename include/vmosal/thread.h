@@ -144,13 +144,13 @@ VMOSAL_API int vmosal_thread_get_priority(vmosal_tid_t tid, enum vmosal_priority
  * the call's own mask. A thread that is not registered has the flag too:
  * the signal's handler sets it, or vmosal_thread_kick(VMOSAL_TID_SELF).
  *
- * One signal per kick taken: a kick to a registered thread whose flag is
- * still set sends no signal (the earlier one is on its way or was taken),
- * so a thread must clear the flag after each EINTR before it blocks
- * outside libvmosal again, as the loop below does. Kick signals are
- * realtime signals, which queue: a kick to a thread that is not
- * registered always sends one, and a thread that keeps the signal blocked
- * should register.
+ * One signal on its way at a time: while the signal of an earlier kick
+ * has not reached a registered thread (it keeps the signal blocked, or has
+ * not run since), a kick sets the byte and the flag and sends no other,
+ * since the thread sees them once that one arrives. Kick signals are
+ * realtime signals, which queue against a limit per user: a thread that
+ * keeps the signal blocked should register. A kick to a thread that is not
+ * registered (other than the caller) always sends one.
  *
  *     // vCPU thread, once:
  *     struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
@@ -207,8 +207,7 @@ VMOSAL_API int vmosal_thread_kick(vmosal_tid_t tid);
 
 /* Whether a kick reached the calling thread since it last cleared its
  * pending flag; with clear, resets it. While it is set, waits return
- * VMOSAL_EINTR at once and further kicks to a registered thread send no
- * signal. */
+ * VMOSAL_EINTR at once. */
 VMOSAL_API int vmosal_thread_kick_pending(bool clear, bool *out);
 
 /* The OS signal number kicks use (0 where kicks use no signal). */
