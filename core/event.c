@@ -36,28 +36,44 @@ int vmosal_event_signal(vmosal_handle_t event)
 	return op != NULL ? op(event) : VMOSAL_ENOTSUP;
 }
 
+typedef int (*event_wait_op)(vmosal_handle_t, int64_t, const uint32_t *);
+
+/* A plugin of ABI 2.1 has no event_wait_kick: the flag is read here, and
+ * a kick landing between that and the wait is seen when the wait ends. */
+static int event_wait_unaware(const struct vmosal__state *s, vmosal_handle_t event,
+			      int64_t timeout_ns, const uint32_t *kick_pending)
+{
+	int (*op)(vmosal_handle_t, int64_t) = VMOSAL__OP(s, event_wait);
+
+	if (op == NULL)
+		return VMOSAL_ENOTSUP;
+	if (__atomic_load_n(kick_pending, __ATOMIC_SEQ_CST) != 0)
+		return VMOSAL_EINTR;
+	return op(event, timeout_ns);
+}
+
 /* A wait that may block: goes on after signal handlers ran, for what is
- * left of the timeout, and ends on a kick. Out of line, so that the
- * non-blocking test in vmosal_event_wait stays a jump to the backend. */
+ * left of the timeout, and ends while a kick is pending. Out of line, so
+ * that the non-blocking test in vmosal_event_wait stays a jump to the
+ * backend. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static int event_wait_blocking(const struct vmosal__state *s,
-			       int (*op)(vmosal_handle_t, int64_t), vmosal_handle_t event,
-			       int64_t timeout_ns)
+static int event_wait_blocking(const struct vmosal__state *s, event_wait_op op,
+			       vmosal_handle_t event, int64_t timeout_ns, const uint32_t *kick)
 {
 	int (*clock)(int, uint64_t *) = VMOSAL__OP(s, clock_ns);
 	uint64_t start = 0, now = 0;
-	unsigned kicks;
 	int rc;
 
 	if (clock == NULL)
 		return VMOSAL_ENOTSUP;
 	if (timeout_ns > 0 && (rc = clock(VMOSAL_CLOCK_MONOTONIC, &start)) != 0)
 		return rc;
-	kicks = vmosal__kicks_received();
-	while ((rc = op(event, timeout_ns)) == VMOSAL_EINTR) {
-		if (vmosal__kicks_received() != kicks)
+	while ((rc = op != NULL ? op(event, timeout_ns, kick)
+				: event_wait_unaware(s, event, timeout_ns, kick)) == VMOSAL_EINTR) {
+		/* A kick, or some other signal's handler. */
+		if (__atomic_load_n(kick, __ATOMIC_SEQ_CST) != 0)
 			return VMOSAL_EINTR;
 		if (timeout_ns <= 0)
 			continue;
@@ -74,21 +90,21 @@ static int event_wait_blocking(const struct vmosal__state *s,
 int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
 {
 	const struct vmosal__state *s;
-	int (*op)(vmosal_handle_t, int64_t);
+	const uint32_t *kick;
+	event_wait_op op;
 
 	if (!VMOSAL_HANDLE_VALID(event))
 		return VMOSAL_EBADF;
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, event_wait);
-	if (op == NULL)
-		return VMOSAL_ENOTSUP;
-	/* A test that cannot block cannot be interrupted either: straight
-	 * to the backend, as cheap as the raw read. */
-	if (timeout_ns == 0)
-		return op(event, 0);
-	return event_wait_blocking(s, op, event, timeout_ns);
+	kick = (const uint32_t *)vmosal__kick_flag();
+	op = VMOSAL__OP(s, event_wait_kick);
+	/* A test that cannot block needs no signal mask: straight to the
+	 * backend, which reads the flag first, as cheap as the raw read. */
+	if (timeout_ns == 0 && op != NULL)
+		return op(event, 0, kick);
+	return event_wait_blocking(s, op, event, timeout_ns, kick);
 }
 
 int vmosal_event_close(vmosal_handle_t event)

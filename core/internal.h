@@ -141,8 +141,9 @@ void vmosal__registry_unlock(void);
 /* signal.c: what the backend calls in signal context (core services). */
 void vmosal__signal_dispatch(const struct vmosal_backend_siginfo *info, void *os_context);
 void vmosal__kick_received(void);
-/* How many kicks reached the calling thread so far. */
-unsigned vmosal__kicks_received(void);
+/* The calling thread's pending-kick flag (non-zero: kicked), which every
+ * blocking wait looks at (vmosal.h). */
+_Atomic uint32_t *vmosal__kick_flag(void);
 /* Gives back the calling thread's kick slot, at the end of a thread
  * libvmosal started. */
 void vmosal__kick_forget_self(void);

@@ -28,7 +28,18 @@
  *  - The first call of any function loads the OS backend (platform.h);
  *    vmosal_init() does it at a time of your choosing.
  *  - Every function may be called from any thread. Locks libvmosal holds
- *    are never held across a call back into your code. */
+ *    are never held across a call back into your code.
+ *  - Kicks and blocking waits. Each thread has a pending-kick flag, set by
+ *    vmosal_thread_kick (thread.h) and cleared only by the thread itself,
+ *    with vmosal_thread_kick_pending(true, ...). Every wait for work
+ *    (vmosal_event_wait, and each blocking call added later) returns
+ *    VMOSAL_EINTR when the thread is kicked during it, and at once, without
+ *    waiting, while the flag is set. The flag is read with the kick signal
+ *    blocked, and the signal unblocked only inside the wait (ppoll's mask,
+ *    as KVM does for KVM_RUN with immediate_exit), so a kick that lands
+ *    between the check and the wait is never lost. Sleeps and signal waits
+ *    (vmosal_sleep_ns, vmosal_signal_wait) are not waits for work: a kick
+ *    does not end them. */
 #ifndef VMOSAL_H
 #define VMOSAL_H
 

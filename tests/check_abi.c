@@ -76,8 +76,10 @@ FROZEN(device_open, 50);
 FROZEN(device_ioctl, 51);
 FROZEN(process_id, 52);
 FROZEN(mem_discard, 53);
-/* The last 2.1 slot ends the table: ABI 2.2 appends after it. */
-_Static_assert(sizeof(ops_t) == SLOT(54), "ABI 2.1 table changed size");
+/* ABI 2.2 */
+FROZEN(event_wait_kick, 54);
+/* The last 2.2 slot ends the table: ABI 2.3 appends after it. */
+_Static_assert(sizeof(ops_t) == SLOT(55), "ABI 2.2 table changed size");
 
 /* A member at a fixed offset, and the struct's size. Offsets are those of
  * the LP64 and LLP64 targets libvmosal supports (64-bit pointers and

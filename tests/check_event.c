@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -91,6 +92,84 @@ START_TEST(test_event_wakes_a_blocked_waiter)
 	ck_assert_uint_lt(after - before, 5 * 1000 * 1000);
 	ck_assert_int_eq(vmosal_event_close(ev), 0);
 	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+}
+END_TEST
+
+/* A short wait takes about as long as it says: nanoseconds (ppoll), not
+ * poll()'s milliseconds, which never return before 1 ms. The shortest of
+ * many is taken: load only ever makes a wait longer. */
+START_TEST(test_short_wait_is_short)
+{
+	vmosal_handle_t ev;
+	uint64_t best = UINT64_MAX;
+
+	ck_assert_int_eq(vmosal_event_create(0, &ev), 0);
+	for (int i = 0; i < 50; i++) {
+		uint64_t t0, t1;
+
+		ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &t0), 0);
+		ck_assert_int_eq(vmosal_event_wait(ev, 10000), VMOSAL_ETIMEDOUT);
+		ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &t1), 0);
+		ck_assert_uint_ge(t1 - t0, 10000); /* never early */
+		if (t1 - t0 < best)
+			best = t1 - t0;
+	}
+	ck_assert_msg(best < 900000, "a 10 us wait took at least %llu ns",
+		      (unsigned long long)best);
+	ck_assert_int_eq(vmosal_event_close(ev), 0);
+}
+END_TEST
+
+/* Only an event is waited on or signalled: a regular file would read as
+ * signalled and take 8 bytes at each signal, a pipe would lose data. */
+START_TEST(test_event_refuses_other_descriptors)
+{
+	int file = vmosal_test_tmpfile(), fds[2];
+	struct stat st;
+
+	ck_assert_int_ge(file, 0);
+	ck_assert_int_eq(write(file, "0123456789abcdef", 16), 16);
+	ck_assert_int_eq(lseek(file, 0, SEEK_SET), 0);
+	ck_assert_int_eq(vmosal_event_wait(file, 0), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_event_wait(file, 1000000), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_event_signal(file), VMOSAL_EBADF);
+	ck_assert_int_eq(fstat(file, &st), 0);
+	ck_assert_int_eq(st.st_size, 16);
+	ck_assert_int_eq(lseek(file, 0, SEEK_CUR), 0); /* nothing read */
+	close(file);
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(write(fds[1], "01234567", 8), 8);
+	ck_assert_int_eq(vmosal_event_wait(fds[0], 0), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_event_signal(fds[1]), VMOSAL_EBADF);
+	{
+		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+		ck_assert_int_eq(poll(&pfd, 1, 0), 1); /* its data still there */
+	}
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
+/* An eventfd made elsewhere (a vhost-user peer's) is an event too. One in
+ * blocking mode is refused for a wait, whose read could outlast the
+ * timeout; before, the wait read it first and blocked for good. */
+START_TEST(test_event_foreign_eventfd)
+{
+	int nb = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), blocking = eventfd(0, EFD_CLOEXEC);
+	uint64_t v = 0;
+
+	ck_assert_int_ge(nb, 0);
+	ck_assert_int_ge(blocking, 0);
+	ck_assert_int_eq(vmosal_event_wait(nb, 1000000), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_event_signal(nb), 0);
+	ck_assert_int_eq(vmosal_event_wait(nb, -1), 0);
+	ck_assert_int_eq(vmosal_event_wait(blocking, 10 * 1000000), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_event_wait(blocking, 0), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_event_signal(blocking), 0);
+	ck_assert_int_eq(read(blocking, &v, sizeof v), (ssize_t)sizeof v);
+	ck_assert_uint_eq(v, 1);
+	close(nb);
+	close(blocking);
 }
 END_TEST
 
@@ -355,6 +434,9 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_event_signal_wait);
 	tcase_add_test(tc, test_event_wakes_a_blocked_waiter);
+	tcase_add_test(tc, test_short_wait_is_short);
+	tcase_add_test(tc, test_event_refuses_other_descriptors);
+	tcase_add_test(tc, test_event_foreign_eventfd);
 	tcase_add_test(tc, test_clocks);
 	tcase_add_test(tc, test_sleep_resumes_after_signals);
 	tcase_add_test(tc, test_device_open_and_ioctl);

@@ -84,6 +84,7 @@ static const struct vmosal_backend_ops darwin_ops = {
 	/* No hole punching in POSIX shared memory; MADV_FREE does not
 	 * promise zeroes. */
 	.mem_discard = NULL,
+	.event_wait_kick = darwin_event_wait_kick,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

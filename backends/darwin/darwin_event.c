@@ -13,8 +13,9 @@
 
 #include "darwin.h"
 
-/* The one user event of an event's kqueue. */
-#define DARWIN_EVENT_IDENT 1
+/* The one user event of an event's kqueue; not the signal descriptor's
+ * ident, so that neither kind of kqueue passes for the other. */
+#define DARWIN_EVENT_IDENT 0x76657674 /* "vevt" */
 /* The user event of a signal descriptor that says "look at what is
  * pending"; its udata holds the descriptor's signals as a bit mask. */
 #define DARWIN_SIGFD_PENDING 1
@@ -76,23 +77,53 @@ int darwin_event_create(unsigned flags, vmosal_handle_t *out)
 int darwin_event_signal(vmosal_handle_t h)
 {
 	struct kevent ev;
+	int rc;
 
-	/* One kevent(2): what a signal handler may call. */
+	/* One kevent(2): what a signal handler may call. A descriptor that
+	 * is no kqueue is EBADF; a kqueue without the event's ident, ENOENT. */
 	EV_SET(&ev, DARWIN_EVENT_IDENT, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
-	return darwin_kevent_change(h, &ev, 1);
+	rc = darwin_kevent_change(h, &ev, 1);
+	return rc == VMOSAL_ENOENT ? VMOSAL_EBADF : rc;
+}
+
+/* Takes the event if it is signalled, without waiting: 0, VMOSAL_EAGAIN,
+ * or VMOSAL_EBADF for a descriptor that is not an event's kqueue. */
+static int darwin_event_take(vmosal_handle_t h)
+{
+	const struct timespec zero = {0, 0};
+	struct kevent got;
+	int n = kevent(h, NULL, 0, &got, 1, &zero);
+
+	if (n < 0)
+		return errno == EINTR ? VMOSAL_EINTR : posix_last_error();
+	if (n == 0)
+		return VMOSAL_EAGAIN;
+	if (got.flags & EV_ERROR)
+		return posix_error_from_errno((int)got.data);
+	return got.filter == EVFILT_USER && got.ident == DARWIN_EVENT_IDENT ? 0 : VMOSAL_EBADF;
+}
+
+int darwin_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending)
+{
+	int rc;
+
+	if (kick_pending != NULL && __atomic_load_n(kick_pending, __ATOMIC_RELAXED) != 0)
+		return VMOSAL_EINTR;
+	/* As on Linux: take it if signalled, else wait for the kqueue to
+	 * become readable (pselect, which unblocks the kick signal only
+	 * while it waits) and take it then. */
+	while ((rc = darwin_event_take(h)) == VMOSAL_EAGAIN) {
+		if (timeout_ns == 0)
+			return VMOSAL_ETIMEDOUT;
+		if ((rc = posix_kick_wait_fd(h, timeout_ns, kick_pending)) != 0)
+			return rc;
+	}
+	return rc;
 }
 
 int darwin_event_wait(vmosal_handle_t h, int64_t timeout_ns)
 {
-	struct timespec ts, *tp = darwin_timespec(timeout_ns, &ts);
-	struct kevent got;
-	int n = kevent(h, NULL, 0, &got, 1, tp);
-
-	if (n > 0)
-		return got.flags & EV_ERROR ? posix_error_from_errno((int)got.data) : 0;
-	if (n == 0)
-		return VMOSAL_ETIMEDOUT;
-	return errno == EINTR ? VMOSAL_EINTR : posix_last_error();
+	return darwin_event_wait_kick(h, timeout_ns, NULL);
 }
 
 /* ---- signals ---- */

@@ -87,7 +87,8 @@
 	X(device_open, false)            \
 	X(device_ioctl, false)           \
 	X(process_id, false)             \
-	X(mem_discard, false)
+	X(mem_discard, false)            \
+	X(event_wait_kick, false)
 
 enum faulty_slot {
 #define FAULTY_SLOT_ENUM(m, mandatory) FAULTY_SLOT_##m,
@@ -497,6 +498,9 @@ FAULTY_FORWARD(device_ioctl,
 FAULTY_FORWARD(process_id, (uint64_t *out), (out))
 FAULTY_FORWARD(mem_discard, (void *addr, size_t size, vmosal_handle_t h, int64_t offset),
 	       (addr, size, h, offset))
+FAULTY_FORWARD(event_wait_kick,
+	       (vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending),
+	       (h, timeout_ns, kick_pending))
 
 /* Done, then failed: see the top of this file. */
 #define FAULTY_FORWARD_THEN_FAIL(m, params, args)                       \

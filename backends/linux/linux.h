@@ -36,6 +36,9 @@ int linux_jit_map(size_t size, void **rw, void **rx);
 int linux_event_create(unsigned flags, vmosal_handle_t *out);
 int linux_event_signal(vmosal_handle_t h);
 int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns);
+int linux_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending);
+/* posix_handle_close, forgetting an event of ours first. */
+int linux_handle_close(vmosal_handle_t h);
 int linux_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out);
 int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_backend_siginfo *out);
 int linux_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,

@@ -56,7 +56,7 @@ static const struct vmosal_backend_ops linux_ops = {
 	.signal_wait = posix_signal_wait,
 	.signal_fd_open = linux_signal_fd_open,
 	.signal_fd_read = linux_signal_fd_read,
-	.handle_close = posix_handle_close,
+	.handle_close = linux_handle_close,
 	.fault_guard = posix_fault_guard,
 	.kick_setup = posix_kick_setup,
 	.thread_kick = linux_thread_kick,
@@ -69,6 +69,7 @@ static const struct vmosal_backend_ops linux_ops = {
 	.device_ioctl = linux_device_ioctl,
 	.process_id = posix_process_id,
 	.mem_discard = linux_mem_discard,
+	.event_wait_kick = linux_event_wait_kick,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

@@ -7,11 +7,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/kvm.h>
@@ -50,6 +53,71 @@ static inline long linux_syscall3(long nr, long a, long b, long c)
 #endif
 }
 
+/* ---- events ----
+ * An event is an eventfd; any other descriptor is refused before it is
+ * read or written (a regular file would read as signalled, and take 8
+ * bytes at each signal). The eventfds made here are marked in a bitmap
+ * until they are closed, so their check costs a load; others (an eventfd
+ * from a vhost-user peer) are checked on each call. */
+
+#define LINUX_EVENT_FDS (1u << 20)
+#define LINUX_WORD_BITS (sizeof(unsigned long) * 8)
+
+static _Atomic unsigned long linux_event_fds[LINUX_EVENT_FDS / LINUX_WORD_BITS];
+
+static void linux_event_mark(int fd, bool on)
+{
+	unsigned long bit;
+
+	if (fd < 0 || (unsigned)fd >= LINUX_EVENT_FDS)
+		return;
+	bit = 1ul << ((unsigned)fd % LINUX_WORD_BITS);
+	if (on)
+		atomic_fetch_or(&linux_event_fds[(unsigned)fd / LINUX_WORD_BITS], bit);
+	else
+		atomic_fetch_and(&linux_event_fds[(unsigned)fd / LINUX_WORD_BITS], ~bit);
+}
+
+static inline bool linux_event_marked(vmosal_handle_t fd)
+{
+	return fd >= 0 && (unsigned)fd < LINUX_EVENT_FDS &&
+	       (atomic_load_explicit(&linux_event_fds[(unsigned)fd / LINUX_WORD_BITS],
+				     memory_order_relaxed) >>
+		((unsigned)fd % LINUX_WORD_BITS)) & 1;
+}
+
+/* A descriptor this backend did not make: 0 when it is an eventfd (and,
+ * for a wait, non-blocking: a blocking read could outlast the timeout),
+ * VMOSAL_EBADF when it is something else, VMOSAL_EINVAL when blocking. */
+static int linux_event_check(vmosal_handle_t fd, bool wait)
+{
+	static const char eventfd_name[] = "anon_inode:[eventfd]";
+	char link[64], target[32];
+	struct stat st;
+	ssize_t n;
+	int flags;
+
+	if (fstat(fd, &st) != 0)
+		return posix_last_error();
+	/* Anonymous inodes (eventfd, timerfd, signalfd...) have no type. */
+	if ((st.st_mode & S_IFMT) != 0)
+		return VMOSAL_EBADF;
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof target - 1);
+	if (n < 0 && errno != ENOENT)
+		return posix_last_error();
+	/* Without /proc: an anonymous inode other than an eventfd refuses an
+	 * 8-byte write, and a read of 8 bytes (all but a timerfd). */
+	if (n >= 0 && ((size_t)n != sizeof eventfd_name - 1 ||
+		       memcmp(target, eventfd_name, (size_t)n) != 0))
+		return VMOSAL_EBADF;
+	if (!wait)
+		return 0;
+	if ((flags = fcntl(fd, F_GETFL)) < 0)
+		return posix_last_error();
+	return flags & O_NONBLOCK ? 0 : VMOSAL_EINVAL;
+}
+
 int linux_event_create(unsigned flags, vmosal_handle_t *out)
 {
 	/* Non-blocking: a wait polls first, so two waiters racing for one
@@ -60,15 +128,26 @@ int linux_event_create(unsigned flags, vmosal_handle_t *out)
 		return VMOSAL_ENOTSUP;
 	if (fd < 0)
 		return posix_last_error();
+	linux_event_mark(fd, true);
 	*out = fd;
 	return 0;
+}
+
+int linux_handle_close(vmosal_handle_t h)
+{
+	/* Unmarked first: once closed, the number may be reused at once. */
+	linux_event_mark(h, false);
+	return posix_handle_close(h);
 }
 
 int linux_event_signal(vmosal_handle_t h)
 {
 	uint64_t one = 1;
 	long n;
+	int rc;
 
+	if (!linux_event_marked(h) && (rc = linux_event_check(h, false)) != 0)
+		return rc;
 	do
 		n = linux_syscall3(SYS_write, h, (long)&one, sizeof one);
 	while (n == -EINTR);
@@ -76,12 +155,16 @@ int linux_event_signal(vmosal_handle_t h)
 	return n == (long)sizeof one || n == -EAGAIN ? 0 : posix_error_from_errno((int)-n);
 }
 
-int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns)
+int linux_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending)
 {
-	struct pollfd pfd = {.fd = h, .events = POLLIN};
 	uint64_t value;
 	long n;
+	int rc;
 
+	if (kick_pending != NULL && __atomic_load_n(kick_pending, __ATOMIC_RELAXED) != 0)
+		return VMOSAL_EINTR;
+	if (!linux_event_marked(h) && (rc = linux_event_check(h, true)) != 0)
+		return rc;
 	for (;;) {
 		/* The common case, signalled already, costs one read. */
 		n = linux_syscall3(SYS_read, h, (long)&value, sizeof value);
@@ -93,16 +176,17 @@ int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns)
 			return n < 0 ? posix_error_from_errno((int)-n) : VMOSAL_EIO;
 		if (timeout_ns == 0)
 			return VMOSAL_ETIMEDOUT;
-		switch (poll(&pfd, 1, posix_timeout_ms(timeout_ns))) {
-		case 0:
-			return VMOSAL_ETIMEDOUT;
-		case -1:
-			return errno == EINTR ? VMOSAL_EINTR : posix_last_error();
-		}
+		if ((rc = posix_kick_wait_fd(h, timeout_ns, kick_pending)) != 0)
+			return rc;
 		/* Readable: read it (another waiter may have been first). The
 		 * core measures what is left of the timeout on EINTR; here a
 		 * lost race simply polls again with the same timeout. */
 	}
+}
+
+int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns)
+{
+	return linux_event_wait_kick(h, timeout_ns, NULL);
 }
 
 int linux_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out)

@@ -137,6 +137,14 @@ int posix_kick_setup_from(const int *cands, size_t n, int *os_signal);
 int posix_kick_setup(int *os_signal);
 /* The signal posix_kick_setup chose; 0 before. */
 int posix_kick_os_signal(void);
+/* Waits up to timeout_ns (negative: no limit) for fd to become readable:
+ * 0, VMOSAL_ETIMEDOUT, or VMOSAL_EINTR when a signal's handler ran or,
+ * without waiting, while *kick_pending is not 0 (NULL: no flag). The flag
+ * is read with the kick signal blocked, and the signal unblocked only in
+ * the wait (ppoll's mask; pselect's on Darwin), so that a kick landing in
+ * between still ends it. Resolution: nanoseconds (ppoll), plus the
+ * thread's timer slack; Darwin: microseconds (pselect). */
+int posix_kick_wait_fd(int fd, int64_t timeout_ns, const uint32_t *kick_pending);
 
 /* ---- events, clocks, devices (posix_io.c) ---- */
 

@@ -3,7 +3,17 @@
  * kqueue, tgkill or pthread_kill) stays in each backend. */
 #include "config.h"
 
+#ifndef HAVE_PPOLL
+/* Darwin's select and pselect take descriptors past FD_SETSIZE. */
+#define _DARWIN_UNLIMITED_SELECT 1
+#endif
+
 #include <errno.h>
+#ifdef HAVE_PPOLL
+#include <poll.h>
+#else
+#include <sys/select.h>
+#endif
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -395,4 +405,65 @@ int posix_kick_setup(int *os_signal)
 int posix_kick_os_signal(void)
 {
 	return posix_kick_signal;
+}
+
+/* One wait for fd to become readable, with sigmask in force during it. */
+static int posix_wait_readable(int fd, int64_t timeout_ns, const sigset_t *sigmask)
+{
+	struct timespec ts, *tp = NULL;
+	int n;
+
+	if (timeout_ns >= 0) {
+		ts.tv_sec = (time_t)(timeout_ns / 1000000000);
+		ts.tv_nsec = (long)(timeout_ns % 1000000000);
+		tp = &ts;
+	}
+#ifdef HAVE_PPOLL
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	n = ppoll(&pfd, 1, tp, sigmask);
+	if (n > 0 && (pfd.revents & POLLNVAL))
+		return VMOSAL_EBADF;
+#else
+	/* Darwin: pselect, atomic there (a system call of its own), with
+	 * the set sized for any descriptor (_DARWIN_UNLIMITED_SELECT). */
+	fd_set one[(size_t)fd / FD_SETSIZE + 1];
+
+	memset(one, 0, sizeof one);
+	FD_SET(fd, one);
+	n = pselect(fd + 1, one, NULL, NULL, tp, sigmask);
+#endif
+	if (n > 0)
+		return 0;
+	if (n == 0)
+		return VMOSAL_ETIMEDOUT;
+	return errno == EINTR ? VMOSAL_EINTR : posix_last_error();
+}
+
+int posix_kick_wait_fd(int fd, int64_t timeout_ns, const uint32_t *kick_pending)
+{
+	int sig = posix_kick_signal, rc;
+	sigset_t kick, old, during;
+
+	if (kick_pending == NULL || sig == 0)
+		return posix_wait_readable(fd, timeout_ns, NULL);
+	/* KVM's immediate_exit rule: the flag is read with the kick signal
+	 * blocked, and the signal is unblocked only inside the wait. A kick
+	 * sets the flag before it sends the signal: one that came before
+	 * the block is seen in the flag, one after it ends the wait. */
+	sigemptyset(&kick);
+	sigaddset(&kick, sig);
+	if ((rc = pthread_sigmask(SIG_BLOCK, &kick, &old)) != 0)
+		return posix_error_from_errno(rc);
+	if (__atomic_load_n(kick_pending, __ATOMIC_SEQ_CST) != 0) {
+		rc = VMOSAL_EINTR;
+	} else {
+		during = old;
+		sigdelset(&during, sig);
+		rc = posix_wait_readable(fd, timeout_ns, &during);
+	}
+	/* A thread that keeps it blocked (thread.h) saves a system call. */
+	if (sigismember(&old, sig) != 1)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }

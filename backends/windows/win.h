@@ -149,6 +149,7 @@ DWORD win_wait_ms(uint64_t ns);
 int win_event_create(unsigned flags, vmosal_handle_t *out);
 int win_event_signal(vmosal_handle_t h);
 int win_event_wait(vmosal_handle_t h, int64_t timeout_ns);
+int win_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending);
 int win_clock_ns(int clock, uint64_t *out);
 int win_sleep_ns(uint64_t ns);
 int win_device_open(const char *path, unsigned flags, vmosal_handle_t *out);

@@ -75,6 +75,7 @@ static const struct vmosal_backend_ops win_ops = {
 	.device_ioctl = win_device_ioctl,
 	.process_id = win_process_id,
 	.mem_discard = win_mem_discard,
+	.event_wait_kick = win_event_wait_kick,
 };
 
 VMOSAL_BACKEND_EXPORT const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

@@ -129,10 +129,18 @@ int win_event_signal(vmosal_handle_t h)
 	return SetEvent(h) ? 0 : win_last_error();
 }
 
-/* Alertable, so that a kick (an APC) ends the wait with VMOSAL_EINTR. */
-int win_event_wait(vmosal_handle_t h, int64_t timeout_ns)
+/* Alertable, so that a kick (an APC) ends the wait with VMOSAL_EINTR. The
+ * flag is read before the wait; a kick that sets it after that queues its
+ * APC after that too, and an APC queued before an alertable wait begins
+ * ends it at once: no kick is lost in between. Whole milliseconds, rounded
+ * up, and the wait ends on a tick of the system clock (15.6 ms unless a
+ * process raised the timer resolution with timeBeginPeriod). */
+int win_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending)
 {
 	uint64_t start = win_monotonic_ns(), waited;
+
+	if (kick_pending != NULL && __atomic_load_n(kick_pending, __ATOMIC_SEQ_CST) != 0)
+		return VMOSAL_EINTR;
 
 	for (;;) {
 		DWORD ms = INFINITE, rc;
@@ -157,6 +165,11 @@ int win_event_wait(vmosal_handle_t h, int64_t timeout_ns)
 			return win_last_error();
 		}
 	}
+}
+
+int win_event_wait(vmosal_handle_t h, int64_t timeout_ns)
+{
+	return win_event_wait_kick(h, timeout_ns, NULL);
 }
 
 /* Handles CreateFileW makes are not inherited by child processes unless

@@ -40,7 +40,7 @@ VMOSAL_BEGIN_DECLS
 #define VMOSAL_BACKEND_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define VMOSAL_BACKEND_ABI_MINOR_OF(v) ((uint32_t)(v) & 0xffffu)
 #define VMOSAL_BACKEND_ABI_MAJOR 2
-#define VMOSAL_BACKEND_ABI_MINOR 1
+#define VMOSAL_BACKEND_ABI_MINOR 2
 #define VMOSAL_BACKEND_ABI VMOSAL_BACKEND_ABI_MAKE(VMOSAL_BACKEND_ABI_MAJOR, VMOSAL_BACKEND_ABI_MINOR)
 
 /* The plugin's one exported symbol. Do not change this name or prototype:
@@ -369,6 +369,21 @@ struct vmosal_backend_ops {
 	 * offset are the mapping's object and its offset there, or
 	 * VMOSAL_NO_HANDLE. VMOSAL_ENOTSUP where the backing cannot. */
 	int (*mem_discard)(void *addr, size_t size, vmosal_handle_t h, int64_t offset);
+
+	/* ---- ABI 2.2 ---- */
+
+	/* event_wait that a kick ends: VMOSAL_EINTR, without waiting, while
+	 * *kick_pending (the calling thread's flag, which a kicker sets
+	 * before it interrupts the thread) is not 0. The flag is read with
+	 * the kick signal blocked, and the signal is unblocked only inside
+	 * the wait (POSIX: ppoll's or pselect's mask; Windows: an alertable
+	 * wait, which the kick's APC ends even when queued before it), so a
+	 * kick that lands after the read still ends the wait. VMOSAL_EBADF
+	 * when h is not an event. NULL: the core reads the flag, then calls
+	 * event_wait, and a kick landing in between is only seen once that
+	 * wait ends. */
+	int (*event_wait_kick)(vmosal_handle_t h, int64_t timeout_ns,
+			       const uint32_t *kick_pending);
 };
 
 typedef const struct vmosal_backend_ops *(*vmosal_backend_entry_fn)(uint32_t core_abi);

@@ -15,16 +15,35 @@ VMOSAL_BEGIN_DECLS
 VMOSAL_API int vmosal_event_create(unsigned flags, vmosal_handle_t *out);
 
 /* Signals it: a waiter wakes, a poll on the handle sees it readable.
- * Safe to call from a signal handler (one write()/SetEvent()). */
+ * Safe to call from a signal handler (one write()/SetEvent()).
+ * VMOSAL_EBADF when the handle is not an event (below). */
 VMOSAL_API int vmosal_event_signal(vmosal_handle_t event);
 
 /* Waits up to timeout_ns (0: just test; negative: no limit) for the event
  * to be signalled and resets it: however often it was signalled, one wait
- * takes them all. Goes on waiting after a signal handler ran, but returns
- * VMOSAL_EINTR when the thread is kicked during the wait
- * (vmosal_thread_kick; a kick that came before the wait began is seen
- * through vmosal_thread_kick_pending). VMOSAL_ETIMEDOUT when it was not
- * signalled in time. */
+ * takes them all. Goes on waiting after a signal handler ran. Returns
+ * VMOSAL_EINTR when the calling thread is kicked during the wait, and at
+ * once while its kick is pending, before looking at the event, until the
+ * thread clears it with vmosal_thread_kick_pending(true, ...): a kick that
+ * lands just before the wait is not lost (vmosal.h, "Kicks and blocking
+ * waits"). VMOSAL_ETIMEDOUT when it was not signalled in time.
+ *
+ * Resolution of the timeout: Linux, nanoseconds (ppoll), plus the
+ * thread's timer slack (50 us by default; prctl PR_SET_TIMERSLACK); macOS,
+ * microseconds (pselect), subject to the kernel's timer coalescing;
+ * Windows, whole milliseconds rounded up, and the wait ends on a tick of
+ * the system clock, 15.6 ms by default, unless some process raised the
+ * timer resolution (timeBeginPeriod): the backend uses no high-resolution
+ * waitable timer. A wait never ends early.
+ *
+ * What an event is, for both calls: Linux, an eventfd. One this library
+ * made costs nothing to check; another (a vhost-user peer's) is checked
+ * on each call (fstat and /proc/self/fd, a few microseconds), and must be
+ * non-blocking for a wait (VMOSAL_EINVAL otherwise: its read could outlast
+ * the timeout). Close an event with vmosal_event_close, not close(): the
+ * library forgets it there. macOS, an event's kqueue. Anything else is
+ * VMOSAL_EBADF, with nothing read or written. Windows: SetEvent refuses
+ * what is not an event; a wait on another waitable handle waits for it. */
 VMOSAL_API int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns);
 
 VMOSAL_API int vmosal_event_close(vmosal_handle_t event);
@@ -48,7 +67,8 @@ enum vmosal_clock {
 VMOSAL_API int vmosal_clock_ns(enum vmosal_clock clock, uint64_t *out);
 
 /* Sleeps for ns nanoseconds of the monotonic clock, going back to sleep
- * for the rest after a signal handler ran. */
+ * for the rest after a signal handler ran. Not a wait for work: a kick
+ * does not end it (vmosal.h). */
 VMOSAL_API int vmosal_sleep_ns(uint64_t ns);
 
 VMOSAL_END_DECLS

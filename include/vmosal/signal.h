@@ -79,7 +79,7 @@ VMOSAL_API int vmosal_signal_unblock(const enum vmosal_signal *sigs, size_t n);
 
 /* Waits up to timeout_ns (negative: no limit) for one of sigs[0..n),
  * which the caller should have blocked in every thread, and fills *out.
- * VMOSAL_ETIMEDOUT when none came. POSIX: sigtimedwait; Windows: INT,
+ * VMOSAL_ETIMEDOUT when none came. A kick does not end it (vmosal.h). POSIX: sigtimedwait; Windows: INT,
  * TERM and HUP only, queued by libvmosal's console control handler. */
 VMOSAL_API int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int64_t timeout_ns,
 				  struct vmosal_siginfo *out);

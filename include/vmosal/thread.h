@@ -129,14 +129,28 @@ VMOSAL_API int vmosal_thread_get_priority(vmosal_tid_t tid, enum vmosal_priority
  * (alertable waits return) plus the cancel callback. macOS: the signal
  * plus the cancel callback (hv_vcpus_exit).
  *
- * A kick is never lost. A vCPU thread registers its target once; a kick
- * then sets the target's byte (KVM's run->immediate_exit) and the thread's
- * pending flag from the kicking thread, and runs the cancel callback,
- * before it interrupts the thread, so the handler has nothing left to do
- * and one kick is seen once. A kick that lands after the vCPU checked for
- * work but before it entered KVM_RUN thus makes KVM_RUN return at once. A
- * thread blocking in ppoll or pselect gets the same guarantee by keeping
- * the kick signal blocked and unblocking it only in the call's own mask.
+ * A kick is never lost. Every thread has a pending-kick flag, which only
+ * the thread clears (vmosal_thread_kick_pending(true, ...)). A vCPU
+ * thread registers its target once; a kick then sets the target's byte
+ * (KVM's run->immediate_exit) and the thread's pending flag from the
+ * kicking thread, and runs the cancel callback, before it interrupts the
+ * thread, so the handler has nothing left to do and one kick is seen
+ * once. A kick that lands after the vCPU checked for work but before it
+ * entered KVM_RUN thus makes KVM_RUN return at once. vmosal_event_wait
+ * returns VMOSAL_EINTR at once while the flag is set, and checks it
+ * race-free (vmosal.h, "Kicks and blocking waits"). A thread blocking in
+ * its own ppoll or pselect gets the same guarantee by keeping the kick
+ * signal blocked, checking the flag, and unblocking the signal only in
+ * the call's own mask. A thread that is not registered has the flag too:
+ * the signal's handler sets it, or vmosal_thread_kick(VMOSAL_TID_SELF).
+ *
+ * One signal on its way at a time: while the signal of an earlier kick
+ * has not reached a registered thread (it keeps the signal blocked, or has
+ * not run since), a kick sets the byte and the flag and sends no other,
+ * since the thread sees them once that one arrives. Kick signals are
+ * realtime signals, which queue against a limit per user: a thread that
+ * keeps the signal blocked should register. A kick to a thread that is not
+ * registered (other than the caller) always sends one.
  *
  *     // vCPU thread, once:
  *     struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
@@ -175,21 +189,25 @@ struct vmosal_kick_target {
  * What immediate_exit points to must stay valid until
  * vmosal_thread_kick_unregister returns, which a thread must call before it
  * ends (one started by vmosal_thread_create does it by itself when its
- * function returns). Unregistering waits for a kick that is using the
- * target at that moment, so the memory may be freed right after. A forked
- * child starts with no registration. At most 4096 registered threads
- * (VMOSAL_ENOSPC). */
+ * function returns). Unregistering, and replacing a target, wait for a
+ * kick that is using the old target at that moment, so its memory may be
+ * freed right after. The pending flag is left as it is. A forked child
+ * starts with no registration and no kick pending. At most 4096
+ * registered threads (VMOSAL_ENOSPC). */
 VMOSAL_API int vmosal_thread_kick_register(const struct vmosal_kick_target *target);
 /* Forgets the calling thread's target; VMOSAL_ENOENT when none. */
 VMOSAL_API int vmosal_thread_kick_unregister(void);
 
-/* Kicks thread tid of this process (VMOSAL_TID_SELF: the caller, whose
- * next blocking call then returns EINTR). ESRCH: tid is not a thread of
- * this process. Safe from any thread; not from a signal handler. */
+/* Kicks thread tid of this process: sets its pending flag (registered
+ * threads, and the caller itself) and interrupts it. VMOSAL_TID_SELF: the
+ * caller, whose next wait (vmosal_event_wait, KVM_RUN through a registered
+ * immediate_exit) then returns EINTR. ESRCH: tid is not a thread of this
+ * process. Safe from any thread; not from a signal handler. */
 VMOSAL_API int vmosal_thread_kick(vmosal_tid_t tid);
 
-/* Whether a kick reached the calling thread since it last cleared the flag
- * (registered threads only; false otherwise); with clear, resets it. */
+/* Whether a kick reached the calling thread since it last cleared its
+ * pending flag; with clear, resets it. While it is set, waits return
+ * VMOSAL_EINTR at once. */
 VMOSAL_API int vmosal_thread_kick_pending(bool clear, bool *out);
 
 /* The OS signal number kicks use (0 where kicks use no signal). */
