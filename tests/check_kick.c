@@ -573,7 +573,8 @@ END_TEST
 /* ---- kicks racing registrations ---- */
 
 struct race {
-	atomic_bool stop;
+	atomic_bool stop;         /* ends the registering thread's loop */
+	atomic_bool stop_kicks;   /* ends the kickers', first: the target must outlive them */
 	_Atomic vmosal_tid_t tid; /* the registering thread */
 	atomic_ulong cycles;      /* its register+unregister pairs */
 	atomic_ulong kicks;
@@ -631,7 +632,7 @@ static void *kick_loop(void *arg)
 	vmosal_tid_t tid = r->target != 0 ? r->target : atomic_load(&r->tid);
 	unsigned long n = 0;
 
-	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+	while (!atomic_load_explicit(&r->stop_kicks, memory_order_relaxed)) {
 		int rc = vmosal_thread_kick(tid);
 
 		/* ESRCH is right for tid -1, and for nothing else. */
@@ -682,6 +683,7 @@ static bool race_run(vmosal_tid_t target, int seconds, unsigned long max_cycles)
 			last_move = t;
 		}
 		if (t - last_move > (uint64_t)10 * 1000000000) {
+			atomic_store(&r.stop_kicks, true);
 			atomic_store(&r.stop, true);
 			ck_abort_msg("the registering thread hung after %lu cycles, %lu+ kicks", seen,
 				     atomic_load(&r.kicks));
@@ -689,9 +691,12 @@ static bool race_run(vmosal_tid_t target, int seconds, unsigned long max_cycles)
 		if (t - start > (uint64_t)seconds * 1000000000 || c >= max_cycles)
 			break;
 	}
-	atomic_store(&r.stop, true);
+	/* The kickers stop first: a kick to a thread that has exited is
+	 * ESRCH, rightly. */
+	atomic_store(&r.stop_kicks, true);
 	for (int i = 0; i < KICKERS; i++)
 		ck_assert_int_eq(vmosal_thread_join(kickers[i], NULL), 0);
+	atomic_store(&r.stop, true);
 	/* Its last unregistration may be the one that hangs. */
 	last_move = now_ns();
 	while (!atomic_load(&r.done))
