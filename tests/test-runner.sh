@@ -72,15 +72,25 @@ now() {
 	date +%s.%N 2>/dev/null | sed 's/\.N$//'
 }
 start=$(now)
+# timeout puts the test in a process group of its own (so that a timeout
+# kills all of it), where the terminal's ^C does not reach: pass on what
+# stops make check.
 if [ $# -eq 1 ]; then
-	timeout -k 10 "$limit" ${VMOSAL_TEST_EXEC-} "$1"
+	timeout -k 10 "$limit" ${VMOSAL_TEST_EXEC-} "$1" &
 else
-	timeout -k 10 "$limit" "$@"
+	timeout -k 10 "$limit" "$@" &
 fi
-rc=$?
+child=$!
+trap 'kill -TERM $child 2>/dev/null' HUP INT TERM
+while :; do
+	wait $child
+	rc=$?
+	kill -0 $child 2>/dev/null || break
+done
+trap - HUP INT TERM
 end=$(now)
 took=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
-echo "$took $name" >"$log_base.time" 2>/dev/null || :
+{ echo "$took $name" >"$log_base.time"; } 2>/dev/null
 # 124: timeout's TERM; 137: its KILL 10 s later.
 if [ $rc -eq 124 ] || { [ $rc -eq 137 ] && awk -v t="$took" -v l="$limit" \
 	'BEGIN { exit !(t >= l) }'; }; then
