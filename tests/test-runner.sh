@@ -27,15 +27,18 @@ if [ -n "${VMOSAL_TEST_EMULATOR-}" ]; then
 	export VMOSAL_TEST_EXEC VMOSAL_TEST_EMULATOR_HOST CK_TIMEOUT_MULTIPLIER
 fi
 
-# Check's fork mode needs a POSIX timer per test (timer_create in the
-# runner, and in each child to pick its clock). The kernel backs each
-# timer with a queued-signal slot counted per user against
-# RLIMIT_SIGPENDING, so another process of the same user that fills the
-# queue (realtime signals sent to threads that block them) makes
-# timer_create fail with EAGAIN: Check then stops the suite ("timer_create:
-# Resource temporarily unavailable") or sends a duration measured on two
-# clocks ("too big to pack"). Room above what the user has queued already,
-# where the hard limit allows it (root may raise that too).
+# Check's fork mode makes a POSIX timer for each test's time limit, and
+# Check 0.15 makes and deletes one more before every clock reading, to
+# choose between CLOCK_MONOTONIC and CLOCK_REALTIME. The kernel backs each
+# timer with a queued-signal slot, counted per user against
+# RLIMIT_SIGPENDING: when another process of the same user has filled the
+# queue (realtime signals sent to threads that block them), timer_create
+# fails with EAGAIN. Check then stops the suite ("timer_create: Resource
+# temporarily unavailable"), or reads a test's start and end on different
+# clocks and cannot send the duration ("too big to pack"). qemu-user adds
+# its own limit, 32 timers at a time per process, which Check (two at a
+# time) never reaches. So: room above what the user has queued already,
+# as far as the hard limit allows.
 if command -v prlimit >/dev/null 2>&1; then
 	queued=$(sed -n 's/^SigQ:[[:space:]]*\([0-9]*\)\/.*/\1/p' /proc/self/status 2>/dev/null)
 	limits=$(prlimit --pid $$ --sigpending --raw --noheadings -o SOFT,HARD 2>/dev/null)
@@ -49,6 +52,12 @@ if command -v prlimit >/dev/null 2>&1; then
 		else
 			prlimit --pid $$ --sigpending="$want:$want" 2>/dev/null ||
 				prlimit --pid $$ --sigpending="$hard:" 2>/dev/null
+		fi
+		# Where no more could be had, the log says why Check may fail.
+		soft=$(prlimit --pid $$ --sigpending --raw --noheadings -o SOFT 2>/dev/null)
+		if [ "$soft" != unlimited ] && [ $((queued + 1024)) -gt "${soft:-0}" ]; then
+			echo "test-runner: this user has $queued signals queued of the" \
+				"$soft allowed: Check's timer_create may fail with EAGAIN" >&2
 		fi
 	fi
 fi
