@@ -13,18 +13,20 @@
  * same code; with more than one, the VMM puts "vcpuN: " before each line
  * a vCPU writes, so the lines tell which vCPU wrote them.
  *
- * Exit status: 0 success, 1 error, 77 when KVM cannot be used here. */
-#include "config.h"
-
+ * Exit status: 0 success, 1 error, 77 when KVM cannot be used here.
+ *
+ * Builds on its own, as a copy outside libvmosal's tree would:
+ *	cc tiny-vmm.c $(pkg-config --cflags --libs vmosal) */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmosal.h"
+#include <vmosal.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <linux/kvm.h>
@@ -294,17 +296,54 @@ static int vcpu_check_pinned(struct vcpu *v)
 	return 0;
 }
 
-/* KVM_RUN until the guest halts or the VMM sets vm->stop. The kick target
- * is registered before the first look at the stop flag, so a kick can
- * never fall between that look and KVM_RUN unseen: it has set
- * run->immediate_exit, and KVM_RUN returns at once. */
+/* One exit from KVM_RUN: true to run the vCPU again, false when it ends
+ * (*end says how). */
+static bool vcpu_handle_exit(struct vcpu *v, enum vcpu_end *end)
+{
+	*end = VCPU_FAILED;
+	switch (v->run->exit_reason) {
+	case KVM_EXIT_IO:
+		return vcpu_handle_io(v);
+	case KVM_EXIT_HLT:
+		*end = VCPU_HALTED;
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		fprintf(stderr, "tiny-vmm: %s: entry failed, hardware reason %#llx\n", v->name,
+			(unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		fprintf(stderr, "tiny-vmm: %s: KVM internal error, suberror %u\n", v->name,
+			(unsigned)v->run->internal.suberror);
+		return false;
+	default:
+		fprintf(stderr, "tiny-vmm: %s: unexpected exit reason %u\n", v->name,
+			(unsigned)v->run->exit_reason);
+		return false;
+	}
+}
+
+/* What a kicker asked of this vCPU besides vm->stop, which the loop reads
+ * before every KVM_RUN: here nothing, so the kick is only counted. */
+static void vcpu_handle_requests(struct vcpu *v)
+{
+	v->kicks++;
+}
+
+/* KVM_RUN until the guest halts or the VMM sets vm->stop: the vCPU loop
+ * that README and <vmosal/thread.h> show. The kick target is registered
+ * before the first look at the stop flag, so a kick can never fall
+ * between that look and KVM_RUN unseen: it has set run->immediate_exit,
+ * and KVM_RUN returns EINTR at once. */
 static enum vcpu_end vcpu_loop(struct vcpu *v)
 {
 	struct vmosal_kick_target target = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
+	struct kvm_run *run = v->run;
 	struct vm *vm = v->vm;
+	enum vcpu_end end;
+	bool kicked;
 	int rc;
 
-	target.immediate_exit = &v->run->immediate_exit;
+	target.immediate_exit = &run->immediate_exit;
 	if ((rc = vmosal_thread_kick_register(&target)) != 0) {
 		fail("vmosal_thread_kick_register", rc);
 		return VCPU_FAILED;
@@ -314,39 +353,24 @@ static enum vcpu_end vcpu_loop(struct vcpu *v)
 	while (!atomic_load(&vm->stop)) {
 		rc = vmosal_ioctl(v->fd, KVM_RUN, NULL, VMOSAL_IOCTL_NO_RESTART, NULL);
 		if (rc == VMOSAL_EINTR) {
-			bool kicked = false;
-
-			/* Atomic: a kick may be writing it at the same time. */
-			__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+			/* A kick, or another signal. immediate_exit first (an
+			 * atomic store: a kicker may be writing it), then the
+			 * thread's pending flag, which keeps blocking calls
+			 * returning EINTR until it is cleared. */
+			__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_RELAXED);
 			vmosal_thread_kick_pending(true, &kicked);
-			v->kicks += kicked;
+			if (kicked)
+				vcpu_handle_requests(v);
 			continue;
 		}
+		if (rc == VMOSAL_EAGAIN)
+			continue; /* KVM asks for KVM_RUN again */
 		if (rc != 0) {
 			fail("KVM_RUN", rc);
 			return VCPU_FAILED;
 		}
-		switch (v->run->exit_reason) {
-		case KVM_EXIT_IO:
-			if (!vcpu_handle_io(v))
-				return VCPU_FAILED;
-			break;
-		case KVM_EXIT_HLT:
-			return VCPU_HALTED;
-		case KVM_EXIT_FAIL_ENTRY:
-			fprintf(stderr, "tiny-vmm: %s: entry failed, hardware reason %#llx\n",
-				v->name, (unsigned long long)
-				v->run->fail_entry.hardware_entry_failure_reason);
-			return VCPU_FAILED;
-		case KVM_EXIT_INTERNAL_ERROR:
-			fprintf(stderr, "tiny-vmm: %s: KVM internal error, suberror %u\n", v->name,
-				(unsigned)v->run->internal.suberror);
-			return VCPU_FAILED;
-		default:
-			fprintf(stderr, "tiny-vmm: %s: unexpected exit reason %u\n", v->name,
-				(unsigned)v->run->exit_reason);
-			return VCPU_FAILED;
-		}
+		if (!vcpu_handle_exit(v, &end))
+			return end;
 	}
 	return VCPU_STOPPED;
 }
@@ -380,8 +404,8 @@ static void vm_init(struct vm *vm)
 }
 
 /* Opens /dev/kvm and makes a VM with its RAM and the guest code in it.
- * Returns 0, EXIT_SKIP when KVM cannot make a VM here, or a VMOSAL_E*
- * code. */
+ * Returns 0, EXIT_SKIP where this host has no KVM for us (no /dev/kvm, no
+ * permission, no immediate_exit), or a VMOSAL_E* code for a failure. */
 static int vm_create(struct vm *vm, bool spin)
 {
 	struct kvm_userspace_memory_region region;
@@ -389,12 +413,19 @@ static int vm_create(struct vm *vm, bool spin)
 	int rc, value = 0;
 
 	rc = vmosal_device_open("/dev/kvm", VMOSAL_DEVICE_READ | VMOSAL_DEVICE_WRITE, &vm->kvm);
+	if (rc == VMOSAL_ENOENT || rc == VMOSAL_EACCES || rc == VMOSAL_EPERM) {
+		/* No KVM here, or not for this user: nothing to test. */
+		fprintf(stderr, "tiny-vmm: /dev/kvm: %s\n", vmosal_strerror(rc));
+		return EXIT_SKIP;
+	}
 	if (rc != 0)
 		return fail("/dev/kvm", rc);
 	/* kick's promise rests on immediate_exit (Linux 4.11). */
 	rc = vmosal_ioctl(vm->kvm, KVM_CHECK_EXTENSION, ioctl_int_arg(KVM_CAP_IMMEDIATE_EXIT), 0,
 			  &value);
-	if (rc != 0 || value <= 0) {
+	if (rc != 0)
+		return fail("KVM_CHECK_EXTENSION", rc);
+	if (value <= 0) {
 		fprintf(stderr, "tiny-vmm: KVM lacks KVM_CAP_IMMEDIATE_EXIT\n");
 		return EXIT_SKIP;
 	}
@@ -402,11 +433,10 @@ static int vm_create(struct vm *vm, bool spin)
 	if (rc != 0)
 		return fail("KVM_GET_VCPU_MMAP_SIZE", rc);
 	vm->run_size = (size_t)value;
-	if ((rc = vmosal_ioctl(vm->kvm, KVM_CREATE_VM, NULL, 0, &value)) != 0) {
-		fprintf(stderr, "tiny-vmm: KVM_CREATE_VM: %s: no usable virtualization here\n",
-			vmosal_strerror(rc));
-		return EXIT_SKIP;
-	}
+	/* vmosal_accel_probe found KVM usable: a VM that cannot be made now
+	 * is a failure, not a host without KVM. */
+	if ((rc = vmosal_ioctl(vm->kvm, KVM_CREATE_VM, NULL, 0, &value)) != 0)
+		return fail("KVM_CREATE_VM", rc);
 	vm->fd = value;
 	/* Intel without unrestricted guest runs real mode through a TSS in
 	 * guest-physical space; this is where QEMU puts it. */
@@ -462,17 +492,21 @@ static int vm_create_vcpus(struct vm *vm, unsigned n)
 		v->index = i;
 		v->cpu = cpus[i];
 		snprintf(v->name, sizeof v->name, "vcpu%u", i);
-		if ((rc = vmosal_ioctl(vm->fd, KVM_CREATE_VCPU, ioctl_int_arg(i), 0, &fd)) != 0)
+		if ((rc = vmosal_ioctl(vm->fd, KVM_CREATE_VCPU, ioctl_int_arg(i), 0, &fd)) != 0) {
+			fail("KVM_CREATE_VCPU", rc);
 			break;
+		}
 		v->fd = fd;
 		vm->nvcpus++;
 		rc = vmosal_mmap(NULL, vm->run_size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
 				 VMOSAL_MAP_SHARED, v->fd, 0, (void **)&v->run);
-		if (rc != 0)
+		if (rc != 0) {
+			fail("mapping the vCPU's kvm_run", rc);
 			break;
+		}
 	}
 	free(cpus);
-	return rc != 0 ? fail("KVM_CREATE_VCPU", rc) : 0;
+	return rc;
 }
 
 /* Starts each vCPU on its own thread, named and pinned before it runs. */

@@ -115,7 +115,7 @@ static inline bool vmosal_test_under_valgrind(void)
 }
 
 /* The user-mode emulator running the suite (qemu-aarch64...), as the cross
- * stages' runner says (.ci/test-runner), or NULL. qemu-user emulates
+ * stages' runner says (tests/test-runner.sh), or NULL. qemu-user emulates
  * system calls, not all of the kernel: mincore residency, MAP_HUGETLB,
  * mbind, discarding madvise and device ioctls differ or are missing. */
 static inline const char *vmosal_test_emulator(void)

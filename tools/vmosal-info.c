@@ -7,28 +7,97 @@
 
 #include "vmosal.h"
 
-/* The topology as an indented tree: package > NUMA node > core > PUs. */
-static int print_topology_tree(void)
+#include <stdlib.h>
+
+/* Every PU, read before anything is printed, so that a failure leaves no
+ * half-written report or JSON object. */
+struct tree {
+	struct vmosal_pu_info *pus;
+	uint32_t n;
+};
+
+static int tree_gather(struct tree *t)
 {
 	struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
-	struct vmosal_pu_info pu = VMOSAL_STRUCT_INIT(struct vmosal_pu_info), prev = pu;
 	int rc = vmosal_topology_counts(&c);
 
+	t->pus = NULL;
+	t->n = 0;
 	if (rc != 0)
 		return rc;
-	for (uint32_t i = 0; i < c.pus; i++) {
-		if ((rc = vmosal_topology_pu(i, &pu)) != 0)
+	t->pus = calloc(c.pus > 0 ? c.pus : 1, sizeof *t->pus);
+	if (t->pus == NULL)
+		return VMOSAL_ENOMEM;
+	for (; t->n < c.pus; t->n++) {
+		t->pus[t->n].struct_size = sizeof t->pus[t->n];
+		if ((rc = vmosal_topology_pu(t->n, &t->pus[t->n])) != 0)
 			return rc;
-		if (i == 0 || pu.package != prev.package)
-			printf("package %u\n", (unsigned)pu.package);
-		if (i == 0 || pu.package != prev.package || pu.numa_node != prev.numa_node)
-			printf("  numa node %u\n", (unsigned)pu.numa_node);
-		if (i == 0 || pu.core != prev.core || pu.numa_node != prev.numa_node)
-			printf("    core %u\n", (unsigned)pu.core);
-		printf("      cpu %u (smt %u)\n", (unsigned)pu.os_index, (unsigned)pu.smt_rank);
-		prev = pu;
 	}
 	return 0;
+}
+
+/* Where PU i starts a new package, NUMA node or core (0: none). */
+enum { NEW_CORE = 1, NEW_NODE = 2, NEW_PACKAGE = 3 };
+
+static int tree_level(const struct tree *t, uint32_t i)
+{
+	const struct vmosal_pu_info *pu = &t->pus[i], *prev = i > 0 ? &t->pus[i - 1] : NULL;
+
+	if (prev == NULL || pu->package != prev->package)
+		return NEW_PACKAGE;
+	if (pu->numa_node != prev->numa_node)
+		return NEW_NODE;
+	return pu->core != prev->core ? NEW_CORE : 0;
+}
+
+/* The topology as an indented tree: package > NUMA node > core > PUs. */
+static void print_tree_text(const struct tree *t)
+{
+	printf("topology tree:\n");
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct vmosal_pu_info *pu = &t->pus[i];
+		int level = tree_level(t, i);
+
+		if (level >= NEW_PACKAGE)
+			printf("  package %u\n", (unsigned)pu->package);
+		if (level >= NEW_NODE)
+			printf("    numa node %u\n", (unsigned)pu->numa_node);
+		if (level >= NEW_CORE)
+			printf("      core %u\n", (unsigned)pu->core);
+		printf("        cpu %u (smt %u)\n", (unsigned)pu->os_index, (unsigned)pu->smt_rank);
+	}
+}
+
+/* The same tree as JSON: [{"package", "numa_nodes": [{"node", "cores":
+ * [{"core", "pus": [{"cpu", "smt"}]}]}]}]. */
+static void print_tree_json(const struct tree *t)
+{
+	printf("[");
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct vmosal_pu_info *pu = &t->pus[i];
+		int level = tree_level(t, i);
+
+		/* Close what the previous PU opened, down to this one's level. */
+		if (i > 0 && level >= NEW_CORE)
+			printf("]}");
+		if (i > 0 && level >= NEW_NODE)
+			printf("]}");
+		if (i > 0 && level >= NEW_PACKAGE)
+			printf("]},");
+		if (level >= NEW_PACKAGE)
+			printf("{\"package\":%u,\"numa_nodes\":[", (unsigned)pu->package);
+		if (level >= NEW_NODE)
+			printf("%s{\"node\":%u,\"cores\":[", level == NEW_NODE ? "," : "",
+			       (unsigned)pu->numa_node);
+		if (level >= NEW_CORE)
+			printf("%s{\"core\":%u,\"pus\":[", level == NEW_CORE ? "," : "",
+			       (unsigned)pu->core);
+		printf("%s{\"cpu\":%u,\"smt\":%u}", level == 0 ? "," : "", (unsigned)pu->os_index,
+		       (unsigned)pu->smt_rank);
+	}
+	if (t->n > 0)
+		printf("]}]}]}");
+	printf("]");
 }
 
 static const char *const accel_keys[VMOSAL_ACCEL_COUNT] = {"kvm", "hvf", "whpx"};
@@ -43,7 +112,8 @@ static void usage(FILE *f)
 		"memory, page sizes and huge pages, and hardware accelerators.\n"
 		"\n"
 		"  --json     one JSON object instead of the readable report\n"
-		"  --topology the CPU topology as a tree (package, NUMA node, core, CPU)\n"
+		"  --topology adds the CPU topology as a tree (package, NUMA node, core,\n"
+		"             CPU): after the report, or as topology.tree in --json\n"
 		"  --help     this text\n"
 		"  --version  the library's version\n"
 		"\n"
@@ -192,11 +262,15 @@ static void print_text(const struct report *r)
 			printf("topology:    %u packages, %u NUMA nodes, %u cores, %u PUs\n",
 			       (unsigned)c.packages, (unsigned)c.numa_nodes, (unsigned)c.cores,
 			       (unsigned)c.pus);
+			/* Some machines (VMs among them) report no cache at all. */
 			printf("  caches:   ");
+			bool any = false;
 			for (unsigned level = 1; level <= 5; level++)
-				if (vmosal_topology_cache_size(level, &bytes) == 0)
+				if (vmosal_topology_cache_size(level, &bytes) == 0) {
 					printf(" L%u %" PRIu64 " KiB", level, bytes >> 10);
-			putchar('\n');
+					any = true;
+				}
+			printf("%s\n", any ? "" : " unknown");
 		}
 	}
 	printf("memory:      %.1f GiB total, %.1f GiB available\n",
@@ -214,7 +288,7 @@ static void print_text(const struct report *r)
 	}
 }
 
-static void print_json(const struct report *r)
+static void print_json(const struct report *r, const struct tree *tree)
 {
 	printf("{\"version\":\"%d.%d.%d\",", VMOSAL_VERSION_MAJOR, VMOSAL_VERSION_MINOR,
 	       VMOSAL_VERSION_PATCH);
@@ -257,11 +331,17 @@ static void print_json(const struct report *r)
 	printf("]}");
 	{
 		struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
-		if (vmosal_topology_counts(&c) == 0)
+		if (vmosal_topology_counts(&c) == 0) {
 			printf(",\"topology\":{\"packages\":%u,\"numa_nodes\":%u,\"cores\":%u,"
-			       "\"pus\":%u}",
+			       "\"pus\":%u",
 			       (unsigned)c.packages, (unsigned)c.numa_nodes, (unsigned)c.cores,
 			       (unsigned)c.pus);
+			if (tree != NULL) {
+				printf(",\"tree\":");
+				print_tree_json(tree);
+			}
+			putchar('}');
+		}
 	}
 	printf(",\"memory\":{\"total\":%" PRIu64 ",\"available\":%" PRIu64 "}",
 	       r->mem.total_bytes, r->mem.available_bytes);
@@ -283,7 +363,8 @@ static void print_json(const struct report *r)
 
 int main(int argc, char **argv)
 {
-	bool json = false;
+	bool json = false, topology = false;
+	struct tree tree = {NULL, 0};
 	struct report r;
 	int rc;
 
@@ -291,10 +372,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
 		} else if (strcmp(argv[i], "--topology") == 0) {
-			rc = print_topology_tree();
-			if (rc != 0)
-				fprintf(stderr, "vmosal-info: topology: %s\n", vmosal_strerror(rc));
-			return rc == 0 ? 0 : 1;
+			topology = true;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return 0;
@@ -319,9 +397,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmosal-info: %s\n", vmosal_strerror(rc));
 		return 1;
 	}
-	if (json)
-		print_json(&r);
-	else
+	if (topology && (rc = tree_gather(&tree)) != 0) {
+		fprintf(stderr, "vmosal-info: topology: %s\n", vmosal_strerror(rc));
+		free(tree.pus);
+		return 1;
+	}
+	if (json) {
+		print_json(&r, topology ? &tree : NULL);
+	} else {
 		print_text(&r);
+		if (topology)
+			print_tree_text(&tree);
+	}
+	free(tree.pus);
 	return 0;
 }
