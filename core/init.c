@@ -27,7 +27,8 @@ static _Thread_local bool reentered;
  * 2.1 slot begins. A new minor adds its entry here. */
 static const size_t ops_size_for_minor[] = {
 	[0] = offsetof(struct vmosal_backend_ops, signal_install),
-	[1] = sizeof(struct vmosal_backend_ops),
+	[1] = offsetof(struct vmosal_backend_ops, thread_create_attr),
+	[2] = sizeof(struct vmosal_backend_ops),
 };
 #define KNOWN_MINORS (sizeof ops_size_for_minor / sizeof ops_size_for_minor[0])
 
@@ -63,6 +64,7 @@ static const struct vmosal_core_services core_services = {
 	.strerror = vmosal_strerror,
 	.signal_dispatch = vmosal__signal_dispatch,
 	.kick_received = vmosal__kick_received,
+	.tid_known = vmosal__tid_known,
 };
 
 bool vmosal__debug_enabled(const char *topic)

@@ -489,6 +489,13 @@ void vmosal__kick_after_fork(void)
 		memset(kick_slots, 0, sizeof kick_slots);
 }
 
+bool vmosal__kick_known(uint64_t tid)
+{
+	if (tid == 0 || tid == KICK_FREED || !atomic_load(&kick_ever_registered))
+		return false;
+	return kick_find(tid) != NULL;
+}
+
 void vmosal__kick_forget_self(void)
 {
 	if (my_kick != NULL)

@@ -596,8 +596,8 @@ static const struct op_case cases[] = {
 	 guest_ram_unchanged, NULL},
 	/* A wait cut short by a signal only makes the creator look again. */
 	{"thread_create name+cpus+priority",
-	 {"thread_create", "thread_self", "thread_set_name", "thread_set_affinity",
-	  "thread_set_priority", "wait_u32"},
+	 {"thread_create_attr", "thread_self", "thread_set_name", "thread_set_priority",
+	  "wait_u32"},
 	 {"wait_u32"},
 	 setup_thread_out,
 	 op_thread_create,

@@ -77,7 +77,9 @@
 	X(device_open, false)            \
 	X(device_ioctl, false)           \
 	X(process_id, false)             \
-	X(mem_discard, false)
+	X(mem_discard, false)            \
+	X(thread_create_attr, false)     \
+	X(thread_set_realtime, false)
 
 enum faulty_slot {
 #define FAULTY_SLOT_ENUM(m, mandatory) FAULTY_SLOT_##m,
@@ -490,6 +492,11 @@ FAULTY_FORWARD(device_ioctl,
 FAULTY_FORWARD(process_id, (uint64_t *out), (out))
 FAULTY_FORWARD(mem_discard, (void *addr, size_t size, vmosal_handle_t h, int64_t offset),
 	       (addr, size, h, offset))
+FAULTY_FORWARD(thread_create_attr,
+	       (void *(*start)(void *), void *arg, struct vmosal_backend_thread_attr *attr,
+		void **handle),
+	       (start, arg, attr, handle))
+FAULTY_FORWARD(thread_set_realtime, (uint64_t tid, int policy, int level), (tid, policy, level))
 
 /* Returns nothing, so nothing to inject: forwarded as it is. */
 static void faulty_signal_chain(const struct vmosal_backend_siginfo *info, void *os_context)
