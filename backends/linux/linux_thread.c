@@ -272,8 +272,10 @@ int linux_thread_create_attr(void *(*start)(void *), void *arg,
 {
 	pthread_attr_t pa;
 	pthread_t *thread;
-	cpu_set_t *set = NULL;
+#if defined(HAVE_PTHREAD_ATTR_SETAFFINITY_NP)
+	cpu_set_t fixed, *set = NULL;
 	size_t setsize = 0;
+#endif
 	int err;
 
 	attr->applied = 0;
@@ -302,11 +304,16 @@ int linux_thread_create_attr(void *(*start)(void *), void *arg,
 		for (size_t i = 0; i < attr->ncpus; i++)
 			if (attr->cpus[i] > highest)
 				highest = attr->cpus[i];
-		set = CPU_ALLOC(highest + 1);
+		/* cpu_set_t holds 1024 CPUs; bigger machines need a dynamic set. */
+		if (highest < CPU_SETSIZE) {
+			set = &fixed;
+			setsize = sizeof fixed;
+		} else if ((set = CPU_ALLOC(highest + 1)) != NULL) {
+			setsize = CPU_ALLOC_SIZE(highest + 1);
+		}
 		if (set == NULL) {
 			err = ENOMEM;
 		} else {
-			setsize = CPU_ALLOC_SIZE(highest + 1);
 			CPU_ZERO_S(setsize, set);
 			for (size_t i = 0; i < attr->ncpus; i++)
 				CPU_SET_S(attr->cpus[i], setsize, set);
@@ -331,8 +338,10 @@ int linux_thread_create_attr(void *(*start)(void *), void *arg,
 	if (err == 0)
 		err = pthread_create(thread, &pa, start, arg);
 	pthread_attr_destroy(&pa);
-	if (set != NULL)
+#if defined(HAVE_PTHREAD_ATTR_SETAFFINITY_NP)
+	if (set != NULL && set != &fixed)
 		CPU_FREE(set);
+#endif
 	if (err != 0) {
 		bool cpus = (attr->applied & VMOSAL_BACKEND_THREAD_AFFINITY) != 0;
 
