@@ -659,10 +659,11 @@ int vmosal_thread_create(const struct vmosal_thread_opts *opts, void *(*fn)(void
 		return rc;
 	}
 	/* The creator waits only for what the OS may refuse the new thread: a
-	 * nice level, or what the backend could not apply before the thread
-	 * ran. Naming itself is never refused for a name that passed
-	 * check_name on the OSes supported. */
-	wait = (in_thread(t) & (VMOSAL_THREAD_NOT_AFFINITY | VMOSAL_THREAD_NOT_PRIORITY)) != 0;
+	 * nice level, what the backend could not apply before the thread ran,
+	 * and a name unless the backend vouches for it. */
+	wait = (in_thread(t) & (VMOSAL_THREAD_NOT_AFFINITY | VMOSAL_THREAD_NOT_PRIORITY)) != 0 ||
+	       ((t->todo & VMOSAL_THREAD_NOT_NAME) &&
+		!(t->attr.applied & VMOSAL_BACKEND_THREAD_NAME));
 	if (wait) {
 		wait_started(s, t);
 		if (t->err != 0) {

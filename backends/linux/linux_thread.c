@@ -278,7 +278,8 @@ int linux_thread_create_attr(void *(*start)(void *), void *arg,
 #endif
 	int err;
 
-	attr->applied = 0;
+	/* PR_SET_NAME on the calling thread never fails for a checked name. */
+	attr->applied = VMOSAL_BACKEND_THREAD_NAME;
 	if (attr->realtime && (attr->rt_policy < VMOSAL_RT_FIFO || attr->rt_policy > VMOSAL_RT_RR ||
 			       attr->rt_level < 1 || attr->rt_level > VMOSAL_RT_LEVEL_MAX))
 		return VMOSAL_ENOTSUP;

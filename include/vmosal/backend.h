@@ -171,6 +171,10 @@ struct vmosal_backend_page_sizes {
  * new thread. */
 #define VMOSAL_BACKEND_THREAD_AFFINITY 0x1u /* cpus */
 #define VMOSAL_BACKEND_THREAD_REALTIME 0x2u /* rt_policy, rt_level */
+/* Not applied but vouched for: the new thread's thread_set_name(0, name)
+ * cannot fail for a name the core checked (Linux: PR_SET_NAME), so the
+ * creator need not wait to hear how it went. */
+#define VMOSAL_BACKEND_THREAD_NAME 0x4u
 
 struct vmosal_backend_thread_attr {
 	uint32_t struct_size;

@@ -15,7 +15,8 @@ VMOSAL_BEGIN_DECLS
 /* Scheduling levels. Per OS:
  *   Linux:   LOW = nice 10, NORMAL = nice 0, HIGH = nice -10 (per-thread
  *            nice under SCHED_OTHER), REALTIME = SCHED_FIFO priority 1
- *            (above every normal thread, below the kernel's own RT work).
+ *            (above every normal thread, below the kernel's own RT work;
+ *            vmosal_thread_set_realtime picks another policy and level).
  *            Raising priority needs CAP_SYS_NICE or RLIMIT_NICE/RTPRIO.
  *            The thread's class is read on every call (a class set from
  *            outside, by chrt or rtkit, is always seen); the cost is the
@@ -112,17 +113,19 @@ typedef struct vmosal_thread vmosal_thread_t;
  * behind and that error is returned (unless VMOSAL_THREAD_BEST_EFFORT).
  * The caller waits for the new thread only when the thread must apply an
  * option that the OS may refuse (a nice level: LOW, NORMAL, HIGH; on an OS
- * without pre-start attributes, affinity and realtime too), and then
- * blocks, never spins. Errors: EINVAL (out or fn NULL, bad opts), the
- * setters' errors, ENOMEM/EAGAIN. */
+ * without pre-start attributes, affinity, realtime and the name too: Linux
+ * without pthread_attr_setaffinity_np (musl), macOS, Windows), and then
+ * blocks, never spins. fn ends the thread by returning (not by
+ * pthread_exit or cancellation, which skip libvmosal's clean-up: while fn
+ * runs, setters take the thread's tid as one of this process's without
+ * asking the OS). Errors: EINVAL (out or fn NULL, bad opts), the setters'
+ * errors, ENOMEM/EAGAIN. */
 VMOSAL_API int vmosal_thread_create(const struct vmosal_thread_opts *opts, void *(*fn)(void *),
 				    void *arg, vmosal_thread_t **out);
 
 /* Waits for t, stores fn's return value in *result if result is not NULL,
  * and frees t. A thread is joined exactly once, never by itself
- * (EINVAL: t NULL; EBUSY: joining yourself). Returns the error that kept
- * fn from running if the thread could not name itself after create had
- * returned (no supported OS refuses a name that passed the checks). */
+ * (EINVAL: t NULL; EBUSY: joining yourself). */
 VMOSAL_API int vmosal_thread_join(vmosal_thread_t *t, void **result);
 
 /* The OS id of a created thread (EINVAL on NULL); may wait, without
