@@ -112,10 +112,9 @@ typedef struct vmosal_thread vmosal_thread_t;
  * check them. If one cannot be applied, fn never runs, nothing is left
  * behind and that error is returned (unless VMOSAL_THREAD_BEST_EFFORT).
  * The caller waits for the new thread only when the thread must apply an
- * option that the OS may refuse (a nice level: LOW, NORMAL, HIGH; on an OS
- * without pre-start attributes, affinity, realtime and the name too: Linux
- * without pthread_attr_setaffinity_np (musl), macOS, Windows), and then
- * blocks, never spins. fn ends the thread by returning (not by
+ * option that the OS may refuse there: a nice level (LOW, NORMAL, HIGH);
+ * the CPUs where the C library has no pthread_attr_setaffinity_np (musl);
+ * on macOS and Windows, every option. It then blocks, never spins. fn ends the thread by returning (not by
  * pthread_exit or cancellation, which skip libvmosal's clean-up: while fn
  * runs, setters take the thread's tid as one of this process's without
  * asking the OS). Errors: EINVAL (out or fn NULL, bad opts), the setters'
