@@ -97,9 +97,9 @@ struct vmosal_core_services {
 	/* ---- ABI 2.2 ---- */
 
 	/* True when tid is a thread of this process that the core knows is
-	 * alive (one it started, or one registered for kicks): a slot may then
-	 * skip its own "is this tid ours" check. False says nothing. Cheap, no
-	 * system call; safe from any thread. */
+	 * alive (one it started, while its function runs, or one registered
+	 * for kicks): a slot may then skip its own "is this tid ours" check.
+	 * False says nothing. Cheap, no system call; safe from any thread. */
 	bool (*tid_known)(uint64_t tid);
 };
 
