@@ -64,6 +64,7 @@ static const struct vmosal_core_services core_services = {
 	.strerror = vmosal_strerror,
 	.signal_dispatch = vmosal__signal_dispatch,
 	.kick_received = vmosal__kick_received,
+	.tid_known = vmosal__tid_known,
 };
 
 bool vmosal__debug_enabled(const char *topic)

@@ -51,7 +51,7 @@ struct vmosal__state {
 /* The first released size of each public struct: a caller's struct_size
  * below it is VMOSAL_EINVAL. When a member is appended to a struct, its
  * entry here stays at the old size (offsetof the new member). */
-#define VMOSAL__MIN_THREAD_OPTS sizeof(struct vmosal_thread_opts)
+#define VMOSAL__MIN_THREAD_OPTS offsetof(struct vmosal_thread_opts, flags)
 #define VMOSAL__MIN_GUEST_RAM_OPTIONS sizeof(struct vmosal_guest_ram_options)
 #define VMOSAL__MIN_GUEST_RAM sizeof(struct vmosal_guest_ram)
 #define VMOSAL__MIN_JIT sizeof(struct vmosal_jit)
@@ -157,9 +157,14 @@ int vmosal__handle_close(vmosal_handle_t h);
 int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
 			struct vmosal_backend_siginfo *fault, int *fn_result);
 
-/* Forgets the calling thread's cached tid: a forked child's only thread
- * has a tid of its own. */
+/* Forgets the calling thread's cached tid, and the threads known to be
+ * ours: a forked child's only thread has a tid of its own. */
 void vmosal__thread_forget_self(void);
+/* Core service tid_known: tid is a running thread that libvmosal started,
+ * or one registered for kicks. No system call. */
+bool vmosal__tid_known(uint64_t tid);
+/* tid has a kick registration (signal.c). */
+bool vmosal__kick_known(uint64_t tid);
 
 /* Blocks while *word == expected (no spinning); spurious returns allowed.
  * Wakes one or all waiters on word. Both go through the backend's

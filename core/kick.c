@@ -200,6 +200,13 @@ void vmosal__kick_after_fork(void)
 		memset(kick_slots, 0, sizeof kick_slots);
 }
 
+/* A tid registered for kicks is a thread of this process: the backend
+ * may skip asking the OS. kick_find refuses the marker values. */
+bool vmosal__kick_known(uint64_t tid)
+{
+	return atomic_load(&kick_ever_registered) && kick_find(tid) != NULL;
+}
+
 void vmosal__kick_forget_self(void)
 {
 	if (my_kick != NULL)

@@ -78,8 +78,10 @@ FROZEN(process_id, 52);
 FROZEN(mem_discard, 53);
 /* ABI 2.2 */
 FROZEN(event_wait_kick, 54);
-/* The last 2.2 slot ends the table: ABI 2.3 appends after it. */
-_Static_assert(sizeof(ops_t) == SLOT(55), "ABI 2.2 table changed size");
+FROZEN(thread_create_attr, 55);
+FROZEN(thread_set_realtime, 56);
+/* The last 2.2 slot ends the table: a later minor appends after it. */
+_Static_assert(sizeof(ops_t) == SLOT(57), "ABI 2.2 table changed size");
 
 /* A member at a fixed offset, and the struct's size. Offsets are those of
  * the LP64 and LLP64 targets libvmosal supports (64-bit pointers and
@@ -97,7 +99,17 @@ AT(vmosal_core_services, debug, 24);
 AT(vmosal_core_services, strerror, 32);
 AT(vmosal_core_services, signal_dispatch, 40);
 AT(vmosal_core_services, kick_received, 48);
-SIZE(vmosal_core_services, 56);
+AT(vmosal_core_services, tid_known, 56);
+SIZE(vmosal_core_services, 64);
+
+AT(vmosal_backend_thread_attr, applied, 4);
+AT(vmosal_backend_thread_attr, stack_size, 8);
+AT(vmosal_backend_thread_attr, cpus, 16);
+AT(vmosal_backend_thread_attr, ncpus, 24);
+AT(vmosal_backend_thread_attr, realtime, 32);
+AT(vmosal_backend_thread_attr, rt_policy, 36);
+AT(vmosal_backend_thread_attr, rt_level, 40);
+SIZE(vmosal_backend_thread_attr, 48);
 
 AT(vmosal_backend_siginfo, signal, 4);
 AT(vmosal_backend_siginfo, os_signal, 8);
@@ -146,7 +158,11 @@ AT(vmosal_thread_opts, cpus, 24);
 AT(vmosal_thread_opts, ncpus, 32);
 AT(vmosal_thread_opts, set_priority, 40);
 AT(vmosal_thread_opts, priority, 44);
-SIZE(vmosal_thread_opts, 48);
+AT(vmosal_thread_opts, flags, 48);
+AT(vmosal_thread_opts, rt_policy, 52);
+AT(vmosal_thread_opts, rt_level, 56);
+AT(vmosal_thread_opts, not_applied, 64);
+SIZE(vmosal_thread_opts, 72);
 
 AT(vmosal_backend_info, struct_size, 0);
 AT(vmosal_backend_info, abi_version, 4);

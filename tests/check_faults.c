@@ -939,8 +939,8 @@ static const struct op_case cases[] = {
 	/* A wait cut short by a signal only makes the creator look again; a
 	 * failed wake still wakes (faulty.c), and the core ignores its report. */
 	{"thread_create name+cpus+priority",
-	 {"thread_create", "thread_self", "thread_set_name", "thread_set_affinity",
-	  "thread_set_priority", "wait_u32", "wake_u32"},
+	 {"thread_create_attr", "thread_self", "thread_set_name", "thread_set_priority",
+	  "wait_u32", "wake_u32"},
 	 {"wait_u32", "wake_u32"},
 	 setup_thread_out,
 	 op_thread_create,

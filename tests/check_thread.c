@@ -4,6 +4,11 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -565,6 +570,26 @@ static void *normal_classes(void *arg)
 }
 #undef EXPECT
 
+/* The unprivileged tests below set LOW (nice 10) without RLIMIT_NICE room,
+ * which holds only for a process started at nice 10 or less: from nice 11
+ * on, LOW is a raise, and EPERM is then the right answer. */
+static int start_nice(void)
+{
+	int nice_now;
+
+	errno = 0;
+	nice_now = getpriority(PRIO_PROCESS, 0);
+	return errno == 0 ? nice_now : 0;
+}
+
+#define SKIP_IF_LOW_IS_A_RAISE()                                                              \
+	do {                                                                                  \
+		if (start_nice() > 10)                                                        \
+			VMOSAL_SKIP("started at nice %d: LOW (nice 10) is a raise there, which " \
+				    "an unprivileged thread may not make",                    \
+				    start_nice());                                            \
+	} while (0)
+
 /* SCHED_BATCH and SCHED_IDLE are normal classes: read by nice, and a level
  * set on them moves the thread back to SCHED_OTHER. The reset-on-fork flag
  * is kept (an unprivileged caller may not clear it), and does not make a
@@ -577,6 +602,7 @@ START_TEST(test_priority_normal_classes_unprivileged)
 	void *failed = NULL;
 
 	ck_assert_int_eq(vmosal_init(), 0);
+	SKIP_IF_LOW_IS_A_RAISE();
 	ck_assert_int_eq(setrlimit(RLIMIT_NICE, &none), 0);
 	if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0)
 		VMOSAL_SKIP("cannot drop root to uid 65534");
@@ -594,6 +620,7 @@ START_TEST(test_priority_eperm_unprivileged)
 	enum vmosal_priority p;
 
 	ck_assert_int_eq(vmosal_init(), 0);
+	SKIP_IF_LOW_IS_A_RAISE();
 	ck_assert_int_eq(setrlimit(RLIMIT_RTPRIO, &none), 0);
 	ck_assert_int_eq(setrlimit(RLIMIT_NICE, &none), 0);
 	if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0)
@@ -664,6 +691,349 @@ START_TEST(test_join_rules)
 }
 END_TEST
 
+/* ---- creation without a handshake (item: pre-start attributes) ---- */
+
+static _Atomic int entered;
+
+static void *note_entry(void *arg)
+{
+	char name[32] = "";
+
+	vmosal_thread_get_name(0, name, sizeof name);
+	atomic_store(&entered, strcmp(name, (const char *)arg) == 0 ? 1 : 2);
+	return NULL;
+}
+
+/* A pinned, named thread is created without waiting for it: affinity is a
+ * pre-start attribute and the name is the thread's own business. Seen with
+ * a SCHED_FIFO creator and a new thread of the same level on the same CPU:
+ * the new thread cannot run until the creator blocks, so fn has not run
+ * when create returns. A creator that waited for the new thread (a
+ * handshake) would have let it run fn first. */
+START_TEST(test_create_pinned_named_does_not_wait)
+{
+	size_t cpu = my_cpus[get_mine(my_cpus, 4096) - 1];
+	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	vmosal_thread_t *t;
+	int seen;
+
+#if !defined(HAVE_PTHREAD_ATTR_SETAFFINITY_NP)
+	VMOSAL_SKIP("no pthread_attr_setaffinity_np in this C library: the new thread pins "
+		    "itself, and the creator waits for that");
+#endif
+	if (geteuid() != 0)
+		VMOSAL_SKIP("SCHED_FIFO needs root");
+	if (vmosal_test_under_valgrind())
+		VMOSAL_SKIP("valgrind runs one thread at a time, by its own rules");
+	ck_assert_int_eq(vmosal_thread_set_affinity(0, &cpu, 1), 0);
+	if (vmosal_thread_set_priority(0, VMOSAL_PRIORITY_REALTIME) != 0)
+		VMOSAL_SKIP("SCHED_FIFO refused here");
+	atomic_store(&entered, 0);
+	o.name = "no-wait";
+	o.cpus = &cpu;
+	o.ncpus = 1;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_entry, (void *)"no-wait", &t), 0);
+	seen = atomic_load(&entered);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
+	ck_assert_msg(seen == 0, "fn ran before create returned: the creator waited");
+	ck_assert_int_eq(atomic_load(&entered), 1);
+}
+END_TEST
+
+/* vmosal_thread_tid of a thread create did not wait for still answers. */
+START_TEST(test_tid_of_unwaited_thread)
+{
+	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	vmosal_thread_t *t;
+	vmosal_tid_t seen = 0, tid = 0;
+
+	o.name = "tid-early";
+	ck_assert_int_eq(vmosal_thread_create(&o, report_self, &seen, &t), 0);
+	ck_assert_int_eq(vmosal_thread_tid(t, &tid), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_uint_ne(tid, 0);
+	ck_assert_uint_eq(seen, tid);
+}
+END_TEST
+
+/* ---- the "is this tid ours" check (item: pinning another thread) ---- */
+
+/* Makes syscall nr fail with err for the calling thread (and threads it
+ * starts later); false where seccomp filters are unavailable. */
+static bool fail_syscall(long nr, int err)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
+
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+	       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+static _Atomic int parked_go;
+
+struct parked {
+	pthread_t thread;
+	_Atomic pid_t tid;
+	bool kick;
+};
+
+static void *park_until_go(void *arg)
+{
+	struct parked *p = arg;
+	struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
+
+	if (p->kick && vmosal_thread_kick_register(&k) != 0)
+		return (void *)1;
+	atomic_store(&p->tid, (pid_t)syscall(SYS_gettid));
+	while (!atomic_load(&parked_go))
+		usleep(1000);
+	if (p->kick)
+		vmosal_thread_kick_unregister();
+	return NULL;
+}
+
+static void *wait_go(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&parked_go))
+		usleep(1000);
+	return NULL;
+}
+
+/* Threads libvmosal started or has registered for kicks are known to be
+ * ours: setting their affinity makes no tgkill. Any other costs one, with
+ * the pid kept (no getpid). Both shown by making the system call fail. */
+START_TEST(test_known_threads_skip_the_tid_check)
+{
+	struct parked plain = {.kick = false}, kicked = {.kick = true};
+	size_t cpu;
+	vmosal_thread_t *t;
+	vmosal_tid_t known;
+
+	if (vmosal_test_under_valgrind() || vmosal_test_emulator() != NULL)
+		VMOSAL_SKIP("seccomp filters need the real kernel's system calls");
+	ck_assert_int_eq(vmosal_init(), 0);
+	cpu = my_cpus[get_mine(my_cpus, 4096) - 1];
+	atomic_store(&parked_go, 0);
+	ck_assert_int_eq(vmosal_thread_create(NULL, wait_go, NULL, &t), 0);
+	ck_assert_int_eq(vmosal_thread_tid(t, &known), 0);
+	ck_assert_int_eq(pthread_create(&plain.thread, NULL, park_until_go, &plain), 0);
+	ck_assert_int_eq(pthread_create(&kicked.thread, NULL, park_until_go, &kicked), 0);
+	while (atomic_load(&plain.tid) == 0 || atomic_load(&kicked.tid) == 0)
+		usleep(1000);
+	/* Warm: the topology (allowed CPUs) and the kept pid. */
+	ck_assert_int_eq(vmosal_thread_set_affinity((vmosal_tid_t)plain.tid, &cpu, 1), 0);
+
+	if (!fail_syscall(SYS_getpid, EPERM))
+		VMOSAL_SKIP("no seccomp filter here: %s", strerror(errno));
+	ck_assert_int_eq(vmosal_thread_set_affinity((vmosal_tid_t)plain.tid, &cpu, 1), 0);
+	ck_assert(fail_syscall(SYS_tgkill, ESRCH));
+	ck_assert_int_eq(vmosal_thread_set_affinity(known, &cpu, 1), 0);
+	ck_assert_int_eq(vmosal_thread_set_affinity((vmosal_tid_t)kicked.tid, &cpu, 1), 0);
+	/* The others are still checked. */
+	ck_assert_int_eq(vmosal_thread_set_affinity((vmosal_tid_t)plain.tid, &cpu, 1),
+			 VMOSAL_ESRCH);
+
+	atomic_store(&parked_go, 1);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_int_eq(pthread_join(plain.thread, NULL), 0);
+	ck_assert_int_eq(pthread_join(kicked.thread, NULL), 0);
+}
+END_TEST
+
+/* ---- best effort and realtime levels ---- */
+
+struct sched_seen {
+	int policy, level, nice;
+	size_t cpus[64], ncpus;
+	char name[32];
+};
+
+static void *note_sched(void *arg)
+{
+	struct sched_seen *s = arg;
+	struct sched_param p;
+
+	s->policy = vmosal_test_getscheduler(0) & ~SCHED_RESET_ON_FORK;
+	s->level = vmosal_test_getparam(0, &p) == 0 ? p.sched_priority : -1;
+	errno = 0;
+	s->nice = getpriority(PRIO_PROCESS, 0);
+	vmosal_thread_get_affinity(0, s->cpus, 64, &s->ncpus);
+	vmosal_thread_get_name(0, s->name, sizeof s->name);
+	return NULL;
+}
+
+/* Unprivileged, HIGH and REALTIME are refused: by default creation fails
+ * and runs nothing; best effort creates the thread without them and says
+ * so, with the other options applied. */
+START_TEST(test_create_best_effort_unprivileged)
+{
+	struct rlimit none = {0, 0};
+	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	struct sched_seen seen;
+	vmosal_thread_t *t = NULL;
+	uint32_t not_applied = 0xff;
+	size_t cpu;
+	int nice_now;
+
+	ck_assert_int_eq(vmosal_init(), 0);
+	cpu = my_cpus[get_mine(my_cpus, 4096) - 1];
+	ck_assert_int_eq(setrlimit(RLIMIT_RTPRIO, &none), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_NICE, &none), 0);
+	if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0)
+		VMOSAL_SKIP("cannot drop root to uid 65534");
+	errno = 0;
+	nice_now = getpriority(PRIO_PROCESS, 0);
+	ck_assert_int_eq(errno, 0);
+
+	memset(&seen, 0, sizeof seen);
+	o.set_priority = true;
+	o.priority = VMOSAL_PRIORITY_HIGH;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), VMOSAL_EPERM);
+	o.priority = VMOSAL_PRIORITY_REALTIME;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), VMOSAL_EPERM);
+	ck_assert_ptr_null(t);
+	ck_assert_int_eq(seen.policy + seen.nice + seen.level, 0); /* fn never ran */
+	/* The out-member without the flag, and unknown flags, are refused. */
+	o.not_applied = &not_applied;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), VMOSAL_EINVAL);
+	o.flags = 0x80;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), VMOSAL_EINVAL);
+
+	o.flags = VMOSAL_THREAD_BEST_EFFORT;
+	o.name = "best-effort";
+	o.cpus = &cpu;
+	o.ncpus = 1;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_uint_eq(not_applied, VMOSAL_THREAD_NOT_PRIORITY);
+	ck_assert_int_eq(seen.policy, SCHED_OTHER);
+	ck_assert_int_eq(seen.nice, nice_now);
+	ck_assert_uint_eq(seen.ncpus, 1);
+	ck_assert_uint_eq(seen.cpus[0], cpu);
+	ck_assert_str_eq(seen.name, "best-effort");
+
+	not_applied = 0xff;
+	o.priority = VMOSAL_PRIORITY_HIGH;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_uint_eq(not_applied, VMOSAL_THREAD_NOT_PRIORITY);
+	ck_assert_int_eq(seen.nice, nice_now);
+
+	/* Nothing to leave out: 0. */
+	not_applied = 0xff;
+	o.set_priority = false;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_uint_eq(not_applied, 0);
+}
+END_TEST
+
+START_TEST(test_realtime_policy_and_level)
+{
+	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	struct sched_seen seen;
+	struct sched_param p;
+	enum vmosal_priority prio;
+	vmosal_thread_t *t;
+
+	ck_assert_int_eq(vmosal_thread_set_realtime(0, VMOSAL_RT_FIFO, 0), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_set_realtime(0, VMOSAL_RT_FIFO, VMOSAL_RT_LEVEL_MAX + 1),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_set_realtime(0, (enum vmosal_rt_policy)2, 1), VMOSAL_EINVAL);
+	/* Realtime members without REALTIME, and a level out of range. */
+	o.rt_level = 5;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), VMOSAL_EINVAL);
+	o.set_priority = true;
+	o.priority = VMOSAL_PRIORITY_REALTIME;
+	o.rt_level = VMOSAL_RT_LEVEL_MAX + 1;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), VMOSAL_EINVAL);
+	if (geteuid() != 0)
+		VMOSAL_SKIP("realtime levels need root");
+
+	if (vmosal_thread_set_realtime(0, VMOSAL_RT_RR, 5) == VMOSAL_EPERM)
+		VMOSAL_SKIP("realtime refused here");
+	ck_assert_int_eq(vmosal_test_getscheduler(0) & ~SCHED_RESET_ON_FORK, SCHED_RR);
+	ck_assert_int_eq(vmosal_test_getparam(0, &p), 0);
+	ck_assert_int_eq(p.sched_priority, 5);
+	ck_assert_int_eq(vmosal_thread_get_priority(0, &prio), 0);
+	ck_assert_int_eq(prio, VMOSAL_PRIORITY_REALTIME);
+	ck_assert_int_eq(vmosal_thread_set_realtime(vmosal_test_self(), VMOSAL_RT_FIFO, 9), 0);
+	ck_assert_int_eq(vmosal_test_getscheduler(0) & ~SCHED_RESET_ON_FORK, SCHED_FIFO);
+	ck_assert_int_eq(vmosal_test_getparam(0, &p), 0);
+	ck_assert_int_eq(p.sched_priority, 9);
+	ck_assert_int_eq(vmosal_thread_set_priority(0, VMOSAL_PRIORITY_NORMAL), 0);
+	if (getpid() != 1)
+		ck_assert_int_eq(vmosal_thread_set_realtime(1, VMOSAL_RT_FIFO, 1), VMOSAL_ESRCH);
+
+	memset(&seen, 0, sizeof seen);
+	o.rt_policy = VMOSAL_RT_RR;
+	o.rt_level = 7;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_int_eq(seen.policy, SCHED_RR);
+	ck_assert_int_eq(seen.level, 7);
+	/* Level 0 is level 1, FIFO: what REALTIME always meant. */
+	o.rt_policy = VMOSAL_RT_FIFO;
+	o.rt_level = 0;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_int_eq(seen.policy, SCHED_FIFO);
+	ck_assert_int_eq(seen.level, 1);
+}
+END_TEST
+
+/* Unprivileged, RLIMIT_RTPRIO is the highest level allowed; above it is
+ * EPERM with the thread unchanged, and creation fails with nothing run. */
+START_TEST(test_realtime_level_rlimit_unprivileged)
+{
+	struct rlimit lim;
+	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	struct sched_seen seen;
+	struct sched_param p;
+	vmosal_thread_t *t = NULL;
+	int level;
+
+	ck_assert_int_eq(vmosal_init(), 0);
+	/* Level 3, or the hard limit if lower (raising it needs a capability
+	 * a container may lack). */
+	ck_assert_int_eq(getrlimit(RLIMIT_RTPRIO, &lim), 0);
+	if (lim.rlim_max < 3 && setrlimit(RLIMIT_RTPRIO, &(struct rlimit){3, 3}) == 0)
+		lim.rlim_max = 3;
+	if (lim.rlim_max == 0)
+		VMOSAL_SKIP("RLIMIT_RTPRIO's hard limit is 0 here, and cannot be raised");
+	level = lim.rlim_max < 3 ? (int)lim.rlim_max : 3;
+	lim.rlim_cur = lim.rlim_max = (rlim_t)level;
+	ck_assert_int_eq(setrlimit(RLIMIT_RTPRIO, &lim), 0);
+	if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0)
+		VMOSAL_SKIP("cannot drop root to uid 65534");
+	memset(&seen, 0, sizeof seen);
+	o.set_priority = true;
+	o.priority = VMOSAL_PRIORITY_REALTIME;
+	o.rt_level = level + 1;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), VMOSAL_EPERM);
+	ck_assert_ptr_null(t);
+	ck_assert_int_eq(seen.policy + seen.level, 0);
+	o.rt_level = level;
+	ck_assert_int_eq(vmosal_thread_create(&o, note_sched, &seen, &t), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_int_eq(seen.policy, SCHED_FIFO);
+	ck_assert_int_eq(seen.level, level);
+	ck_assert_int_eq(vmosal_thread_set_realtime(0, VMOSAL_RT_RR, level + 1), VMOSAL_EPERM);
+	ck_assert_int_eq(vmosal_test_getscheduler(0) & ~SCHED_RESET_ON_FORK, SCHED_OTHER);
+	ck_assert_int_eq(vmosal_thread_set_realtime(0, VMOSAL_RT_RR, level), 0);
+	ck_assert_int_eq(vmosal_test_getscheduler(0) & ~SCHED_RESET_ON_FORK, SCHED_RR);
+	ck_assert_int_eq(vmosal_test_getparam(0, &p), 0);
+	ck_assert_int_eq(p.sched_priority, level);
+}
+END_TEST
+
 static Suite *thread_suite(void)
 {
 	Suite *s = suite_create("thread");
@@ -693,6 +1063,12 @@ static Suite *thread_suite(void)
 	vmosal_tcase_add_own_process(tc, test_priority_eperm_unprivileged);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_join_rules);
+	tcase_add_test(tc, test_create_pinned_named_does_not_wait);
+	tcase_add_test(tc, test_tid_of_unwaited_thread);
+	vmosal_tcase_add_own_process(tc, test_known_threads_skip_the_tid_check);
+	vmosal_tcase_add_own_process(tc, test_create_best_effort_unprivileged);
+	tcase_add_test(tc, test_realtime_policy_and_level);
+	vmosal_tcase_add_own_process(tc, test_realtime_level_rlimit_unprivileged);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -85,6 +85,10 @@ static const struct vmosal_backend_ops darwin_ops = {
 	 * promise zeroes. */
 	.mem_discard = NULL,
 	.event_wait_kick = darwin_event_wait_kick,
+	/* ABI 2.2: no pre-start attributes for a Mach policy or an affinity
+	 * tag; the core applies them in the new thread. */
+	.thread_create_attr = NULL,
+	.thread_set_realtime = darwin_thread_set_realtime,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

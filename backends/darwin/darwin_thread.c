@@ -196,6 +196,16 @@ int darwin_thread_set_priority(uint64_t tid, int prio)
 	return 0;
 }
 
+/* macOS has one realtime class, the time-constraint policy: every policy
+ * and level (thread.h) maps to it. */
+int darwin_thread_set_realtime(uint64_t tid, int policy, int level)
+{
+	if ((policy != VMOSAL_RT_FIFO && policy != VMOSAL_RT_RR) || level < 1 ||
+	    level > VMOSAL_RT_LEVEL_MAX)
+		return VMOSAL_ENOTSUP;
+	return darwin_thread_set_priority(tid, VMOSAL_PRIORITY_REALTIME);
+}
+
 int darwin_thread_get_priority(uint64_t tid, int *prio)
 {
 	qos_class_t qos = QOS_CLASS_UNSPECIFIED;

@@ -88,7 +88,9 @@
 	X(device_ioctl, false)           \
 	X(process_id, false)             \
 	X(mem_discard, false)            \
-	X(event_wait_kick, false)
+	X(event_wait_kick, false)        \
+	X(thread_create_attr, false)     \
+	X(thread_set_realtime, false)
 
 enum faulty_slot {
 #define FAULTY_SLOT_ENUM(m, mandatory) FAULTY_SLOT_##m,
@@ -501,6 +503,11 @@ FAULTY_FORWARD(mem_discard, (void *addr, size_t size, vmosal_handle_t h, int64_t
 FAULTY_FORWARD(event_wait_kick,
 	       (vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending),
 	       (h, timeout_ns, kick_pending))
+FAULTY_FORWARD(thread_create_attr,
+	       (void *(*start)(void *), void *arg, struct vmosal_backend_thread_attr *attr,
+		void **handle),
+	       (start, arg, attr, handle))
+FAULTY_FORWARD(thread_set_realtime, (uint64_t tid, int policy, int level), (tid, policy, level))
 
 /* Done, then failed: see the top of this file. */
 #define FAULTY_FORWARD_THEN_FAIL(m, params, args)                       \

@@ -2,6 +2,8 @@
 #ifndef VMOSAL_BACKEND_LINUX_H
 #define VMOSAL_BACKEND_LINUX_H
 
+#include <sys/types.h>
+
 #include "../posix/posix.h"
 
 int linux_host_info(struct vmosal_backend_host *out);
@@ -13,6 +15,9 @@ int linux_thread_self(uint64_t *tid);
 int linux_thread_set_affinity(uint64_t tid, const size_t *cpus, size_t ncpus);
 int linux_thread_get_affinity(uint64_t tid, size_t *cpus, size_t capacity, size_t *ncpus);
 int linux_thread_set_priority(uint64_t tid, int prio);
+int linux_thread_set_realtime(uint64_t tid, int policy, int level);
+int linux_thread_create_attr(void *(*start)(void *), void *arg,
+			     struct vmosal_backend_thread_attr *attr, void **handle);
 int linux_thread_get_priority(uint64_t tid, int *prio);
 int linux_thread_set_name(uint64_t tid, const char *name);
 int linux_thread_get_name(uint64_t tid, char *buf, size_t len);
@@ -44,6 +49,9 @@ int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_backend_siginfo *out);
 int linux_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
 		       int *result);
 int linux_thread_kick(uint64_t tid);
+/* This process's pid, kept (and forgotten at fork: no system call once
+ * read); reread: read it again, after tgkill said the pair is wrong. */
+pid_t linux_self_pid(bool reread);
 int linux_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset);
 
 #endif

@@ -69,7 +69,10 @@ static const struct vmosal_backend_ops linux_ops = {
 	.device_ioctl = linux_device_ioctl,
 	.process_id = posix_process_id,
 	.mem_discard = linux_mem_discard,
+	/* ABI 2.2 */
 	.event_wait_kick = linux_event_wait_kick,
+	.thread_create_attr = linux_thread_create_attr,
+	.thread_set_realtime = linux_thread_set_realtime,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

@@ -257,6 +257,17 @@ __attribute__((constructor)) static void linux_pid_register_fork(void)
 	pthread_atfork(NULL, NULL, linux_forget_pid);
 }
 
+pid_t linux_self_pid(bool reread)
+{
+	pid_t pid = atomic_load_explicit(&linux_pid, memory_order_relaxed);
+
+	if (pid == 0 || reread) {
+		pid = getpid();
+		atomic_store_explicit(&linux_pid, pid, memory_order_relaxed);
+	}
+	return pid;
+}
+
 int linux_thread_kick(uint64_t tid)
 {
 	pid_t pid = atomic_load_explicit(&linux_pid, memory_order_relaxed);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -28,6 +29,9 @@ static inline int linux_nice_of(int prio)
 }
 #define LINUX_RT_PRIORITY 1
 
+/* Errors of the realtime class: EPERM without privilege. Defined below. */
+static int linux_priority_error(int errnum);
+
 int linux_thread_self(uint64_t *tid)
 {
 	*tid = (uint64_t)syscall(SYS_gettid);
@@ -35,16 +39,30 @@ int linux_thread_self(uint64_t *tid)
 }
 
 /* 0 when tid (non-zero) is a thread of this process; the kernel would
- * otherwise act on any task of the system with that id. */
+ * otherwise act on any task of the system with that id. A thread the core
+ * knows (one it started, or one registered for kicks) needs no system
+ * call; any other costs one tgkill with the kept pid. */
 static int linux_check_tid(uint64_t tid)
 {
+	pid_t pid;
+
 	if (tid == 0)
 		return 0;
 	if (tid > INT_MAX)
 		return VMOSAL_ESRCH;
-	if (syscall(SYS_tgkill, (long)getpid(), (long)tid, 0) != 0)
-		return errno == EPERM ? 0 : VMOSAL_ESRCH;
-	return 0;
+	if (posix_core != NULL &&
+	    VMOSAL_BACKEND_HAS_MEMBER(posix_core, struct vmosal_core_services, tid_known) &&
+	    posix_core->tid_known(tid))
+		return 0;
+	pid = linux_self_pid(false);
+	if (syscall(SYS_tgkill, (long)pid, (long)tid, 0L) == 0 || errno == EPERM)
+		return 0;
+	/* A process made by a raw clone() has another pid than the kept one. */
+	if (errno == ESRCH && pid != linux_self_pid(true) &&
+	    (syscall(SYS_tgkill, (long)linux_self_pid(false), (long)tid, 0L) == 0 ||
+	     errno == EPERM))
+		return 0;
+	return VMOSAL_ESRCH;
 }
 
 int linux_thread_set_affinity(uint64_t tid, const size_t *cpus, size_t ncpus)
@@ -156,9 +174,16 @@ static bool linux_policy_is_normal(int policy)
 	return policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE;
 }
 
-/* Sets prio on tid, finding out its class first. The thread keeps its
- * reset-on-fork flag: only a privileged caller may clear it. */
-static int linux_set_priority_checked(uint64_t tid, int prio)
+/* The policy behind enum vmosal_rt_policy. */
+static int linux_rt_policy_of(int policy)
+{
+	return policy == VMOSAL_RT_RR ? SCHED_RR : SCHED_FIFO;
+}
+
+/* Sets prio on tid, finding out its class first; REALTIME is rt_policy
+ * (SCHED_*) at rt_level. The thread keeps its reset-on-fork flag: only a
+ * privileged caller may clear it. */
+static int linux_set_priority_checked(uint64_t tid, int prio, int rt_policy, int rt_level)
 {
 	struct linux_sched_attr attr;
 	int reset = 0, policy = linux_sched_policy(tid, &reset), rc;
@@ -176,8 +201,8 @@ static int linux_set_priority_checked(uint64_t tid, int prio)
 	attr.size = sizeof attr;
 	attr.sched_flags = reset != 0 ? LINUX_SCHED_FLAG_RESET_ON_FORK : 0;
 	if (prio == VMOSAL_PRIORITY_REALTIME) {
-		attr.sched_policy = SCHED_FIFO;
-		attr.sched_priority = LINUX_RT_PRIORITY;
+		attr.sched_policy = (uint32_t)rt_policy;
+		attr.sched_priority = (uint32_t)rt_level;
 	} else {
 		attr.sched_policy = SCHED_OTHER;
 		attr.sched_nice = linux_nice_of(prio);
@@ -220,7 +245,114 @@ int linux_thread_set_priority(uint64_t tid, int prio)
 		return VMOSAL_ENOTSUP;
 	if (tid != 0 && (rc = linux_check_tid(tid)) != 0)
 		return rc;
-	return linux_set_priority_checked(tid, prio);
+	return linux_set_priority_checked(tid, prio, SCHED_FIFO, LINUX_RT_PRIORITY);
+}
+
+/* Without CAP_SYS_NICE the kernel allows a level up to RLIMIT_RTPRIO and
+ * refuses the rest with EPERM. */
+int linux_thread_set_realtime(uint64_t tid, int policy, int level)
+{
+	int rc;
+
+	if ((policy != VMOSAL_RT_FIFO && policy != VMOSAL_RT_RR) || level < 1 ||
+	    level > VMOSAL_RT_LEVEL_MAX)
+		return VMOSAL_ENOTSUP;
+	if (tid != 0 && (rc = linux_check_tid(tid)) != 0)
+		return rc;
+	return linux_set_priority_checked(tid, VMOSAL_PRIORITY_REALTIME, linux_rt_policy_of(policy),
+					  level);
+}
+
+/* glibc (and musl) apply an attribute's CPU set and an explicit scheduling
+ * policy before the new thread runs, and return their errors from
+ * pthread_create; where the C library has no CPU-set attribute, the core's
+ * trampoline applies the CPUs in the new thread. */
+int linux_thread_create_attr(void *(*start)(void *), void *arg,
+			     struct vmosal_backend_thread_attr *attr, void **handle)
+{
+	pthread_attr_t pa;
+	pthread_t *thread;
+#if defined(HAVE_PTHREAD_ATTR_SETAFFINITY_NP)
+	cpu_set_t fixed, *set = NULL;
+	size_t setsize = 0;
+#endif
+	int err;
+
+	/* PR_SET_NAME on the calling thread never fails for a checked name. */
+	attr->applied = VMOSAL_BACKEND_THREAD_NAME;
+	if (attr->realtime && (attr->rt_policy < VMOSAL_RT_FIFO || attr->rt_policy > VMOSAL_RT_RR ||
+			       attr->rt_level < 1 || attr->rt_level > VMOSAL_RT_LEVEL_MAX))
+		return VMOSAL_ENOTSUP;
+	thread = malloc(sizeof *thread);
+	if (thread == NULL)
+		return VMOSAL_ENOMEM;
+	err = pthread_attr_init(&pa);
+	if (err != 0) {
+		free(thread);
+		return posix_error_from_errno(err);
+	}
+	if (attr->stack_size != 0) {
+		long page = sysconf(_SC_PAGESIZE);
+
+		err = pthread_attr_setstacksize(
+			&pa, posix_stack_size(attr->stack_size, (size_t)PTHREAD_STACK_MIN,
+					      page > 0 ? (size_t)page : 0));
+	}
+#if defined(HAVE_PTHREAD_ATTR_SETAFFINITY_NP)
+	if (err == 0 && attr->ncpus > 0) {
+		size_t highest = 0;
+
+		for (size_t i = 0; i < attr->ncpus; i++)
+			if (attr->cpus[i] > highest)
+				highest = attr->cpus[i];
+		/* cpu_set_t holds 1024 CPUs; bigger machines need a dynamic set. */
+		if (highest < CPU_SETSIZE) {
+			set = &fixed;
+			setsize = sizeof fixed;
+		} else if ((set = CPU_ALLOC(highest + 1)) != NULL) {
+			setsize = CPU_ALLOC_SIZE(highest + 1);
+		}
+		if (set == NULL) {
+			err = ENOMEM;
+		} else {
+			CPU_ZERO_S(setsize, set);
+			for (size_t i = 0; i < attr->ncpus; i++)
+				CPU_SET_S(attr->cpus[i], setsize, set);
+			err = pthread_attr_setaffinity_np(&pa, setsize, set);
+			if (err == 0)
+				attr->applied |= VMOSAL_BACKEND_THREAD_AFFINITY;
+		}
+	}
+#endif
+	if (err == 0 && attr->realtime) {
+		struct sched_param param = {.sched_priority = attr->rt_level};
+
+		err = pthread_attr_setinheritsched(&pa, PTHREAD_EXPLICIT_SCHED);
+		if (err == 0)
+			err = pthread_attr_setschedpolicy(&pa, linux_rt_policy_of(attr->rt_policy));
+		if (err == 0)
+			err = pthread_attr_setschedparam(&pa, &param);
+		if (err == 0)
+			attr->applied |= VMOSAL_BACKEND_THREAD_REALTIME;
+	}
+	/* Set before the thread starts: the core's trampoline reads it. */
+	if (err == 0)
+		err = pthread_create(thread, &pa, start, arg);
+	pthread_attr_destroy(&pa);
+#if defined(HAVE_PTHREAD_ATTR_SETAFFINITY_NP)
+	if (set != NULL && set != &fixed)
+		CPU_FREE(set);
+#endif
+	if (err != 0) {
+		bool cpus = (attr->applied & VMOSAL_BACKEND_THREAD_AFFINITY) != 0;
+
+		free(thread);
+		attr->applied = 0;
+		/* sched_setaffinity's EINVAL: no allowed CPU in the set. */
+		return err == EINVAL && cpus ? VMOSAL_EACCES : linux_priority_error(err);
+	}
+	*handle = thread;
+	return 0;
 }
 
 int linux_thread_get_priority(uint64_t tid, int *prio)

@@ -53,6 +53,7 @@ int win_thread_self(uint64_t *tid);
 int win_thread_set_affinity(uint64_t tid, const size_t *cpus, size_t ncpus);
 int win_thread_get_affinity(uint64_t tid, size_t *cpus, size_t capacity, size_t *ncpus);
 int win_thread_set_priority(uint64_t tid, int prio);
+int win_thread_set_realtime(uint64_t tid, int policy, int level);
 int win_thread_get_priority(uint64_t tid, int *prio);
 int win_thread_set_name(uint64_t tid, const char *name);
 int win_thread_get_name(uint64_t tid, char *buf, size_t len);

@@ -75,7 +75,9 @@ static const struct vmosal_backend_ops win_ops = {
 	.device_ioctl = win_device_ioctl,
 	.process_id = win_process_id,
 	.mem_discard = win_mem_discard,
+	/* ABI 2.2 */
 	.event_wait_kick = win_event_wait_kick,
+	.thread_set_realtime = win_thread_set_realtime,
 };
 
 VMOSAL_BACKEND_EXPORT const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

@@ -338,6 +338,17 @@ int win_thread_set_priority(uint64_t tid, int prio)
 	return rc;
 }
 
+/* Windows has one realtime level a thread may take by itself,
+ * THREAD_PRIORITY_TIME_CRITICAL: every policy and level (thread.h) maps to
+ * it; the process's priority class is left alone. */
+int win_thread_set_realtime(uint64_t tid, int policy, int level)
+{
+	if ((policy != VMOSAL_RT_FIFO && policy != VMOSAL_RT_RR) || level < 1 ||
+	    level > VMOSAL_RT_LEVEL_MAX)
+		return VMOSAL_ENOTSUP;
+	return win_thread_set_priority(tid, VMOSAL_PRIORITY_REALTIME);
+}
+
 int win_thread_get_priority(uint64_t tid, int *prio)
 {
 	HANDLE h;

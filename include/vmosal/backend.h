@@ -93,6 +93,14 @@ struct vmosal_core_services {
 	void (*signal_dispatch)(const struct vmosal_backend_siginfo *info, void *os_context);
 	/* Called in the kicked thread, in signal context (or an APC). */
 	void (*kick_received)(void);
+
+	/* ---- ABI 2.2 ---- */
+
+	/* True when tid is a thread of this process that the core knows is
+	 * alive (one it started, while its function runs, or one registered
+	 * for kicks): a slot may then skip its own "is this tid ours" check.
+	 * False says nothing. Cheap, no system call; safe from any thread. */
+	bool (*tid_known)(uint64_t tid);
 };
 
 /* caps->flags */
@@ -155,6 +163,28 @@ struct vmosal_backend_page_sizes {
 	uint64_t huge_default;
 	uint32_t huge_count;   /* used entries of huge[], any order */
 	struct vmosal_backend_huge_pool huge[VMOSAL_BACKEND_MAX_HUGE_SIZES];
+};
+
+/* thread_create_attr's settings. The backend applies each option it can
+ * before the thread runs (so their errors come back from the call) and
+ * sets its bit in applied; the core's trampoline applies the others in the
+ * new thread. */
+#define VMOSAL_BACKEND_THREAD_AFFINITY 0x1u /* cpus */
+#define VMOSAL_BACKEND_THREAD_REALTIME 0x2u /* rt_policy, rt_level */
+/* Not applied but vouched for: the new thread's thread_set_name(0, name)
+ * cannot fail for a name the core checked (Linux: PR_SET_NAME), so the
+ * creator need not wait to hear how it went. */
+#define VMOSAL_BACKEND_THREAD_NAME 0x4u
+
+struct vmosal_backend_thread_attr {
+	uint32_t struct_size;
+	uint32_t applied;     /* out: VMOSAL_BACKEND_THREAD_* the backend applied */
+	size_t stack_size;    /* 0: the OS default */
+	const size_t *cpus;   /* ncpus 0: inherit; else checked as for set_affinity */
+	size_t ncpus;
+	uint32_t realtime;    /* 1: make the thread realtime; 0: inherit */
+	int32_t rt_policy;    /* enum vmosal_rt_policy (thread.h) */
+	int32_t rt_level;     /* 1..VMOSAL_RT_LEVEL_MAX */
 };
 
 struct vmosal_backend_ops {
@@ -384,6 +414,20 @@ struct vmosal_backend_ops {
 	 * wait ends. */
 	int (*event_wait_kick)(vmosal_handle_t h, int64_t timeout_ns,
 			       const uint32_t *kick_pending);
+
+	/* thread_create, applying before the thread runs what attr asks and
+	 * the OS can (see struct vmosal_backend_thread_attr). An option it
+	 * tries and the OS refuses fails the call, with nothing started
+	 * (VMOSAL_EPERM for a realtime class without privilege, VMOSAL_EACCES
+	 * for CPUs). NULL: the core uses thread_create and applies every
+	 * option in the new thread. */
+	int (*thread_create_attr)(void *(*start)(void *), void *arg,
+				  struct vmosal_backend_thread_attr *attr, void **handle);
+	/* Makes tid realtime: policy is enum vmosal_rt_policy, level
+	 * 1..VMOSAL_RT_LEVEL_MAX (the core checked both). VMOSAL_EPERM, with
+	 * the thread unchanged, without privilege. NULL: only level 1 of
+	 * VMOSAL_RT_FIFO is possible, through thread_set_priority. */
+	int (*thread_set_realtime)(uint64_t tid, int policy, int level);
 };
 
 typedef const struct vmosal_backend_ops *(*vmosal_backend_entry_fn)(uint32_t core_abi);

@@ -15,7 +15,8 @@ VMOSAL_BEGIN_DECLS
 /* Scheduling levels. Per OS:
  *   Linux:   LOW = nice 10, NORMAL = nice 0, HIGH = nice -10 (per-thread
  *            nice under SCHED_OTHER), REALTIME = SCHED_FIFO priority 1
- *            (above every normal thread, below the kernel's own RT work).
+ *            (above every normal thread, below the kernel's own RT work;
+ *            vmosal_thread_set_realtime picks another policy and level).
  *            Raising priority needs CAP_SYS_NICE or RLIMIT_NICE/RTPRIO.
  *            The thread's class is read on every call (a class set from
  *            outside, by chrt or rtkit, is always seen); the cost is the
@@ -48,9 +49,42 @@ VMOSAL_API int vmosal_thread_self(vmosal_tid_t *out);
 
 /* ---- creation ---- */
 
-/* Everything below is applied by the new thread to itself before fn runs,
- * so a vCPU thread never runs user code unpinned. Start from
- * VMOSAL_STRUCT_INIT and set what you need. */
+/* Realtime scheduling policies (vmosal_thread_set_realtime, and
+ * vmosal_thread_opts with priority REALTIME). Linux: SCHED_FIFO runs until
+ * it blocks or a higher level preempts it; SCHED_RR shares the CPU with
+ * threads of the same level in time slices (crosvm's set_rt_round_robin).
+ * macOS and Windows have one realtime class, which both policies name. */
+enum vmosal_rt_policy {
+	VMOSAL_RT_FIFO = 0,
+	VMOSAL_RT_RR = 1
+};
+
+/* Realtime levels: 1 (lowest, the default) to VMOSAL_RT_LEVEL_MAX. Linux:
+ * the SCHED_FIFO/SCHED_RR priority itself. macOS (the time-constraint
+ * policy) and Windows (THREAD_PRIORITY_TIME_CRITICAL) have one level,
+ * which every level maps to. */
+#define VMOSAL_RT_LEVEL_MAX 99
+
+/* vmosal_thread_opts.flags */
+/* Creates the thread even when an option cannot be applied (the OS refuses
+ * it: VMOSAL_EPERM, VMOSAL_EACCES, VMOSAL_ENOTSUP), leaving that option
+ * as the thread would inherit it, and reports it in *not_applied. Options
+ * that are wrong in themselves (VMOSAL_EINVAL, VMOSAL_ERANGE) still fail. */
+#define VMOSAL_THREAD_BEST_EFFORT 0x1u
+
+/* Bits of *vmosal_thread_opts.not_applied: options a best-effort creation
+ * left out. */
+#define VMOSAL_THREAD_NOT_NAME 0x1u     /* name */
+#define VMOSAL_THREAD_NOT_AFFINITY 0x2u /* cpus */
+#define VMOSAL_THREAD_NOT_PRIORITY 0x4u /* priority, rt_policy, rt_level */
+
+/* Every option is in force before fn runs, so a vCPU thread never runs
+ * user code unpinned: affinity and a realtime class are given to the OS
+ * with the thread (Linux: pthread attributes, applied before the thread
+ * runs), and the new thread applies the rest (its name; a nice level)
+ * itself before fn. Start from VMOSAL_STRUCT_INIT and set what you need;
+ * members after priority were appended later (older callers' structs
+ * end at priority and read as zero there). */
 struct vmosal_thread_opts {
 	uint32_t struct_size; /* sizeof(struct vmosal_thread_opts) */
 	const char *name;     /* NULL: unnamed; see vmosal_thread_set_name */
@@ -59,16 +93,32 @@ struct vmosal_thread_opts {
 	size_t ncpus;
 	bool set_priority;    /* false: inherit */
 	enum vmosal_priority priority;
+	/* ---- appended ---- */
+	uint32_t flags;       /* VMOSAL_THREAD_BEST_EFFORT; 0: all or nothing */
+	/* With priority REALTIME: the policy and level (0 means 1); as
+	 * vmosal_thread_set_realtime checks them. Must be 0 otherwise. */
+	enum vmosal_rt_policy rt_policy;
+	int32_t rt_level;
+	/* With VMOSAL_THREAD_BEST_EFFORT, if not NULL: receives the
+	 * VMOSAL_THREAD_NOT_* bits of the options left out (0: all applied)
+	 * when vmosal_thread_create succeeds. */
+	uint32_t *not_applied;
 };
 
 typedef struct vmosal_thread vmosal_thread_t;
 
 /* Starts fn(arg) on a new thread and stores its handle, for join, in *out.
  * opts may be NULL (all defaults). Options are checked as the setters
- * check them; if applying one fails in the new thread, fn never runs, the
- * thread is reaped and that error is returned. The caller blocks (never
- * spins) until the new thread has applied its options. Errors: EINVAL
- * (out or fn NULL, bad opts), the setters' errors, ENOMEM/EAGAIN. */
+ * check them. If one cannot be applied, fn never runs, nothing is left
+ * behind and that error is returned (unless VMOSAL_THREAD_BEST_EFFORT).
+ * The caller waits for the new thread only when the thread must apply an
+ * option that the OS may refuse there: a nice level (LOW, NORMAL, HIGH);
+ * the CPUs where the C library has no pthread_attr_setaffinity_np (musl);
+ * on macOS and Windows, every option. It then blocks, never spins. fn ends the thread by returning (not by
+ * pthread_exit or cancellation, which skip libvmosal's clean-up: while fn
+ * runs, setters take the thread's tid as one of this process's without
+ * asking the OS). Errors: EINVAL (out or fn NULL, bad opts), the setters'
+ * errors, ENOMEM/EAGAIN. */
 VMOSAL_API int vmosal_thread_create(const struct vmosal_thread_opts *opts, void *(*fn)(void *),
 				    void *arg, vmosal_thread_t **out);
 
@@ -77,7 +127,11 @@ VMOSAL_API int vmosal_thread_create(const struct vmosal_thread_opts *opts, void 
  * (EINVAL: t NULL; EBUSY: joining yourself). */
 VMOSAL_API int vmosal_thread_join(vmosal_thread_t *t, void **result);
 
-/* The OS id of a created thread (valid until join). EINVAL on NULL. */
+/* The OS id of a created thread (EINVAL on NULL); may wait, without
+ * spinning, for the new thread to start. The id names the thread while it
+ * runs: once fn returns, the OS may give it to another thread, of this
+ * process or another, even before join. Use it for the thread's own
+ * settings while it runs, never after it may have ended. */
 VMOSAL_API int vmosal_thread_tid(const vmosal_thread_t *t, vmosal_tid_t *out);
 
 /* ---- names ---- */
@@ -114,12 +168,25 @@ VMOSAL_API int vmosal_thread_get_affinity(vmosal_tid_t tid, size_t *cpus, size_t
 
 /* ---- priority ---- */
 
-/* Sets tid's scheduling level (mapping above). EINVAL: prio out of range;
- * EPERM: the caller lacks the privilege (the thread is left unchanged,
- * never a silent no-op); ESRCH: unknown tid; ENOTSUP: no realtime class. */
+/* Sets tid's scheduling level (mapping above; REALTIME is SCHED_FIFO
+ * level 1). EINVAL: prio out of range; EPERM: the caller lacks the
+ * privilege (the thread is left unchanged, never a silent no-op); ESRCH:
+ * unknown tid; ENOTSUP: no realtime class. */
 VMOSAL_API int vmosal_thread_set_priority(vmosal_tid_t tid, enum vmosal_priority prio);
 /* Reads tid's level back (out non-NULL). */
 VMOSAL_API int vmosal_thread_get_priority(vmosal_tid_t tid, enum vmosal_priority *out);
+
+/* Makes tid realtime with policy at level (1..VMOSAL_RT_LEVEL_MAX; the
+ * enums above say what each OS makes of them); it then reads back as
+ * REALTIME. EINVAL: policy or level out of range; ENOTSUP: no realtime
+ * class, or a backend without this call; ESRCH: unknown tid; EPERM,
+ * with the thread unchanged: no privilege. Linux: without CAP_SYS_NICE, a
+ * level above the process's RLIMIT_RTPRIO soft limit (0 by default, so
+ * any level) is EPERM. Windows: THREAD_PRIORITY_TIME_CRITICAL, whatever
+ * policy and level (the process's priority class is left alone). macOS:
+ * the time-constraint policy, as REALTIME. */
+VMOSAL_API int vmosal_thread_set_realtime(vmosal_tid_t tid, enum vmosal_rt_policy policy,
+					  int level);
 
 /* ---- vCPU kick ----
  * Interrupts a thread that is blocked in a system call (KVM_RUN, ppoll,
