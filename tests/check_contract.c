@@ -446,6 +446,81 @@ START_TEST(test_host_caps_without_optional_slots)
 }
 END_TEST
 
+/* common.h: a struct_size more than a page past the struct this library
+ * knows is garbage, refused before anything is read or written through it.
+ * Each struct here is its real size, so a call that believed struct_size
+ * would read or clear far past it (UINT32_MAX: 4 GiB over the stack). */
+static int never_called(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static void *never_started(void *arg)
+{
+	return arg;
+}
+
+START_TEST(test_struct_size_upper_bound)
+{
+	const uint32_t huge[] = {UINT32_MAX, (uint32_t)1 << 20};
+
+	for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+		struct vmosal_page_sizes ps = {.struct_size = huge[i]};
+		struct vmosal_huge_page_pool pool = {.struct_size = huge[i]};
+		struct vmosal_mem_info mi = {.struct_size = huge[i]};
+		struct vmosal_host_caps caps = {.struct_size = huge[i]};
+		struct vmosal_backend_info bi = {.struct_size = huge[i]};
+		struct vmosal_jit jit = {.struct_size = huge[i]};
+		struct vmosal_guest_ram ram = {.struct_size = huge[i]};
+		struct vmosal_guest_ram_options go = {.struct_size = huge[i]};
+		struct vmosal_guest_ram good_ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
+		struct vmosal_thread_opts to = {.struct_size = huge[i]};
+		struct vmosal_kick_target kt = {.struct_size = huge[i]};
+		struct vmosal_topology_counts tc = {.struct_size = huge[i]};
+		struct vmosal_pu_info pu = {.struct_size = huge[i]};
+		struct vmosal_fault fault = {.struct_size = huge[i]};
+		vmosal_thread_t *t;
+
+		ASSERT_NO_CALL(vmosal_page_sizes(&ps), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_huge_page_pool(0, &pool), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_mem_info(&mi), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_host_caps(&caps), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_backend_info(&bi), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_jit_create(PAGE, &jit), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_jit_destroy(&jit), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_guest_ram_alloc(TWO_MIB, NULL, &ram), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_guest_ram_alloc(TWO_MIB, &go, &good_ram), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_guest_ram_free(&ram), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_thread_create(&to, never_started, NULL, &t), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_thread_kick_register(&kt), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_topology_counts(&tc), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_topology_pu(0, &pu), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_fault_guard(never_called, NULL, &fault), VMOSAL_EINVAL);
+	}
+}
+END_TEST
+
+/* The edge: a page past the known struct is still a struct (filled, its
+ * tail zeroed); one byte more is not. */
+START_TEST(test_struct_size_one_page_past)
+{
+	static struct {
+		struct vmosal_page_sizes known;
+		unsigned char tail[4096 + 1];
+	} newer;
+
+	memset(&newer, 0xaa, sizeof newer);
+	newer.known.struct_size = (uint32_t)(sizeof newer.known + 4096);
+	ck_assert_int_eq(vmosal_page_sizes(&newer.known), 0);
+	for (size_t i = 0; i < 4096; i++)
+		ck_assert_uint_eq(newer.tail[i], 0);
+	ck_assert_uint_eq(newer.tail[4096], 0xaa);
+	newer.known.struct_size++;
+	ASSERT_NO_CALL(vmosal_page_sizes(&newer.known), VMOSAL_EINVAL);
+}
+END_TEST
+
 /* ==== thread.h ============================================================== */
 
 START_TEST(test_thread_self)
@@ -2039,6 +2114,8 @@ static Suite *contract_suite(void)
 	tcase_add_test(platform, test_accel_probe_backend_errors);
 	tcase_add_test(platform, test_host_caps);
 	tcase_add_test(platform, test_host_caps_without_optional_slots);
+	tcase_add_test(platform, test_struct_size_upper_bound);
+	tcase_add_test(platform, test_struct_size_one_page_past);
 	suite_add_tcase(s, platform);
 
 	tcase_add_checked_fixture(thread, fresh_record, NULL);
