@@ -3,6 +3,7 @@
  * huge page pool runs out. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -372,6 +373,36 @@ START_TEST(test_shared_and_fd)
 }
 END_TEST
 
+/* Another holder of the handle can neither shrink nor grow guest RAM (a
+ * shrink would SIGBUS the VMM's next access), nor lift the seals. */
+static void expect_sealed(int fd, size_t size)
+{
+	struct stat st;
+
+	ck_assert_int_ne(ftruncate(fd, (off_t)(size / 2)), 0);
+	ck_assert_int_ne(ftruncate(fd, (off_t)(size * 2)), 0);
+	ck_assert_int_ne(ftruncate(fd, 0), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, (off_t)size);
+#ifdef F_GET_SEALS
+	ck_assert_int_eq(fcntl(fd, F_GET_SEALS), F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	ck_assert_int_ne(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), 0);
+#endif
+}
+
+START_TEST(test_fd_is_sealed)
+{
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof o, .flags = VMOSAL_GUEST_FD};
+	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
+
+	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, &ram), 0);
+	expect_sealed(ram.handle, 4 * MIB);
+	/* Still whole: the last page is there to be written. */
+	((char *)ram.addr)[4 * MIB - 1] = 1;
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+}
+END_TEST
+
 START_TEST(test_numa_binding)
 {
 	int err = 0;
@@ -497,6 +528,24 @@ static int touch_pages(void *arg)
  * fault guard preallocation runs it in: a page the pool cannot back is
  * VMOSAL_EFAULT with its address, not a dead process, and the
  * application's own SIGBUS handler is in place before and after. */
+/* hugetlbfs memfds take seals too (Linux 4.16 and later). */
+START_TEST(test_hugetlb_fd_is_sealed)
+{
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
+					     .flags = VMOSAL_GUEST_FD,
+					     .pages = VMOSAL_PAGES_HUGETLB,
+					     .huge_page_size = HUGETLB_POOL_PAGE};
+	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
+
+	VMOSAL_SKIP_IF_EMULATED("MAP_HUGETLB");
+	if (!have_pool())
+		VMOSAL_SKIP("needs root to make a pool of %d huge pages", POOL_PAGES);
+	ck_assert_int_eq(vmosal_guest_ram_alloc(POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram), 0);
+	expect_sealed(ram.handle, POOL_PAGES * HUGETLB_POOL_PAGE);
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+}
+END_TEST
+
 START_TEST(test_touch_fallback_guard)
 {
 	const size_t size = 2 * POOL_PAGES * HUGETLB_POOL_PAGE;
@@ -587,6 +636,7 @@ int main(void)
 	tcase_add_test(tc, test_prealloc_base_pages);
 	tcase_add_test(tc, test_prealloc_thp);
 	tcase_add_test(tc, test_shared_and_fd);
+	tcase_add_test(tc, test_fd_is_sealed);
 	tcase_add_test(tc, test_numa_binding);
 	tcase_add_test(tc, test_fork_while_guarding);
 	suite_add_tcase(s, tc);
@@ -596,6 +646,7 @@ int main(void)
 	tcase_add_unchecked_fixture(pool, pool_setup, hugetlb_pool_restore);
 	tcase_add_test(pool, test_hugetlb_fits_pool);
 	tcase_add_test(pool, test_hugetlb_exhausted_enomem);
+	tcase_add_test(pool, test_hugetlb_fd_is_sealed);
 	tcase_add_test(pool, test_touch_fallback_guard);
 	suite_add_tcase(s, pool);
 	return vmosal_run_suite(s);

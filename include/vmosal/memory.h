@@ -174,7 +174,11 @@ VMOSAL_API int vmosal_huge_page_pool(size_t index, struct vmosal_huge_page_pool 
 /* ---- Shared memory objects ------------------------------------------------ */
 
 #define VMOSAL_SHM_HUGETLB 1u /* backed by explicit huge pages */
-#define VMOSAL_SHM_SEAL 2u    /* size sealed: no process can shrink or grow it */
+/* Size sealed: no process can shrink or grow the object, nor change its
+ * seals (Linux: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL, with hugetlb
+ * from Linux 4.16; Windows and Darwin objects never change size).
+ * VMOSAL_ENOTSUP where the OS cannot seal it. */
+#define VMOSAL_SHM_SEAL 2u
 
 /* Creates an anonymous shared memory object of `size` bytes and stores its
  * handle in *out, for vmosal_mmap(..., VMOSAL_MAP_SHARED, handle, ...) here
@@ -226,7 +230,7 @@ enum vmosal_guest_pages {
 };
 
 #define VMOSAL_GUEST_SHARED 0x01u    /* MAP_SHARED anonymous (seen by forked children) */
-#define VMOSAL_GUEST_FD 0x02u        /* backed by a shared memory object; its handle in ram->handle */
+#define VMOSAL_GUEST_FD 0x02u        /* backed by a sealed shared memory object: ram->handle */
 #define VMOSAL_GUEST_NORESERVE 0x04u /* no commit reservation */
 #define VMOSAL_GUEST_PREALLOC 0x08u  /* fault every page in before returning */
 #define VMOSAL_GUEST_NUMA 0x10u      /* bind memory (and prealloc threads) to numa_node */
@@ -262,7 +266,11 @@ struct vmosal_guest_ram {
 };
 
 /* Reserves guest RAM of `size` bytes (> 0, a multiple of the page size, or
- * of the huge page size with PAGES_HUGETLB) and fills *out. The RAM is
+ * of the huge page size with PAGES_HUGETLB) and fills *out. With
+ * VMOSAL_GUEST_FD the RAM is a shared memory object made with
+ * VMOSAL_SHM_SEAL: a process the handle is passed to can map it, but
+ * cannot shrink it (which would fault the VMM's next access) or grow it;
+ * where the OS cannot seal it, VMOSAL_ENOTSUP. The RAM is
  * mapped into one reservation (vmosal_mem_reserve) whose unmapped edges are
  * the guards, so it works the same on every OS. With PREALLOC
  * every page is faulted in first, by `threads` threads each bound to CPUs
