@@ -105,7 +105,10 @@ enum vmosal_advice {
 	VMOSAL_MADV_WILLNEED,       /* read ahead */
 	VMOSAL_MADV_DONTNEED,       /* drop now; anonymous pages read back as zero */
 	VMOSAL_MADV_FREE,           /* may be dropped lazily */
-	VMOSAL_MADV_HUGEPAGE,       /* back with transparent huge pages */
+	VMOSAL_MADV_HUGEPAGE,       /* back with transparent huge pages; VMOSAL_ENOTSUP where
+				     * the host's THP is off for this memory (Linux: the
+				     * "enabled" control for private memory, "shmem_enabled",
+				     * often never, for shared memory and shm objects) */
 	VMOSAL_MADV_NOHUGEPAGE,
 	VMOSAL_MADV_MERGEABLE,      /* candidate for same-page merging (KSM) */
 	VMOSAL_MADV_UNMERGEABLE,
@@ -225,7 +228,9 @@ VMOSAL_API int vmosal_jit_destroy(struct vmosal_jit *jit);
 enum vmosal_guest_pages {
 	VMOSAL_PAGES_DEFAULT, /* THP when the host has it, else base pages */
 	VMOSAL_PAGES_BASE,    /* base pages, THP advised against */
-	VMOSAL_PAGES_THP,     /* THP, VMOSAL_ENOTSUP if the host has none */
+	VMOSAL_PAGES_THP,     /* THP, VMOSAL_ENOTSUP if the host has none for this RAM
+			       * (VMOSAL_MADV_HUGEPAGE: with SHARED or FD, Linux needs
+			       * shmem THP on) */
 	VMOSAL_PAGES_HUGETLB  /* explicit huge pages of huge_page_size */
 };
 
