@@ -481,6 +481,35 @@ START_TEST(test_mprotect_restores_access)
 }
 END_TEST
 
+/* Whether a THP control (enabled, shmem_enabled) lets PMD-size huge pages
+ * in: the per-size control unless it says inherit, else the top-level one;
+ * never and deny are off, and so is a kernel without the control. */
+static bool thp_control_on(const char *name)
+{
+	char path[256], buf[160] = "";
+	unsigned long long pmd = 0;
+	bool got = false;
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%llu", &pmd) != 1)
+			pmd = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/hugepages-%llukB/%s",
+		 pmd / 1024, name);
+	if (pmd != 0 && (f = fopen(path, "r")) != NULL) {
+		got = fgets(buf, sizeof buf, f) != NULL && strstr(buf, "[inherit]") == NULL;
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/%s", name);
+	if (!got && (f = fopen(path, "r")) != NULL) {
+		got = fgets(buf, sizeof buf, f) != NULL;
+		fclose(f);
+	}
+	return got && strstr(buf, "[never]") == NULL && strstr(buf, "[deny]") == NULL;
+}
+
 START_TEST(test_madvise)
 {
 	const size_t n = 4;
@@ -514,6 +543,11 @@ START_TEST(test_madvise)
 				     VMOSAL_MAP_SHARED | VMOSAL_MAP_ANONYMOUS, -1, 0, (void **)&p),
 			 0);
 	ck_assert_int_eq(vmosal_madvise(p, page, VMOSAL_MADV_FREE), VMOSAL_ENOTSUP);
+	/* THP on shared memory is the shmem control's (Linux); where that is
+	 * off, the advice would change nothing, so it is refused. */
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0)
+		ck_assert_int_eq(vmosal_madvise(p, page, VMOSAL_MADV_HUGEPAGE),
+				 thp_control_on("shmem_enabled") ? 0 : VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_munmap(p, page), 0);
 }
 END_TEST

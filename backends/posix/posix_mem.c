@@ -73,12 +73,13 @@ __attribute__((constructor)) static void posix_rec_register_fork(void)
 
 static size_t posix_page(void)
 {
-	static size_t page;
+	static atomic_size_t page;
+	size_t v = atomic_load_explicit(&page, memory_order_relaxed);
 	long p;
 
-	if (page == 0 && (p = sysconf(_SC_PAGESIZE)) > 0)
-		page = (size_t)p;
-	return page != 0 ? page : 4096;
+	if (v == 0 && (p = sysconf(_SC_PAGESIZE)) > 0)
+		atomic_store_explicit(&page, v = (size_t)p, memory_order_relaxed);
+	return v != 0 ? v : 4096;
 }
 
 /* The core checked that the range does not wrap, rounded up too. */

@@ -57,9 +57,9 @@ VMOSAL_BEGIN_DECLS
  * this OS cannot honour (Windows: FIXED, which would replace a mapping; map
  * into a reservation instead, below), VMOSAL_EEXIST when FIXED_NOREPLACE
  * finds the range taken, VMOSAL_ENOMEM when the OS is out of memory or huge
- * pages. FIXED over any part of a reservation is VMOSAL_EINVAL: it would
- * replace memory behind the reservation's back (map into it with
- * vmosal_mem_map_reserved). */
+ * pages. Where FIXED exists, FIXED over any part of a reservation is
+ * VMOSAL_EINVAL: it would replace memory behind the reservation's back
+ * (map into it with vmosal_mem_map_reserved). */
 VMOSAL_API int vmosal_mmap(void *addr, size_t size, unsigned prot, unsigned flags,
 			   vmosal_handle_t handle, int64_t offset, void **out);
 
