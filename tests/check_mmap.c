@@ -5,11 +5,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hugetlb_pool.h"
@@ -650,6 +653,56 @@ START_TEST(test_page_sizes)
 }
 END_TEST
 
+/* The record of reservations is locked by whichever thread calls into it;
+ * a fork meanwhile must leave the child a record it can use. A thread
+ * keeps the lock busy (a refused release holds it and nothing else) while
+ * the suite's thread forks; each child reserves, maps and releases, which
+ * would hang on a lock copied locked (it does within a few rounds without
+ * the fork handler). Bounded by rounds; a hang is the test's timeout. */
+static atomic_bool fork_stop;
+
+static void *hold_record_lock(void *arg)
+{
+	while (!atomic_load(&fork_stop))
+		(void)vmosal_mem_release(arg, page);
+	return NULL;
+}
+
+START_TEST(test_fork_while_the_record_is_locked)
+{
+	long rounds = vmosal_test_rounds(40, 8);
+	char *r = NULL;
+	pthread_t t;
+
+	ck_assert_int_eq(vmosal_mem_reserve(2 * page, 0, (void **)&r), 0);
+	atomic_store(&fork_stop, false);
+	ck_assert_int_eq(pthread_create(&t, NULL, hold_record_lock, r + page), 0);
+	for (long i = 0; i < rounds; i++) {
+		int status;
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			char *c = NULL;
+			int ok = vmosal_mem_reserve(page, 0, (void **)&c) == 0 &&
+				 vmosal_mem_map_reserved(c, page, VMOSAL_PROT_READ |
+							 VMOSAL_PROT_WRITE,
+							 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS,
+							 VMOSAL_NO_HANDLE, 0) == 0 &&
+				 vmosal_mem_release(c, page) == 0 &&
+				 vmosal_mem_release(r, 2 * page) == 0;
+			_exit(ok ? 0 : 1);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "round %ld: the child's record failed (status %#x)", i, status);
+	}
+	atomic_store(&fork_stop, true);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(vmosal_mem_release(r, 2 * page), 0);
+}
+END_TEST
+
 /* With no free huge pages, a reserved hugetlb mapping fails at once with
  * ENOMEM: the reservation is what saves a VMM from a later SIGBUS. */
 START_TEST(test_hugetlb_without_pool)
@@ -700,6 +753,7 @@ int main(void)
 	tcase_add_test(tc, test_failed_map_stays_reserved);
 	tcase_add_test(tc, test_hugetlb_never_maps_past_the_range);
 	tcase_add_test(tc, test_madvise);
+	tcase_add_test(tc, test_fork_while_the_record_is_locked);
 	tcase_add_test(tc, test_mlock);
 	tcase_add_test(tc, test_page_sizes);
 	tcase_add_test(tc, test_hugetlb_without_pool);
