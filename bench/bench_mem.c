@@ -59,6 +59,39 @@ static void raw_protect(void *arg, uint64_t iters)
 		mprotect(a->page, a->size, (i & 1) ? PROT_READ : PROT_READ | PROT_WRITE);
 }
 
+/* Into a reservation and back: the record's bookkeeping against the same
+ * two MAP_FIXED calls (map, then put PROT_NONE back) made raw. */
+struct reserved_arg {
+	size_t size;
+	char *res; /* a reservation of size bytes */
+};
+
+static void lib_map_reserved(void *arg, uint64_t iters)
+{
+	struct reserved_arg *a = arg;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		if (vmosal_mem_map_reserved(a->res, a->size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+					    VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS, -1, 0) != 0 ||
+		    vmosal_munmap(a->res, a->size) != 0)
+			abort();
+	}
+}
+
+static void raw_map_reserved(void *arg, uint64_t iters)
+{
+	struct reserved_arg *a = arg;
+
+	for (uint64_t i = 0; i < iters; i++) {
+		if (mmap(a->res, a->size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED ||
+		    mmap(a->res, a->size, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+			 0) == MAP_FAILED)
+			abort();
+	}
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -158,5 +191,20 @@ int main(void)
 	bench_run(&(struct bench_case){"mprotect 4 KiB", lib_protect, "mprotect", raw_protect,
 				       &prot, 0, 1.05, 0});
 	vmosal_munmap(p, 4096);
+	{
+		struct reserved_arg small_res = {.size = 4096}, big_res = {.size = (size_t)2 << 20};
+
+		if (vmosal_mem_reserve(small_res.size, 0, (void **)&small_res.res) != 0 ||
+		    vmosal_mem_reserve(big_res.size, 0, (void **)&big_res.res) != 0)
+			return 1;
+		bench_run(&(struct bench_case){"mem_map_reserved+munmap 4 KiB", lib_map_reserved,
+					       "2 x mmap MAP_FIXED", raw_map_reserved, &small_res,
+					       0, 1.05, 0});
+		bench_run(&(struct bench_case){"mem_map_reserved+munmap 2 MiB", lib_map_reserved,
+					       "2 x mmap MAP_FIXED", raw_map_reserved, &big_res,
+					       0, 1.05, 0});
+		vmosal_mem_release(small_res.res, small_res.size);
+		vmosal_mem_release(big_res.res, big_res.size);
+	}
 	return bench_end();
 }

@@ -269,8 +269,12 @@ int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *o
 			return VMOSAL_ENOENT;
 	}
 	if (flags & VMOSAL_GUEST_FD) {
+		/* Sealed: whoever else holds the handle (a vhost-user peer)
+		 * must not be able to shrink the RAM under us, which would
+		 * kill the VMM with SIGBUS on its next access. */
 		rc = vmosal_shm_create("guest-ram", size,
-				       o.pages == VMOSAL_PAGES_HUGETLB ? VMOSAL_SHM_HUGETLB : 0,
+				       VMOSAL_SHM_SEAL |
+					       (o.pages == VMOSAL_PAGES_HUGETLB ? VMOSAL_SHM_HUGETLB : 0),
 				       huge, &ram.handle);
 		if (rc != 0)
 			return rc;

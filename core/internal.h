@@ -66,11 +66,13 @@ struct vmosal__state {
 
 /* Copies a caller's input struct (NULL: all defaults) into dst, the core's
  * own sizeof(*dst) bytes, zero-filling what an older caller's struct lacks.
- * VMOSAL_EINVAL below min_size; VMOSAL_ENOTSUP when a newer caller set a
- * member this library does not know. */
+ * VMOSAL_EINVAL below min_size or more than a page past it (struct.c);
+ * VMOSAL_ENOTSUP when a newer caller set a member this library does not
+ * know. */
 int vmosal__struct_in(void *dst, size_t dst_size, const void *src, size_t min_size);
 /* 0 when out can take a struct of at least min_size bytes (out non-NULL,
- * its struct_size large enough), else VMOSAL_EINVAL. */
+ * its struct_size large enough and at most a page past it), else
+ * VMOSAL_EINVAL. */
 int vmosal__struct_out_check(const void *out, size_t min_size);
 /* Writes the core's filled struct src (src_size bytes, its struct_size
  * ignored) into the caller's out: as much as out->struct_size holds, zeros

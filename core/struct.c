@@ -11,6 +11,20 @@ struct sized {
 	uint32_t struct_size;
 };
 
+/* How far past the struct this library knows a caller's may reach. A
+ * newer header grows a struct by a few members; a struct_size beyond that
+ * is garbage (an uninitialised field, another struct's size), and trusting
+ * it would read or clear that much of the caller's memory. */
+#define STRUCT_SLACK ((size_t)4096)
+
+/* min_size is what this library knows of the struct (the oldest layout it
+ * accepts, which is today its own): struct_size below it, or more than
+ * STRUCT_SLACK past it, is refused. */
+static bool struct_size_ok(size_t size, size_t min_size)
+{
+	return size >= min_size && size - min_size <= STRUCT_SLACK;
+}
+
 int vmosal__struct_in(void *dst, size_t dst_size, const void *src, size_t min_size)
 {
 	const unsigned char *bytes = src;
@@ -22,7 +36,7 @@ int vmosal__struct_in(void *dst, size_t dst_size, const void *src, size_t min_si
 		return 0;
 	}
 	size = ((const struct sized *)src)->struct_size;
-	if (size < min_size)
+	if (!struct_size_ok(size, min_size) || size > dst_size + STRUCT_SLACK)
 		return VMOSAL_EINVAL;
 	/* A newer caller's members beyond ours must be left at zero: a
 	 * request this library cannot see must not pass as granted. */
@@ -36,7 +50,7 @@ int vmosal__struct_in(void *dst, size_t dst_size, const void *src, size_t min_si
 
 int vmosal__struct_out_check(const void *out, size_t min_size)
 {
-	if (out == NULL || ((const struct sized *)out)->struct_size < min_size)
+	if (out == NULL || !struct_size_ok(((const struct sized *)out)->struct_size, min_size))
 		return VMOSAL_EINVAL;
 	return 0;
 }

@@ -13,10 +13,18 @@
  * Nothing here depends on the OS the suite runs on: the topology is an hwloc
  * XML file and the few OS calls (loading a module, setting a variable) sit
  * in three helpers at the top. One backend load serves every test, so the
- * suite runs the same under CK_FORK=no. */
+ * suite runs the same under CK_FORK=no.
+ *
+ * What a contract asks of the backends themselves (the record of
+ * reservations, memory.h) cannot be seen on the fake: the same source
+ * built with VMOSAL_CONTRACT_BACKEND set ("" for the host's default
+ * backend, or a name) runs those tests on that real backend instead, so
+ * every backend that implements the slots must give the same answers
+ * (tests/check_contract_os, tests/check_contract_faulty). */
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -443,6 +451,81 @@ START_TEST(test_host_caps_without_optional_slots)
 	ck_assert_int_eq(vmosal_host_caps(&caps), 0);
 	ck_assert_uint_eq(caps.flags & (VMOSAL_CAP_SHM | VMOSAL_CAP_JIT), 0);
 	ck_assert_uint_ne(caps.flags & VMOSAL_CAP_PREALLOC, 0);
+}
+END_TEST
+
+/* common.h: a struct_size more than a page past the struct this library
+ * knows is garbage, refused before anything is read or written through it.
+ * Each struct here is its real size, so a call that believed struct_size
+ * would read or clear far past it (UINT32_MAX: 4 GiB over the stack). */
+static int never_called(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static void *never_started(void *arg)
+{
+	return arg;
+}
+
+START_TEST(test_struct_size_upper_bound)
+{
+	const uint32_t huge[] = {UINT32_MAX, (uint32_t)1 << 20};
+
+	for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+		struct vmosal_page_sizes ps = {.struct_size = huge[i]};
+		struct vmosal_huge_page_pool pool = {.struct_size = huge[i]};
+		struct vmosal_mem_info mi = {.struct_size = huge[i]};
+		struct vmosal_host_caps caps = {.struct_size = huge[i]};
+		struct vmosal_backend_info bi = {.struct_size = huge[i]};
+		struct vmosal_jit jit = {.struct_size = huge[i]};
+		struct vmosal_guest_ram ram = {.struct_size = huge[i]};
+		struct vmosal_guest_ram_options go = {.struct_size = huge[i]};
+		struct vmosal_guest_ram good_ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
+		struct vmosal_thread_opts to = {.struct_size = huge[i]};
+		struct vmosal_kick_target kt = {.struct_size = huge[i]};
+		struct vmosal_topology_counts tc = {.struct_size = huge[i]};
+		struct vmosal_pu_info pu = {.struct_size = huge[i]};
+		struct vmosal_fault fault = {.struct_size = huge[i]};
+		vmosal_thread_t *t;
+
+		ASSERT_NO_CALL(vmosal_page_sizes(&ps), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_huge_page_pool(0, &pool), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_mem_info(&mi), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_host_caps(&caps), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_backend_info(&bi), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_jit_create(PAGE, &jit), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_jit_destroy(&jit), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_guest_ram_alloc(TWO_MIB, NULL, &ram), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_guest_ram_alloc(TWO_MIB, &go, &good_ram), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_guest_ram_free(&ram), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_thread_create(&to, never_started, NULL, &t), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_thread_kick_register(&kt), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_topology_counts(&tc), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_topology_pu(0, &pu), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_fault_guard(never_called, NULL, &fault), VMOSAL_EINVAL);
+	}
+}
+END_TEST
+
+/* The edge: a page past the known struct is still a struct (filled, its
+ * tail zeroed); one byte more is not. */
+START_TEST(test_struct_size_one_page_past)
+{
+	static struct {
+		struct vmosal_page_sizes known;
+		unsigned char tail[4096 + 1];
+	} newer;
+
+	memset(&newer, 0xaa, sizeof newer);
+	newer.known.struct_size = (uint32_t)(sizeof newer.known + 4096);
+	ck_assert_int_eq(vmosal_page_sizes(&newer.known), 0);
+	for (size_t i = 0; i < 4096; i++)
+		ck_assert_uint_eq(newer.tail[i], 0);
+	ck_assert_uint_eq(newer.tail[4096], 0xaa);
+	newer.known.struct_size++;
+	ASSERT_NO_CALL(vmosal_page_sizes(&newer.known), VMOSAL_EINVAL);
 }
 END_TEST
 
@@ -1743,8 +1826,9 @@ START_TEST(test_guest_ram_alloc_fd)
 	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), 0);
 	expect_calls("page_sizes", "shm_create", "mem_reserve", "mem_map_reserved", "mem_advise",
 		     NULL);
+	/* Sealed, so that no holder of the handle can resize the RAM. */
 	c = call_at(1);
-	EXPECT_ARGS(c, ANY_ARG, GUEST_SIZE, 0, 0);
+	EXPECT_ARGS(c, ANY_ARG, GUEST_SIZE, VMOSAL_SHM_SEAL, 0);
 	c = call_at(3);
 	EXPECT_ARGS(c, ADDR(ram.addr), GUEST_SIZE, RW, VMOSAL_MAP_SHARED,
 		    HANDLE_ARG(VMOSAL_FAKE_SHM_HANDLE), 0);
@@ -1758,7 +1842,7 @@ START_TEST(test_guest_ram_alloc_fd)
 	expect_calls("page_sizes", "page_sizes", "shm_create", "mem_reserve", "mem_map_reserved",
 		     NULL);
 	c = call_at(2);
-	EXPECT_ARGS(c, ANY_ARG, GUEST_SIZE, VMOSAL_SHM_HUGETLB, 21);
+	EXPECT_ARGS(c, ANY_ARG, GUEST_SIZE, VMOSAL_SHM_SEAL | VMOSAL_SHM_HUGETLB, 21);
 	c = call_at(4);
 	EXPECT_ARGS(c, ADDR(ram.addr), GUEST_SIZE, RW, VMOSAL_MAP_SHARED,
 		    HANDLE_ARG(VMOSAL_FAKE_SHM_HANDLE), 0);
@@ -2016,6 +2100,204 @@ START_TEST(test_topology_never_asks_the_backend)
 }
 END_TEST
 
+/* ==== memory.h, the reservation contract: on a real backend ================== */
+
+/* A granule every OS maps at: the page size, or Windows' 64 KiB. */
+static size_t granule;
+
+static void find_granule(void)
+{
+	struct vmosal_host_caps caps = VMOSAL_STRUCT_INIT(struct vmosal_host_caps);
+
+	ck_assert_int_eq(vmosal_host_caps(&caps), 0);
+	granule = vmosal_page_size();
+	if (caps.map_granularity > granule)
+		granule = (size_t)caps.map_granularity;
+}
+
+static char *reserve(size_t granules)
+{
+	void *p = NULL;
+
+	ck_assert_int_eq(vmosal_mem_reserve(granules * granule, 0, &p), 0);
+	return p;
+}
+
+static int map_into(char *addr, size_t granules)
+{
+	return vmosal_mem_map_reserved(addr, granules * granule, RW, ANON_PRIVATE,
+				       VMOSAL_NO_HANDLE, 0);
+}
+
+/* Mapping where no reservation is fails, and leaves what is there. */
+START_TEST(test_map_reserved_outside_a_reservation)
+{
+	char *plain = NULL, *r;
+
+	ck_assert_int_eq(vmosal_mmap(NULL, 2 * granule, RW, ANON_PRIVATE, VMOSAL_NO_HANDLE, 0,
+				     (void **)&plain),
+			 0);
+	plain[0] = 42;
+	ck_assert_int_eq(map_into(plain, 1), VMOSAL_EINVAL);
+	ck_assert_int_eq(plain[0], 42);
+	ck_assert_int_eq(vmosal_munmap(plain, 2 * granule), 0);
+
+	/* Across a reservation's end, or past it. */
+	r = reserve(4);
+	ck_assert_int_eq(map_into(r + 3 * granule, 2), VMOSAL_EINVAL);
+	ck_assert_int_eq(map_into(r - granule, 2), VMOSAL_EINVAL);
+	ck_assert_int_eq(map_into(r + 4 * granule, 1), VMOSAL_EINVAL);
+	/* Still whole: all of it can be mapped. */
+	ck_assert_int_eq(map_into(r, 4), 0);
+	ck_assert_int_eq(vmosal_mem_release(r, 4 * granule), 0);
+	/* Released: no reservation there any more. */
+	ck_assert_int_eq(map_into(r, 1), VMOSAL_EINVAL);
+}
+END_TEST
+
+/* Mapping over a piece already mapped is VMOSAL_EEXIST and keeps its data;
+ * next to it is fine. */
+START_TEST(test_map_reserved_over_a_mapped_piece)
+{
+	char *r = reserve(8);
+
+	ck_assert_int_eq(map_into(r + 2 * granule, 2), 0);
+	r[2 * granule] = 42;
+	r[4 * granule - 1] = 43;
+	ck_assert_int_eq(map_into(r + 2 * granule, 2), VMOSAL_EEXIST);
+	ck_assert_int_eq(map_into(r + 2 * granule, 1), VMOSAL_EEXIST);
+	ck_assert_int_eq(map_into(r + 3 * granule, 1), VMOSAL_EEXIST);
+	ck_assert_int_eq(map_into(r + granule, 2), VMOSAL_EEXIST);
+	ck_assert_int_eq(map_into(r, 8), VMOSAL_EEXIST);
+	ck_assert_int_eq(r[2 * granule], 42);
+	ck_assert_int_eq(r[4 * granule - 1], 43);
+	ck_assert_int_eq(map_into(r + 4 * granule, 1), 0);
+	ck_assert_int_eq(map_into(r + granule, 1), 0);
+	ck_assert_int_eq(r[2 * granule], 42);
+	ck_assert_int_eq(vmosal_mem_release(r, 8 * granule), 0);
+}
+END_TEST
+
+/* A reservation is released once, whole, with what is mapped in it. */
+START_TEST(test_release_once_and_whole)
+{
+	char *r = reserve(4);
+
+	ck_assert_int_eq(vmosal_mem_release(r, 2 * granule), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_release(r + granule, 3 * granule), VMOSAL_EINVAL);
+	ck_assert_int_eq(map_into(r, 1), 0);
+	ck_assert_int_eq(map_into(r + 2 * granule, 2), 0);
+	ck_assert_int_eq(vmosal_mem_release(r, 4 * granule), 0);
+	ck_assert_int_eq(vmosal_mem_release(r, 4 * granule), VMOSAL_EINVAL);
+	ck_assert_int_eq(map_into(r, 1), VMOSAL_EINVAL);
+}
+END_TEST
+
+/* Unmapping inside a reservation takes exactly one mapped piece, which is
+ * reserved again (mappable again); any other range touching it is
+ * VMOSAL_EINVAL. */
+START_TEST(test_unmap_a_reserved_piece)
+{
+	char *r = reserve(8);
+
+	ck_assert_int_eq(map_into(r, 2), 0);
+	ck_assert_int_eq(map_into(r + 2 * granule, 2), 0);
+	r[0] = 42;
+	ck_assert_int_eq(vmosal_munmap(r, granule), VMOSAL_EINVAL);          /* part of one */
+	ck_assert_int_eq(vmosal_munmap(r, 4 * granule), VMOSAL_EINVAL);      /* two */
+	ck_assert_int_eq(vmosal_munmap(r + 4 * granule, granule), VMOSAL_EINVAL); /* reserved */
+	ck_assert_int_eq(vmosal_munmap(r, 8 * granule), VMOSAL_EINVAL);      /* all of it */
+	ck_assert_int_eq(vmosal_munmap(r - granule, 3 * granule), VMOSAL_EINVAL); /* its edge */
+	ck_assert_int_eq(r[0], 42);
+	ck_assert_int_eq(vmosal_munmap(r + 2 * granule, 2 * granule), 0);
+	ck_assert_int_eq(vmosal_munmap(r + 2 * granule, 2 * granule), VMOSAL_EINVAL);
+	ck_assert_int_eq(map_into(r + granule, 2), VMOSAL_EEXIST);
+	ck_assert_int_eq(map_into(r + 2 * granule, 6), 0);
+	r[2 * granule] = 1;
+	ck_assert_int_eq(r[0], 42);
+	ck_assert_int_eq(vmosal_mem_release(r, 8 * granule), 0);
+}
+END_TEST
+
+/* FIXED over a reservation would replace it behind the record: refused
+ * (Windows has no FIXED at all). */
+START_TEST(test_fixed_over_a_reservation)
+{
+	char *r = reserve(4);
+	void *out = NULL;
+	int rc;
+
+	ck_assert_int_eq(map_into(r, 1), 0);
+	r[0] = 42;
+	rc = vmosal_mmap(r, granule, RW, ANON_PRIVATE | VMOSAL_MAP_FIXED, VMOSAL_NO_HANDLE, 0,
+			 &out);
+	ck_assert_msg(rc == VMOSAL_EINVAL || rc == VMOSAL_ENOTSUP, "FIXED over a piece: %s",
+		      vmosal_err_name(rc));
+	rc = vmosal_mmap(r + 2 * granule, granule, RW, ANON_PRIVATE | VMOSAL_MAP_FIXED,
+			 VMOSAL_NO_HANDLE, 0, &out);
+	ck_assert_msg(rc == VMOSAL_EINVAL || rc == VMOSAL_ENOTSUP, "FIXED over reserved: %s",
+		      vmosal_err_name(rc));
+	ck_assert_int_eq(r[0], 42);
+	ck_assert_int_eq(map_into(r + 2 * granule, 1), 0);
+	ck_assert_int_eq(vmosal_mem_release(r, 4 * granule), 0);
+}
+END_TEST
+
+/* Two threads map the same piece at once, with no step between them: one
+ * wins, the other is told EEXIST, never both OK. Bounded by rounds. */
+struct map_race {
+	char *addr;
+	_Atomic int go;
+	int rc;
+};
+
+static void *race_map(void *arg)
+{
+	struct map_race *m = arg;
+
+	while (atomic_load(&m->go) == 0)
+		;
+	m->rc = map_into(m->addr, 1);
+	return NULL;
+}
+
+START_TEST(test_map_reserved_race)
+{
+	for (int round = 0; round < 200; round++) {
+		char *r = reserve(2);
+		struct map_race m = {.addr = r + granule};
+		vmosal_thread_t *t;
+		int mine;
+
+		atomic_init(&m.go, 0);
+		ck_assert_int_eq(vmosal_thread_create(NULL, race_map, &m, &t), 0);
+		atomic_store(&m.go, 1);
+		mine = map_into(r + granule, 1);
+		ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+		ck_assert_msg((mine == 0) != (m.rc == 0), "round %d: %s and %s", round,
+			      vmosal_err_name(mine), vmosal_err_name(m.rc));
+		ck_assert_int_eq(mine != 0 ? mine : m.rc, VMOSAL_EEXIST);
+		ck_assert_int_eq(vmosal_mem_release(r, 2 * granule), 0);
+	}
+}
+END_TEST
+
+static Suite *reservation_suite(void)
+{
+	Suite *s = suite_create("contract_reservations");
+	TCase *tc = tcase_create("reservations");
+
+	tcase_add_checked_fixture(tc, find_granule, NULL);
+	tcase_add_test(tc, test_map_reserved_outside_a_reservation);
+	tcase_add_test(tc, test_map_reserved_over_a_mapped_piece);
+	tcase_add_test(tc, test_release_once_and_whole);
+	tcase_add_test(tc, test_unmap_a_reserved_piece);
+	tcase_add_test(tc, test_fixed_over_a_reservation);
+	tcase_add_test(tc, test_map_reserved_race);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 /* ==== the suite ============================================================= */
 
 static Suite *contract_suite(void)
@@ -2038,6 +2320,8 @@ static Suite *contract_suite(void)
 	tcase_add_test(platform, test_accel_probe_backend_errors);
 	tcase_add_test(platform, test_host_caps);
 	tcase_add_test(platform, test_host_caps_without_optional_slots);
+	tcase_add_test(platform, test_struct_size_upper_bound);
+	tcase_add_test(platform, test_struct_size_one_page_past);
 	suite_add_tcase(s, platform);
 
 	tcase_add_checked_fixture(thread, fresh_record, NULL);
@@ -2137,10 +2421,33 @@ static const char *load_recording_backend(void)
 	return NULL;
 }
 
+#ifdef VMOSAL_CONTRACT_BACKEND
+static const char *const contract_backend = VMOSAL_CONTRACT_BACKEND;
+#else
+static const char *const contract_backend = NULL;
+#endif
+
+/* The contracts a backend keeps itself, on a real one ("": the host's). */
+static int run_on_backend(const char *name)
+{
+	int rc = name[0] != '\0' ? vmosal_init_backend(name) : vmosal_init();
+
+	if (rc != 0) {
+		fprintf(stderr, "check_contract: backend %s: %s\n%s\n",
+			name[0] != '\0' ? name : "(default)", vmosal_err_name(rc),
+			vmosal_test_backend_error());
+		return 99;
+	}
+	return vmosal_run_suite(reservation_suite());
+}
+
 int main(void)
 {
-	const char *why = load_recording_backend();
+	const char *why;
 
+	if (contract_backend != NULL)
+		return run_on_backend(contract_backend);
+	why = load_recording_backend();
 	if (why != NULL) {
 		fprintf(stderr, "check_contract: %s\n", why);
 		return 99; /* a hard error to the test driver, not a failure */

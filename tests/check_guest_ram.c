@@ -3,6 +3,7 @@
  * huge page pool runs out. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -372,6 +373,132 @@ START_TEST(test_shared_and_fd)
 }
 END_TEST
 
+/* Another holder of the handle can neither shrink nor grow guest RAM (a
+ * shrink would SIGBUS the VMM's next access), nor lift the seals. */
+static void expect_sealed(int fd, size_t size)
+{
+	struct stat st;
+
+	ck_assert_int_ne(ftruncate(fd, (off_t)(size / 2)), 0);
+	ck_assert_int_ne(ftruncate(fd, (off_t)(size * 2)), 0);
+	ck_assert_int_ne(ftruncate(fd, 0), 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, (off_t)size);
+#ifdef F_GET_SEALS
+	ck_assert_int_eq(fcntl(fd, F_GET_SEALS), F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	ck_assert_int_ne(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE), 0);
+#endif
+}
+
+START_TEST(test_fd_is_sealed)
+{
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof o, .flags = VMOSAL_GUEST_FD};
+	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
+
+	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, &ram), 0);
+	expect_sealed(ram.handle, 4 * MIB);
+	/* Still whole: the last page is there to be written. */
+	((char *)ram.addr)[4 * MIB - 1] = 1;
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+}
+END_TEST
+
+/* Whether a THP control lets PMD-size huge pages in, read as the kernel
+ * documents it: the per-size control unless it says inherit, else the
+ * top-level one; never and deny are off. */
+static bool thp_control_on(const char *name)
+{
+	char path[256], buf[160];
+	FILE *f;
+	unsigned long long pmd = 0;
+	bool got = false;
+
+	f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%llu", &pmd) != 1)
+			pmd = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/hugepages-%llukB/%s",
+		 pmd / 1024, name);
+	if (pmd != 0 && (f = fopen(path, "r")) != NULL) {
+		got = fgets(buf, sizeof buf, f) != NULL && strstr(buf, "[inherit]") == NULL;
+		fclose(f);
+	}
+	if (!got) {
+		snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/%s", name);
+		if ((f = fopen(path, "r")) == NULL)
+			return false;
+		got = fgets(buf, sizeof buf, f) != NULL;
+		fclose(f);
+		if (!got)
+			return false;
+	}
+	return strstr(buf, "[never]") == NULL && strstr(buf, "[deny]") == NULL;
+}
+
+/* "THPeligible" of the mapping holding addr, from /proc/self/smaps. */
+static int thp_eligible(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	bool inside = false;
+	int v = -1;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			inside = lo <= (uintptr_t)addr && hi > (uintptr_t)addr;
+			continue;
+		}
+		if (inside && sscanf(line, "THPeligible: %d", &v) == 1)
+			break;
+	}
+	fclose(f);
+	return v;
+}
+
+/* THP asked for by name on shared memory (a memfd, shared anonymous) is
+ * the shmem control's: where that is off (never, the kernel's default),
+ * ENOTSUP, never RAM that quietly has no huge pages. */
+START_TEST(test_thp_on_shared_memory)
+{
+	const unsigned kinds[] = {VMOSAL_GUEST_FD, VMOSAL_GUEST_SHARED};
+	bool anon_on = thp_control_on("enabled"), shmem_on = thp_control_on("shmem_enabled");
+
+	VMOSAL_SKIP_IF_EMULATED("THP controls of the host kernel");
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0)
+		VMOSAL_SKIP("the kernel has no transparent huge pages");
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		struct vmosal_guest_ram_options o = {.struct_size = sizeof o, .flags = kinds[i],
+						     .pages = VMOSAL_PAGES_THP};
+		struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
+		int rc = vmosal_guest_ram_alloc(4 * MIB, &o, &ram);
+
+		if (!anon_on || !shmem_on) {
+			ck_assert_msg(rc == VMOSAL_ENOTSUP, "flags %#x: %s with THP %s, shmem THP %s",
+				      kinds[i], vmosal_err_name(rc), anon_on ? "on" : "off",
+				      shmem_on ? "on" : "off");
+			continue;
+		}
+		ck_assert_int_eq(rc, 0);
+		ck_assert_int_eq(thp_eligible(ram.addr), 1);
+		ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	}
+	/* Whatever the controls say, the default falls back quietly. */
+	{
+		struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
+						     .flags = VMOSAL_GUEST_FD};
+		struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
+
+		ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, &ram), 0);
+		ck_assert_int_eq(thp_eligible(ram.addr), anon_on && shmem_on ? 1 : 0);
+		ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	}
+}
+END_TEST
+
 START_TEST(test_numa_binding)
 {
 	int err = 0;
@@ -497,6 +624,24 @@ static int touch_pages(void *arg)
  * fault guard preallocation runs it in: a page the pool cannot back is
  * VMOSAL_EFAULT with its address, not a dead process, and the
  * application's own SIGBUS handler is in place before and after. */
+/* hugetlbfs memfds take seals too (Linux 4.16 and later). */
+START_TEST(test_hugetlb_fd_is_sealed)
+{
+	struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
+					     .flags = VMOSAL_GUEST_FD,
+					     .pages = VMOSAL_PAGES_HUGETLB,
+					     .huge_page_size = HUGETLB_POOL_PAGE};
+	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
+
+	VMOSAL_SKIP_IF_EMULATED("MAP_HUGETLB");
+	if (!have_pool())
+		VMOSAL_SKIP("needs root to make a pool of %d huge pages", POOL_PAGES);
+	ck_assert_int_eq(vmosal_guest_ram_alloc(POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram), 0);
+	expect_sealed(ram.handle, POOL_PAGES * HUGETLB_POOL_PAGE);
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+}
+END_TEST
+
 START_TEST(test_touch_fallback_guard)
 {
 	const size_t size = 2 * POOL_PAGES * HUGETLB_POOL_PAGE;
@@ -587,6 +732,8 @@ int main(void)
 	tcase_add_test(tc, test_prealloc_base_pages);
 	tcase_add_test(tc, test_prealloc_thp);
 	tcase_add_test(tc, test_shared_and_fd);
+	tcase_add_test(tc, test_fd_is_sealed);
+	tcase_add_test(tc, test_thp_on_shared_memory);
 	tcase_add_test(tc, test_numa_binding);
 	tcase_add_test(tc, test_fork_while_guarding);
 	suite_add_tcase(s, tc);
@@ -596,6 +743,7 @@ int main(void)
 	tcase_add_unchecked_fixture(pool, pool_setup, hugetlb_pool_restore);
 	tcase_add_test(pool, test_hugetlb_fits_pool);
 	tcase_add_test(pool, test_hugetlb_exhausted_enomem);
+	tcase_add_test(pool, test_hugetlb_fd_is_sealed);
 	tcase_add_test(pool, test_touch_fallback_guard);
 	suite_add_tcase(s, pool);
 	return vmosal_run_suite(s);

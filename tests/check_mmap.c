@@ -5,11 +5,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hugetlb_pool.h"
@@ -481,6 +484,35 @@ START_TEST(test_mprotect_restores_access)
 }
 END_TEST
 
+/* Whether a THP control (enabled, shmem_enabled) lets PMD-size huge pages
+ * in: the per-size control unless it says inherit, else the top-level one;
+ * never and deny are off, and so is a kernel without the control. */
+static bool thp_control_on(const char *name)
+{
+	char path[256], buf[160] = "";
+	unsigned long long pmd = 0;
+	bool got = false;
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%llu", &pmd) != 1)
+			pmd = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/hugepages-%llukB/%s",
+		 pmd / 1024, name);
+	if (pmd != 0 && (f = fopen(path, "r")) != NULL) {
+		got = fgets(buf, sizeof buf, f) != NULL && strstr(buf, "[inherit]") == NULL;
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/%s", name);
+	if (!got && (f = fopen(path, "r")) != NULL) {
+		got = fgets(buf, sizeof buf, f) != NULL;
+		fclose(f);
+	}
+	return got && strstr(buf, "[never]") == NULL && strstr(buf, "[deny]") == NULL;
+}
+
 START_TEST(test_madvise)
 {
 	const size_t n = 4;
@@ -514,6 +546,11 @@ START_TEST(test_madvise)
 				     VMOSAL_MAP_SHARED | VMOSAL_MAP_ANONYMOUS, -1, 0, (void **)&p),
 			 0);
 	ck_assert_int_eq(vmosal_madvise(p, page, VMOSAL_MADV_FREE), VMOSAL_ENOTSUP);
+	/* THP on shared memory is the shmem control's (Linux); where that is
+	 * off, the advice would change nothing, so it is refused. */
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0)
+		ck_assert_int_eq(vmosal_madvise(p, page, VMOSAL_MADV_HUGEPAGE),
+				 thp_control_on("shmem_enabled") ? 0 : VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_munmap(p, page), 0);
 }
 END_TEST
@@ -616,6 +653,56 @@ START_TEST(test_page_sizes)
 }
 END_TEST
 
+/* The record of reservations is locked by whichever thread calls into it;
+ * a fork meanwhile must leave the child a record it can use. A thread
+ * keeps the lock busy (a refused release holds it and nothing else) while
+ * the suite's thread forks; each child reserves, maps and releases, which
+ * would hang on a lock copied locked (it does within a few rounds without
+ * the fork handler). Bounded by rounds; a hang is the test's timeout. */
+static atomic_bool fork_stop;
+
+static void *hold_record_lock(void *arg)
+{
+	while (!atomic_load(&fork_stop))
+		(void)vmosal_mem_release(arg, page);
+	return NULL;
+}
+
+START_TEST(test_fork_while_the_record_is_locked)
+{
+	long rounds = vmosal_test_rounds(40, 8);
+	char *r = NULL;
+	pthread_t t;
+
+	ck_assert_int_eq(vmosal_mem_reserve(2 * page, 0, (void **)&r), 0);
+	atomic_store(&fork_stop, false);
+	ck_assert_int_eq(pthread_create(&t, NULL, hold_record_lock, r + page), 0);
+	for (long i = 0; i < rounds; i++) {
+		int status;
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			char *c = NULL;
+			int ok = vmosal_mem_reserve(page, 0, (void **)&c) == 0 &&
+				 vmosal_mem_map_reserved(c, page, VMOSAL_PROT_READ |
+							 VMOSAL_PROT_WRITE,
+							 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS,
+							 VMOSAL_NO_HANDLE, 0) == 0 &&
+				 vmosal_mem_release(c, page) == 0 &&
+				 vmosal_mem_release(r, 2 * page) == 0;
+			_exit(ok ? 0 : 1);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "round %ld: the child's record failed (status %#x)", i, status);
+	}
+	atomic_store(&fork_stop, true);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(vmosal_mem_release(r, 2 * page), 0);
+}
+END_TEST
+
 /* With no free huge pages, a reserved hugetlb mapping fails at once with
  * ENOMEM: the reservation is what saves a VMM from a later SIGBUS. */
 START_TEST(test_hugetlb_without_pool)
@@ -666,6 +753,7 @@ int main(void)
 	tcase_add_test(tc, test_failed_map_stays_reserved);
 	tcase_add_test(tc, test_hugetlb_never_maps_past_the_range);
 	tcase_add_test(tc, test_madvise);
+	tcase_add_test(tc, test_fork_while_the_record_is_locked);
 	tcase_add_test(tc, test_mlock);
 	tcase_add_test(tc, test_page_sizes);
 	tcase_add_test(tc, test_hugetlb_without_pool);

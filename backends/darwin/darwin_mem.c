@@ -68,11 +68,13 @@ int darwin_mem_populate(void *addr, size_t size)
 int darwin_shm_create(const char *name, uint64_t size, unsigned flags,
 		      unsigned huge_page_shift, vmosal_handle_t *out)
 {
-	/* No huge pages and no seals for POSIX shared memory here. The
+	/* No huge pages for POSIX shared memory here. SEAL needs nothing
+	 * more: Darwin sizes a shm_open object once, and refuses every later
+	 * ftruncate (EINVAL), so no process can shrink or grow it. The
 	 * label has nowhere to go: the object is unlinked at once. */
 	(void)name;
 	(void)huge_page_shift;
-	if (flags != 0)
+	if ((flags & ~VMOSAL_SHM_SEAL) != 0)
 		return VMOSAL_ENOTSUP;
 	return posix_shm_create_unnamed(size, out);
 }

@@ -91,10 +91,91 @@ static const int linux_advice[] = {
 	[VMOSAL_MADV_POPULATE_WRITE] = MADV_POPULATE_WRITE,
 };
 
+/* ---- THP: is it on for this kind of memory? ---- */
+
+#define LINUX_THP_DIR "/sys/kernel/mm/transparent_hugepage/"
+
+/* True when the THP control `name` (enabled, shmem_enabled) lets a
+ * PMD-size huge page back memory it governs: the per-size control where
+ * the kernel has one (6.8 and later) and it does not say inherit, else the
+ * top-level one. never and deny are off; so is a missing control. */
+static bool linux_thp_on(const char *name)
+{
+	char path[4096], file[256], buf[160];
+	uint64_t pmd;
+
+	if (posix_read_file(posix_host_path(path, sizeof path, LINUX_THP_DIR "hpage_pmd_size"), buf,
+			    sizeof buf) > 0 &&
+	    (pmd = strtoull(buf, NULL, 10)) != 0) {
+		snprintf(file, sizeof file, LINUX_THP_DIR "hugepages-%llukB/%s",
+			 (unsigned long long)(pmd / 1024), name);
+		if (posix_read_file(posix_host_path(path, sizeof path, file), buf, sizeof buf) > 0 &&
+		    strstr(buf, "[inherit]") == NULL)
+			return strstr(buf, "[never]") == NULL && strstr(buf, "[deny]") == NULL;
+	}
+	snprintf(file, sizeof file, LINUX_THP_DIR "%s", name);
+	if (posix_read_file(posix_host_path(path, sizeof path, file), buf, sizeof buf) <= 0)
+		return false;
+	return strstr(buf, "[never]") == NULL && strstr(buf, "[deny]") == NULL;
+}
+
+/* Which kinds of mapping [a, a + size) touches, from /proc/self/maps:
+ * shared ones (shmem: memfd, shared anonymous memory, tmpfs; THP there is
+ * the shmem control's) and private ones (the anonymous control's). */
+static int linux_mapping_kinds(uintptr_t a, size_t size, bool *shared, bool *private)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+
+	if (f == NULL)
+		return posix_last_error();
+	*shared = *private = false;
+	while (fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+		char perms[5];
+		size_t len = strlen(line);
+
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && lo < a + size && hi > a) {
+			if (perms[3] == 's')
+				*shared = true;
+			else
+				*private = true;
+		}
+		/* The rest of an overlong line (a long path) is no new entry. */
+		while (len > 0 && line[len - 1] != '\n' && fgets(line, sizeof line, f) != NULL)
+			len = strlen(line);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* MADV_HUGEPAGE succeeds whatever the THP controls say; where they keep
+ * huge pages off for the memory in the range, the advice would be a
+ * silent no-op, which memory.h promises never happens. */
+static int linux_check_hugepage(void *addr, size_t size)
+{
+	bool anon_on = linux_thp_on("enabled"), shmem_on = linux_thp_on("shmem_enabled");
+	bool shared, private;
+	int rc;
+
+	if (anon_on && shmem_on)
+		return 0;
+	if (!anon_on && !shmem_on)
+		return VMOSAL_ENOTSUP;
+	/* Only where one control is off does the kind of memory matter. */
+	if ((rc = linux_mapping_kinds((uintptr_t)addr, size, &shared, &private)) != 0)
+		return rc;
+	return (shared && !shmem_on) || (private && !anon_on) ? VMOSAL_ENOTSUP : 0;
+}
+
 int linux_mem_advise(void *addr, size_t size, int advice)
 {
+	int rc;
+
 	if (advice < 0 || (size_t)advice >= sizeof linux_advice / sizeof linux_advice[0])
 		return VMOSAL_ENOTSUP;
+	if (advice == VMOSAL_MADV_HUGEPAGE && (rc = linux_check_hugepage(addr, size)) != 0)
+		return rc;
 	if (madvise(addr, size, linux_advice[advice]) == 0)
 		return 0;
 	/* The core checked the range, so EINVAL means this kernel (or this

@@ -58,16 +58,25 @@ int posix_prot(unsigned prot);
  * it also holds where the OS treats the address as a hint. */
 int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t fd,
 		  int64_t offset, int native_flags, void **out);
+/* The mem_unmap slot: munmap, except that a range touching a reservation
+ * must be exactly one piece mapped into it, which is reserved again. */
 int posix_mem_unmap(void *addr, size_t size);
 /* Unmaps a whole mapping the backend made itself, on a cleanup path where
  * the caller already has an error to return; a failure is reported
  * through VMOSAL_DEBUG=memory. */
 void posix_unmap_own(void *addr, size_t size);
 /* Reservations: PROT_NONE, MAP_NORESERVE anonymous memory, aligned by
- * over-reserving and trimming (every trim checked); mapping into one is a
+ * over-reserving and trimming (every trim checked), and recorded (see
+ * posix_mem.c for the contract the record keeps); mapping into one is a
  * MAP_FIXED mapping over reserved pages; release is munmap of the whole. */
 int posix_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **out);
 int posix_mem_release(void *addr, size_t size);
+/* How many reservations the record holds (for tests). */
+size_t posix_mem_reservations(void);
+/* A flag only posix_mem_map_reserved passes to a backend's mem_map (which
+ * hands it on to posix_mem_map): this FIXED mapping goes into a recorded
+ * reservation. The core never passes it: it is no VMOSAL_MAP_* bit. */
+#define POSIX_MAP_INTO_RESERVATION 0x01000000u
 /* Puts [addr, addr + size) back to reserved after a MAP_FIXED mapping into
  * it failed: the kernel may already have dropped the old pages. */
 int posix_mem_rereserve(void *addr, size_t size);

@@ -1,10 +1,28 @@
 /* POSIX memory mapping shared by the POSIX backends: translation of the
- * portable prot/flags, checks of a file's access mode, and the SIGBUS guard
- * that turns a failed page fault into VMOSAL_ENOMEM. */
+ * portable prot/flags, checks of a file's access mode, the record of
+ * reservations, and the SIGBUS guard that turns a failed page fault into
+ * VMOSAL_ENOMEM.
+ *
+ * The record (backends/common/region.c) makes memory.h's reservation
+ * contract the one Windows keeps, where POSIX alone would let MAP_FIXED
+ * replace anything without a word:
+ *   - mem_map_reserved maps only inside one recorded reservation
+ *     (VMOSAL_EINVAL elsewhere) and never over a piece mapped there
+ *     (VMOSAL_EEXIST);
+ *   - mem_unmap of a range that touches a reservation takes exactly one
+ *     such piece, which becomes reserved again (VMOSAL_EINVAL otherwise);
+ *   - mem_map with FIXED over any part of a reservation is VMOSAL_EINVAL;
+ *   - mem_release takes exactly one recorded reservation, pieces and all,
+ *     and forgets it: a second release is VMOSAL_EINVAL.
+ * The lock is held only around the record, never across an OS call: a
+ * piece being mapped or unmapped is marked so meanwhile, and another call
+ * over it, or a release of its reservation, sees it as taken (EEXIST,
+ * EINVAL, or VMOSAL_EBUSY for the release). */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,10 +31,105 @@
 #include <unistd.h>
 
 #include "posix.h"
+#include "region.h"
 
 #ifndef MAP_ANONYMOUS
 #define MAP_ANONYMOUS MAP_ANON
 #endif
+
+/* ---- the record of reservations ---- */
+
+enum { POSIX_PIECE_MAPPED, POSIX_PIECE_MAPPING, POSIX_PIECE_UNMAPPING };
+
+static pthread_mutex_t posix_rec_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct region_set posix_rec;
+
+/* Held over fork so that the child's copy is whole and its lock free. */
+static void posix_rec_prepare(void)
+{
+	pthread_mutex_lock(&posix_rec_lock);
+}
+
+static void posix_rec_parent(void)
+{
+	pthread_mutex_unlock(&posix_rec_lock);
+}
+
+static void posix_rec_child(void)
+{
+	/* The threads that were mapping or unmapping pieces are gone; each
+	 * such range is now mapped or reserved, and unmapping or releasing
+	 * either is right, so it counts as mapped. */
+	for (size_t i = 0; i < posix_rec.n; i++)
+		for (size_t k = 0; k < posix_rec.v[i].n; k++)
+			posix_rec.v[i].pieces[k].state = POSIX_PIECE_MAPPED;
+	pthread_mutex_unlock(&posix_rec_lock);
+}
+
+__attribute__((constructor)) static void posix_rec_register_fork(void)
+{
+	pthread_atfork(posix_rec_prepare, posix_rec_parent, posix_rec_child);
+}
+
+static size_t posix_page(void)
+{
+	static atomic_size_t page;
+	size_t v = atomic_load_explicit(&page, memory_order_relaxed);
+	long p;
+
+	if (v == 0 && (p = sysconf(_SC_PAGESIZE)) > 0)
+		atomic_store_explicit(&page, v = (size_t)p, memory_order_relaxed);
+	return v != 0 ? v : 4096;
+}
+
+/* The core checked that the range does not wrap, rounded up too. */
+static size_t posix_round_page(size_t size)
+{
+	size_t page = posix_page();
+
+	return (size + page - 1) & ~(page - 1);
+}
+
+/* Ends a piece's mapping (mapped true: it now holds memory) or unmapping
+ * (mapped true: it failed and still does). */
+static void posix_rec_settle(uintptr_t a, size_t len, bool mapped)
+{
+	struct region *r;
+	struct region_piece *p;
+
+	pthread_mutex_lock(&posix_rec_lock);
+	r = region_holding(&posix_rec, a, len);
+	p = r != NULL ? region_piece_exact(r, a, len) : NULL;
+	if (p != NULL) {
+		if (mapped)
+			p->state = POSIX_PIECE_MAPPED;
+		else
+			region_piece_remove(r, p);
+	}
+	pthread_mutex_unlock(&posix_rec_lock);
+}
+
+static bool posix_rec_overlaps(uintptr_t a, size_t len)
+{
+	bool hit;
+
+	pthread_mutex_lock(&posix_rec_lock);
+	hit = posix_rec.n != 0 && region_overlaps(&posix_rec, a, len);
+	pthread_mutex_unlock(&posix_rec_lock);
+	return hit;
+}
+
+size_t posix_mem_reservations(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&posix_rec_lock);
+	n = posix_rec.n;
+	pthread_mutex_unlock(&posix_rec_lock);
+	return n;
+}
+
+/* ---- translation ---- */
 
 bool posix_known_prot(unsigned prot)
 {
@@ -57,13 +170,18 @@ int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal
 		  int64_t offset, int native_flags, void **out)
 {
 	const unsigned generic = VMOSAL_MAP_SHARED | VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS |
-				 VMOSAL_MAP_FIXED | VMOSAL_MAP_FIXED_NOREPLACE;
+				 VMOSAL_MAP_FIXED | VMOSAL_MAP_FIXED_NOREPLACE |
+				 POSIX_MAP_INTO_RESERVATION;
 	int f = native_flags;
 	void *p;
 	int rc;
 
 	if ((flags & ~generic) != 0 || !posix_known_prot(prot))
 		return VMOSAL_ENOTSUP;
+	/* Replacing a reservation's pages would break its record. */
+	if ((flags & (VMOSAL_MAP_FIXED | POSIX_MAP_INTO_RESERVATION)) == VMOSAL_MAP_FIXED &&
+	    posix_rec_overlaps((uintptr_t)addr, posix_round_page(size)))
+		return VMOSAL_EINVAL;
 	if (!(flags & VMOSAL_MAP_ANONYMOUS) && (rc = posix_check_fd_access(fd, prot, flags)) != 0)
 		return rc;
 	f |= (flags & VMOSAL_MAP_SHARED) ? MAP_SHARED : MAP_PRIVATE;
@@ -89,7 +207,30 @@ int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal
 
 int posix_mem_unmap(void *addr, size_t size)
 {
-	return munmap(addr, size) == 0 ? 0 : posix_last_error();
+	uintptr_t a = (uintptr_t)addr;
+	size_t len = posix_round_page(size);
+	struct region *r;
+	struct region_piece *p = NULL;
+	int rc;
+
+	pthread_mutex_lock(&posix_rec_lock);
+	if (posix_rec.n == 0 || !region_overlaps(&posix_rec, a, len)) {
+		pthread_mutex_unlock(&posix_rec_lock);
+		return munmap(addr, size) == 0 ? 0 : posix_last_error();
+	}
+	/* Inside a reservation: exactly one piece, as Windows can. */
+	r = region_holding(&posix_rec, a, len);
+	if (r != NULL)
+		p = region_piece_exact(r, a, len);
+	if (p == NULL || p->state != POSIX_PIECE_MAPPED) {
+		pthread_mutex_unlock(&posix_rec_lock);
+		return VMOSAL_EINVAL;
+	}
+	p->state = POSIX_PIECE_UNMAPPING;
+	pthread_mutex_unlock(&posix_rec_lock);
+	rc = posix_mem_rereserve(addr, len);
+	posix_rec_settle(a, len, rc != 0);
+	return rc;
 }
 
 void posix_unmap_own(void *addr, size_t size)
@@ -137,6 +278,18 @@ int posix_mem_reserve(size_t size, size_t alignment, size_t align_offset, void *
 		posix_unmap_own((void *)start, size + tail);
 		return rc;
 	}
+	pthread_mutex_lock(&posix_rec_lock);
+	/* The OS handed out this range, so a reservation recorded over it
+	 * was let go behind the record's back (a raw munmap): stale. */
+	if (region_forget(&posix_rec, start, size) != 0 && posix_core != NULL)
+		posix_core->debug("memory", "%p+%zu: a reservation there was unmapped without "
+				  "vmosal_mem_release", (void *)start, size);
+	rc = region_add(&posix_rec, start, size);
+	pthread_mutex_unlock(&posix_rec_lock);
+	if (rc != 0) {
+		posix_unmap_own((void *)start, size);
+		return rc;
+	}
 	*out = (void *)start;
 	return 0;
 }
@@ -151,18 +304,62 @@ int posix_mem_rereserve(void *addr, size_t size)
 int posix_mem_map_reserved(posix_map_fn map, void *addr, size_t size, unsigned prot,
 			   unsigned flags, vmosal_handle_t fd, int64_t offset)
 {
+	uintptr_t a = (uintptr_t)addr;
+	size_t len = posix_round_page(size);
+	struct region *r;
 	void *p;
-	int rc = map(addr, size, prot, flags | VMOSAL_MAP_FIXED, fd, offset, &p);
+	int rc;
 
-	if (rc != 0 && posix_mem_rereserve(addr, size) != 0)
+	pthread_mutex_lock(&posix_rec_lock);
+	r = region_holding(&posix_rec, a, len);
+	rc = r == NULL ? VMOSAL_EINVAL : region_piece_add(r, a, len, POSIX_PIECE_MAPPING);
+	pthread_mutex_unlock(&posix_rec_lock);
+	if (rc != 0)
+		return rc;
+	rc = map(addr, size, prot, flags | VMOSAL_MAP_FIXED | POSIX_MAP_INTO_RESERVATION, fd,
+		 offset, &p);
+	if (rc != 0 && posix_mem_rereserve(addr, len) != 0)
 		posix_core->debug("memory", "%p+%zu: could not be put back to reserved", addr,
 				  size);
+	posix_rec_settle(a, len, rc == 0);
 	return rc;
 }
 
 int posix_mem_release(void *addr, size_t size)
 {
-	return posix_mem_unmap(addr, size);
+	uintptr_t a = (uintptr_t)addr;
+	size_t len = posix_round_page(size);
+	struct region *r;
+	struct region gone;
+	int rc = 0;
+
+	pthread_mutex_lock(&posix_rec_lock);
+	r = region_holding(&posix_rec, a, len);
+	if (r == NULL || r->base != a || r->size != len)
+		rc = VMOSAL_EINVAL;
+	else if (!region_pieces_all(r, POSIX_PIECE_MAPPED))
+		rc = VMOSAL_EBUSY; /* another thread is mapping into it now */
+	else
+		region_take(&posix_rec, r, &gone);
+	pthread_mutex_unlock(&posix_rec_lock);
+	if (rc != 0)
+		return rc;
+	/* Forgotten first: once unmapped, the range may be reserved again
+	 * by another thread, whose record must not meet this one. */
+	if (munmap(addr, len) != 0) {
+		rc = posix_last_error();
+		pthread_mutex_lock(&posix_rec_lock);
+		if (region_put(&posix_rec, &gone) != 0) {
+			region_free(&gone);
+			if (posix_core != NULL)
+				posix_core->debug("memory", "%p+%zu: not released, and no longer "
+						  "recorded", addr, len);
+		}
+		pthread_mutex_unlock(&posix_rec_lock);
+		return rc;
+	}
+	region_free(&gone);
+	return 0;
 }
 
 int posix_mem_protect(void *addr, size_t size, unsigned prot)

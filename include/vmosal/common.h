@@ -62,7 +62,9 @@ typedef int vmosal_handle_t;
  * VMOSAL_ENOTSUP: it cannot honour an option it does not know). A struct
  * libvmosal fills gets struct_size bytes written: what it knows, zeros
  * after; struct_size itself is left as the caller set it. A struct_size
- * below the first released layout is VMOSAL_EINVAL. In C:
+ * below the first released layout is VMOSAL_EINVAL, and so is one more
+ * than 4096 bytes (a page) past it: no header grows a struct that much at
+ * once, so such a size is garbage, and is never read or written. In C:
  *     struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
  * (C++ before C++20: value-initialise, then set o.struct_size = sizeof o.) */
 #ifndef __cplusplus

@@ -57,18 +57,32 @@ VMOSAL_BEGIN_DECLS
  * this OS cannot honour (Windows: FIXED, which would replace a mapping; map
  * into a reservation instead, below), VMOSAL_EEXIST when FIXED_NOREPLACE
  * finds the range taken, VMOSAL_ENOMEM when the OS is out of memory or huge
- * pages. */
+ * pages. Where FIXED exists, FIXED over any part of a reservation is
+ * VMOSAL_EINVAL: it would replace memory behind the reservation's back
+ * (map into it with vmosal_mem_map_reserved). */
 VMOSAL_API int vmosal_mmap(void *addr, size_t size, unsigned prot, unsigned flags,
 			   vmosal_handle_t handle, int64_t offset, void **out);
 
 /* Unmaps a range (range rules). Windows can only unmap what vmosal_mmap
- * mapped, whole: there, another range is VMOSAL_EINVAL. */
+ * mapped, whole: there, another range is VMOSAL_EINVAL. On every OS, a
+ * range that touches a reservation must be exactly one piece that
+ * vmosal_mem_map_reserved mapped into it, which becomes reserved again
+ * (VMOSAL_EINVAL for anything else: part of a piece, several, reserved
+ * pages, a reservation's edge; a whole reservation is vmosal_mem_release). */
 VMOSAL_API int vmosal_munmap(void *addr, size_t size);
 
 /* ---- Reservations: address space first, memory later ----------------------
  * The portable way to put memory at an address of your choosing, which
  * every OS can keep (Windows cannot split or replace a mapping, so FIXED
- * over a reservation does not exist there). */
+ * over a reservation does not exist there). The backend keeps a record of
+ * each reservation and of the pieces mapped into it, and every OS gives
+ * the same answers: no call maps outside a reservation, over a mapped
+ * piece, or releases one twice. Calls on one reservation from several
+ * threads at once are safe. Windows takes them one at a time; POSIX never
+ * holds the record across an OS call, so there a call that meets another
+ * thread's call in progress on the same piece or reservation is refused
+ * as if that call had finished (VMOSAL_EEXIST, VMOSAL_EINVAL, or
+ * VMOSAL_EBUSY for a release), never blocked. */
 
 /* Reserves size bytes of address space (range rules for size; a multiple
  * of the map granularity) at an address that is a multiple of alignment (a
@@ -79,9 +93,11 @@ VMOSAL_API int vmosal_munmap(void *addr, size_t size);
 VMOSAL_API int vmosal_mem_reserve(size_t size, size_t alignment, void **out);
 
 /* Maps memory into [addr, addr + size), which must lie inside one
- * reservation and not be mapped already. prot, flags, handle and offset as
- * vmosal_mmap, without FIXED or FIXED_NOREPLACE (implied). On failure the
- * range stays reserved. Windows maps into any part of a reservation where it
+ * reservation (VMOSAL_EINVAL otherwise: what is there is left alone) and
+ * not overlap a piece mapped there already (VMOSAL_EEXIST, the piece and
+ * its data kept). prot, flags, handle and offset as vmosal_mmap, without
+ * FIXED or FIXED_NOREPLACE (implied). On failure the range stays
+ * reserved. Windows maps into any part of a reservation where it
  * has placeholders (10 1803 and later). Elsewhere (Wine 8 too) private
  * anonymous memory still goes anywhere in it, but a file or shared memory
  * object only over a whole reservation (VMOSAL_ENOTSUP otherwise), which
@@ -92,8 +108,9 @@ VMOSAL_API int vmosal_mem_map_reserved(void *addr, size_t size, unsigned prot, u
 				       vmosal_handle_t handle, int64_t offset);
 
 /* Releases a whole reservation, with everything mapped into it: addr and
- * size exactly as vmosal_mem_reserve returned them (VMOSAL_EINVAL for a
- * part on Windows). */
+ * size exactly as vmosal_mem_reserve returned them. VMOSAL_EINVAL for a
+ * part, or for a reservation already released; POSIX: VMOSAL_EBUSY while
+ * another thread is mapping into it or unmapping a piece of it. */
 VMOSAL_API int vmosal_mem_release(void *addr, size_t size);
 
 /* Changes the protection of a range (range rules); prot is VMOSAL_PROT_*
@@ -105,7 +122,10 @@ enum vmosal_advice {
 	VMOSAL_MADV_WILLNEED,       /* read ahead */
 	VMOSAL_MADV_DONTNEED,       /* drop now; anonymous pages read back as zero */
 	VMOSAL_MADV_FREE,           /* may be dropped lazily */
-	VMOSAL_MADV_HUGEPAGE,       /* back with transparent huge pages */
+	VMOSAL_MADV_HUGEPAGE,       /* back with transparent huge pages; VMOSAL_ENOTSUP where
+				     * the host's THP is off for this memory (Linux: the
+				     * "enabled" control for private memory, "shmem_enabled",
+				     * often never, for shared memory and shm objects) */
 	VMOSAL_MADV_NOHUGEPAGE,
 	VMOSAL_MADV_MERGEABLE,      /* candidate for same-page merging (KSM) */
 	VMOSAL_MADV_UNMERGEABLE,
@@ -174,7 +194,11 @@ VMOSAL_API int vmosal_huge_page_pool(size_t index, struct vmosal_huge_page_pool 
 /* ---- Shared memory objects ------------------------------------------------ */
 
 #define VMOSAL_SHM_HUGETLB 1u /* backed by explicit huge pages */
-#define VMOSAL_SHM_SEAL 2u    /* size sealed: no process can shrink or grow it */
+/* Size sealed: no process can shrink or grow the object, nor change its
+ * seals (Linux: F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL, with hugetlb
+ * from Linux 4.16; Windows and Darwin objects never change size).
+ * VMOSAL_ENOTSUP where the OS cannot seal it. */
+#define VMOSAL_SHM_SEAL 2u
 
 /* Creates an anonymous shared memory object of `size` bytes and stores its
  * handle in *out, for vmosal_mmap(..., VMOSAL_MAP_SHARED, handle, ...) here
@@ -221,12 +245,14 @@ VMOSAL_API int vmosal_jit_destroy(struct vmosal_jit *jit);
 enum vmosal_guest_pages {
 	VMOSAL_PAGES_DEFAULT, /* THP when the host has it, else base pages */
 	VMOSAL_PAGES_BASE,    /* base pages, THP advised against */
-	VMOSAL_PAGES_THP,     /* THP, VMOSAL_ENOTSUP if the host has none */
+	VMOSAL_PAGES_THP,     /* THP, VMOSAL_ENOTSUP if the host has none for this RAM
+			       * (VMOSAL_MADV_HUGEPAGE: with SHARED or FD, Linux needs
+			       * shmem THP on) */
 	VMOSAL_PAGES_HUGETLB  /* explicit huge pages of huge_page_size */
 };
 
 #define VMOSAL_GUEST_SHARED 0x01u    /* MAP_SHARED anonymous (seen by forked children) */
-#define VMOSAL_GUEST_FD 0x02u        /* backed by a shared memory object; its handle in ram->handle */
+#define VMOSAL_GUEST_FD 0x02u        /* backed by a sealed shared memory object: ram->handle */
 #define VMOSAL_GUEST_NORESERVE 0x04u /* no commit reservation */
 #define VMOSAL_GUEST_PREALLOC 0x08u  /* fault every page in before returning */
 #define VMOSAL_GUEST_NUMA 0x10u      /* bind memory (and prealloc threads) to numa_node */
@@ -262,7 +288,11 @@ struct vmosal_guest_ram {
 };
 
 /* Reserves guest RAM of `size` bytes (> 0, a multiple of the page size, or
- * of the huge page size with PAGES_HUGETLB) and fills *out. The RAM is
+ * of the huge page size with PAGES_HUGETLB) and fills *out. With
+ * VMOSAL_GUEST_FD the RAM is a shared memory object made with
+ * VMOSAL_SHM_SEAL: a process the handle is passed to can map it, but
+ * cannot shrink it (which would fault the VMM's next access) or grow it;
+ * where the OS cannot seal it, VMOSAL_ENOTSUP. The RAM is
  * mapped into one reservation (vmosal_mem_reserve) whose unmapped edges are
  * the guards, so it works the same on every OS. With PREALLOC
  * every page is faulted in first, by `threads` threads each bound to CPUs
