@@ -219,21 +219,34 @@ VMOSAL_API int vmosal_thread_set_realtime(vmosal_tid_t tid, enum vmosal_rt_polic
  * keeps the signal blocked should register. A kick to a thread that is not
  * registered (other than the caller) always sends one.
  *
- *     // vCPU thread, once:
+ *     // vCPU thread, once (the loop of README and examples/tiny-vmm.c):
  *     struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
+ *     bool kicked;
+ *     int rc;
+ *
  *     k.immediate_exit = &run->immediate_exit;
  *     vmosal_thread_kick_register(&k);
  *     while (!atomic_load(&vcpu->stop)) {
- *             int rc = vmosal_ioctl(vcpu_fd, KVM_RUN, NULL, 0, NULL);
+ *             rc = vmosal_ioctl(vcpu->fd, KVM_RUN, NULL, VMOSAL_IOCTL_NO_RESTART, NULL);
  *             if (rc == VMOSAL_EINTR) {
- *                     // an atomic store: a kicker may be writing it too
+ *                     // A kick, or another signal. immediate_exit first (an
+ *                     // atomic store: a kicker may be writing it), then the
+ *                     // thread's pending flag, which keeps blocking calls
+ *                     // returning EINTR until it is cleared.
  *                     __atomic_store_n(&run->immediate_exit, 0, __ATOMIC_RELAXED);
  *                     vmosal_thread_kick_pending(true, &kicked);
- *                     continue;       // kicked: look at vcpu->stop again
+ *                     if (kicked)
+ *                             handle_requests(vcpu); // what the kicker asked
+ *                     continue;
  *             }
- *             handle_exit(run);
+ *             if (rc == VMOSAL_EAGAIN)
+ *                     continue; // KVM asks for KVM_RUN again
+ *             if (rc != 0)
+ *                     return fail("KVM_RUN", rc); // a real error: no exit to handle
+ *             if (!handle_exit(vcpu, run)) // run->exit_reason
+ *                     break;
  *     }
- *     vmosal_thread_kick_unregister(); // before kvm_run is unmapped
+ *     vmosal_thread_kick_unregister(); // before run is unmapped
  *     // any thread:
  *     atomic_store(&vcpu->stop, true);
  *     vmosal_thread_kick(vcpu->tid);
