@@ -381,8 +381,9 @@ static int guard_setup(const struct vmosal__state *s)
 	return rc;
 }
 
-int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
-			struct vmosal_backend_siginfo *fault, int *fn_result)
+/* The fast path: one load, one call. */
+static inline int guard_run(const struct vmosal__state *s, int (*fn)(void *), void *arg,
+			    struct vmosal_backend_siginfo *fault, int *fn_result)
 {
 	guard_op_fn op = atomic_load_explicit(&guard_op, memory_order_acquire);
 	int rc;
@@ -396,7 +397,31 @@ int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *
 	return op(fn, arg, fault, fn_result);
 }
 
-int vmosal_fault_guard(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
+int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
+			struct vmosal_backend_siginfo *fault, int *fn_result)
+{
+	return guard_run(s, fn, arg, fault, fn_result);
+}
+
+/* A guard that did not return fn's value: the fault, if it was one. */
+static int guard_failed(int rc, const struct vmosal_backend_siginfo *bi,
+			struct vmosal_fault *fault)
+{
+	if (rc == VMOSAL_EFAULT && fault != NULL) {
+		struct vmosal_fault f = {
+			.struct_size = sizeof f,
+			.signal = bi->signal,
+			.addr = bi->fault_addr,
+			.os_signal = bi->os_signal,
+			.os_code = bi->os_code,
+		};
+		vmosal__struct_out(fault, &f, sizeof f);
+	}
+	return rc;
+}
+
+/* Everything but the fast path: the first guard, and bad arguments. */
+static int guard_slow(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
 {
 	struct vmosal_backend_siginfo bi;
 	const struct vmosal__state *s;
@@ -407,21 +432,28 @@ int vmosal_fault_guard(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	rc = vmosal__fault_guard(s, fn, arg, &bi, &result);
-	if (VMOSAL__UNLIKELY(rc != 0)) {
-		if (rc == VMOSAL_EFAULT && fault != NULL) {
-			struct vmosal_fault f = {
-				.struct_size = sizeof f,
-				.signal = bi.signal,
-				.addr = bi.fault_addr,
-				.os_signal = bi.os_signal,
-				.os_code = bi.os_code,
-			};
-			vmosal__struct_out(fault, &f, sizeof f);
-		}
-		return rc;
+	rc = guard_run(s, fn, arg, &bi, &result);
+	return rc != 0 ? guard_failed(rc, &bi, fault) : result;
+}
+
+int vmosal_fault_guard(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
+{
+	/* Set only once a backend is loaded and the handlers are in. */
+	guard_op_fn op = atomic_load_explicit(&guard_op, memory_order_acquire);
+	struct vmosal_backend_siginfo bi;
+	int result;
+
+	int rc;
+
+	/* A caller's struct of this library's size needs no further look;
+	 * anything else takes the slow path. */
+	if (VMOSAL__LIKELY(op != NULL && fn != NULL &&
+			   (fault == NULL || fault->struct_size == sizeof *fault))) {
+		bi.struct_size = sizeof bi;
+		rc = op(fn, arg, &bi, &result);
+		return VMOSAL__LIKELY(rc == 0) ? result : guard_failed(rc, &bi, fault);
 	}
-	return result;
+	return guard_slow(fn, arg, fault);
 }
 
 /* ---- kick ----
