@@ -233,6 +233,39 @@ START_TEST(test_rehandle_beneath_a_chaining_library)
 }
 END_TEST
 
+static sigjmp_buf app_recovery;
+
+/* An application's handler that recovers by jumping out, as a JIT's does. */
+static void app_jumps_out(int sig)
+{
+	(void)sig;
+	siglongjmp(app_recovery, 1);
+}
+
+/* A handler down the chain that jumps out of it leaves nothing behind:
+ * the next signal is dispatched as the first was. */
+START_TEST(test_chained_handler_jumps_out)
+{
+	vmosal_signal_handler_t *h;
+	volatile int jumped = 0;
+
+	install(SIGUSR1, app_jumps_out);
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
+	if (sigsetjmp(app_recovery, 1) == 0)
+		raise(SIGUSR1);
+	else
+		jumped++;
+	if (sigsetjmp(app_recovery, 1) == 0)
+		raise(SIGUSR1);
+	else
+		jumped++;
+	ck_assert_int_eq(jumped, 2);
+	ck_assert_int_eq(atomic_load(&lib_calls), 2);
+	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+	install(SIGUSR1, SIG_DFL);
+}
+END_TEST
+
 static atomic_int usr2_calls;
 
 static bool count_usr2(const struct vmosal_siginfo *info, void *ctx)
@@ -1113,6 +1146,7 @@ int main(void)
 	tcase_add_test(reg, test_handler_slots_are_bounded);
 	tcase_add_test(reg, test_block_wait_and_fd);
 	tcase_add_test(reg, test_rehandle_beneath_a_chaining_library);
+	tcase_add_test(reg, test_chained_handler_jumps_out);
 	tcase_add_test(reg, test_stale_handle_is_refused);
 	tcase_add_test(reg, test_unhandle_waits_for_a_running_handler);
 	suite_add_tcase(s, reg);

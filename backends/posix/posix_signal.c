@@ -74,10 +74,15 @@ struct posix_guard_frame {
 struct posix_thread_signals {
 	struct posix_guard_frame *guards[POSIX_GUARD_DEPTH]; /* innermost last */
 	unsigned depth;
-#if defined(__ELF__)
-	/* Per vmosal signal: 1 + the link this thread is chaining to now. */
-	unsigned char chaining[VMOSAL_SIGNAL_COUNT];
-#endif
+};
+
+/* A delivery this thread is handing down the chain now, kept in the frame
+ * of the call that hands it on (posix_chain_to). */
+struct posix_chain {
+	struct posix_chain *self;
+	siginfo_t *si;
+	int sig;
+	int link; /* the link it was handed to */
 };
 
 #if defined(__ELF__)
@@ -97,20 +102,21 @@ static inline struct posix_thread_signals *posix_thread_get(bool create)
 	return &posix_thread;
 }
 
-static inline unsigned posix_chaining(int sig)
+static POSIX_SIGNAL_TLS struct posix_chain *posix_chaining_now;
+
+static inline struct posix_chain *posix_chaining(void)
 {
-	return posix_thread.chaining[sig];
+	return posix_chaining_now;
 }
 
-static inline void posix_chaining_set(int sig, unsigned level)
+static inline void posix_chaining_set(struct posix_chain *c)
 {
-	posix_thread.chaining[sig] = (unsigned char)level;
+	posix_chaining_now = c;
 }
 #else
 /* Mach-O allocates a thread's _Thread_local block on its first access,
  * which may be in a signal handler; a pthread key is a plain slot read
- * there. The guard table is allocated by the thread's first guard; the
- * chaining levels are the key's value itself, four bits a signal. The
+ * there. The guard table is allocated by the thread's first guard. The
  * keys are made before main, in a constructor. */
 static pthread_key_t posix_guard_key, posix_chaining_key;
 
@@ -132,17 +138,14 @@ static inline struct posix_thread_signals *posix_thread_get(bool create)
 	return t;
 }
 
-static inline unsigned posix_chaining(int sig)
+static inline struct posix_chain *posix_chaining(void)
 {
-	return (unsigned)((uintptr_t)pthread_getspecific(posix_chaining_key) >> (4 * sig)) & 15u;
+	return pthread_getspecific(posix_chaining_key);
 }
 
-static inline void posix_chaining_set(int sig, unsigned level)
+static inline void posix_chaining_set(struct posix_chain *c)
 {
-	uintptr_t v = (uintptr_t)pthread_getspecific(posix_chaining_key);
-
-	v = (v & ~((uintptr_t)15 << (4 * sig))) | ((uintptr_t)level << (4 * sig));
-	pthread_setspecific(posix_chaining_key, (void *)v);
+	pthread_setspecific(posix_chaining_key, c);
 }
 #endif
 
@@ -358,10 +361,10 @@ static void posix_default_action(int os, const siginfo_t *si)
 }
 
 /* Hands the signal to link i of sig's chain (below 0: the default action),
- * marking this thread as chaining through it meanwhile. */
+ * recording meanwhile that this thread is handing this delivery on. */
 static void posix_chain_to(int sig, int os, int i, siginfo_t *si, void *ucontext)
 {
-	unsigned outer = posix_chaining(sig);
+	struct posix_chain *outer = posix_chaining(), now = {&now, si, sig, i};
 	struct sigaction link;
 
 	if (i < 0) {
@@ -375,12 +378,25 @@ static void posix_chain_to(int sig, int os, int i, siginfo_t *si, void *ucontext
 			posix_default_action(os, si);
 		return;
 	}
-	posix_chaining_set(sig, (unsigned)i + 1);
+	posix_chaining_set(&now);
 	if (link.sa_flags & SA_SIGINFO)
 		link.sa_sigaction(os, si, ucontext);
 	else
 		link.sa_handler(os);
-	posix_chaining_set(sig, outer);
+	posix_chaining_set(outer);
+}
+
+/* The hand-over this delivery came back through, or NULL for a new one:
+ * the same signal and siginfo, handed on by a frame above this one. A
+ * record left by a handler that jumped out of the chain fails that. */
+static const struct posix_chain *posix_came_back(int sig, const siginfo_t *si)
+{
+	const struct posix_chain *c = posix_chaining();
+
+	if (c == NULL || (uintptr_t)c <= (uintptr_t)__builtin_frame_address(0) ||
+	    c->self != c || c->sig != sig || c->si != si)
+		return NULL;
+	return c;
 }
 
 static void posix_handler(int os, siginfo_t *si, void *ucontext)
@@ -388,12 +404,12 @@ static void posix_handler(int os, siginfo_t *si, void *ucontext)
 	struct posix_delivery d = {si, ucontext};
 	struct vmosal_backend_siginfo info;
 	int sig = posix_signal_of(os), saved = errno;
-	unsigned level = sig > 0 ? posix_chaining(sig) : 0;
+	const struct posix_chain *back = sig > 0 ? posix_came_back(sig, si) : NULL;
 
-	if (level != 0) {
-		/* Back through the handler we chained to: already dispatched
-		 * here, so on down the chain. */
-		posix_chain_to(sig, os, (int)level - 2, si, ucontext);
+	if (back != NULL) {
+		/* Back through the handler we handed it to: dispatched here
+		 * already, so on down the chain. */
+		posix_chain_to(sig, os, back->link - 1, si, ucontext);
 		errno = saved;
 		return;
 	}
