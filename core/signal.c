@@ -10,19 +10,58 @@
 #include "internal.h"
 
 #define HANDLERS_PER_SIGNAL 8
+#define HANDLER_SLOTS (VMOSAL_SIGNAL_COUNT * HANDLERS_PER_SIGNAL)
 
-/* Static storage, never freed: a handler may be read by a signal arriving
- * on another thread while it is being removed. */
-struct vmosal_signal_handler {
+/* running: dispatches inside the slot's fn right now, with HANDLER_WAITER
+ * set while an unhandle waits for them to finish. */
+#define HANDLER_WAITER 0x80000000u
+
+/* Static storage, never freed: a signal arriving on another thread reads a
+ * slot while it is being removed. A slot stays reserved until the
+ * unhandle that freed it has seen its last running call end. */
+struct handler_slot {
 	_Atomic(vmosal_signal_fn) fn;
 	_Atomic(void *) ctx;
-	uint32_t sig;
+	_Atomic uint32_t running;
+	uint32_t gen;  /* bumped at each unhandle: older handles stop matching */
+	bool reserved; /* registered, or still draining; under the lock */
 };
 
-static struct vmosal_signal_handler handlers[VMOSAL_SIGNAL_COUNT][HANDLERS_PER_SIGNAL];
-/* Users of each signal's installation: registered handlers plus running
- * fault guards. Changed only under the registry lock. */
+static struct handler_slot handlers[VMOSAL_SIGNAL_COUNT][HANDLERS_PER_SIGNAL];
+/* Users of each signal's installation: registered handlers, plus one for
+ * good on SEGV and BUS once a fault guard ran. Under the registry lock. */
 static unsigned users[VMOSAL_SIGNAL_COUNT];
+
+/* A handle is no pointer to anything: it is the slot's index and its
+ * generation, tagged with a low bit no real object pointer has, so that a
+ * stale or made-up handle is refused without being dereferenced. */
+#define HANDLE_INDEX_BITS 8
+#define HANDLE_GEN_MASK ((uint32_t)((UINTPTR_MAX >> (HANDLE_INDEX_BITS + 1)) & UINT32_MAX))
+
+static vmosal_signal_handler_t *handle_make(unsigned index, uint32_t gen)
+{
+	uintptr_t v = ((uintptr_t)(gen & HANDLE_GEN_MASK) << HANDLE_INDEX_BITS) | index;
+
+	return (vmosal_signal_handler_t *)((v << 1) | 1u);
+}
+
+/* The slot a handle names and the generation it was given for, or NULL. */
+static struct handler_slot *handle_slot(const vmosal_signal_handler_t *h, int *sig,
+					uint32_t *gen)
+{
+	uintptr_t v = (uintptr_t)h;
+	unsigned index;
+
+	if ((v & 1u) == 0)
+		return NULL;
+	v >>= 1;
+	index = (unsigned)(v & ((1u << HANDLE_INDEX_BITS) - 1));
+	if (index < HANDLERS_PER_SIGNAL || index >= HANDLER_SLOTS)
+		return NULL;
+	*sig = (int)(index / HANDLERS_PER_SIGNAL);
+	*gen = (uint32_t)(v >> HANDLE_INDEX_BITS) & HANDLE_GEN_MASK;
+	return &handlers[*sig][index % HANDLERS_PER_SIGNAL];
+}
 
 static bool known_signal(int sig)
 {
@@ -54,11 +93,19 @@ static int signal_use(const struct vmosal__state *s, int sig)
 	return 0;
 }
 
-/* Drops a user; the last one puts the previous disposition back. */
-static void signal_unuse(const struct vmosal__state *s, int sig)
+/* Drops a user; the last one puts the previous disposition back. When
+ * that fails, nothing changes and the user stays. */
+static int signal_unuse(const struct vmosal__state *s, int sig)
 {
-	if (--users[sig] == 0 && s->ops->signal_restore(sig) != 0)
-		vmosal__debug("signal", "restoring signal %d failed", sig);
+	int rc;
+
+	if (users[sig] == 1 && (rc = s->ops->signal_restore(sig)) != 0) {
+		vmosal__debug("signal", "restoring signal %d failed: %s", sig,
+			      vmosal_strerror(rc));
+		return rc;
+	}
+	users[sig]--;
+	return 0;
 }
 
 /* Called by the backend's handler, in signal context: async-signal-safe
@@ -79,11 +126,20 @@ void vmosal__signal_dispatch(const struct vmosal_backend_siginfo *bi, void *os_c
 		info.os_code = bi->os_code;
 		info.fault_addr = bi->fault_addr;
 		for (int i = 0; i < HANDLERS_PER_SIGNAL; i++) {
-			struct vmosal_signal_handler *h = &handlers[bi->signal][i];
-			vmosal_signal_fn fn = atomic_load_explicit(&h->fn, memory_order_acquire);
+			struct handler_slot *h = &handlers[bi->signal][i];
+			vmosal_signal_fn fn;
+			bool taken = false;
 
-			if (fn != NULL &&
-			    fn(&info, atomic_load_explicit(&h->ctx, memory_order_relaxed)))
+			/* Counted before fn is read: an unhandle that cleared
+			 * fn either sees this call running and waits for it,
+			 * or this call sees fn cleared. */
+			atomic_fetch_add(&h->running, 1);
+			fn = atomic_load(&h->fn);
+			if (fn != NULL)
+				taken = fn(&info, atomic_load_explicit(&h->ctx, memory_order_relaxed));
+			if (atomic_fetch_sub(&h->running, 1) == (HANDLER_WAITER | 1))
+				vmosal__wake(s, &h->running, true);
+			if (taken)
 				return;
 		}
 	}
@@ -94,8 +150,7 @@ int vmosal_signal_handle(enum vmosal_signal sig, vmosal_signal_fn fn, void *ctx,
 			 vmosal_signal_handler_t **out)
 {
 	const struct vmosal__state *s;
-	struct vmosal_signal_handler *free_slot = NULL;
-	int rc;
+	int rc, slot = -1;
 
 	if (!known_signal((int)sig) || fn == NULL || out == NULL)
 		return VMOSAL_EINVAL;
@@ -105,15 +160,17 @@ int vmosal_signal_handle(enum vmosal_signal sig, vmosal_signal_fn fn, void *ctx,
 	if (!has_signals(s))
 		return VMOSAL_ENOTSUP;
 	vmosal__registry_lock();
-	for (int i = 0; i < HANDLERS_PER_SIGNAL && free_slot == NULL; i++)
-		if (atomic_load(&handlers[sig][i].fn) == NULL)
-			free_slot = &handlers[sig][i];
-	rc = free_slot == NULL ? VMOSAL_EBUSY : signal_use(s, (int)sig);
+	for (int i = 0; i < HANDLERS_PER_SIGNAL && slot < 0; i++)
+		if (!handlers[sig][i].reserved)
+			slot = i;
+	rc = slot < 0 ? VMOSAL_EBUSY : signal_use(s, (int)sig);
 	if (rc == 0) {
-		free_slot->sig = (uint32_t)sig;
-		atomic_store_explicit(&free_slot->ctx, ctx, memory_order_relaxed);
-		atomic_store_explicit(&free_slot->fn, fn, memory_order_release);
-		*out = free_slot;
+		struct handler_slot *h = &handlers[sig][slot];
+
+		h->reserved = true;
+		atomic_store_explicit(&h->ctx, ctx, memory_order_relaxed);
+		atomic_store(&h->fn, fn);
+		*out = handle_make((unsigned)sig * HANDLERS_PER_SIGNAL + (unsigned)slot, h->gen);
 	}
 	vmosal__registry_unlock();
 	return rc;
@@ -122,26 +179,41 @@ int vmosal_signal_handle(enum vmosal_signal sig, vmosal_signal_fn fn, void *ctx,
 int vmosal_signal_unhandle(vmosal_signal_handler_t *h)
 {
 	const struct vmosal__state *s;
-	int rc = 0;
+	struct handler_slot *slot;
+	uint32_t gen = 0, running;
+	int sig = 0, rc;
 
-	uintptr_t first = (uintptr_t)&handlers[0][0], at = (uintptr_t)h;
-
-	/* Only a handle this table gave out is read at all. */
-	if (h == NULL || at < first || at >= first + sizeof handlers ||
-	    (at - first) % sizeof handlers[0][0] != 0)
+	/* Decoded, never dereferenced: a stale handle names a slot whose
+	 * generation has moved on. */
+	slot = handle_slot(h, &sig, &gen);
+	if (slot == NULL)
 		return VMOSAL_EINVAL;
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
 	vmosal__registry_lock();
-	if (atomic_load(&h->fn) == NULL) {
-		rc = VMOSAL_EINVAL; /* removed already */
-	} else {
-		atomic_store_explicit(&h->fn, NULL, memory_order_release);
-		signal_unuse(s, (int)h->sig);
+	if (atomic_load(&slot->fn) == NULL || (slot->gen & HANDLE_GEN_MASK) != gen) {
+		rc = VMOSAL_EINVAL; /* removed already, and maybe reused */
+	} else if ((rc = signal_unuse(s, sig)) == 0) {
+		atomic_store(&slot->fn, NULL);
+		slot->gen++;
 	}
 	vmosal__registry_unlock();
-	return rc;
+	if (rc != 0)
+		return rc;
+	/* No new call starts fn; one already in it finishes before this
+	 * returns, so the caller may free ctx. Outside the lock: fn may
+	 * block, and other signals' registrations must not wait for it. */
+	running = atomic_fetch_or(&slot->running, HANDLER_WAITER) | HANDLER_WAITER;
+	while ((running & ~HANDLER_WAITER) != 0) {
+		vmosal__wait(s, &slot->running, running);
+		running = atomic_load(&slot->running);
+	}
+	atomic_fetch_and(&slot->running, ~HANDLER_WAITER);
+	vmosal__registry_lock();
+	slot->reserved = false;
+	vmosal__registry_unlock();
+	return 0;
 }
 
 /* Checks a caller's signal list; faults may not be blocked or waited for. */
@@ -277,36 +349,79 @@ int vmosal_signal_fd_close(vmosal_handle_t h)
 	return vmosal__handle_close(h);
 }
 
+
 /* ---- fault guard ---- */
 
-int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
-			struct vmosal_backend_siginfo *fault, int *fn_result)
-{
-	int (*op)(int (*)(void *), void *, struct vmosal_backend_siginfo *, int *);
-	int rc;
+typedef int (*guard_op_fn)(int (*)(void *), void *, struct vmosal_backend_siginfo *, int *);
 
-	op = VMOSAL__OP(s, fault_guard);
+/* The backend's guard, once SEGV and BUS are installed for it; NULL
+ * before. Read without a lock: a guard's fast path takes none, so that it
+ * may run in a signal handler. */
+static _Atomic(guard_op_fn) guard_op;
+
+/* Installs SEGV and BUS for the guard, once: they stay for the life of the
+ * process. Removing them again would race faults on other threads and cost
+ * every guard two system calls. */
+static int guard_setup(const struct vmosal__state *s)
+{
+	guard_op_fn op = VMOSAL__OP(s, fault_guard);
+	int rc = 0;
+
 	if (op == NULL || !has_signals(s))
 		return VMOSAL_ENOTSUP;
-	/* The signals are installed while any guard runs, through the same
-	 * registry as every other user, and given back after the last. */
 	vmosal__registry_lock();
-	rc = signal_use(s, VMOSAL_SIGSEGV);
-	if (rc == 0 && (rc = signal_use(s, VMOSAL_SIGBUS)) != 0)
-		signal_unuse(s, VMOSAL_SIGSEGV);
-	vmosal__registry_unlock();
-	if (rc != 0)
-		return rc;
-	fault->struct_size = sizeof *fault;
-	rc = op(fn, arg, fault, fn_result);
-	vmosal__registry_lock();
-	signal_unuse(s, VMOSAL_SIGBUS);
-	signal_unuse(s, VMOSAL_SIGSEGV);
+	if (atomic_load_explicit(&guard_op, memory_order_relaxed) == NULL) {
+		rc = signal_use(s, VMOSAL_SIGSEGV);
+		if (rc == 0 && (rc = signal_use(s, VMOSAL_SIGBUS)) != 0)
+			signal_unuse(s, VMOSAL_SIGSEGV);
+		if (rc == 0)
+			atomic_store_explicit(&guard_op, op, memory_order_release);
+	}
 	vmosal__registry_unlock();
 	return rc;
 }
 
-int vmosal_fault_guard(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
+/* The fast path: one load, one call. */
+static inline int guard_run(const struct vmosal__state *s, int (*fn)(void *), void *arg,
+			    struct vmosal_backend_siginfo *fault, int *fn_result)
+{
+	guard_op_fn op = atomic_load_explicit(&guard_op, memory_order_acquire);
+	int rc;
+
+	if (VMOSAL__UNLIKELY(op == NULL)) {
+		if ((rc = guard_setup(s)) != 0)
+			return rc;
+		op = atomic_load_explicit(&guard_op, memory_order_acquire);
+	}
+	fault->struct_size = sizeof *fault;
+	return op(fn, arg, fault, fn_result);
+}
+
+int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
+			struct vmosal_backend_siginfo *fault, int *fn_result)
+{
+	return guard_run(s, fn, arg, fault, fn_result);
+}
+
+/* A guard that did not return fn's value: the fault, if it was one. */
+static int guard_failed(int rc, const struct vmosal_backend_siginfo *bi,
+			struct vmosal_fault *fault)
+{
+	if (rc == VMOSAL_EFAULT && fault != NULL) {
+		struct vmosal_fault f = {
+			.struct_size = sizeof f,
+			.signal = bi->signal,
+			.addr = bi->fault_addr,
+			.os_signal = bi->os_signal,
+			.os_code = bi->os_code,
+		};
+		vmosal__struct_out(fault, &f, sizeof f);
+	}
+	return rc;
+}
+
+/* Everything but the fast path: the first guard, and bad arguments. */
+static int guard_slow(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
 {
 	struct vmosal_backend_siginfo bi;
 	const struct vmosal__state *s;
@@ -317,17 +432,26 @@ int vmosal_fault_guard(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	memset(&bi, 0, sizeof bi);
-	rc = vmosal__fault_guard(s, fn, arg, &bi, &result);
-	if (rc == VMOSAL_EFAULT && fault != NULL) {
-		struct vmosal_fault f = {
-			.struct_size = sizeof f,
-			.signal = bi.signal,
-			.addr = bi.fault_addr,
-			.os_signal = bi.os_signal,
-			.os_code = bi.os_code,
-		};
-		vmosal__struct_out(fault, &f, sizeof f);
+	rc = guard_run(s, fn, arg, &bi, &result);
+	return rc != 0 ? guard_failed(rc, &bi, fault) : result;
+}
+
+int vmosal_fault_guard(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
+{
+	/* Set only once a backend is loaded and the handlers are in. */
+	guard_op_fn op = atomic_load_explicit(&guard_op, memory_order_acquire);
+	struct vmosal_backend_siginfo bi;
+	int result;
+
+	int rc;
+
+	/* A caller's struct of this library's size needs no further look;
+	 * anything else takes the slow path. */
+	if (VMOSAL__LIKELY(op != NULL && fn != NULL &&
+			   (fault == NULL || fault->struct_size == sizeof *fault))) {
+		bi.struct_size = sizeof bi;
+		rc = op(fn, arg, &bi, &result);
+		return VMOSAL__LIKELY(rc == 0) ? result : guard_failed(rc, &bi, fault);
 	}
-	return rc != 0 ? rc : result;
+	return guard_slow(fn, arg, fault);
 }

@@ -1,17 +1,19 @@
-/* Signals, the fault guard and the vCPU kick, on the host's backend: an
- * application's own handlers before and after libvmosal's, faults inside
- * and outside guards, and kicks that must never be lost. */
+/* Signals and the fault guard, on the host's backend: an application's
+ * own handlers before and after libvmosal's, and faults inside and outside
+ * guards. The kick has its own suite, check_kick. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -165,6 +167,233 @@ START_TEST(test_handler_slots_are_bounded)
 }
 END_TEST
 
+/* Another library's handler (a crash reporter, a language runtime), put in
+ * over whatever was there and passing every signal on to it. Stops passing
+ * on after a few rounds, so that a loop shows as a count. */
+static struct sigaction other_prev;
+static atomic_int other_calls;
+
+static void other_library(int sig, siginfo_t *si, void *uc)
+{
+	if (atomic_fetch_add(&other_calls, 1) > 10)
+		return;
+	if (other_prev.sa_flags & SA_SIGINFO)
+		other_prev.sa_sigaction(sig, si, uc);
+	else if (other_prev.sa_handler != SIG_DFL && other_prev.sa_handler != SIG_IGN)
+		other_prev.sa_handler(sig);
+}
+
+static void install_other_library(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = other_library;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(sig, &sa, &other_prev), 0);
+}
+
+/* Handled, then another library chains in over libvmosal, then unhandled
+ * (the other library stays) and handled again: each handler runs once per
+ * signal, however the chain goes through libvmosal's handler twice. */
+START_TEST(test_rehandle_beneath_a_chaining_library)
+{
+	vmosal_signal_handler_t *h;
+	struct sigaction now;
+
+	atomic_store(&other_calls, 0);
+	install(SIGUSR1, app_handler);
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
+	install_other_library(SIGUSR1);
+	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+	ck_assert_int_eq(sigaction(SIGUSR1, NULL, &now), 0);
+	ck_assert(now.sa_sigaction == other_library);
+	raise(SIGUSR1);
+	ck_assert_int_eq(atomic_load(&other_calls), 1);
+	ck_assert_int_eq(atomic_load(&lib_calls), 0);
+	ck_assert_int_eq(atomic_load(&app_calls), 1);
+
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
+	raise(SIGUSR1);
+	ck_assert_int_eq(atomic_load(&other_calls), 2);
+	ck_assert_int_eq(atomic_load(&lib_calls), 1);
+	ck_assert_int_eq(atomic_load(&app_calls), 2);
+
+	/* Gone again: the other library is back on top, chaining as before. */
+	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+	ck_assert_int_eq(sigaction(SIGUSR1, NULL, &now), 0);
+	ck_assert(now.sa_sigaction == other_library);
+	raise(SIGUSR1);
+	ck_assert_int_eq(atomic_load(&other_calls), 3);
+	ck_assert_int_eq(atomic_load(&lib_calls), 1);
+	ck_assert_int_eq(atomic_load(&app_calls), 3);
+	ck_assert_int_eq(atomic_load(&lib_wrong_info), 0);
+	install(SIGUSR1, SIG_DFL);
+}
+END_TEST
+
+static sigjmp_buf app_recovery;
+
+/* An application's handler that recovers by jumping out, as a JIT's does. */
+static void app_jumps_out(int sig)
+{
+	(void)sig;
+	siglongjmp(app_recovery, 1);
+}
+
+/* A handler down the chain that jumps out of it leaves nothing behind:
+ * the next signal is dispatched as the first was. */
+START_TEST(test_chained_handler_jumps_out)
+{
+	vmosal_signal_handler_t *h;
+	volatile int jumped = 0;
+
+	install(SIGUSR1, app_jumps_out);
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
+	if (sigsetjmp(app_recovery, 1) == 0)
+		raise(SIGUSR1);
+	else
+		jumped++;
+	if (sigsetjmp(app_recovery, 1) == 0)
+		raise(SIGUSR1);
+	else
+		jumped++;
+	ck_assert_int_eq(jumped, 2);
+	ck_assert_int_eq(atomic_load(&lib_calls), 2);
+	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+	install(SIGUSR1, SIG_DFL);
+}
+END_TEST
+
+static atomic_int usr2_calls;
+
+static bool count_usr2(const struct vmosal_siginfo *info, void *ctx)
+{
+	(void)info;
+	(void)ctx;
+	atomic_fetch_add(&usr2_calls, 1);
+	return true;
+}
+
+/* A handle is good for one unhandle: once its slot is reused, the old
+ * handle names nothing, and removes nothing. */
+START_TEST(test_stale_handle_is_refused)
+{
+	vmosal_signal_handler_t *old, *now;
+	int local = 0;
+
+	atomic_store(&usr2_calls, 0);
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR2, take_all, NULL, &old), 0);
+	ck_assert_int_eq(vmosal_signal_unhandle(old), 0);
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR2, count_usr2, NULL, &now), 0);
+	ck_assert_int_eq(vmosal_signal_unhandle(old), VMOSAL_EINVAL);
+	raise(SIGUSR2);
+	ck_assert_int_eq(atomic_load(&usr2_calls), 1);
+	/* Made-up handles are refused without being read. */
+	ck_assert_int_eq(vmosal_signal_unhandle((vmosal_signal_handler_t *)(void *)&local),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_signal_unhandle((vmosal_signal_handler_t *)(uintptr_t)1),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_signal_unhandle((vmosal_signal_handler_t *)UINTPTR_MAX),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_signal_unhandle(now), 0);
+	ck_assert_int_eq(vmosal_signal_unhandle(now), VMOSAL_EINVAL);
+	ck_assert(current_handler(SIGUSR2) == SIG_DFL);
+}
+END_TEST
+
+struct slow_handler {
+	vmosal_signal_handler_t *h;
+	atomic_bool entered, release, done, returned;
+	bool done_at_return;
+	int unhandle_rc;
+};
+
+/* Runs until the test releases it (at most 10 s): long enough to be
+ * still running when another thread unhandles it. */
+static bool handle_slowly(const struct vmosal_siginfo *info, void *ctx)
+{
+	struct slow_handler *s = ctx;
+	struct timespec ms = {0, 1000000};
+
+	(void)info;
+	atomic_store(&s->entered, true);
+	for (int i = 0; i < 10000 && !atomic_load(&s->release); i++)
+		nanosleep(&ms, NULL);
+	atomic_store(&s->done, true);
+	return true;
+}
+
+static void *raise_usr1(void *arg)
+{
+	(void)arg;
+	raise(SIGUSR1);
+	return NULL;
+}
+
+static void *unhandle_slow(void *arg)
+{
+	struct slow_handler *s = arg;
+
+	s->unhandle_rc = vmosal_signal_unhandle(s->h);
+	s->done_at_return = atomic_load(&s->done);
+	atomic_store(&s->returned, true);
+	return NULL;
+}
+
+/* Unhandle waits for the handler still running on another thread, so the
+ * caller may free its context as soon as it returns. */
+START_TEST(test_unhandle_waits_for_a_running_handler)
+{
+	struct slow_handler s = {0};
+	pthread_t raiser, remover;
+	bool early;
+
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, handle_slowly, &s, &s.h), 0);
+	ck_assert_int_eq(pthread_create(&raiser, NULL, raise_usr1, NULL), 0);
+	while (!atomic_load(&s.entered))
+		vmosal_sleep_ns(1000000);
+	ck_assert_int_eq(pthread_create(&remover, NULL, unhandle_slow, &s), 0);
+	vmosal_sleep_ns(50 * 1000 * 1000);
+	early = atomic_load(&s.returned);
+	atomic_store(&s.release, true);
+	ck_assert_int_eq(pthread_join(remover, NULL), 0);
+	ck_assert_int_eq(pthread_join(raiser, NULL), 0);
+	ck_assert_msg(!early, "unhandle returned while the handler was still running");
+	ck_assert_int_eq(s.unhandle_rc, 0);
+	ck_assert(s.done_at_return);
+	ck_assert(current_handler(SIGUSR1) == SIG_DFL);
+}
+END_TEST
+
+/* With signal_restore failing, the last unhandle says so and changes
+ * nothing: the handler is still registered and its handle still good. */
+START_TEST(test_unhandle_reports_a_failed_restore)
+{
+	vmosal_signal_handler_t *h, *second;
+	int marker = 1;
+
+	setenv("VMOSAL_BACKEND", "faulty", 1);
+	setenv("VMOSAL_FAULTS", "signal_restore:EIO", 1);
+	ck_assert_int_eq(vmosal_init(), 0);
+	ck_assert_str_eq(vmosal_backend_name(), "faulty");
+	atomic_store(&lib_calls, 0);
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, &marker, &h), 0);
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, &marker, &second),
+			 0);
+	/* Not the last: no restore, so no failure. */
+	ck_assert_int_eq(vmosal_signal_unhandle(second), 0);
+	ck_assert_int_eq(vmosal_signal_unhandle(h), VMOSAL_EIO);
+	ck_assert(current_handler(SIGUSR1) != SIG_DFL);
+	raise(SIGUSR1);
+	ck_assert_int_eq(atomic_load(&lib_calls), 1);
+	ck_assert_int_eq(vmosal_signal_unhandle(h), VMOSAL_EIO);
+	unsetenv("VMOSAL_FAULTS");
+	unsetenv("VMOSAL_BACKEND");
+}
+END_TEST
+
 START_TEST(test_block_wait_and_fd)
 {
 	enum vmosal_signal usr2 = VMOSAL_SIGUSR2;
@@ -209,6 +438,7 @@ static int read_byte(void *arg)
 START_TEST(test_guard_prot_none)
 {
 	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	sigset_t mask;
 	char *p = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	ck_assert_ptr_ne(p, MAP_FAILED);
@@ -220,9 +450,13 @@ START_TEST(test_guard_prot_none)
 	ck_assert_int_eq(mprotect(p, page, PROT_READ), 0);
 	ck_assert_int_eq(vmosal_fault_guard(read_byte, p, &fault), 0);
 	ck_assert_int_eq(munmap(p, page), 0);
-	/* The disposition is back to what it was. */
-	ck_assert(current_handler(SIGSEGV) == SIG_DFL);
-	ck_assert(current_handler(SIGBUS) == SIG_DFL);
+	/* The guard's handlers are installed once and stay, so that a guard
+	 * makes no system call; the fault left no signal blocked. */
+	ck_assert(current_handler(SIGSEGV) != SIG_DFL);
+	ck_assert(current_handler(SIGBUS) != SIG_DFL);
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, NULL, &mask), 0);
+	ck_assert(!sigismember(&mask, SIGSEGV));
+	ck_assert(!sigismember(&mask, SIGBUS));
 }
 END_TEST
 
@@ -316,7 +550,6 @@ START_TEST(test_guards_on_many_threads)
 		ck_assert_int_eq(f[i].faults, f[i].rounds);
 	}
 	munmap(p, 4 * page);
-	ck_assert(current_handler(SIGSEGV) == SIG_DFL);
 }
 END_TEST
 
@@ -359,10 +592,289 @@ START_TEST(test_unguarded_fault_still_kills)
 }
 END_TEST
 
+/* ---- leaving a guard other than by returning ---- */
+
+static sigjmp_buf escape;
+static char *app_expects;
+
+static int leave_by_longjmp(void *arg)
+{
+	(void)arg;
+	siglongjmp(escape, 1);
+}
+
+/* The application's own SIGSEGV handler, in a child: exits 42 when it
+ * sees the fault the test made, 43 for any other. */
+static void app_segv(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	_exit(si->si_addr == app_expects ? 42 : 43);
+}
+
+/* Faults under a few frames that fill their stack, over where an
+ * abandoned guard's frame was. */
+static int __attribute__((noinline)) fault_deep(char *p, int depth)
+{
+	volatile char pad[1024];
+
+	memset((char *)pad, 0x5a, sizeof pad);
+	if (depth > 0)
+		return fault_deep(p, depth - 1) + pad[depth];
+	return read_byte(p);
+}
+
+/* fn leaves its guard by longjmp (as a C++ exception or a coroutine
+ * switch would): the frame it left behind takes no later fault. A guard
+ * after it works as before, and a fault outside any guard reaches the
+ * application's handler, installed before the first guard, whether it is
+ * shallower than the abandoned guard was or deeper. In a child, which
+ * faults on purpose. */
+static void leave_guard_by_longjmp_then_fault(bool deep)
+{
+	int status = 0;
+	pid_t pid;
+
+	page = vmosal_page_size();
+
+	fflush(stderr);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char *p = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct vmosal_fault f = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+		struct sigaction sa;
+
+		vmosal_test_child_deadline(20);
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = app_segv;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		if (p == MAP_FAILED || sigaction(SIGSEGV, &sa, NULL) != 0)
+			_exit(2);
+		app_expects = p;
+		if (sigsetjmp(escape, 1) == 0)
+			vmosal_fault_guard(leave_by_longjmp, NULL, NULL);
+		if (vmosal_fault_guard(read_byte, p + 1, &f) != VMOSAL_EFAULT || f.addr != p + 1)
+			_exit(44);
+		if (deep)
+			fault_deep(p, 4);
+		else
+			read_byte(p);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 42,
+		      "the fault did not reach the application's handler: status %#x",
+		      (unsigned)status);
+}
+
+/* In a fresh process: the application's handler comes before the first
+ * guard, as it must (signal.h). */
+START_TEST(test_guard_left_by_longjmp_shallow_fault)
+{
+	leave_guard_by_longjmp_then_fault(false);
+}
+END_TEST
+
+START_TEST(test_guard_left_by_longjmp_deep_fault)
+{
+	leave_guard_by_longjmp_then_fault(true);
+}
+END_TEST
+
+static int leave_by_pthread_exit(void *arg)
+{
+	pthread_exit(arg);
+}
+
+static void *guard_then_exit(void *arg)
+{
+	vmosal_fault_guard(leave_by_pthread_exit, arg, NULL);
+	return NULL;
+}
+
+/* A thread that ends inside a guard takes its guard with it: the other
+ * threads' guards work on, and the handlers stay as they were. */
+START_TEST(test_guard_left_by_pthread_exit)
+{
+	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	char *p = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *rc = NULL;
+	pthread_t t;
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	ck_assert_int_eq(pthread_create(&t, NULL, guard_then_exit, (void *)p), 0);
+	ck_assert_int_eq(pthread_join(t, &rc), 0);
+	ck_assert_ptr_eq(rc, p);
+	ck_assert_int_eq(vmosal_fault_guard(read_byte, p + 2, &fault), VMOSAL_EFAULT);
+	ck_assert_ptr_eq(fault.addr, p + 2);
+	ck_assert(current_handler(SIGSEGV) != SIG_DFL);
+	munmap(p, page);
+}
+END_TEST
+
+/* ---- chaining, NULL, signal handlers ---- */
+
+static struct sigaction reporter_prev;
+static atomic_int reporter_calls;
+
+/* A crash reporter: records the crash once, then passes it on to what it
+ * replaced. Entered a second time for one fault, it exits 3. */
+static void crash_reporter(int sig, siginfo_t *si, void *uc)
+{
+	if (atomic_fetch_add(&reporter_calls, 1) > 0)
+		_exit(3);
+	if (reporter_prev.sa_flags & SA_SIGINFO) {
+		reporter_prev.sa_sigaction(sig, si, uc);
+	} else if (reporter_prev.sa_handler == SIG_DFL) {
+		signal(sig, SIG_DFL);
+	} else if (reporter_prev.sa_handler != SIG_IGN) {
+		reporter_prev.sa_handler(sig);
+	}
+}
+
+static int install_crash_reporter(void *arg)
+{
+	struct sigaction sa;
+
+	(void)arg;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = crash_reporter;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGSEGV, &sa, &reporter_prev);
+}
+
+/* A crash reporter put in while a guard runs sees a later fault outside
+ * any guard once, and the process then dies of it (this test must die of
+ * SIGSEGV). */
+START_TEST(test_crash_reporter_installed_in_a_guard)
+{
+	char *p = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	ck_assert_int_eq(vmosal_fault_guard(install_crash_reporter, NULL, NULL), 0);
+	ck_assert_int_eq(vmosal_fault_guard(read_byte, p, NULL), 0);
+	ck_assert_int_eq(mprotect(p, page, PROT_NONE), 0);
+	read_byte(p);
+	ck_abort_msg("the fault came back");
+}
+END_TEST
+
+/* Stands in for the test above under valgrind, where the process does not
+ * die: the load is resumed after the reporter's chain returns (seen only
+ * there; the cause is not yet known). */
+START_TEST(test_crash_reporter_under_valgrind)
+{
+	VMOSAL_SKIP("under valgrind the fault does not kill after the crash reporter's chain");
+}
+END_TEST
+
+static int read_near_null(void *arg)
+{
+	return read_byte((char *)arg + 16);
+}
+
+/* A fault in the first 64 KiB is fn's own NULL dereference, not guest
+ * memory: the guard passes it on as if unguarded, and with the default
+ * disposition the process dies of it (this test must die of SIGSEGV). */
+START_TEST(test_guard_passes_on_a_null_dereference)
+{
+	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	int rc = vmosal_fault_guard(read_near_null, NULL, &fault);
+
+	ck_abort_msg("the guard returned %d for a NULL dereference at %p", rc, fault.addr);
+}
+END_TEST
+
+static char *handler_page;
+static atomic_int handler_guards_ok, handler_guards_bad;
+
+/* A signal handler that reads guest memory under a guard. */
+static void guard_in_handler(int sig)
+{
+	struct vmosal_fault f = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	int saved = errno;
+
+	(void)sig;
+	if (vmosal_fault_guard(read_byte, handler_page + 3, &f) == VMOSAL_EFAULT &&
+	    f.addr == handler_page + 3)
+		atomic_fetch_add(&handler_guards_ok, 1);
+	else
+		atomic_fetch_add(&handler_guards_bad, 1);
+	errno = saved;
+}
+
+struct churn {
+	atomic_bool stop, finished;
+	atomic_long rounds;
+};
+
+/* Takes the registry lock as often as it can. */
+static void *churn_registry(void *arg)
+{
+	struct churn *c = arg;
+	vmosal_signal_handler_t *h;
+
+	while (!atomic_load(&c->stop)) {
+		if (vmosal_signal_handle(VMOSAL_SIGUSR2, take_all, NULL, &h) == 0)
+			vmosal_signal_unhandle(h);
+		atomic_fetch_add(&c->rounds, 1);
+	}
+	atomic_store(&c->finished, true);
+	return NULL;
+}
+
+/* The guard is async-signal-safe once it has run: a guard in a signal
+ * handler that interrupts a thread inside the registry (handle, unhandle)
+ * neither deadlocks nor misses its fault. Races for 2 s or 20000
+ * signals. */
+START_TEST(test_guard_in_a_signal_handler)
+{
+	struct churn c = {0};
+	uint64_t start, now;
+	long sent = 0;
+	pthread_t t;
+
+	handler_page = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(handler_page, MAP_FAILED);
+	atomic_store(&handler_guards_ok, 0);
+	atomic_store(&handler_guards_bad, 0);
+	ck_assert_int_eq(vmosal_fault_guard(read_byte, handler_page, NULL), VMOSAL_EFAULT);
+	install(SIGUSR1, guard_in_handler);
+	ck_assert_int_eq(pthread_create(&t, NULL, churn_registry, &c), 0);
+	while (atomic_load(&c.rounds) == 0)
+		vmosal_sleep_ns(1000000);
+	vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &start);
+	now = start;
+	while (sent < vmosal_test_rounds(20000, 200) && now - start < 2000000000u) {
+		ck_assert_int_eq(pthread_kill(t, SIGUSR1), 0);
+		sent++;
+		if (sent % 16 == 0)
+			vmosal_sleep_ns(10000);
+		vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &now);
+	}
+	atomic_store(&c.stop, true);
+	/* Seconds, not forever: a deadlocked thread fails here. */
+	for (int i = 0; i < 20000 && !atomic_load(&c.finished); i++)
+		vmosal_sleep_ns(1000000);
+	ck_assert_msg(atomic_load(&c.finished),
+		      "a guard in a signal handler deadlocked (%ld signals sent, %d guards ran)",
+		      sent, atomic_load(&handler_guards_ok));
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	install(SIGUSR1, SIG_DFL);
+	ck_assert_int_gt(atomic_load(&handler_guards_ok), 0);
+	ck_assert_int_eq(atomic_load(&handler_guards_bad), 0);
+	munmap(handler_page, page);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("signal");
 	TCase *reg = tcase_create("registry");
+	TCase *faults = tcase_create("registry_faults");
 	TCase *guard = tcase_create("guard");
 
 	tcase_add_checked_fixture(reg, setup, NULL);
@@ -371,14 +883,35 @@ int main(void)
 	tcase_add_test(reg, test_signal_bad_input);
 	tcase_add_test(reg, test_handler_slots_are_bounded);
 	tcase_add_test(reg, test_block_wait_and_fd);
+	tcase_add_test(reg, test_rehandle_beneath_a_chaining_library);
+	tcase_add_test(reg, test_chained_handler_jumps_out);
+	tcase_add_test(reg, test_stale_handle_is_refused);
+	tcase_add_test(reg, test_unhandle_waits_for_a_running_handler);
 	suite_add_tcase(s, reg);
 
+	/* No fixture: it loads the faulty backend itself. */
+	vmosal_tcase_add_own_process(faults, test_unhandle_reports_a_failed_restore);
+	suite_add_tcase(s, faults);
+
+	tcase_set_timeout(guard, 60);
 	tcase_add_checked_fixture(guard, setup, NULL);
 	tcase_add_test(guard, test_guard_prot_none);
 	tcase_add_test(guard, test_guard_truncated_file);
 	tcase_add_test(guard, test_guard_nested);
 	tcase_add_test(guard, test_guards_on_many_threads);
 	tcase_add_test(guard, test_unguarded_fault_still_kills);
+	vmosal_tcase_add_own_process(guard, test_guard_left_by_longjmp_shallow_fault);
+	vmosal_tcase_add_own_process(guard, test_guard_left_by_longjmp_deep_fault);
+	tcase_add_test(guard, test_guard_left_by_pthread_exit);
+	if (vmosal_test_under_valgrind())
+		tcase_add_test(guard, test_crash_reporter_under_valgrind);
+	else
+		vmosal_tcase_add_test_raise_signal(guard,
+						   test_crash_reporter_installed_in_a_guard,
+						   SIGSEGV);
+	vmosal_tcase_add_test_raise_signal(guard, test_guard_passes_on_a_null_dereference,
+					   SIGSEGV);
+	tcase_add_test(guard, test_guard_in_a_signal_handler);
 	suite_add_tcase(s, guard);
 
 	return vmosal_run_suite(s);

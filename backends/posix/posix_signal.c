@@ -17,14 +17,83 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "posix.h"
 
-/* The innermost guard of this thread, read in signal context, where no
- * access may allocate. */
-struct posix_guard_frame;
+#if defined(__GNUC__)
+#define POSIX_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define POSIX_UNLIKELY(x) (x)
+#endif
+
+/* The guard's jump. Where the compiler has one, its own: it saves three
+ * words instead of every register with a mangled copy, and, as
+ * sigsetjmp(env, 0) does, no mask. Under a sanitizer, whose runtime
+ * must see every jump, the C library's. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define POSIX_GUARD_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define POSIX_GUARD_SANITIZED 1
+#endif
+#endif
+#if !defined(POSIX_GUARD_SANITIZED) && \
+	((defined(__GNUC__) && !defined(__clang__)) || (defined(__clang__) && defined(__x86_64__)))
+#define POSIX_GUARD_JUMP_BUF void *
+#define POSIX_GUARD_JUMP_BUF_WORDS 5
+#define POSIX_GUARD_SETJMP(buf) __builtin_setjmp(buf)
+#define POSIX_GUARD_LONGJMP(buf) __builtin_longjmp(buf, 1)
+#else
+#define POSIX_GUARD_JUMP_BUF sigjmp_buf
+#define POSIX_GUARD_SETJMP(buf) sigsetjmp(buf, 0)
+#define POSIX_GUARD_LONGJMP(buf) siglongjmp(buf, 1)
+#endif
+
+/* Guards a thread may nest (VMOSAL_EBUSY beyond). */
+#define POSIX_GUARD_DEPTH 8
+/* Our handler's links in a signal's chain (see posix_signal_install). */
+#define POSIX_LINKS 4
+/* No OS maps anything below 64 KiB for a process (Linux's default
+ * vm.mmap_min_addr, Windows' reserved first 64 KiB): a fault there is a
+ * NULL dereference, a bug, never guest memory. */
+#define POSIX_GUARD_MIN_ADDR ((uintptr_t)0x10000)
+
+/* A running guard. The handler reaches it through the thread's table, and
+ * trusts it only while it lies above the stack pointer of the fault and
+ * self still points at it: a frame left behind (fn left by longjmp, an
+ * exception, a coroutine switch) fails one or the other once its stack
+ * has been unwound or reused. */
+struct posix_guard_frame {
+#ifdef POSIX_GUARD_JUMP_BUF_WORDS
+	POSIX_GUARD_JUMP_BUF jump[POSIX_GUARD_JUMP_BUF_WORDS];
+#else
+	POSIX_GUARD_JUMP_BUF jump;
+#endif
+	struct vmosal_backend_siginfo *fault;
+	struct posix_guard_frame *self;
+	unsigned depth; /* its index in the thread's table */
+};
+
+/* What the handler needs of the thread it runs on, read in signal
+ * context, where no access may allocate. */
+struct posix_thread_signals {
+	struct posix_guard_frame *guards[POSIX_GUARD_DEPTH]; /* innermost last */
+	unsigned depth;
+};
+
+/* A delivery this thread is handing down the chain now, kept in the frame
+ * of the call that hands it on (posix_chain_to). */
+struct posix_chain {
+	struct posix_chain *self;
+	siginfo_t *si;
+	int sig;
+	int link; /* the link it was handed to */
+};
 
 #if defined(__ELF__)
 /* glibc allocates a dlopen'd module's TLS at first access, so there it is
@@ -35,36 +104,58 @@ struct posix_guard_frame;
 #else
 #define POSIX_SIGNAL_TLS _Thread_local
 #endif
-static POSIX_SIGNAL_TLS struct posix_guard_frame *volatile posix_guard_top;
+static POSIX_SIGNAL_TLS struct posix_thread_signals posix_thread;
 
-static inline struct posix_guard_frame *posix_guard_get(void)
+static inline struct posix_thread_signals *posix_thread_get(bool create)
 {
-	return posix_guard_top;
+	(void)create;
+	return &posix_thread;
 }
 
-static inline void posix_guard_set(struct posix_guard_frame *f)
+static POSIX_SIGNAL_TLS struct posix_chain *posix_chaining_now;
+
+static inline struct posix_chain *posix_chaining(void)
 {
-	posix_guard_top = f;
+	return posix_chaining_now;
+}
+
+static inline void posix_chaining_set(struct posix_chain *c)
+{
+	posix_chaining_now = c;
 }
 #else
 /* Mach-O allocates a thread's _Thread_local block on its first access,
  * which may be in a signal handler; a pthread key is a plain slot read
- * there. The key is made before main, in a constructor. */
-static pthread_key_t posix_guard_key;
+ * there. The guard table is allocated by the thread's first guard. The
+ * keys are made before main, in a constructor. */
+static pthread_key_t posix_guard_key, posix_chaining_key;
 
 __attribute__((constructor)) static void posix_guard_key_create(void)
 {
-	pthread_key_create(&posix_guard_key, NULL);
+	pthread_key_create(&posix_guard_key, free);
+	pthread_key_create(&posix_chaining_key, NULL);
 }
 
-static inline struct posix_guard_frame *posix_guard_get(void)
+static inline struct posix_thread_signals *posix_thread_get(bool create)
 {
-	return pthread_getspecific(posix_guard_key);
+	struct posix_thread_signals *t = pthread_getspecific(posix_guard_key);
+
+	if (t == NULL && create && (t = calloc(1, sizeof *t)) != NULL &&
+	    pthread_setspecific(posix_guard_key, t) != 0) {
+		free(t);
+		t = NULL;
+	}
+	return t;
 }
 
-static inline void posix_guard_set(struct posix_guard_frame *f)
+static inline struct posix_chain *posix_chaining(void)
 {
-	pthread_setspecific(posix_guard_key, f);
+	return pthread_getspecific(posix_chaining_key);
+}
+
+static inline void posix_chaining_set(struct posix_chain *c)
+{
+	pthread_setspecific(posix_chaining_key, c);
 }
 #endif
 
@@ -118,30 +209,137 @@ void posix_siginfo_of(const siginfo_t *si, struct vmosal_backend_siginfo *out)
 
 /* ---- the fault guard ---- */
 
-struct posix_guard_frame {
-	sigjmp_buf jump;
-	struct vmosal_backend_siginfo *fault;
-	struct posix_guard_frame *outer;
-};
+/* A guard whose table is full: drops what guards left without returning
+ * (below this frame, so no caller of it). Only here, since a guard in a
+ * handler on an alternate stack may lie anywhere. */
+static unsigned posix_guard_prune(struct posix_thread_signals *t, uintptr_t mark)
+{
+	unsigned d = t->depth;
 
+	while (d > 0 && (uintptr_t)t->guards[d - 1] <= mark)
+		d--;
+	return d;
+}
+
+/* The frame's address is its place on the stack: never on a sanitizer's
+ * fake stack. */
+#if defined(__SANITIZE_ADDRESS__)
+__attribute__((no_sanitize_address))
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+__attribute__((no_sanitize_address))
+#endif
+#endif
 int posix_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
 		      int *fn_result)
 {
+	struct posix_thread_signals *const t = posix_thread_get(true);
 	struct posix_guard_frame frame;
 
+	if (POSIX_UNLIKELY(t == NULL))
+		return VMOSAL_ENOMEM;
+	frame.depth = t->depth;
+	if (POSIX_UNLIKELY(frame.depth == POSIX_GUARD_DEPTH) &&
+	    (frame.depth = posix_guard_prune(t, (uintptr_t)&frame)) == POSIX_GUARD_DEPTH)
+		return VMOSAL_EBUSY;
 	frame.fault = fault;
-	frame.outer = posix_guard_get();
-	if (sigsetjmp(frame.jump, 1) != 0) {
-		posix_guard_set(frame.outer);
+	frame.self = &frame;
+	/* No mask in the jump, so no system call: the handler puts back the
+	 * mask of the fault before it jumps, and the depth of the guard it
+	 * jumps to. */
+	if (POSIX_GUARD_SETJMP(frame.jump) != 0)
 		return VMOSAL_EFAULT;
-	}
-	posix_guard_set(&frame);
+	/* The depth first, then the entry: a guard run by a signal handler
+	 * in between stacks above this one instead of overwriting it. */
+	t->depth = frame.depth + 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	t->guards[frame.depth] = &frame;
+	atomic_signal_fence(memory_order_seq_cst);
 	*fn_result = fn(arg);
-	posix_guard_set(frame.outer);
+	atomic_signal_fence(memory_order_seq_cst);
+	t->depth = frame.depth;
 	return 0;
 }
 
-/* ---- the handler every registered signal gets ---- */
+/* The stack pointer at the fault, from the signal's context; 0 where
+ * this target's context layout is not known here. */
+static uintptr_t posix_fault_sp(const void *ucontext)
+{
+	const ucontext_t *uc = ucontext;
+
+#if defined(__APPLE__) && defined(__x86_64__)
+	return (uintptr_t)uc->uc_mcontext->__ss.__rsp;
+#elif defined(__APPLE__) && defined(__aarch64__) && defined(arm_thread_state64_get_sp)
+	return (uintptr_t)arm_thread_state64_get_sp(uc->uc_mcontext->__ss);
+#elif defined(__linux__) && defined(__x86_64__)
+	return (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__linux__) && defined(__i386__)
+	return (uintptr_t)uc->uc_mcontext.gregs[REG_ESP];
+#elif defined(__linux__) && defined(__aarch64__)
+	return (uintptr_t)uc->uc_mcontext.sp;
+#elif defined(__linux__) && defined(__arm__)
+	return (uintptr_t)uc->uc_mcontext.arm_sp;
+#elif defined(__linux__) && defined(__riscv)
+	return (uintptr_t)uc->uc_mcontext.__gregs[2]; /* x2 is sp */
+#elif defined(__linux__) && defined(__powerpc64__) && defined(__GLIBC__)
+	return (uintptr_t)uc->uc_mcontext.gp_regs[1];
+#elif defined(__linux__) && defined(__s390x__)
+	return (uintptr_t)uc->uc_mcontext.gregs[15];
+#else
+	(void)uc;
+	return 0;
+#endif
+}
+
+/* Abandons the innermost live guard of this thread at a fault the kernel
+ * raised (siglongjmp); returns when no guard of this thread is live, or
+ * when the address is in the first 64 KiB (fn's own NULL dereference goes
+ * on as if unguarded). */
+static void posix_guard_take(siginfo_t *si, void *ucontext)
+{
+	struct posix_thread_signals *t = posix_thread_get(false);
+	const ucontext_t *uc = ucontext;
+	uintptr_t sp;
+	unsigned d;
+
+	if (t == NULL || (d = t->depth) == 0 || (uintptr_t)si->si_addr < POSIX_GUARD_MIN_ADDR)
+		return;
+	sp = posix_fault_sp(ucontext);
+	if (sp == 0) {
+		stack_t ss;
+
+		/* Unknown layout: this handler's own frame lies below the fault
+		 * unless it runs on the alternate stack. */
+		if (sigaltstack(NULL, &ss) == 0 && !(ss.ss_flags & SS_ONSTACK))
+			sp = (uintptr_t)__builtin_frame_address(0);
+	}
+	while (d > 0) {
+		struct posix_guard_frame *f = t->guards[--d];
+
+		if ((sp != 0 && (uintptr_t)f <= sp) || f == NULL || f->self != f)
+			continue; /* left behind: its stack is gone or reused */
+		t->depth = d;
+		posix_siginfo_of(si, f->fault);
+		/* The jump keeps the handler's mask: put back the fault's. */
+		pthread_sigmask(SIG_SETMASK, &uc->uc_sigmask, NULL);
+		POSIX_GUARD_LONGJMP(f->jump);
+	}
+	t->depth = 0; /* every frame was left behind */
+}
+
+/* ---- the handler every registered signal gets, and its chain ----
+ * posix_links[sig][0..n) are the dispositions our handler replaced, oldest
+ * first: [0] when it first went in, and one more each time it was put on
+ * top again while still beneath a newer handler (another library's, which
+ * may chain on to ours). A signal nobody here takes goes to the newest;
+ * one that comes back to our handler through it goes on to the one below,
+ * never through our handlers twice. */
+
+static struct sigaction posix_links[VMOSAL_SIGNAL_COUNT][POSIX_LINKS];
+static _Atomic unsigned posix_nlinks[VMOSAL_SIGNAL_COUNT];
+
+/* The signal posix_kick_setup took; 0 before. */
+static int posix_kick_signal;
 
 /* What the chain needs of the original delivery. */
 struct posix_delivery {
@@ -149,33 +347,101 @@ struct posix_delivery {
 	void *ucontext;
 };
 
-static struct sigaction posix_previous[VMOSAL_SIGNAL_COUNT];
+/* Signals whose default action is to be ignored. */
+static bool posix_ignored_by_default(int os)
+{
+	return os == SIGCHLD || os == SIGWINCH;
+}
 
-/* The signal posix_kick_setup took; 0 before. */
-static int posix_kick_signal;
+/* The default action: put it back and let it happen. A fault the kernel
+ * raised repeats when the instruction runs again; any other signal is
+ * raised again, and arrives once this handler returns. */
+static void posix_default_action(int os, const siginfo_t *si)
+{
+	struct sigaction dfl;
+
+	if (posix_ignored_by_default(os))
+		return;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigaction(os, &dfl, NULL);
+	if (!(posix_is_fault(os) && si->si_code > 0))
+		raise(os);
+}
+
+/* Hands the signal to link i of sig's chain (below 0: the default action),
+ * recording meanwhile that this thread is handing this delivery on. */
+static void posix_chain_to(int sig, int os, int i, siginfo_t *si, void *ucontext)
+{
+	struct posix_chain *outer = posix_chaining(), now = {&now, si, sig, i};
+	struct sigaction link;
+
+	if (i < 0) {
+		posix_default_action(os, si);
+		return;
+	}
+	link = posix_links[sig][i];
+	if (!(link.sa_flags & SA_SIGINFO) &&
+	    (link.sa_handler == SIG_DFL || link.sa_handler == SIG_IGN)) {
+		if (link.sa_handler == SIG_DFL)
+			posix_default_action(os, si);
+		return;
+	}
+	posix_chaining_set(&now);
+	if (link.sa_flags & SA_SIGINFO)
+		link.sa_sigaction(os, si, ucontext);
+	else
+		link.sa_handler(os);
+	posix_chaining_set(outer);
+}
+
+/* The hand-over this delivery came back through, or NULL for a new one:
+ * the same signal and siginfo, handed on by a frame above this one. A
+ * record left by a handler that jumped out of the chain fails that. */
+static const struct posix_chain *posix_came_back(int sig, const siginfo_t *si)
+{
+	const struct posix_chain *c = posix_chaining();
+
+	if (c == NULL || (uintptr_t)c <= (uintptr_t)__builtin_frame_address(0) ||
+	    c->self != c || c->sig != sig || c->si != si)
+		return NULL;
+	return c;
+}
 
 static void posix_handler(int os, siginfo_t *si, void *ucontext)
 {
 	struct posix_delivery d = {si, ucontext};
 	struct vmosal_backend_siginfo info;
-	struct posix_guard_frame *guard = posix_guard_get();
-	int saved = errno;
+	int sig = posix_signal_of(os), saved = errno;
+	const struct posix_chain *back = sig > 0 ? posix_came_back(sig, si) : NULL;
 
-	posix_siginfo_of(si, &info);
-	/* A fault the kernel raised on a guarded thread (si_code > 0: not
-	 * one sent by kill) abandons the guarded call. */
-	if ((os == SIGSEGV || os == SIGBUS) && guard != NULL && si->si_code > 0) {
-		*guard->fault = info;
-		siglongjmp(guard->jump, 1);
+	if (back != NULL) {
+		/* Back through the handler we handed it to: dispatched here
+		 * already, so on down the chain. */
+		posix_chain_to(sig, os, back->link - 1, si, ucontext);
+		errno = saved;
+		return;
 	}
+	/* A fault the kernel raised (si_code > 0: not one sent by kill) on a
+	 * guarded thread abandons the guarded call. */
+	if ((os == SIGSEGV || os == SIGBUS) && si->si_code > 0)
+		posix_guard_take(si, ucontext);
+	posix_siginfo_of(si, &info);
 	posix_core->signal_dispatch(&info, &d);
 	errno = saved;
+}
+
+static bool posix_is_ours(const struct sigaction *sa)
+{
+	return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == posix_handler;
 }
 
 int posix_signal_install(int sig)
 {
 	int os = posix_os_signal(sig);
-	struct sigaction sa;
+	struct sigaction sa, now, old;
+	unsigned n;
 
 	if (os == 0 || posix_core == NULL ||
 	    !VMOSAL_BACKEND_HAS_MEMBER(posix_core, struct vmosal_core_services, signal_dispatch))
@@ -184,66 +450,71 @@ int posix_signal_install(int sig)
 	 * would put the kick handler out of place. */
 	if (os == posix_kick_signal)
 		return VMOSAL_EBUSY;
+	if (sigaction(os, NULL, &now) != 0)
+		return posix_last_error();
+	n = atomic_load(&posix_nlinks[sig]);
+	/* Ours is on top already (a library that had saved it put it back):
+	 * active again as it is, with the links it has. */
+	if (posix_is_ours(&now)) {
+		if (n == 0)
+			atomic_store(&posix_nlinks[sig], 1);
+		return 0;
+	}
+	if (n == POSIX_LINKS)
+		return VMOSAL_EBUSY;
+	/* The link is in place before our handler can run. */
+	posix_links[sig][n] = now;
+	atomic_store(&posix_nlinks[sig], n + 1);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = posix_handler;
 	/* SA_RESTART: the application's own system calls carry on as they
 	 * would without libvmosal in between. */
 	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	return sigaction(os, &sa, &posix_previous[sig]) == 0 ? 0 : posix_last_error();
+	if (sigaction(os, &sa, &old) != 0) {
+		atomic_store(&posix_nlinks[sig], n);
+		return posix_last_error();
+	}
+	if (posix_is_ours(&old))
+		atomic_store(&posix_nlinks[sig], n);
+	else
+		posix_links[sig][n] = old; /* changed since we looked */
+	return 0;
 }
 
 int posix_signal_restore(int sig)
 {
 	int os = posix_os_signal(sig);
 	struct sigaction now;
+	unsigned n;
 
 	if (os == 0)
 		return VMOSAL_ENOTSUP;
 	if (sigaction(os, NULL, &now) != 0)
 		return posix_last_error();
-	/* Someone installed a handler after ours: theirs stays. */
-	if (!(now.sa_flags & SA_SIGINFO) || now.sa_sigaction != posix_handler)
+	/* Someone installed a handler after ours: theirs stays, and ours
+	 * keeps its links for what theirs passes on. */
+	if (!posix_is_ours(&now))
 		return 0;
-	return sigaction(os, &posix_previous[sig], NULL) == 0 ? 0 : posix_last_error();
-}
-
-/* Signals whose default action is to be ignored. */
-static bool posix_ignored_by_default(int os)
-{
-	return os == SIGCHLD || os == SIGWINCH;
+	n = atomic_load(&posix_nlinks[sig]);
+	if (n == 0)
+		n = 1; /* put back on top by another library: [0] stands */
+	if (sigaction(os, &posix_links[sig][n - 1], NULL) != 0)
+		return posix_last_error();
+	atomic_store(&posix_nlinks[sig], n - 1);
+	return 0;
 }
 
 void posix_signal_chain(const struct vmosal_backend_siginfo *info, void *os_context)
 {
 	const struct posix_delivery *d = os_context;
-	int sig = (int)info->signal, os = info->os_signal;
-	struct sigaction prev, dfl;
+	int sig = (int)info->signal;
+	unsigned n;
 
-	if (sig <= 0 || (size_t)sig >= POSIX_NSIGNALS)
+	if (sig <= 0 || sig >= VMOSAL_SIGNAL_COUNT)
 		return;
-	prev = posix_previous[sig];
-	if (prev.sa_flags & SA_SIGINFO) {
-		prev.sa_sigaction(os, d->si, d->ucontext);
-		return;
-	}
-	if (prev.sa_handler == SIG_IGN)
-		return;
-	if (prev.sa_handler != SIG_DFL) {
-		prev.sa_handler(os);
-		return;
-	}
-	if (posix_ignored_by_default(os))
-		return;
-	/* The default action: put it back and let it happen. A fault the
-	 * kernel raised repeats when the instruction runs again; any other
-	 * signal is raised again, and arrives once this handler returns. */
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	sigaction(os, &dfl, NULL);
-	if (!(posix_is_fault(os) && d->si->si_code > 0))
-		raise(os);
+	n = atomic_load(&posix_nlinks[sig]);
+	posix_chain_to(sig, info->os_signal, (int)(n > 0 ? n : 1) - 1, d->si, d->ucontext);
 }
 
 int posix_signal_mask(bool block, const int *sigs, size_t n)

@@ -23,6 +23,7 @@ static SRWLOCK win_sig_lock = SRWLOCK_INIT;
 static _Atomic uint32_t win_installed; /* signal_install'ed, as bits */
 static bool win_console_handler_on;
 static PVOID win_veh;
+static _Atomic(PVOID) win_veh_added; /* win_veh, for a lock-free look */
 
 /* Console signals queued for waiters, per signal; waiter counts say which
  * are queued rather than dispatched. win_pending_seq changes with each, for
@@ -158,6 +159,7 @@ struct win_guard {
 	void *jump[5]; /* __builtin_setjmp's buffer */
 	struct vmosal_backend_siginfo *fault;
 	struct win_guard *outer;
+	struct win_guard *self; /* this frame, while it is live */
 };
 
 static _Thread_local struct win_guard *win_guard_top;
@@ -167,14 +169,34 @@ static void win_guard_landing(void)
 	__builtin_longjmp(win_guard_top->jump, 1);
 }
 
+/* The first 64 KiB are never mapped: a fault there is fn's own NULL
+ * dereference, which goes on as if unguarded (signal.h). */
+#define WIN_GUARD_MIN_ADDR ((uintptr_t)0x10000)
+
 static bool win_guard_take(EXCEPTION_POINTERS *ep, int sig)
 {
 	struct win_guard *g = win_guard_top;
 	CONTEXT *c = ep->ContextRecord;
+	struct vmosal_backend_siginfo info;
+#if defined(__x86_64__)
+	uintptr_t sp = (uintptr_t)c->Rsp;
+#elif defined(__aarch64__)
+	uintptr_t sp = (uintptr_t)c->Sp;
+#endif
 
 	if (g == NULL || (sig != VMOSAL_SIGSEGV && sig != VMOSAL_SIGBUS))
 		return false;
-	win_siginfo_of(ep->ExceptionRecord, g->fault);
+	win_siginfo_of(ep->ExceptionRecord, &info);
+	if ((uintptr_t)info.fault_addr < WIN_GUARD_MIN_ADDR)
+		return false;
+	/* A guard whose frame lies at or below the fault's stack pointer was
+	 * left without returning (fn longjmp'd out): none of this thread's
+	 * records can be trusted past it. */
+	if ((uintptr_t)g <= sp || g->self != g) {
+		win_guard_top = NULL;
+		return false;
+	}
+	*g->fault = info;
 #if defined(__x86_64__)
 	/* As if called: the stack 16-byte aligned before the return
 	 * address, below what the faulting frame may use. */
@@ -211,8 +233,10 @@ static LONG CALLBACK win_exception_handler(EXCEPTION_POINTERS *ep)
  * and removing it would race a fault on another thread. */
 static int win_veh_add_locked(void)
 {
-	if (win_veh == NULL)
+	if (win_veh == NULL) {
 		win_veh = AddVectoredExceptionHandler(1, win_exception_handler);
+		atomic_store_explicit(&win_veh_added, win_veh, memory_order_release);
+	}
 	return win_veh != NULL ? 0 : VMOSAL_ENOMEM;
 }
 
@@ -236,12 +260,18 @@ int win_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo 
 	struct win_guard *volatile guard = &g;
 	int rc;
 
-	AcquireSRWLockExclusive(&win_sig_lock);
-	rc = win_veh_add_locked();
-	ReleaseSRWLockExclusive(&win_sig_lock);
-	if (rc != 0)
-		return rc;
-	guard->outer = win_guard_top;
+	/* The handler stays once added: only the first guard takes the lock. */
+	if (atomic_load_explicit(&win_veh_added, memory_order_acquire) == NULL) {
+		AcquireSRWLockExclusive(&win_sig_lock);
+		rc = win_veh_add_locked();
+		ReleaseSRWLockExclusive(&win_sig_lock);
+		if (rc != 0)
+			return rc;
+	}
+	g.self = &g;
+	/* A record below this frame is no caller's: fn of a guard left it
+	 * without returning. */
+	guard->outer = (uintptr_t)win_guard_top > (uintptr_t)&g ? win_guard_top : NULL;
 	if (__builtin_setjmp(guard->jump) != 0) {
 		win_guard_top = guard->outer;
 		return VMOSAL_EFAULT;

@@ -357,8 +357,12 @@ struct vmosal_backend_ops {
 	int (*handle_close)(vmosal_handle_t h);
 	/* Runs fn(arg); a SIGSEGV or SIGBUS raised by this thread inside it
 	 * abandons fn, fills *fault and returns VMOSAL_EFAULT; else stores
-	 * fn's return value in *fn_result and returns 0. The core has
-	 * installed both signals (signal_install) before the first call. */
+	 * fn's return value in *fn_result and returns 0. A fault at an
+	 * address below 64 KiB is not taken (fn's NULL dereference: it goes
+	 * on as unguarded), nor is one whose guard fn left without returning.
+	 * The core installed both signals (signal_install) before the first
+	 * call and keeps them; every call after may come from a signal
+	 * handler, so it takes no lock and makes no system call. */
 	int (*fault_guard)(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
 			   int *fn_result);
 

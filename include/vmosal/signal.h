@@ -6,7 +6,16 @@
  * here handled to that previous disposition (an application's handler, or
  * the default action: a fault still kills the process with its signal).
  * When the last user goes, the previous disposition comes back, unless the
- * application installed another handler since: that one is left alone.
+ * application (or another library) installed a handler since: that one is
+ * left alone, and libvmosal's stays beneath it, passing on what it is
+ * handed. Handled again then, libvmosal's handler goes on top once more;
+ * a signal that comes back to it through that newer handler (one that
+ * chains to what it replaced, as crash reporters do) goes on down the
+ * chain, so that every handler runs once. At most four such layers per
+ * signal (VMOSAL_EBUSY beyond).
+ *
+ * SEGV and BUS are the exception: the first fault guard installs them and
+ * they stay for the life of the process (see vmosal_fault_guard).
  *
  * Windows: INT, TERM and HUP are console control events (CTRL_C_EVENT,
  * CTRL_CLOSE_EVENT, CTRL_BREAK_EVENT), the fault signals come from a
@@ -55,7 +64,8 @@ typedef bool (*vmosal_signal_fn)(const struct vmosal_siginfo *info, void *ctx);
 typedef struct vmosal_signal_handler vmosal_signal_handler_t;
 
 /* Registers fn(info, ctx) for sig, after the handlers already registered
- * for it, and stores a handle for vmosal_signal_unhandle in *out (POSIX:
+ * for it, and stores a handle for vmosal_signal_unhandle in *out: a token
+ * good for one unhandle, never a pointer to dereference (POSIX:
  * sigaction with SA_SIGINFO | SA_RESTART; Windows: SetConsoleCtrlHandler
  * for INT/TERM/HUP, AddVectoredExceptionHandler for the faults). The
  * first registration for sig installs libvmosal's handler (the previous
@@ -67,7 +77,14 @@ VMOSAL_API int vmosal_signal_handle(enum vmosal_signal sig, vmosal_signal_fn fn,
 
 /* Removes a handler; when it was the last one for its signal, the
  * previous disposition is restored exactly, unless the application put
- * another handler in place since (then that one stays). EINVAL for NULL. */
+ * another handler in place since (then that one stays). Returns once no
+ * call of fn is running on any thread, so ctx may be freed then: not from
+ * fn itself, nor from any signal handler (it waits, and takes a lock).
+ * EINVAL for NULL, for a handle already removed (even when its slot has
+ * been given to a newer registration since), or for anything that
+ * vmosal_signal_handle did not return. When restoring the previous
+ * disposition fails (an error code from the OS), nothing changes: the
+ * handler stays registered and h stays good. */
 VMOSAL_API int vmosal_signal_unhandle(vmosal_signal_handler_t *h);
 
 /* Blocks or unblocks sigs[0..n) for the calling thread only (POSIX:
@@ -109,11 +126,38 @@ struct vmosal_fault {
  * truncated), fn is abandoned at the fault and this returns VMOSAL_EFAULT
  * with *fault filled, instead of the process dying. Otherwise returns
  * fn's own return value (which should not be VMOSAL_EFAULT). Per thread and
- * nestable: a fault goes to the innermost guard of the thread that
- * faulted; faults of threads outside any guard reach the previous
- * disposition as usual. fn must not hold locks or allocate when it may
- * fault: it is abandoned without unwinding (POSIX: siglongjmp; Windows: a
- * vectored exception handler resuming at the guard). fault may be NULL. */
+ * nestable (8 deep at least; VMOSAL_EBUSY beyond what the backend keeps):
+ * a fault goes to the innermost guard of the thread that faulted; faults
+ * of threads outside any guard reach the previous disposition as usual.
+ * fault may be NULL.
+ *
+ * A fault at an address in the first 64 KiB, which no OS maps for a
+ * process, is fn's own NULL dereference, a bug and never guest memory:
+ * the guard does not take it, and it goes on as if unguarded (the
+ * application's handler, or the default action: the process dies with a
+ * core dump at the faulting instruction).
+ *
+ * Cost: the first guard in the process installs libvmosal's SEGV and BUS
+ * handlers (a lock and a few system calls); they then stay for the life of
+ * the process, whatever unhandle is called, since removing them would race
+ * faults on other threads. Every later guard takes no lock and makes no
+ * system call (a few nanoseconds over fn), and is async-signal-safe: it
+ * may run in a signal handler. On macOS the first guard on each thread
+ * also allocates that thread's record: run it outside a signal handler.
+ * POSIX: an application that installs its own SEGV or BUS handler after
+ * the first guard must chain to the one it replaced, as crash reporters
+ * do; one that does not takes the faults from every guard. (Windows:
+ * vectored handlers stack, and libvmosal's is added first in line.)
+ *
+ * fn must leave by returning, or by faulting. It must not hold locks or
+ * allocate when it may fault: it is abandoned without unwinding (POSIX:
+ * a non-local jump from the signal handler; Windows: a vectored exception
+ * handler resuming at the guard). Leaving fn any other way (longjmp, a C++
+ * exception, a coroutine switch for good, pthread_exit) leaves its guard
+ * record behind; a later fault ignores a record whose stack lies above the
+ * fault's or has been overwritten since, so it reaches the outer guard or
+ * the previous disposition, but a record whose stack happens to be intact
+ * is not told from a live one: do not leave fn that way. */
 VMOSAL_API int vmosal_fault_guard(int (*fn)(void *arg), void *arg, struct vmosal_fault *fault);
 
 VMOSAL_END_DECLS
