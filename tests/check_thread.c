@@ -721,6 +721,9 @@ START_TEST(test_create_pinned_named_does_not_wait)
 	VMOSAL_SKIP("no pthread_attr_setaffinity_np in this C library: the new thread pins "
 		    "itself, and the creator waits for that");
 #endif
+#ifdef VMOSAL_TEST_TSAN
+	VMOSAL_SKIP("TSan's pthread_create waits for the new thread to start");
+#endif
 	if (geteuid() != 0)
 		VMOSAL_SKIP("SCHED_FIFO needs root");
 	if (vmosal_test_under_valgrind())
