@@ -339,7 +339,7 @@ static struct sigaction posix_links[VMOSAL_SIGNAL_COUNT][POSIX_LINKS];
 static _Atomic unsigned posix_nlinks[VMOSAL_SIGNAL_COUNT];
 
 /* The signal posix_kick_setup took; 0 before. */
-static int posix_kick_signal;
+static atomic_int posix_kick_signal; /* read by kickers and handlers without a lock */
 
 /* What the chain needs of the original delivery. */
 struct posix_delivery {
