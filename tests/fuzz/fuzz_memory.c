@@ -4,8 +4,12 @@
  * rule of memory.h. Those the core must refuse before any system call, so
  * they may carry any address; every call that can reach the OS stays
  * inside the reservation (or, without FIXED, maps only where the kernel
- * finds free space). After each call the reservation must still cover
- * every one of its pages. */
+ * finds free space). The harness keeps its own list of the pieces mapped
+ * into the reservation and holds every answer to memory.h's rules for
+ * them: FIXED over the reservation and an unmap of anything but one whole
+ * piece are refused, a piece is never mapped over, and a piece's data
+ * survives every refused call. After each call the reservation must still
+ * cover every one of its pages. */
 #include "config.h"
 
 #include <errno.h>
@@ -30,9 +34,17 @@
 static size_t page, res_pages;
 /* HUGETLB with the default size is tried only where that is 2 MiB. */
 static bool default_huge_2mb;
-/* Set once an input has mapped huge pages: the kernel refuses to split
- * them at a base page boundary. */
-static bool huge_mapped;
+/* The pieces mapped into the reservation, in pages from its base. A piece
+ * of private or shared anonymous memory, readable and writable, carries a
+ * byte of its own at its start until a call that may change it
+ * (mprotect, madvise) touches it. */
+struct piece {
+	size_t first, npages;
+	bool marked;
+	uint8_t mark;
+};
+static struct piece pieces[MAX_CALLS];
+static size_t npieces;
 static vmosal_handle_t shm_rw = VMOSAL_NO_HANDLE, shm_ro = VMOSAL_NO_HANDLE;
 
 /* One fuzzed call's arguments. */
@@ -88,18 +100,37 @@ static void check_reservation(char *base, const char *after)
 	if (!all_mapped(base, RES_BYTES))
 		FUZZ_FAIL("reservation %p has a hole after %s (errno %d)", (void *)base, after,
 			  errno);
+	for (size_t i = 0; i < npieces; i++) {
+		const volatile uint8_t *at = (uint8_t *)base + pieces[i].first * page;
+		if (pieces[i].marked && *at != pieces[i].mark)
+			FUZZ_FAIL("piece %p+%zu pages lost its data after %s", (void *)at,
+				  pieces[i].npages, after);
+	}
 }
 
-/* Puts a range the harness unmapped, or a failed MAP_FIXED dropped, back
- * under the reservation. */
-static void rereserve(char *addr, size_t size)
+/* The pages [first, first + n) of a range given as address and size. */
+static void range_pages(const char *base, const char *addr, size_t size, size_t *first,
+			size_t *n)
 {
-	size = (size + page - 1) / page * page;
-	if (all_mapped(addr, size))
-		return;
-	if (mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
-		 -1, 0) != addr)
-		FUZZ_FAIL("cannot put %p+%zu back to reserved", (void *)addr, size);
+	*first = (size_t)(addr - base) / page;
+	*n = (size + page - 1) / page;
+}
+
+/* The piece that overlaps pages [first, first + n), or -1. */
+static int piece_overlapping(size_t first, size_t n)
+{
+	for (size_t i = 0; i < npieces; i++)
+		if (first < pieces[i].first + pieces[i].npages && pieces[i].first < first + n)
+			return (int)i;
+	return -1;
+}
+
+/* Pieces whose data a call on pages [first, first + n) may change. */
+static void unmark(size_t first, size_t n)
+{
+	for (size_t i = 0; i < npieces; i++)
+		if (first < pieces[i].first + pieces[i].npages && pieces[i].first < first + n)
+			pieces[i].marked = false;
 }
 
 /* A range inside the reservation, at most MAX_RANGE_PAGES or all of it;
@@ -161,6 +192,8 @@ static void pick_map_args(struct fuzz_in *in, char *base, struct call *c)
 
 /* ---- calls with valid arguments, inside the reservation ---- */
 
+/* FIXED anywhere in the reservation would replace it, pieces and all:
+ * refused, and nothing there changes (check_reservation). */
 static void map_fixed(struct fuzz_in *in, char *base)
 {
 	struct call c;
@@ -171,14 +204,8 @@ static void map_fixed(struct fuzz_in *in, char *base)
 	pick_map_args(in, base, &c);
 	rc = vmosal_mmap(c.addr, c.size, c.prot, c.flags | VMOSAL_MAP_FIXED, c.handle, c.offset,
 			 &out);
-	if (rc == 0) {
-		FUZZ_ASSERT(out == c.addr, "vmosal_mmap FIXED");
-		huge_mapped |= (c.flags & VMOSAL_MAP_HUGETLB) != 0;
-	} else {
-		/* A failed MAP_FIXED may have dropped the old pages first:
-		 * memory.h promises nothing else for vmosal_mmap. */
-		rereserve(c.addr, c.size);
-	}
+	FUZZ_ASSERT(rc == VMOSAL_EINVAL, "vmosal_mmap FIXED over the reservation");
+	FUZZ_ASSERT(out == NULL, "refused vmosal_mmap wrote *out");
 }
 
 static void map_noreplace(struct fuzz_in *in, char *base)
@@ -225,17 +252,31 @@ static void map_hint(struct fuzz_in *in, char *base)
 	FUZZ_ASSERT(rc == 0, "vmosal_munmap of a fresh mapping");
 }
 
+/* Exactly one whole piece becomes reserved again; any other range in the
+ * reservation is refused. Half the time the range is a piece's own. */
 static void unmap(struct fuzz_in *in, char *base)
 {
 	struct call c;
-	int rc;
+	size_t first, n;
+	int hit, rc;
 
 	pick_range(in, base, &c);
+	if (npieces > 0 && (fuzz_u8(in) & 1)) {
+		const struct piece *p = &pieces[fuzz_u8(in) % npieces];
+		c.addr = base + p->first * page;
+		c.size = p->npages * page - fuzz_u16(in) % page;
+	}
+	range_pages(base, c.addr, c.size, &first, &n);
+	hit = piece_overlapping(first, n);
+	if (hit >= 0 && (pieces[hit].first != first || pieces[hit].npages != n))
+		hit = -1;
 	rc = vmosal_munmap(c.addr, c.size);
-	FUZZ_ASSERT(rc == 0 || (rc == VMOSAL_EINVAL && huge_mapped),
-		    "vmosal_munmap inside the reservation");
-	if (rc == 0)
-		rereserve(c.addr, c.size);
+	if (hit < 0) {
+		FUZZ_ASSERT(rc == VMOSAL_EINVAL, "vmosal_munmap of no one piece in a reservation");
+		return;
+	}
+	FUZZ_ASSERT(rc == 0, "vmosal_munmap of a piece");
+	pieces[hit] = pieces[--npieces];
 }
 
 static void protect(struct fuzz_in *in, char *base)
@@ -243,6 +284,7 @@ static void protect(struct fuzz_in *in, char *base)
 	struct call c;
 
 	pick_range(in, base, &c);
+	unmark((size_t)(c.addr - base) / page, (c.size + page - 1) / page);
 	(void)vmosal_mprotect(c.addr, c.size, fuzz_u8(in) & 7u);
 }
 
@@ -251,6 +293,7 @@ static void advise(struct fuzz_in *in, char *base)
 	struct call c;
 
 	pick_range(in, base, &c);
+	unmark((size_t)(c.addr - base) / page, (c.size + page - 1) / page);
 	(void)vmosal_madvise(c.addr, c.size, (enum vmosal_advice)(fuzz_u8(in) % VMOSAL_MADV_COUNT));
 }
 
@@ -275,15 +318,35 @@ static void sync_range(struct fuzz_in *in, char *base)
 	(void)vmosal_msync(c.addr, c.size, modes[fuzz_u8(in) % 4]);
 }
 
+/* Into free pages of the reservation it may work (the OS may still refuse
+ * the handle or the huge pages); over a piece it is VMOSAL_EEXIST, the
+ * piece kept. On failure the range must stay reserved: check_reservation. */
 static void map_reserved(struct fuzz_in *in, char *base)
 {
 	struct call c;
+	struct piece p = {0};
+	int rc;
 
 	pick_range(in, base, &c);
 	pick_map_args(in, base, &c);
-	/* On failure the range must stay reserved: check_reservation. */
-	if (vmosal_mem_map_reserved(c.addr, c.size, c.prot, c.flags, c.handle, c.offset) == 0)
-		huge_mapped |= (c.flags & VMOSAL_MAP_HUGETLB) != 0;
+	range_pages(base, c.addr, c.size, &p.first, &p.npages);
+	rc = vmosal_mem_map_reserved(c.addr, c.size, c.prot, c.flags, c.handle, c.offset);
+	if (piece_overlapping(p.first, p.npages) >= 0) {
+		FUZZ_ASSERT(rc == VMOSAL_EEXIST, "vmosal_mem_map_reserved over a piece");
+		return;
+	}
+	FUZZ_ASSERT(rc != VMOSAL_EEXIST, "vmosal_mem_map_reserved into free pages");
+	if (rc != 0)
+		return;
+	if ((c.flags & VMOSAL_MAP_ANONYMOUS) && !(c.flags & VMOSAL_MAP_HUGETLB) &&
+	    (c.prot & (VMOSAL_PROT_READ | VMOSAL_PROT_WRITE)) ==
+		    (VMOSAL_PROT_READ | VMOSAL_PROT_WRITE)) {
+		p.marked = true;
+		p.mark = (uint8_t)(1 + npieces);
+		*(volatile uint8_t *)(base + p.first * page) = p.mark;
+	}
+	FUZZ_ASSERT(npieces < MAX_CALLS, "piece list");
+	pieces[npieces++] = p;
 }
 
 /* A second reservation, aligned as asked, released at once. */
@@ -573,7 +636,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *base;
 	int rc;
 
-	huge_mapped = false;
+	npieces = 0;
 	rc = vmosal_mem_reserve(RES_BYTES, HUGE_2MB, &res);
 	FUZZ_ASSERT(rc == 0, "vmosal_mem_reserve");
 	base = res;
