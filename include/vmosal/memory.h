@@ -115,12 +115,17 @@ VMOSAL_API int vmosal_mem_release(void *addr, size_t size);
 
 /* Changes the protection of a range (range rules); prot is VMOSAL_PROT_*
  * bits, unknown bits are VMOSAL_EINVAL. VMOSAL_ENOMEM when part of the range
- * is not mapped. */
+ * is not mapped. Windows: a view of a section (SHARED, or of a file) can be
+ * made executable only when it was mapped with EXEC (VMOSAL_EACCES
+ * otherwise): executable sections and views are asked for only then, as
+ * Arbitrary Code Guard refuses them (an EXEC mapping there: VMOSAL_ENOTSUP). */
 VMOSAL_API int vmosal_mprotect(void *addr, size_t size, unsigned prot);
 
 enum vmosal_advice {
 	VMOSAL_MADV_WILLNEED,       /* read ahead */
-	VMOSAL_MADV_DONTNEED,       /* drop now; anonymous pages read back as zero */
+	VMOSAL_MADV_DONTNEED,       /* drop now; anonymous pages read back as zero (Windows:
+				     * private ones as zero or their old data, as
+				     * vmosal_guest_ram_discard says) */
 	VMOSAL_MADV_FREE,           /* may be dropped lazily */
 	VMOSAL_MADV_HUGEPAGE,       /* back with transparent huge pages; VMOSAL_ENOTSUP where
 				     * the host's THP is off for this memory (Linux: the
@@ -311,12 +316,18 @@ VMOSAL_API int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram
 
 /* Gives the memory behind [offset, offset + len) of guest RAM back to the
  * OS, for a balloon or virtio-mem unplug: the range reads back as zero
- * afterwards. offset and len are page multiples (huge page multiples for
- * hugetlb RAM: VMOSAL_EINVAL from the OS otherwise) and lie inside the RAM.
+ * afterwards (Windows private RAM: zero or old data, below). offset and
+ * len are page multiples (huge page multiples for hugetlb RAM:
+ * VMOSAL_EINVAL from the OS otherwise) and lie inside the RAM.
  * RAM with a handle (VMOSAL_GUEST_FD): a hole is punched in its object, so
  * every process mapping it sees the zeros (fallocate on Linux). Shared
  * RAM: MADV_REMOVE. Private RAM: MADV_DONTNEED. VMOSAL_ENOTSUP where the
- * backing cannot give memory back. */
+ * backing cannot give memory back. The range stays accessible throughout,
+ * so a vCPU thread touching it meanwhile never faults. Windows: private
+ * RAM is discarded with DiscardVirtualMemory, or MEM_RESET where that is
+ * missing; a page then reads back as zero or as its old data until it is
+ * written (a balloon's guest does not read what it gave back); a shared
+ * section cannot give pages back (VMOSAL_ENOTSUP). */
 VMOSAL_API int vmosal_guest_ram_discard(const struct vmosal_guest_ram *ram, size_t offset,
 					size_t len);
 
