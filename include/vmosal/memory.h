@@ -272,7 +272,7 @@ struct vmosal_guest_ram_options {
 	uint32_t pages;          /* enum vmosal_guest_pages */
 	uint64_t huge_page_size; /* with PAGES_HUGETLB; 0: the host default */
 	size_t alignment;        /* power of two >= page size; 0: 2 MiB (or the huge page size) */
-	size_t guard_size;       /* inaccessible bytes before and after; page multiple */
+	size_t guard_size;       /* inaccessible bytes before and after; granule multiple */
 	unsigned numa_node;      /* the OS's node number, with VMOSAL_GUEST_NUMA */
 	unsigned threads;        /* prealloc threads; 0: usable CPUs (of the node) */
 	/* Called during prealloc with bytes done so far; never concurrently,
@@ -292,8 +292,12 @@ struct vmosal_guest_ram {
 	size_t map_size;
 };
 
-/* Reserves guest RAM of `size` bytes (> 0, a multiple of the page size, or
- * of the huge page size with PAGES_HUGETLB) and fills *out. With
+/* Reserves guest RAM of `size` bytes (> 0, a multiple of the granule, or
+ * of the huge page size with PAGES_HUGETLB) and fills *out. The granule is
+ * one host fact, vmosal_host_caps' map_granularity: the page size on
+ * POSIX, the allocation granularity (64 KiB) on Windows, which can map
+ * and guard no less. The core checks it before any OS call, so a size or
+ * guard gets the same answer on every OS with that granule. With
  * VMOSAL_GUEST_FD the RAM is a shared memory object made with
  * VMOSAL_SHM_SEAL: a process the handle is passed to can map it, but
  * cannot shrink it (which would fault the VMM's next access) or grow it;
@@ -308,9 +312,10 @@ struct vmosal_guest_ram {
  * any fault of another thread still reaches the application's handler,
  * and the previous dispositions are back when this returns. On any
  * failure nothing stays mapped and *out is untouched. Returns VMOSAL_EINVAL
- * for bad options (unknown flags, alignment not a power of two, guard not a
- * page multiple, huge_page_size without HUGETLB), VMOSAL_ENOENT for a NUMA
- * node the host lacks, VMOSAL_ENOTSUP for a page kind the host lacks. */
+ * for bad options (unknown flags, alignment not a power of two or below the
+ * page size, size or guard not a granule multiple, huge_page_size without
+ * HUGETLB), VMOSAL_ENOENT for a NUMA node the host lacks,
+ * VMOSAL_ENOTSUP for a page kind the host lacks. */
 VMOSAL_API int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *opts,
 				      struct vmosal_guest_ram *out);
 
