@@ -38,7 +38,9 @@
  * Large pages need SeLockMemoryPrivilege, enabled here when the token holds
  * it: VMOSAL_EPERM when it does not, VMOSAL_ENOMEM when no physically
  * contiguous memory is left. They are committed and locked at once and
- * cannot be decommitted.
+ * cannot be decommitted. Where Windows refuses them in place of a
+ * placeholder, a mapping of a whole placeholder reservation takes the
+ * fallback's way (win_map_whole); a part of one gets the error.
  *
  * mem_discard, DONTNEED and FREE give private anonymous memory back with
  * DiscardVirtualMemory or MEM_RESET, which never make it inaccessible: it
@@ -819,6 +821,33 @@ static int win_rereserve(struct region *r)
 	return 0;
 }
 
+/* Gives the whole reservation r up for one mapping at its address, made
+ * at once: the only way a view or large pages go into a MEM_RESERVE
+ * region. Another thread of the process allocating in between would take
+ * the range (Windows never maps over anything): VMOSAL_EBUSY, and r is
+ * lost if its range cannot even be reserved again. Afterwards r is a
+ * fallback reservation, whatever it was. */
+static int win_map_whole(struct region *r, const struct win_req *rq)
+{
+	struct region_piece m;
+	int rc;
+
+	/* Through win_api, so that a test can play the other thread. */
+	if (!win_api.virtual_free((void *)r->base, 0, MEM_RELEASE))
+		return win_last_error();
+	r->flags = (r->flags & ~WIN_REGION_PLACEHOLDER) | WIN_REGION_WHOLE;
+	rc = win_map_raw(rq, (void *)r->base, WIN_EXACT, &m);
+	if (rc == 0) {
+		r->pieces[0] = m;
+		r->n = 1;
+		return 0;
+	}
+	/* EEXIST here is the race: someone mapped into the gap. */
+	if (win_rereserve(r) != 0 || rc == VMOSAL_EEXIST)
+		return VMOSAL_EBUSY;
+	return rc;
+}
+
 /* Merges the FREE placeholders i..j of r into one. On failure they stay
  * apart, still reserved, and the record says so. */
 static int win_ph_coalesce(struct region *r, size_t i, size_t j)
@@ -885,20 +914,31 @@ static int win_map_into_placeholder(struct region *r, const struct win_req *rq, 
 		return VMOSAL_EEXIST;
 	if ((rc = region_piece_room(r, 2)) != 0 || (rc = win_ph_coalesce(r, i, j)) != 0)
 		return rc;
-	if ((rc = win_ph_split(r, i, a, rq->size, &at)) != 0 ||
-	    (rc = win_map_raw(rq, (void *)a, WIN_REPLACE, &p)) != 0) {
+	if ((rc = win_ph_split(r, i, a, rq->size, &at)) != 0)
+		goto fail;
+	if ((rc = win_map_raw(rq, (void *)a, WIN_REPLACE, &p)) != 0) {
 		win_ph_tidy(r, win_piece_at(r, a));
+		/* Large pages in place of a placeholder may be refused (the
+		 * documentation of VirtualAlloc2 and MapViewOfFile3 does not
+		 * say they are allowed with MEM_REPLACE_PLACEHOLDER; Wine has
+		 * neither to try). For the whole reservation there is the
+		 * fallback's way; for a part of it, the error stands. */
+		if ((rq->flags & VMOSAL_MAP_HUGETLB) && rc != VMOSAL_EPERM && rc != VMOSAL_ENOMEM &&
+		    a == r->base && rq->size == r->size && r->n == 1)
+			return win_map_whole(r, rq);
 		return rc;
 	}
 	r->pieces[at] = p;
 	return 0;
+fail:
+	win_ph_tidy(r, win_piece_at(r, a));
+	return rc;
 }
 
 static int win_map_into_fallback(struct region *r, const struct win_req *rq, uintptr_t a)
 {
 	const unsigned anon = VMOSAL_MAP_ANONYMOUS | VMOSAL_MAP_PRIVATE;
 	bool private_anon = (rq->flags & (anon | VMOSAL_MAP_HUGETLB)) == anon;
-	struct region_piece m;
 	int rc;
 
 	for (size_t k = win_piece_at(r, a); k < r->n && r->pieces[k].start < a + rq->size; k++)
@@ -929,19 +969,7 @@ static int win_map_into_fallback(struct region *r, const struct win_req *rq, uin
 	 * whole reservation can be given up for one. */
 	if (a != r->base || rq->size != r->size || r->n != 1)
 		return VMOSAL_ENOTSUP;
-	/* Through win_api, so that a test can play the other thread. */
-	if (!win_api.virtual_free((void *)r->base, 0, MEM_RELEASE))
-		return win_last_error();
-	r->flags |= WIN_REGION_WHOLE;
-	rc = win_map_raw(rq, (void *)a, WIN_EXACT, &m);
-	if (rc == 0) {
-		r->pieces[0] = m;
-		return 0;
-	}
-	/* EEXIST here is the race: someone mapped into the gap. */
-	if (win_rereserve(r) != 0 || rc == VMOSAL_EEXIST)
-		return VMOSAL_EBUSY;
-	return rc;
+	return win_map_whole(r, rq);
 }
 
 int win_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
