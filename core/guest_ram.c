@@ -203,7 +203,7 @@ int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *o
 	hwloc_topology_t topo = NULL;
 	hwloc_obj_t node = NULL;
 	int (*populate)(void *, size_t) = NULL;
-	uint64_t page, huge = 0;
+	uint64_t page, granule, huge = 0;
 	size_t align, guard, reserve;
 	unsigned flags, map_flags;
 	bool thp;
@@ -223,8 +223,12 @@ int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *o
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
 	page = s->host.page_size;
+	/* The host's granule (vmosal_host_caps' map_granularity: the page
+	 * size on POSIX, 64 KiB on Windows), checked here so that every OS
+	 * refuses the same sizes, before any backend is asked. */
+	granule = vmosal__map_align(s);
 	guard = o.guard_size;
-	if (size % page != 0 || guard % page != 0 || (o.alignment != 0 && o.alignment < page))
+	if (size % granule != 0 || guard % granule != 0 || (o.alignment != 0 && o.alignment < page))
 		return VMOSAL_EINVAL;
 	if ((rc = vmosal__page_sizes(s, &ps)) != 0)
 		return rc;

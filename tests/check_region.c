@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "testutil.h"
 
@@ -163,6 +164,141 @@ START_TEST(test_pieces)
 }
 END_TEST
 
+/* The Windows fallback's case: pieces cover the whole reservation, and
+ * each commit cuts a reserved piece, growing the array under pointers a
+ * careless caller kept (ASan in CI's checker stage sees a stale write). */
+enum { RESERVED, COMMITTED };
+
+START_TEST(test_split_commits)
+{
+	static const size_t at[] = {0x40, 0x10, 0xc0, 0x20, 0x80, 0x00, 0xf0, 0x60};
+	struct region r = {.base = 0x100 * K, .size = 0x100 * K};
+	size_t i, n = sizeof at / sizeof at[0];
+
+	ck_assert_int_eq(region_piece_add(&r, r.base, r.size, RESERVED), 0);
+	ck_assert_uint_eq(r.cap, 4);
+	r.pieces[0].data = &r;
+	for (size_t k = 0; k < n; k++) {
+		uintptr_t a = r.base + at[k] * K;
+		size_t cap = r.cap;
+
+		ck_assert_int_eq(region_piece_carve(&r, a, 8 * K, &i), 0);
+		ck_assert_uint_eq(r.pieces[i].start, a);
+		ck_assert_uint_eq(r.pieces[i].size, 8 * K);
+		ck_assert_uint_eq(r.pieces[i].state, RESERVED);
+		ck_assert_ptr_eq(r.pieces[i].data, &r);
+		r.pieces[i].state = COMMITTED;
+		r.pieces[i].data = NULL;
+		if (k >= 2 && cap != r.cap)
+			printf("# split_commits: the array grew at commit %zu\n", k + 1);
+	}
+	/* A partition still: sorted, touching, reserved between commits. */
+	ck_assert_uint_ge(r.cap, r.n);
+	for (i = 0; i < r.n; i++) {
+		uintptr_t end = i + 1 < r.n ? r.pieces[i + 1].start : r.base + r.size;
+
+		ck_assert_uint_eq(r.pieces[i].start + r.pieces[i].size, end);
+		ck_assert_uint_eq(r.pieces[i].state == COMMITTED, r.pieces[i].size == 8 * K &&
+								     (r.pieces[i].start - r.base) % (0x10 * K) == 0);
+	}
+	ck_assert_uint_eq(r.n, 2 * n); /* none reserved before the commit at 0x00 */
+	/* A range over two pieces, or outside, is no one piece's. */
+	ck_assert_int_eq(region_piece_carve(&r, r.base + 0x3f * K, 2 * K, &i), VMOSAL_EINVAL);
+	ck_assert_int_eq(region_piece_carve(&r, r.base + r.size, K, &i), VMOSAL_EINVAL);
+	ck_assert_int_eq(region_piece_carve(&r, r.base - K, K, &i), VMOSAL_EINVAL);
+	ck_assert_int_eq(region_piece_split(&r, 0, r.pieces[0].start), VMOSAL_EINVAL);
+	ck_assert_int_eq(region_piece_split(&r, 0, r.pieces[1].start), VMOSAL_EINVAL);
+	ck_assert_int_eq(region_piece_split(&r, r.n, r.base), VMOSAL_EINVAL);
+	ck_assert_uint_eq(region_piece_index(&r, r.base + r.size), r.n);
+	ck_assert_uint_eq(region_piece_index(&r, r.base + 0x41 * K), 6); /* the commit at 0x40 */
+	/* Uncommitting: back to reserved, merged with reserved neighbours,
+	 * until the reservation is one piece again. */
+	while (r.n > 1) {
+		for (i = 0; r.pieces[i].state != COMMITTED; i++)
+			;
+		r.pieces[i].state = RESERVED;
+		size_t lo = i, hi = i;
+		if (hi + 1 < r.n && r.pieces[hi + 1].state == RESERVED)
+			hi++;
+		if (lo > 0 && r.pieces[lo - 1].state == RESERVED)
+			lo--;
+		region_piece_merge(&r, lo, hi);
+	}
+	ck_assert_uint_eq(r.pieces[0].start, r.base);
+	ck_assert_uint_eq(r.pieces[0].size, r.size);
+	region_free(&r);
+}
+END_TEST
+
+/* Random commits and uncommits into one partitioned reservation against a
+ * bitmap of pages. CHECK, not ck_assert: Check reports every assertion's
+ * place as it passes, too slow for millions. */
+#define CHECK(cond)                                                          \
+	do {                                                                 \
+		if (!(cond))                                                 \
+			ck_abort_msg("line %d: %s (step %d)", __LINE__, #cond, step); \
+	} while (0)
+
+START_TEST(test_partition_against_a_bitmap)
+{
+	enum { N = 256 };
+	struct region r = {.base = 0x1000 * K, .size = N * K};
+	unsigned char state[N] = {0};
+	unsigned seed = 777;
+
+	ck_assert_int_eq(region_piece_add(&r, r.base, r.size, RESERVED), 0);
+	for (int step = 0; step < 20000; step++) {
+		size_t a, n, i;
+		bool all_reserved = true;
+
+		seed = seed * 1103515245u + 12345u;
+		a = (seed >> 8) % N;
+		n = 1 + (seed >> 20) % 12;
+		if (a + n > N)
+			n = N - a;
+		i = region_piece_index(&r, r.base + a * K);
+		CHECK(i < r.n);
+		CHECK(r.pieces[i].state == state[a]);
+		if ((seed >> 4) % 2 == 0) { /* commit, if one reserved piece holds it */
+			size_t at;
+			bool holds;
+
+			for (size_t k = a; k < a + n; k++)
+				all_reserved &= state[k] == RESERVED;
+			holds = (a + n) * K <= r.pieces[i].start - r.base + r.pieces[i].size;
+			/* Reserved pieces are merged: one holds it when all are. */
+			if (all_reserved)
+				CHECK(holds && r.pieces[i].state == RESERVED);
+			if (all_reserved || !holds) {
+				CHECK(region_piece_carve(&r, r.base + a * K, n * K, &at) ==
+				      (holds ? 0 : VMOSAL_EINVAL));
+			}
+			if (all_reserved) {
+				r.pieces[at].state = COMMITTED;
+				for (size_t k = a; k < a + n; k++)
+					state[k] = COMMITTED;
+			}
+		} else if (r.pieces[i].state == COMMITTED) { /* uncommit the piece at a */
+			size_t lo = i, hi = i;
+
+			for (size_t k = 0; k < r.pieces[i].size / K; k++)
+				state[(r.pieces[i].start - r.base) / K + k] = RESERVED;
+			r.pieces[i].state = RESERVED;
+			if (hi + 1 < r.n && r.pieces[hi + 1].state == RESERVED)
+				hi++;
+			if (lo > 0 && r.pieces[lo - 1].state == RESERVED)
+				lo--;
+			region_piece_merge(&r, lo, hi);
+		}
+		for (size_t k = 0; k + 1 < r.n; k++)
+			CHECK(r.pieces[k].start + r.pieces[k].size == r.pieces[k + 1].start);
+	}
+	for (size_t k = 0; k < N; k++)
+		ck_assert_uint_eq(r.pieces[region_piece_index(&r, r.base + k * K)].state, state[k]);
+	region_free(&r);
+}
+END_TEST
+
 /* Many reservations and pieces in random order against a plain bitmap of
  * pages: the record answers as the bitmap does. */
 #define PAGES 512
@@ -259,6 +395,8 @@ int main(void)
 	tcase_add_test(tc, test_take_put_forget);
 	tcase_add_test(tc, test_pieces);
 	tcase_add_test(tc, test_against_a_bitmap);
+	tcase_add_test(tc, test_split_commits);
+	tcase_add_test(tc, test_partition_against_a_bitmap);
 	suite_add_tcase(s, tc);
 	return vmosal_run_suite(s);
 }

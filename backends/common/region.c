@@ -92,6 +92,11 @@ int region_put(struct region_set *set, struct region *r)
 	return 0;
 }
 
+int region_room(struct region_set *set)
+{
+	return set_room(set);
+}
+
 int region_add(struct region_set *set, uintptr_t base, size_t size)
 {
 	struct region r = {.base = base, .size = size};
@@ -162,26 +167,36 @@ void region_clear(struct region_set *set)
 	set->n = set->cap = 0;
 }
 
+int region_piece_room(struct region *r, size_t extra)
+{
+	size_t cap = r->cap != 0 ? r->cap : 4;
+	struct region_piece *v;
+
+	if (extra <= r->cap - r->n)
+		return 0;
+	if (extra > SIZE_MAX / sizeof *v - r->n)
+		return VMOSAL_ENOMEM;
+	while (cap - r->n < extra)
+		cap = cap <= SIZE_MAX / sizeof *v / 2 ? cap * 2 : r->n + extra;
+	v = realloc(r->pieces, cap * sizeof *v);
+	if (v == NULL)
+		return VMOSAL_ENOMEM;
+	r->pieces = v;
+	r->cap = cap;
+	return 0;
+}
+
 int region_piece_add(struct region *r, uintptr_t a, size_t size, unsigned state)
 {
 	size_t i = piece_rank(r, a);
 	struct region_piece p = {.start = a, .size = size, .state = state};
+	int rc;
 
 	if ((i > 0 && ranges_overlap(r->pieces[i - 1].start, r->pieces[i - 1].size, a, size)) ||
 	    (i < r->n && ranges_overlap(r->pieces[i].start, r->pieces[i].size, a, size)))
 		return VMOSAL_EEXIST;
-	if (r->n == r->cap) {
-		size_t cap = r->cap != 0 ? r->cap * 2 : 4;
-		struct region_piece *v;
-
-		if (cap > SIZE_MAX / sizeof *v)
-			return VMOSAL_ENOMEM;
-		v = realloc(r->pieces, cap * sizeof *v);
-		if (v == NULL)
-			return VMOSAL_ENOMEM;
-		r->pieces = v;
-		r->cap = cap;
-	}
+	if ((rc = region_piece_room(r, 1)) != 0)
+		return rc;
 	memmove(&r->pieces[i + 1], &r->pieces[i], (r->n - i) * sizeof p);
 	r->pieces[i] = p;
 	r->n++;
@@ -203,6 +218,63 @@ void region_piece_remove(struct region *r, struct region_piece *p)
 
 	memmove(&r->pieces[i], &r->pieces[i + 1], (r->n - i - 1) * sizeof *p);
 	r->n--;
+}
+
+size_t region_piece_index(const struct region *r, uintptr_t a)
+{
+	size_t i = piece_rank(r, a);
+
+	if (i == 0 || a - r->pieces[i - 1].start >= r->pieces[i - 1].size)
+		return r->n;
+	return i - 1;
+}
+
+int region_piece_split(struct region *r, size_t i, uintptr_t a)
+{
+	struct region_piece tail;
+	int rc;
+
+	if (i >= r->n || a <= r->pieces[i].start || a - r->pieces[i].start >= r->pieces[i].size)
+		return VMOSAL_EINVAL;
+	/* Room first: r->pieces may move, so only indexes are used after. */
+	if ((rc = region_piece_room(r, 1)) != 0)
+		return rc;
+	tail = r->pieces[i];
+	tail.start = a;
+	tail.size = r->pieces[i].start + r->pieces[i].size - a;
+	r->pieces[i].size = a - r->pieces[i].start;
+	memmove(&r->pieces[i + 2], &r->pieces[i + 1], (r->n - i - 1) * sizeof tail);
+	r->pieces[i + 1] = tail;
+	r->n++;
+	return 0;
+}
+
+int region_piece_carve(struct region *r, uintptr_t a, size_t size, size_t *at)
+{
+	size_t i = region_piece_index(r, a);
+	int rc;
+
+	if (i == r->n || size > r->pieces[i].size - (a - r->pieces[i].start))
+		return VMOSAL_EINVAL;
+	/* Both cuts' room first, so that the second cannot fail after the
+	 * first changed the record. */
+	if ((rc = region_piece_room(r, 2)) != 0)
+		return rc;
+	if (a > r->pieces[i].start)
+		region_piece_split(r, i++, a);
+	if (size < r->pieces[i].size)
+		region_piece_split(r, i, a + size);
+	*at = i;
+	return 0;
+}
+
+void region_piece_merge(struct region *r, size_t i, size_t j)
+{
+	if (j <= i)
+		return;
+	r->pieces[i].size = r->pieces[j].start + r->pieces[j].size - r->pieces[i].start;
+	memmove(&r->pieces[i + 1], &r->pieces[j + 1], (r->n - j - 1) * sizeof *r->pieces);
+	r->n -= j - i;
 }
 
 bool region_pieces_all(const struct region *r, unsigned state)

@@ -108,9 +108,15 @@ struct win_mem_api {
 	win_map_view3_fn map_view3;
 	win_unmap_view2_fn unmap_view2;
 	BOOL(WINAPI *virtual_free)(LPVOID, SIZE_T, DWORD);
+	/* VirtualLock and the working set calls it needs; NULL in a test's
+	 * table: the OS's. */
+	BOOL(WINAPI *virtual_lock)(LPVOID, SIZE_T);
+	BOOL(WINAPI *get_working_set)(HANDLE, PSIZE_T, PSIZE_T, PDWORD);
+	BOOL(WINAPI *set_working_set)(HANDLE, SIZE_T, SIZE_T, DWORD);
 };
-/* Tests: replaces those calls (NULL: the OS's again) and probes for
- * placeholders through them; only while no other thread maps. */
+/* Tests: replaces those calls (NULL: the OS's again; a NULL virtual_free
+ * or lock call in the table: the OS's) and probes for placeholders
+ * through them; only while no other thread maps. */
 void win_mem_test_api(const struct win_mem_api *api);
 /* Tests: true makes later reservations take the fallback path even where
  * placeholders work (also VMOSAL_WIN_NO_PLACEHOLDERS=1 at init). */

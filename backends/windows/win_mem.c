@@ -38,19 +38,27 @@
  * Large pages need SeLockMemoryPrivilege, enabled here when the token holds
  * it: VMOSAL_EPERM when it does not, VMOSAL_ENOMEM when no physically
  * contiguous memory is left. They are committed and locked at once and
- * cannot be decommitted.
+ * cannot be decommitted. Where Windows refuses them in place of a
+ * placeholder, a mapping of a whole placeholder reservation takes the
+ * fallback's way (win_map_whole); a part of one gets the error.
  *
- * mem_discard and DONTNEED give private anonymous memory back by decommit
- * and recommit, so it reads back as zero. Pages of a section (shm objects,
- * shared anonymous memory, files) stay committed until every view and
- * handle is gone; nothing can punch a hole in one, so discarding them is
- * VMOSAL_ENOTSUP. */
+ * mem_discard, DONTNEED and FREE give private anonymous memory back with
+ * DiscardVirtualMemory or MEM_RESET, which never make it inaccessible: it
+ * reads back as old data or zero (win_discard_private). Pages of a section
+ * (shm objects, shared anonymous memory, files) stay committed until every
+ * view and handle is gone; nothing can punch a hole in one, so discarding
+ * them is VMOSAL_ENOTSUP.
+ *
+ * Executable sections and views are asked for only when prot has EXEC:
+ * under Arbitrary Code Guard they fail with ERROR_DYNAMIC_CODE_BLOCKED
+ * (VMOSAL_ENOTSUP), so a view made without EXEC never becomes executable. */
 #include "config.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "region.h"
 #include "win.h"
 
 /* Newer than some SDK headers that mingw-w64 ships. */
@@ -77,6 +85,8 @@
  * the aligned range between release and re-reserve. */
 #define WIN_RESERVE_TRIES 64
 
+/* The record is backends/common/region.h's. A piece's state is its kind;
+ * pieces cover their region whole, reserved parts included. */
 enum win_piece_kind {
 	WIN_FREE,   /* reserved: a placeholder, or reserved pages of a MEM_RESERVE region */
 	WIN_COMMIT, /* committed into a fallback reservation (private anonymous) */
@@ -84,32 +94,21 @@ enum win_piece_kind {
 	WIN_VIEW    /* a view of a section */
 };
 
+/* A piece's flags; its data is our duplicate of the file, for
+ * FlushFileBuffers, or NULL. */
+#define WIN_PIECE_COW 0x1u   /* PRIVATE view: writes are copied */
+#define WIN_PIECE_LARGE 0x2u /* large pages: never decommitted */
+#define WIN_PIECE_FILE 0x4u  /* a view of a file rather than of the paging file */
+
+/* A region's flags: its type, and what became of a reservation. */
 enum win_region_type { WIN_MAPPING, WIN_RESERVATION, WIN_JIT };
-
-struct win_piece {
-	uintptr_t start;
-	size_t size;
-	uint8_t kind;
-	bool cow;   /* PRIVATE view: writes are copied */
-	bool large; /* large pages: never decommitted */
-	bool file;  /* a view of a file rather than of the paging file */
-	HANDLE fh;  /* our duplicate of the file, for FlushFileBuffers; or NULL */
-};
-
-struct win_region {
-	uintptr_t base;
-	size_t size;
-	uint8_t type;
-	bool placeholder; /* a reservation of placeholders */
-	bool whole;       /* fallback: the reservation gave way to one whole mapping */
-	bool lost;        /* fallback: another allocator took the range */
-	size_t n, cap;
-	struct win_piece *pieces;
-};
+#define WIN_REGION_TYPE 0x3u
+#define WIN_REGION_PLACEHOLDER 0x4u /* a reservation of placeholders */
+#define WIN_REGION_WHOLE 0x8u       /* fallback: the reservation gave way to one whole mapping */
+#define WIN_REGION_LOST 0x10u       /* fallback: another allocator took the range */
 
 static SRWLOCK win_rec_lock = SRWLOCK_INIT;
-static struct win_region *win_regions; /* sorted by base */
-static size_t win_nregions, win_cap;
+static struct region_set win_rec;
 
 static INIT_ONCE win_mem_once = INIT_ONCE_STATIC_INIT;
 static size_t win_page = 4096, win_gran = 65536;
@@ -132,6 +131,21 @@ static win_query_section_fn win_query_section;
 static BOOL WINAPI win_os_virtual_free(LPVOID addr, SIZE_T size, DWORD type)
 {
 	return VirtualFree(addr, size, type);
+}
+
+static BOOL WINAPI win_os_virtual_lock(LPVOID addr, SIZE_T size)
+{
+	return VirtualLock(addr, size);
+}
+
+static BOOL WINAPI win_os_get_ws(HANDLE proc, PSIZE_T min, PSIZE_T max, PDWORD flags)
+{
+	return GetProcessWorkingSetSizeEx(proc, min, max, flags);
+}
+
+static BOOL WINAPI win_os_set_ws(HANDLE proc, SIZE_T min, SIZE_T max, DWORD flags)
+{
+	return SetProcessWorkingSetSizeEx(proc, min, max, flags);
 }
 
 /* Asks the OS for a placeholder once: the functions exist on Wine, but the
@@ -164,6 +178,9 @@ static BOOL CALLBACK win_mem_setup(PINIT_ONCE once, PVOID param, PVOID *ctx)
 	win_os_api.map_view3 = (win_map_view3_fn)win_kernel_proc("MapViewOfFile3");
 	win_os_api.unmap_view2 = (win_unmap_view2_fn)win_kernel_proc("UnmapViewOfFile2");
 	win_os_api.virtual_free = win_os_virtual_free;
+	win_os_api.virtual_lock = win_os_virtual_lock;
+	win_os_api.get_working_set = win_os_get_ws;
+	win_os_api.set_working_set = win_os_set_ws;
 	win_api = win_os_api;
 	win_have_placeholders = win_probe_placeholders(&win_api);
 	win_prefetch = (win_prefetch_fn)win_kernel_proc("PrefetchVirtualMemory");
@@ -219,6 +236,14 @@ void win_mem_test_api(const struct win_mem_api *api)
 	win_mem_ready();
 	AcquireSRWLockExclusive(&win_rec_lock);
 	win_api = api != NULL ? *api : win_os_api;
+	if (win_api.virtual_free == NULL)
+		win_api.virtual_free = win_os_api.virtual_free;
+	if (win_api.virtual_lock == NULL)
+		win_api.virtual_lock = win_os_api.virtual_lock;
+	if (win_api.get_working_set == NULL)
+		win_api.get_working_set = win_os_api.get_working_set;
+	if (win_api.set_working_set == NULL)
+		win_api.set_working_set = win_os_api.set_working_set;
 	win_have_placeholders = win_probe_placeholders(&win_api);
 	ReleaseSRWLockExclusive(&win_rec_lock);
 }
@@ -256,6 +281,9 @@ static int win_map_error(DWORD err)
 	switch (err) {
 	case ERROR_ACCESS_DENIED:
 		return VMOSAL_EACCES;
+	case ERROR_DYNAMIC_CODE_BLOCKED:
+		/* Arbitrary Code Guard: no executable memory but images. */
+		return VMOSAL_ENOTSUP;
 	case ERROR_COMMITMENT_LIMIT:
 	case ERROR_NO_SYSTEM_RESOURCES:
 	case ERROR_NOT_ENOUGH_MEMORY:
@@ -323,132 +351,72 @@ static int win_large_check(unsigned flags)
 
 /* ---- the record ---- */
 
-/* Number of regions whose base is at or below a. */
-static size_t win_region_rank(uintptr_t a)
+static unsigned win_type(const struct region *r)
 {
-	size_t lo = 0, hi = win_nregions;
+	return r->flags & WIN_REGION_TYPE;
+}
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (win_regions[mid].base <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+/* Whether r has any of the WIN_REGION_* flags in flag. */
+static bool win_is(const struct region *r, unsigned flag)
+{
+	return (r->flags & flag) != 0;
 }
 
 /* The region holding all of [a, a + size), or NULL. */
-static struct win_region *win_region_at(uintptr_t a, size_t size)
+static struct region *win_region_at(uintptr_t a, size_t size)
 {
-	size_t i = win_region_rank(a);
-	struct win_region *r;
-
-	if (i == 0)
-		return NULL;
-	r = &win_regions[i - 1];
-	if (a - r->base >= r->size || size > r->size - (a - r->base))
-		return NULL;
-	return r;
+	return region_holding(&win_rec, a, size);
 }
 
-/* Room for one more region, asked before the OS is, so that recording
- * what the OS did cannot fail afterwards. */
-static int win_region_room(void)
+static void win_piece_forget(struct region_piece *p)
 {
-	struct win_region *p;
-	size_t cap;
-
-	if (win_nregions < win_cap)
-		return 0;
-	cap = win_cap != 0 ? win_cap * 2 : 16;
-	p = realloc(win_regions, cap * sizeof *p);
-	if (p == NULL)
-		return VMOSAL_ENOMEM;
-	win_regions = p;
-	win_cap = cap;
-	return 0;
+	if (p->data != NULL)
+		CloseHandle(p->data);
+	p->data = NULL;
 }
 
-static void win_region_add(const struct win_region *r)
+static void win_region_drop(struct region *r)
 {
-	size_t i = win_region_rank(r->base);
-
-	memmove(&win_regions[i + 1], &win_regions[i], (win_nregions - i) * sizeof *r);
-	win_regions[i] = *r;
-	win_nregions++;
-}
-
-static void win_piece_forget(struct win_piece *p)
-{
-	if (p->fh != NULL)
-		CloseHandle(p->fh);
-	p->fh = NULL;
-}
-
-static void win_region_drop(struct win_region *r)
-{
-	size_t i = (size_t)(r - win_regions);
+	struct region gone;
 
 	for (size_t k = 0; k < r->n; k++)
 		win_piece_forget(&r->pieces[k]);
-	free(r->pieces);
-	memmove(&win_regions[i], &win_regions[i + 1], (win_nregions - i - 1) * sizeof *r);
-	win_nregions--;
-	if (win_nregions == 0) {
-		free(win_regions);
-		win_regions = NULL;
-		win_cap = 0;
-	}
+	region_take(&win_rec, r, &gone);
+	region_free(&gone);
+	if (win_rec.n == 0)
+		region_clear(&win_rec);
 }
 
-static int win_piece_room(struct win_region *r, size_t extra)
+/* Records r, for which region_room made room before the OS was asked, so
+ * this cannot run out of memory. The OS hands out only free address
+ * space: what r can overlap is a lost fallback reservation, whose range
+ * went to someone else, and which is forgotten. */
+static void win_region_add(struct region *r)
 {
-	struct win_piece *p;
-	size_t cap;
-
-	if (r->n + extra <= r->cap)
-		return 0;
-	cap = r->n + extra + 4;
-	p = realloc(r->pieces, cap * sizeof *p);
-	if (p == NULL)
-		return VMOSAL_ENOMEM;
-	r->pieces = p;
-	r->cap = cap;
-	return 0;
-}
-
-static void win_piece_insert(struct win_region *r, size_t i, const struct win_piece *p)
-{
-	memmove(&r->pieces[i + 1], &r->pieces[i], (r->n - i) * sizeof *p);
-	r->pieces[i] = *p;
-	r->n++;
-}
-
-static void win_piece_erase(struct win_region *r, size_t i, size_t count)
-{
-	memmove(&r->pieces[i], &r->pieces[i + count], (r->n - i - count) * sizeof *r->pieces);
-	r->n -= count;
+	if (region_put(&win_rec, r) == 0)
+		return;
+	if (win_core != NULL && win_core->debug != NULL)
+		win_core->debug("memory", "forgot %zu lost reservations at %p",
+				region_forget(&win_rec, r->base, r->size), (void *)r->base);
+	else
+		region_forget(&win_rec, r->base, r->size);
+	region_put(&win_rec, r);
 }
 
 /* Index of the piece holding a (a lies inside the region). */
-static size_t win_piece_at(const struct win_region *r, uintptr_t a)
+static size_t win_piece_at(const struct region *r, uintptr_t a)
 {
-	size_t i = 0;
-
-	while (i + 1 < r->n && r->pieces[i + 1].start <= a)
-		i++;
-	return i;
+	return region_piece_index(r, a);
 }
 
 /* A new region of one piece, with its piece array allocated. */
-static int win_region_new(struct win_region *r, uint8_t type, const struct win_piece *p)
+static int win_region_new(struct region *r, unsigned type, const struct region_piece *p)
 {
 	memset(r, 0, sizeof *r);
-	r->type = type;
+	r->flags = type;
 	r->base = p->start;
 	r->size = p->size;
-	if (win_piece_room(r, 1) != 0)
+	if (region_piece_room(r, 1) != 0)
 		return VMOSAL_ENOMEM;
 	r->pieces[0] = *p;
 	r->n = 1;
@@ -458,12 +426,12 @@ static int win_region_new(struct win_region *r, uint8_t type, const struct win_p
 /* Checks [a, a + size) of region r: every piece it touches is mapped
  * (VMOSAL_ENOMEM otherwise, as for an unmapped part on POSIX), and none is
  * of a lost reservation. */
-static int win_range_mapped(const struct win_region *r, uintptr_t a, size_t size)
+static int win_range_mapped(const struct region *r, uintptr_t a, size_t size)
 {
-	if (r->lost)
+	if (win_is(r, WIN_REGION_LOST))
 		return VMOSAL_EBUSY;
 	for (size_t i = win_piece_at(r, a); i < r->n && r->pieces[i].start < a + size; i++)
-		if (r->pieces[i].kind == WIN_FREE)
+		if (r->pieces[i].state == WIN_FREE)
 			return VMOSAL_ENOMEM;
 	return 0;
 }
@@ -565,17 +533,15 @@ static int win_obj_open(const struct win_req *rq, struct win_obj *o)
 	if (rq->flags & VMOSAL_MAP_ANONYMOUS) {
 		if (!shared)
 			return 0;
-		/* Ours alone, so it may become executable through protect. */
+		/* Executable only when asked: under Arbitrary Code Guard any
+		 * executable section fails (ERROR_DYNAMIC_CODE_BLOCKED). So
+		 * a mapping made without EXEC cannot be protected to it. */
 		o->own = true;
-		o->section = win_create_section(INVALID_HANDLE_VALUE,
-						PAGE_EXECUTE_READWRITE | SEC_COMMIT |
-							(large ? SEC_LARGE_PAGES : 0),
-						rq->size);
-		if (o->section == NULL && !(rq->prot & VMOSAL_PROT_EXEC))
-			o->section = win_create_section(INVALID_HANDLE_VALUE,
-							PAGE_READWRITE | SEC_COMMIT |
-								(large ? SEC_LARGE_PAGES : 0),
-							rq->size);
+		o->section = win_create_section(
+			INVALID_HANDLE_VALUE,
+			((rq->prot & VMOSAL_PROT_EXEC) ? PAGE_EXECUTE_READWRITE : PAGE_READWRITE) |
+				SEC_COMMIT | (large ? SEC_LARGE_PAGES : 0),
+			rq->size);
 		return o->section != NULL ? 0 : win_map_error(GetLastError());
 	}
 	if ((rc = win_handle_type(rq->h, &section, &file)) != 0)
@@ -585,7 +551,8 @@ static int win_obj_open(const struct win_req *rq, struct win_obj *o)
 		return win_section_check(o, rq);
 	}
 	/* A file: a section of it, as wide as the file's access allows, so
-	 * that protect can later widen a view as far as mprotect could. */
+	 * that protect can later widen a view as far as mprotect could;
+	 * executable only when asked (Arbitrary Code Guard, above). */
 	{
 		static const DWORD prots[] = {PAGE_EXECUTE_READWRITE, PAGE_READWRITE,
 					      PAGE_EXECUTE_READ, PAGE_READONLY};
@@ -598,7 +565,7 @@ static int win_obj_open(const struct win_req *rq, struct win_obj *o)
 			bool w = pr == PAGE_EXECUTE_READWRITE || pr == PAGE_READWRITE;
 			bool x = pr == PAGE_EXECUTE_READWRITE || pr == PAGE_EXECUTE_READ;
 
-			if ((need_w && !w) || (need_x && !x))
+			if ((need_w && !w) || need_x != x)
 				continue;
 			o->section = win_create_section(rq->h, prots[i], 0);
 			if (o->section == NULL && (err = GetLastError()) != ERROR_ACCESS_DENIED)
@@ -623,7 +590,9 @@ static int win_obj_open(const struct win_req *rq, struct win_obj *o)
 }
 
 /* View access, widest first: a view mapped as wide as the object allows
- * can later be protected up to that, as mprotect can on POSIX. */
+ * can later be protected up to that, as mprotect can on POSIX. Executable
+ * modes only for an EXEC request: Arbitrary Code Guard refuses them with
+ * ERROR_DYNAMIC_CODE_BLOCKED, which would end the search. */
 static const struct {
 	DWORD access, page;
 	bool w, x, cow;
@@ -651,7 +620,7 @@ static void *win_view(const struct win_obj *o, const struct win_req *rq, void *a
 	*err = ERROR_ACCESS_DENIED;
 	for (size_t i = 0; i < sizeof win_view_modes / sizeof win_view_modes[0]; i++) {
 		if (win_view_modes[i].cow != cow || (need_w && !win_view_modes[i].w) ||
-		    (need_x && !win_view_modes[i].x))
+		    need_x != win_view_modes[i].x)
 			continue;
 		if (replace)
 			v = win_api.map_view3(o->section, GetCurrentProcess(), addr, off, rq->size,
@@ -670,7 +639,7 @@ enum win_place { WIN_ANYWHERE, WIN_HINT, WIN_EXACT, WIN_REPLACE };
 /* Maps rq at addr as place says and fills *p. The memory is mapped with
  * rq->prot and nothing else of the process is touched. */
 static int win_map_raw(const struct win_req *rq, void *addr, enum win_place place,
-		       struct win_piece *p)
+		       struct region_piece *p)
 {
 	bool large = rq->flags & VMOSAL_MAP_HUGETLB, cow = rq->flags & VMOSAL_MAP_PRIVATE;
 	DWORD prot = win_page_prot(rq->prot, false), err = 0, old;
@@ -693,7 +662,7 @@ static int win_map_raw(const struct win_req *rq, void *addr, enum win_place plac
 			v = VirtualAlloc(NULL, rq->size, type, prot);
 		if (v == NULL)
 			err = GetLastError();
-		p->kind = WIN_ALLOC;
+		p->state = WIN_ALLOC;
 	} else {
 		v = win_view(&o, rq, addr, place == WIN_REPLACE, &err);
 		if (v == NULL && place == WIN_HINT)
@@ -710,9 +679,8 @@ static int win_map_raw(const struct win_req *rq, void *addr, enum win_place plac
 				UnmapViewOfFile(v);
 			v = NULL;
 		}
-		p->kind = WIN_VIEW;
-		p->cow = cow;
-		p->file = o.file;
+		p->state = WIN_VIEW;
+		p->flags = (cow ? WIN_PIECE_COW : 0) | (o.file ? WIN_PIECE_FILE : 0);
 	}
 	if (v == NULL) {
 		win_obj_close(&o, false);
@@ -725,20 +693,21 @@ static int win_map_raw(const struct win_req *rq, void *addr, enum win_place plac
 	win_obj_close(&o, true);
 	p->start = (uintptr_t)v;
 	p->size = rq->size;
-	p->large = large;
-	p->fh = o.fh;
+	if (large)
+		p->flags |= WIN_PIECE_LARGE;
+	p->data = o.fh;
 	return 0;
 }
 
 /* Takes a mapped piece out of the address space; keep leaves a placeholder
  * (placeholder reservations) or reserved pages (fallback commits). ph: the
  * piece replaced a placeholder, so the placeholder calls free it. */
-static bool win_unmap_raw(struct win_piece *p, bool ph, bool keep)
+static bool win_unmap_raw(struct region_piece *p, bool ph, bool keep)
 {
 	void *a = (void *)p->start;
 	bool ok;
 
-	switch (p->kind) {
+	switch (p->state) {
 	case WIN_VIEW:
 		if (ph)
 			ok = win_api.unmap_view2(GetCurrentProcess(), a,
@@ -769,9 +738,9 @@ static bool win_unmap_raw(struct win_piece *p, bool ph, bool keep)
 /* Populates a fresh mapping for MAP_POPULATE, outside the lock: a view of
  * a file prefetches (a touch could raise an in-page error), memory of our
  * own is touched. */
-static void win_populate_fresh(const struct win_piece *p, unsigned prot)
+static void win_populate_fresh(const struct region_piece *p, unsigned prot)
 {
-	if (p->file) {
+	if (p->flags & WIN_PIECE_FILE) {
 		WIN32_MEMORY_RANGE_ENTRY e = {(PVOID)p->start, p->size};
 
 		if (win_prefetch != NULL)
@@ -806,8 +775,8 @@ int win_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_h
 {
 	struct win_req rq = {win_round_page(size), prot, flags, h, offset};
 	enum win_place place = WIN_ANYWHERE;
-	struct win_region r;
-	struct win_piece p;
+	struct region r;
+	struct region_piece p;
 	int rc;
 
 	win_mem_ready();
@@ -818,7 +787,7 @@ int win_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_h
 	else if (addr != NULL)
 		place = WIN_HINT;
 	AcquireSRWLockExclusive(&win_rec_lock);
-	if ((rc = win_region_room()) == 0 && (rc = win_map_raw(&rq, addr, place, &p)) == 0) {
+	if ((rc = region_room(&win_rec)) == 0 && (rc = win_map_raw(&rq, addr, place, &p)) == 0) {
 		if (win_region_new(&r, WIN_MAPPING, &p) == 0) {
 			win_region_add(&r);
 		} else {
@@ -837,13 +806,13 @@ int win_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_h
 
 /* Fallback: puts the MEM_RESERVE region of r back after its whole mapping
  * went away or failed; another allocator may have taken it meanwhile. */
-static int win_rereserve(struct win_region *r)
+static int win_rereserve(struct region *r)
 {
-	struct win_piece p = {.start = r->base, .size = r->size, .kind = WIN_FREE};
+	struct region_piece p = {.start = r->base, .size = r->size, .state = WIN_FREE};
 
-	r->whole = false;
+	r->flags &= ~WIN_REGION_WHOLE;
 	if (VirtualAlloc((void *)r->base, r->size, MEM_RESERVE, PAGE_NOACCESS) == NULL) {
-		r->lost = true;
+		r->flags |= WIN_REGION_LOST;
 		r->n = 0;
 		return VMOSAL_EBUSY;
 	}
@@ -852,136 +821,25 @@ static int win_rereserve(struct win_region *r)
 	return 0;
 }
 
-/* Merges the FREE placeholders i..j of r into one. On failure they stay
- * apart, still reserved, and the record says so. */
-static int win_ph_coalesce(struct win_region *r, size_t i, size_t j)
+/* Gives the whole reservation r up for one mapping at its address, made
+ * at once: the only way a view or large pages go into a MEM_RESERVE
+ * region. Another thread of the process allocating in between would take
+ * the range (Windows never maps over anything): VMOSAL_EBUSY, and r is
+ * lost if its range cannot even be reserved again. Afterwards r is a
+ * fallback reservation, whatever it was. */
+static int win_map_whole(struct region *r, const struct win_req *rq)
 {
-	uintptr_t start = r->pieces[i].start;
-	size_t size = r->pieces[j].start + r->pieces[j].size - start;
-
-	if (i == j)
-		return 0;
-	if (!win_api.virtual_free((void *)start, size, MEM_RELEASE | MEM_COALESCE_PLACEHOLDERS))
-		return win_last_error();
-	r->pieces[i].size = size;
-	win_piece_erase(r, i + 1, j - i);
-	return 0;
-}
-
-/* Merges the FREE piece i with FREE neighbours, best effort: a split left
- * behind still works, it only takes more pieces. */
-static void win_ph_tidy(struct win_region *r, size_t i)
-{
-	size_t lo = i, hi = i;
-
-	while (lo > 0 && r->pieces[lo - 1].kind == WIN_FREE)
-		lo--;
-	while (hi + 1 < r->n && r->pieces[hi + 1].kind == WIN_FREE)
-		hi++;
-	win_ph_coalesce(r, lo, hi);
-}
-
-/* Splits the placeholder piece i of r so that [a, a + size) is a piece of
- * its own; returns its index in *at. Room for two pieces was made. */
-static int win_ph_split(struct win_region *r, size_t i, uintptr_t a, size_t size, size_t *at)
-{
-	struct win_piece *p = &r->pieces[i];
-	struct win_piece rest;
-
-	if (a > p->start) {
-		if (!win_api.virtual_free((void *)p->start, a - p->start,
-					  MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER))
-			return win_last_error();
-		rest = (struct win_piece){.start = a, .size = p->start + p->size - a};
-		p->size = a - p->start;
-		win_piece_insert(r, ++i, &rest);
-		p = &r->pieces[i];
-	}
-	if (size < p->size) {
-		if (!win_api.virtual_free((void *)a, size, MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER))
-			return win_last_error();
-		rest = (struct win_piece){.start = a + size, .size = p->size - size};
-		p->size = size;
-		win_piece_insert(r, i + 1, &rest);
-	}
-	*at = i;
-	return 0;
-}
-
-static int win_map_into_placeholder(struct win_region *r, const struct win_req *rq, uintptr_t a)
-{
-	size_t i = win_piece_at(r, a), j = i, at = 0;
-	struct win_piece p;
+	struct region_piece m;
 	int rc;
 
-	/* Pieces are 64 KiB granules: the next one must start on one. */
-	if ((a + rq->size) % win_gran != 0)
-		return VMOSAL_EINVAL;
-	while (j < r->n && r->pieces[j].kind == WIN_FREE &&
-	       r->pieces[j].start + r->pieces[j].size < a + rq->size)
-		j++;
-	if (j >= r->n || r->pieces[j].kind != WIN_FREE || r->pieces[i].kind != WIN_FREE)
-		return VMOSAL_EEXIST;
-	if ((rc = win_piece_room(r, 2)) != 0 || (rc = win_ph_coalesce(r, i, j)) != 0)
-		return rc;
-	if ((rc = win_ph_split(r, i, a, rq->size, &at)) != 0 ||
-	    (rc = win_map_raw(rq, (void *)a, WIN_REPLACE, &p)) != 0) {
-		win_ph_tidy(r, win_piece_at(r, a));
-		return rc;
-	}
-	r->pieces[at] = p;
-	return 0;
-}
-
-static int win_map_into_fallback(struct win_region *r, const struct win_req *rq, uintptr_t a)
-{
-	size_t i = win_piece_at(r, a);
-	struct win_piece *p = &r->pieces[i];
-	const unsigned anon = VMOSAL_MAP_ANONYMOUS | VMOSAL_MAP_PRIVATE;
-	bool private_anon = (rq->flags & (anon | VMOSAL_MAP_HUGETLB)) == anon;
-	struct win_piece m;
-	int rc;
-
-	for (size_t k = i; k < r->n && r->pieces[k].start < a + rq->size; k++)
-		if (r->pieces[k].kind != WIN_FREE)
-			return VMOSAL_EEXIST;
-	if (private_anon) {
-		/* Committing pages of a reservation needs no release. */
-		struct win_piece c = {.start = a, .size = rq->size, .kind = WIN_COMMIT};
-
-		if ((rc = win_piece_room(r, 2)) != 0)
-			return rc;
-		if (VirtualAlloc((void *)a, rq->size, MEM_COMMIT, win_page_prot(rq->prot, false)) ==
-		    NULL)
-			return win_map_error(GetLastError());
-		/* The FREE piece p holds all of [a, a + size): cut it in three. */
-		if (a > p->start) {
-			struct win_piece head = {.start = p->start, .size = a - p->start,
-						 .kind = WIN_FREE};
-			p->start = a;
-			p->size -= head.size;
-			win_piece_insert(r, i++, &head);
-			p = &r->pieces[i];
-		}
-		if (p->size > rq->size) {
-			struct win_piece tail = {.start = a + rq->size, .size = p->size - rq->size,
-						 .kind = WIN_FREE};
-			win_piece_insert(r, i + 1, &tail);
-		}
-		r->pieces[i] = c;
-		return 0;
-	}
-	/* A view or large pages cannot go into a MEM_RESERVE region: only a
-	 * whole reservation can be given up for one. */
-	if (a != r->base || rq->size != r->size || r->n != 1)
-		return VMOSAL_ENOTSUP;
 	/* Through win_api, so that a test can play the other thread. */
 	if (!win_api.virtual_free((void *)r->base, 0, MEM_RELEASE))
 		return win_last_error();
-	r->whole = true;
-	rc = win_map_raw(rq, (void *)a, WIN_EXACT, &m);
+	r->flags = (r->flags & ~WIN_REGION_PLACEHOLDER) | WIN_REGION_WHOLE;
+	rc = win_map_raw(rq, (void *)r->base, WIN_EXACT, &m);
 	if (rc == 0) {
 		r->pieces[0] = m;
+		r->n = 1;
 		return 0;
 	}
 	/* EEXIST here is the race: someone mapped into the gap. */
@@ -990,12 +848,136 @@ static int win_map_into_fallback(struct win_region *r, const struct win_req *rq,
 	return rc;
 }
 
+/* Merges the FREE placeholders i..j of r into one. On failure they stay
+ * apart, still reserved, and the record says so. */
+static int win_ph_coalesce(struct region *r, size_t i, size_t j)
+{
+	uintptr_t start = r->pieces[i].start;
+	size_t size = r->pieces[j].start + r->pieces[j].size - start;
+
+	if (i == j)
+		return 0;
+	if (!win_api.virtual_free((void *)start, size, MEM_RELEASE | MEM_COALESCE_PLACEHOLDERS))
+		return win_last_error();
+	region_piece_merge(r, i, j);
+	return 0;
+}
+
+/* Merges the FREE piece i with FREE neighbours, best effort: a split left
+ * behind still works, it only takes more pieces. */
+static void win_ph_tidy(struct region *r, size_t i)
+{
+	size_t lo = i, hi = i;
+
+	while (lo > 0 && r->pieces[lo - 1].state == WIN_FREE)
+		lo--;
+	while (hi + 1 < r->n && r->pieces[hi + 1].state == WIN_FREE)
+		hi++;
+	win_ph_coalesce(r, lo, hi);
+}
+
+/* Splits the placeholder piece i of r so that [a, a + size) is a piece of
+ * its own; returns its index in *at. Room for two pieces was made, so the
+ * record follows each OS split; only indexes are kept across them. */
+static int win_ph_split(struct region *r, size_t i, uintptr_t a, size_t size, size_t *at)
+{
+	uintptr_t start = r->pieces[i].start;
+
+	if (a > start) {
+		if (!win_api.virtual_free((void *)start, a - start,
+					  MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER))
+			return win_last_error();
+		region_piece_split(r, i++, a);
+	}
+	if (size < r->pieces[i].size) {
+		if (!win_api.virtual_free((void *)a, size, MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER))
+			return win_last_error();
+		region_piece_split(r, i, a + size);
+	}
+	*at = i;
+	return 0;
+}
+
+static int win_map_into_placeholder(struct region *r, const struct win_req *rq, uintptr_t a)
+{
+	size_t i = win_piece_at(r, a), j = i, at = 0;
+	struct region_piece p;
+	int rc;
+
+	/* Pieces are 64 KiB granules: the next one must start on one. */
+	if ((a + rq->size) % win_gran != 0)
+		return VMOSAL_EINVAL;
+	while (j < r->n && r->pieces[j].state == WIN_FREE &&
+	       r->pieces[j].start + r->pieces[j].size < a + rq->size)
+		j++;
+	if (j >= r->n || r->pieces[j].state != WIN_FREE || r->pieces[i].state != WIN_FREE)
+		return VMOSAL_EEXIST;
+	if ((rc = region_piece_room(r, 2)) != 0 || (rc = win_ph_coalesce(r, i, j)) != 0)
+		return rc;
+	if ((rc = win_ph_split(r, i, a, rq->size, &at)) != 0)
+		goto fail;
+	if ((rc = win_map_raw(rq, (void *)a, WIN_REPLACE, &p)) != 0) {
+		win_ph_tidy(r, win_piece_at(r, a));
+		/* Large pages in place of a placeholder may be refused (the
+		 * documentation of VirtualAlloc2 and MapViewOfFile3 does not
+		 * say they are allowed with MEM_REPLACE_PLACEHOLDER; Wine has
+		 * neither to try). For the whole reservation there is the
+		 * fallback's way; for a part of it, the error stands. */
+		if ((rq->flags & VMOSAL_MAP_HUGETLB) && rc != VMOSAL_EPERM && rc != VMOSAL_ENOMEM &&
+		    a == r->base && rq->size == r->size && r->n == 1)
+			return win_map_whole(r, rq);
+		return rc;
+	}
+	r->pieces[at] = p;
+	return 0;
+fail:
+	win_ph_tidy(r, win_piece_at(r, a));
+	return rc;
+}
+
+static int win_map_into_fallback(struct region *r, const struct win_req *rq, uintptr_t a)
+{
+	const unsigned anon = VMOSAL_MAP_ANONYMOUS | VMOSAL_MAP_PRIVATE;
+	bool private_anon = (rq->flags & (anon | VMOSAL_MAP_HUGETLB)) == anon;
+	int rc;
+
+	for (size_t k = win_piece_at(r, a); k < r->n && r->pieces[k].start < a + rq->size; k++)
+		if (r->pieces[k].state != WIN_FREE)
+			return VMOSAL_EEXIST;
+	if (private_anon) {
+		/* Committing pages of a reservation needs no release. */
+		struct region_piece c = {.start = a, .size = rq->size, .state = WIN_COMMIT};
+		size_t at;
+
+		/* Room before the OS call: the record's update cannot fail
+		 * after it. */
+		if ((rc = region_piece_room(r, 2)) != 0)
+			return rc;
+		if (VirtualAlloc((void *)a, rq->size, MEM_COMMIT, win_page_prot(rq->prot, false)) ==
+		    NULL)
+			return win_map_error(GetLastError());
+		/* One FREE piece holds the range (FREE neighbours are always
+		 * merged): cut it in up to three. */
+		if ((rc = region_piece_carve(r, a, rq->size, &at)) != 0) {
+			VirtualFree((void *)a, rq->size, MEM_DECOMMIT);
+			return rc;
+		}
+		r->pieces[at] = c;
+		return 0;
+	}
+	/* A view or large pages cannot go into a MEM_RESERVE region: only a
+	 * whole reservation can be given up for one. */
+	if (a != r->base || rq->size != r->size || r->n != 1)
+		return VMOSAL_ENOTSUP;
+	return win_map_whole(r, rq);
+}
+
 int win_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
 			 vmosal_handle_t h, int64_t offset)
 {
 	struct win_req rq = {win_round_page(size), prot, flags, h, offset};
 	uintptr_t a = (uintptr_t)addr;
-	struct win_region *r;
+	struct region *r;
 	int rc;
 
 	win_mem_ready();
@@ -1005,18 +987,18 @@ int win_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
 		return VMOSAL_EINVAL;
 	AcquireSRWLockExclusive(&win_rec_lock);
 	r = win_region_at(a, rq.size);
-	if (r == NULL || r->type != WIN_RESERVATION)
+	if (r == NULL || win_type(r) != WIN_RESERVATION)
 		rc = VMOSAL_EINVAL;
-	else if (r->lost)
+	else if (win_is(r, WIN_REGION_LOST))
 		rc = VMOSAL_EBUSY;
-	else if (r->placeholder)
+	else if (win_is(r, WIN_REGION_PLACEHOLDER))
 		rc = win_map_into_placeholder(r, &rq, a);
 	else
 		rc = win_map_into_fallback(r, &rq, a);
 	ReleaseSRWLockExclusive(&win_rec_lock);
 	if (rc == 0 && (flags & VMOSAL_MAP_POPULATE)) {
-		struct win_piece p = {.start = a, .size = rq.size,
-				      .file = !(flags & VMOSAL_MAP_ANONYMOUS)};
+		struct region_piece p = {.start = a, .size = rq.size,
+				      .flags = (flags & VMOSAL_MAP_ANONYMOUS) ? 0 : WIN_PIECE_FILE};
 		win_populate_fresh(&p, prot);
 	}
 	return rc;
@@ -1025,8 +1007,8 @@ int win_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
 int win_mem_unmap(void *addr, size_t size)
 {
 	uintptr_t a = (uintptr_t)addr;
-	struct win_region *r;
-	struct win_piece *p;
+	struct region *r;
+	struct region_piece *p;
 	size_t i;
 	int rc = 0;
 
@@ -1034,29 +1016,30 @@ int win_mem_unmap(void *addr, size_t size)
 	size = win_round_page(size);
 	AcquireSRWLockExclusive(&win_rec_lock);
 	r = win_region_at(a, size);
-	if (r == NULL || r->type == WIN_JIT || r->lost) {
-		rc = r != NULL && r->lost ? VMOSAL_EBUSY : VMOSAL_EINVAL;
+	if (r == NULL || win_type(r) == WIN_JIT || win_is(r, WIN_REGION_LOST)) {
+		rc = r != NULL && win_is(r, WIN_REGION_LOST) ? VMOSAL_EBUSY : VMOSAL_EINVAL;
 		goto out;
 	}
 	i = win_piece_at(r, a);
 	p = &r->pieces[i];
-	if (p->start != a || p->size != size || p->kind == WIN_FREE) {
+	if (p->start != a || p->size != size || p->state == WIN_FREE) {
 		rc = VMOSAL_EINVAL;
 		goto out;
 	}
-	if (r->type == WIN_MAPPING) {
+	if (win_type(r) == WIN_MAPPING) {
 		if (!win_unmap_raw(p, false, false))
 			rc = win_last_error();
 		else
 			win_region_drop(r);
-	} else if (r->placeholder) {
+	} else if (win_is(r, WIN_REGION_PLACEHOLDER)) {
 		if (!win_unmap_raw(p, true, true)) {
 			rc = win_last_error();
 		} else {
-			p->kind = WIN_FREE;
+			p->state = WIN_FREE;
+			p->flags = 0;
 			win_ph_tidy(r, i);
 		}
-	} else if (r->whole) {
+	} else if (win_is(r, WIN_REGION_WHOLE)) {
 		/* Back to reserved: the same race as mapping it. */
 		if (!win_unmap_raw(p, false, false))
 			rc = win_last_error();
@@ -1067,15 +1050,15 @@ int win_mem_unmap(void *addr, size_t size)
 			rc = win_last_error();
 		} else {
 			/* Merge with FREE neighbours; no OS call needed. */
-			p->kind = WIN_FREE;
-			if (i + 1 < r->n && r->pieces[i + 1].kind == WIN_FREE) {
-				p->size += r->pieces[i + 1].size;
-				win_piece_erase(r, i + 1, 1);
-			}
-			if (i > 0 && r->pieces[i - 1].kind == WIN_FREE) {
-				r->pieces[i - 1].size += p->size;
-				win_piece_erase(r, i, 1);
-			}
+			size_t lo = i, hi = i;
+
+			p->state = WIN_FREE;
+			p->flags = 0;
+			if (hi + 1 < r->n && r->pieces[hi + 1].state == WIN_FREE)
+				hi++;
+			if (lo > 0 && r->pieces[lo - 1].state == WIN_FREE)
+				lo--;
+			region_piece_merge(r, lo, hi);
 		}
 	}
 out:
@@ -1086,7 +1069,7 @@ out:
 int win_mem_protect(void *addr, size_t size, unsigned prot)
 {
 	uintptr_t a = (uintptr_t)addr, end;
-	struct win_region *r;
+	struct region *r;
 	DWORD old;
 	int rc;
 
@@ -1102,17 +1085,19 @@ int win_mem_protect(void *addr, size_t size, unsigned prot)
 	 * view per call. */
 	for (size_t i = rc == 0 ? win_piece_at(r, a) : SIZE_MAX;
 	     rc == 0 && i < r->n && r->pieces[i].start < end; i++) {
-		const struct win_piece *p = &r->pieces[i];
+		const struct region_piece *p = &r->pieces[i];
 		uintptr_t s = p->start > a ? p->start : a;
 		uintptr_t e = p->start + p->size < end ? p->start + p->size : end;
 
-		if (!VirtualProtect((void *)s, e - s, win_page_prot(prot, p->cow), &old)) {
+		bool cow = p->flags & WIN_PIECE_COW;
+
+		if (!VirtualProtect((void *)s, e - s, win_page_prot(prot, cow), &old)) {
 			DWORD err = GetLastError();
 
 			/* The range is ours and prot valid: a view refusing it
 			 * means its access does not allow prot (Windows says
 			 * invalid parameter or access denied). */
-			rc = p->kind == WIN_VIEW && (err == ERROR_INVALID_PARAMETER ||
+			rc = p->state == WIN_VIEW && (err == ERROR_INVALID_PARAMETER ||
 						     err == ERROR_ACCESS_DENIED)
 				     ? VMOSAL_EACCES
 				     : win_map_error(err);
@@ -1222,8 +1207,8 @@ static int win_reserve_fallback(size_t size, size_t alignment, size_t off, uintp
 
 int win_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **out)
 {
-	struct win_piece whole = {.kind = WIN_FREE};
-	struct win_region r;
+	struct region_piece whole = {.state = WIN_FREE};
+	struct region r;
 	bool ph;
 	int rc;
 
@@ -1236,7 +1221,7 @@ int win_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **o
 		return VMOSAL_EINVAL;
 	AcquireSRWLockExclusive(&win_rec_lock);
 	ph = win_have_placeholders && !atomic_load(&win_fallback_forced);
-	if ((rc = win_region_room()) != 0)
+	if ((rc = region_room(&win_rec)) != 0)
 		goto out;
 	rc = ph ? win_reserve_placeholder(size, alignment, align_offset, &whole.start)
 		: win_reserve_fallback(size, alignment, align_offset, &whole.start);
@@ -1251,7 +1236,8 @@ int win_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **o
 		rc = VMOSAL_ENOMEM;
 		goto out;
 	}
-	r.placeholder = ph;
+	if (ph)
+		r.flags |= WIN_REGION_PLACEHOLDER;
 	win_region_add(&r);
 	*out = (void *)whole.start;
 out:
@@ -1261,14 +1247,14 @@ out:
 
 int win_mem_release(void *addr, size_t size)
 {
-	struct win_region *r;
+	struct region *r;
 	int rc = 0;
 	size_t i;
 
 	win_mem_ready();
 	AcquireSRWLockExclusive(&win_rec_lock);
 	r = win_region_at((uintptr_t)addr, 1);
-	if (r == NULL || r->type != WIN_RESERVATION || r->base != (uintptr_t)addr ||
+	if (r == NULL || win_type(r) != WIN_RESERVATION || r->base != (uintptr_t)addr ||
 	    r->size != win_round_page(size)) {
 		rc = VMOSAL_EINVAL;
 		goto out;
@@ -1276,13 +1262,13 @@ int win_mem_release(void *addr, size_t size)
 	/* Whatever was let go is forgotten, so a failure (only a bug) leaves
 	 * a record that still matches the address space. */
 	for (i = 0; i < r->n; i++) {
-		struct win_piece *p = &r->pieces[i];
+		struct region_piece *p = &r->pieces[i];
 		bool ok;
 
-		if (r->placeholder && p->kind == WIN_FREE)
+		if (win_is(r, WIN_REGION_PLACEHOLDER) && p->state == WIN_FREE)
 			ok = win_api.virtual_free((void *)p->start, 0, MEM_RELEASE);
-		else if (r->placeholder || r->whole)
-			ok = win_unmap_raw(p, r->placeholder, false);
+		else if (win_is(r, WIN_REGION_PLACEHOLDER) || win_is(r, WIN_REGION_WHOLE))
+			ok = win_unmap_raw(p, win_is(r, WIN_REGION_PLACEHOLDER), false);
 		else
 			ok = true; /* released with the region below */
 		if (!ok) {
@@ -1290,13 +1276,14 @@ int win_mem_release(void *addr, size_t size)
 			break;
 		}
 	}
-	if (rc == 0 && !r->placeholder && !r->whole && !r->lost &&
+	if (rc == 0 && !win_is(r, WIN_REGION_PLACEHOLDER | WIN_REGION_WHOLE | WIN_REGION_LOST) &&
 	    !VirtualFree((void *)r->base, 0, MEM_RELEASE))
 		rc = win_last_error();
 	if (rc == 0)
 		win_region_drop(r);
 	else
-		win_piece_erase(r, 0, i);
+		while (i-- > 0)
+			region_piece_remove(r, &r->pieces[0]);
 out:
 	ReleaseSRWLockExclusive(&win_rec_lock);
 	return rc;
@@ -1304,44 +1291,37 @@ out:
 
 /* ---- advice, locking, writing back ---- */
 
-/* Decommits and recommits private pages with their protection: they read
- * back as zero and their memory goes back to the OS. */
-static int win_zero_private(uintptr_t a, size_t size)
+/* Gives the memory of private pages back to the OS without ever making
+ * them inaccessible: a vCPU thread may touch them meanwhile (decommit and
+ * recommit would fault it, and a failed recommit would leave a hole).
+ * DiscardVirtualMemory (Windows 8.1 Update; resolved at run time) drops
+ * them at once; else MEM_RESET says their data is not wanted, and the OS
+ * takes the pages when it needs them. Either way a page reads back as its
+ * old data or as zero until written, and a write keeps what it wrote. We
+ * never call MEM_RESET_UNDO: it would ask for the old data back, and
+ * fails once the OS took a page. */
+static int win_discard_private(uintptr_t a, size_t size)
 {
-	uintptr_t end = a + size;
-
-	while (a < end) {
-		MEMORY_BASIC_INFORMATION mbi;
-		size_t n;
-
-		if (VirtualQuery((void *)a, &mbi, sizeof mbi) == 0)
-			return win_last_error();
-		n = (uintptr_t)mbi.BaseAddress + mbi.RegionSize - a;
-		if (n > end - a)
-			n = end - a;
-		if (!VirtualFree((void *)a, n, MEM_DECOMMIT))
-			return win_last_error();
-		/* Fails only when the commit limit is reached; the pages then
-		 * stay decommitted and fault when touched. */
-		if (VirtualAlloc((void *)a, n, MEM_COMMIT, mbi.Protect) == NULL)
-			return win_map_error(GetLastError());
-		a += n;
-	}
+	if (win_discard_vm != NULL && win_discard_vm((void *)a, size) == ERROR_SUCCESS)
+		return 0;
+	/* MEM_RESET ignores the protection, but it must be a valid one. */
+	if (VirtualAlloc((void *)a, size, MEM_RESET, PAGE_NOACCESS) == NULL)
+		return win_map_error(GetLastError());
 	return 0;
 }
 
-static bool win_private_anon(const struct win_piece *p)
+static bool win_private_anon(const struct region_piece *p)
 {
-	return (p->kind == WIN_ALLOC || p->kind == WIN_COMMIT) && !p->large;
+	return (p->state == WIN_ALLOC || p->state == WIN_COMMIT) && !(p->flags & WIN_PIECE_LARGE);
 }
 
 /* Calls fn on each piece's part of [a, a + size) after ok accepted every
  * piece (so a refusal changes nothing). Runs under the shared lock. */
-static int win_each_piece(uintptr_t a, size_t size, int (*ok)(const struct win_piece *, int),
-			  int (*fn)(const struct win_piece *, uintptr_t, size_t, int), int arg)
+static int win_each_piece(uintptr_t a, size_t size, int (*ok)(const struct region_piece *, int),
+			  int (*fn)(const struct region_piece *, uintptr_t, size_t, int), int arg)
 {
 	uintptr_t end = a + size;
-	struct win_region *r = win_region_at(a, size);
+	struct region *r = win_region_at(a, size);
 	size_t first;
 	int rc;
 
@@ -1354,7 +1334,7 @@ static int win_each_piece(uintptr_t a, size_t size, int (*ok)(const struct win_p
 		if ((rc = ok(&r->pieces[i], arg)) != 0)
 			return rc;
 	for (size_t i = first; fn != NULL && i < r->n && r->pieces[i].start < end; i++) {
-		const struct win_piece *p = &r->pieces[i];
+		const struct region_piece *p = &r->pieces[i];
 		uintptr_t s = p->start > a ? p->start : a;
 		uintptr_t e = p->start + p->size < end ? p->start + p->size : end;
 
@@ -1364,28 +1344,30 @@ static int win_each_piece(uintptr_t a, size_t size, int (*ok)(const struct win_p
 	return 0;
 }
 
-static int win_advice_ok(const struct win_piece *p, int advice)
+static int win_advice_ok(const struct region_piece *p, int advice)
 {
 	switch (advice) {
 	case VMOSAL_MADV_DONTNEED:
 		/* A private copy of a file page cannot be dropped for the
 		 * file's page again; large pages cannot be decommitted. */
-		return win_private_anon(p) || (p->kind == WIN_VIEW && !p->cow) ? 0 : VMOSAL_ENOTSUP;
+		return win_private_anon(p) || (p->state == WIN_VIEW && !(p->flags & WIN_PIECE_COW))
+			       ? 0
+			       : VMOSAL_ENOTSUP;
 	case VMOSAL_MADV_FREE:
 		return win_private_anon(p) ? 0 : VMOSAL_ENOTSUP;
 	case VMOSAL_MADV_POPULATE_WRITE:
 		/* A file view's in-page error would raise, not return. */
-		return p->file ? VMOSAL_ENOTSUP : 0;
+		return (p->flags & WIN_PIECE_FILE) ? VMOSAL_ENOTSUP : 0;
 	default:
 		return 0;
 	}
 }
 
-static int win_advice_do(const struct win_piece *p, uintptr_t a, size_t size, int advice)
+static int win_advice_do(const struct region_piece *p, uintptr_t a, size_t size, int advice)
 {
 	if (advice == VMOSAL_MADV_DONTNEED) {
 		if (win_private_anon(p))
-			return win_zero_private(a, size);
+			return win_discard_private(a, size);
 		/* Shared pages keep their data: this drops them from the
 		 * working set, which unlocking pages that are not locked does.
 		 * Pages that were locked are locked again. */
@@ -1393,13 +1375,8 @@ static int win_advice_do(const struct win_piece *p, uintptr_t a, size_t size, in
 			return VirtualLock((void *)a, size) ? 0 : win_last_error();
 		return GetLastError() == ERROR_NOT_LOCKED ? 0 : win_last_error();
 	}
-	if (advice == VMOSAL_MADV_FREE) {
-		if (win_discard_vm != NULL && win_discard_vm((void *)a, size) == ERROR_SUCCESS)
-			return 0;
-		return VirtualAlloc((void *)a, size, MEM_RESET, PAGE_NOACCESS) != NULL
-			       ? 0
-			       : win_last_error();
-	}
+	if (advice == VMOSAL_MADV_FREE)
+		return win_discard_private(a, size);
 	return 0;
 }
 
@@ -1468,9 +1445,29 @@ static int win_lock_error(void)
 	return err == ERROR_WORKING_SET_QUOTA ? VMOSAL_ENOMEM : win_error_from(err);
 }
 
+/* Windows locks no more pages than the process's minimum working set
+ * holds (less a few of its own), 1-2 MB by default: past that VirtualLock
+ * fails with ERROR_WORKING_SET_QUOTA. Grows the minimum and maximum by the
+ * range, then tries again; they stay grown, as a VMM locks for its life. */
 int win_mem_lock(void *addr, size_t size)
 {
-	return VirtualLock(addr, size) ? 0 : win_lock_error();
+	HANDLE self = GetCurrentProcess();
+	SIZE_T min, max, more;
+	DWORD flags;
+
+	win_mem_ready();
+	if (win_api.virtual_lock(addr, size))
+		return 0;
+	if (GetLastError() != ERROR_WORKING_SET_QUOTA)
+		return win_lock_error();
+	/* The pages the range touches, one more where it straddles. */
+	more = win_round_page(size) + win_page;
+	if (more < size || !win_api.get_working_set(self, &min, &max, &flags) ||
+	    more > SIZE_MAX - max)
+		return VMOSAL_ENOMEM;
+	if (!win_api.set_working_set(self, min + more, max + more, flags))
+		return VMOSAL_ENOMEM;
+	return win_api.virtual_lock(addr, size) ? 0 : win_lock_error();
 }
 
 int win_mem_unlock(void *addr, size_t size)
@@ -1481,21 +1478,21 @@ int win_mem_unlock(void *addr, size_t size)
 	return win_lock_error();
 }
 
-static int win_sync_ok(const struct win_piece *p, int flags)
+static int win_sync_ok(const struct region_piece *p, int flags)
 {
 	(void)p;
 	(void)flags;
 	return 0;
 }
 
-static int win_sync_do(const struct win_piece *p, uintptr_t a, size_t size, int flags)
+static int win_sync_do(const struct region_piece *p, uintptr_t a, size_t size, int flags)
 {
 	/* Private memory has nothing to write back (msync succeeds on it). */
-	if (p->kind != WIN_VIEW)
+	if (p->state != WIN_VIEW)
 		return 0;
 	if (!FlushViewOfFile((void *)a, size))
 		return win_last_error();
-	if ((flags & VMOSAL_MS_SYNC) && p->fh != NULL && !FlushFileBuffers(p->fh))
+	if ((flags & VMOSAL_MS_SYNC) && p->data != NULL && !FlushFileBuffers(p->data))
 		return win_last_error();
 	return 0;
 }
@@ -1537,7 +1534,7 @@ int win_page_sizes(struct vmosal_backend_page_sizes *out)
 	return 0;
 }
 
-static int win_populate_ok(const struct win_piece *p, int unused)
+static int win_populate_ok(const struct region_piece *p, int unused)
 {
 	(void)p;
 	(void)unused;
@@ -1614,8 +1611,8 @@ static int win_jit_error(DWORD err)
 
 int win_jit_map(size_t size, void **rw, void **rx)
 {
-	struct win_region rr, rxr;
-	struct win_piece p = {.kind = WIN_VIEW};
+	struct region rr, rxr;
+	struct region_piece p = {.state = WIN_VIEW};
 	void *w = NULL, *x = NULL;
 	HANDLE s;
 	int rc;
@@ -1633,7 +1630,7 @@ int win_jit_map(size_t size, void **rw, void **rx)
 	rc = x != NULL ? 0 : win_jit_error(GetLastError());
 	CloseHandle(s);
 	AcquireSRWLockExclusive(&win_rec_lock);
-	if (rc == 0 && (rc = win_region_room()) == 0) {
+	if (rc == 0 && (rc = region_room(&win_rec)) == 0) {
 		p.start = (uintptr_t)w;
 		p.size = size;
 		if (win_region_new(&rr, WIN_JIT, &p) != 0) {
@@ -1641,7 +1638,7 @@ int win_jit_map(size_t size, void **rw, void **rx)
 		} else {
 			win_region_add(&rr);
 			p.start = (uintptr_t)x;
-			if (win_region_room() != 0 || win_region_new(&rxr, WIN_JIT, &p) != 0) {
+			if (region_room(&win_rec) != 0 || win_region_new(&rxr, WIN_JIT, &p) != 0) {
 				win_region_drop(win_region_at((uintptr_t)w, size));
 				rc = VMOSAL_ENOMEM;
 			} else {
@@ -1664,7 +1661,7 @@ int win_jit_map(size_t size, void **rw, void **rx)
 
 int win_jit_unmap(void *rw, void *rx, size_t size)
 {
-	struct win_region *r, *x;
+	struct region *r, *x;
 	int rc = 0;
 
 	win_mem_ready();
@@ -1672,7 +1669,7 @@ int win_jit_unmap(void *rw, void *rx, size_t size)
 	AcquireSRWLockExclusive(&win_rec_lock);
 	r = win_region_at((uintptr_t)rw, size);
 	x = win_region_at((uintptr_t)rx, size);
-	if (r == NULL || x == NULL || r == x || r->type != WIN_JIT || x->type != WIN_JIT ||
+	if (r == NULL || x == NULL || r == x || win_type(r) != WIN_JIT || win_type(x) != WIN_JIT ||
 	    r->base != (uintptr_t)rw || x->base != (uintptr_t)rx || r->size != size ||
 	    x->size != size) {
 		rc = VMOSAL_EINVAL;
@@ -1699,7 +1696,7 @@ int win_icache_flush(void *addr, size_t size)
 	return FlushInstructionCache(GetCurrentProcess(), addr, size) ? 0 : win_last_error();
 }
 
-static int win_discard_ok(const struct win_piece *p, int unused)
+static int win_discard_ok(const struct region_piece *p, int unused)
 {
 	(void)unused;
 	/* A section keeps its pages until its last view and handle go; no
@@ -1707,11 +1704,11 @@ static int win_discard_ok(const struct win_piece *p, int unused)
 	return win_private_anon(p) ? 0 : VMOSAL_ENOTSUP;
 }
 
-static int win_discard_do(const struct win_piece *p, uintptr_t a, size_t size, int unused)
+static int win_discard_do(const struct region_piece *p, uintptr_t a, size_t size, int unused)
 {
 	(void)p;
 	(void)unused;
-	return win_zero_private(a, size);
+	return win_discard_private(a, size);
 }
 
 int win_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset)
@@ -1734,7 +1731,7 @@ size_t win_mem_regions(void)
 	size_t n;
 
 	AcquireSRWLockShared(&win_rec_lock);
-	n = win_nregions;
+	n = win_rec.n;
 	ReleaseSRWLockShared(&win_rec_lock);
 	return n;
 }

@@ -115,12 +115,17 @@ VMOSAL_API int vmosal_mem_release(void *addr, size_t size);
 
 /* Changes the protection of a range (range rules); prot is VMOSAL_PROT_*
  * bits, unknown bits are VMOSAL_EINVAL. VMOSAL_ENOMEM when part of the range
- * is not mapped. */
+ * is not mapped. Windows: a view of a section (SHARED, or of a file) can be
+ * made executable only when it was mapped with EXEC (VMOSAL_EACCES
+ * otherwise): executable sections and views are asked for only then, as
+ * Arbitrary Code Guard refuses them (an EXEC mapping there: VMOSAL_ENOTSUP). */
 VMOSAL_API int vmosal_mprotect(void *addr, size_t size, unsigned prot);
 
 enum vmosal_advice {
 	VMOSAL_MADV_WILLNEED,       /* read ahead */
-	VMOSAL_MADV_DONTNEED,       /* drop now; anonymous pages read back as zero */
+	VMOSAL_MADV_DONTNEED,       /* drop now; anonymous pages read back as zero (Windows:
+				     * private ones as zero or their old data, as
+				     * vmosal_guest_ram_discard says) */
 	VMOSAL_MADV_FREE,           /* may be dropped lazily */
 	VMOSAL_MADV_HUGEPAGE,       /* back with transparent huge pages; VMOSAL_ENOTSUP where
 				     * the host's THP is off for this memory (Linux: the
@@ -267,7 +272,7 @@ struct vmosal_guest_ram_options {
 	uint32_t pages;          /* enum vmosal_guest_pages */
 	uint64_t huge_page_size; /* with PAGES_HUGETLB; 0: the host default */
 	size_t alignment;        /* power of two >= page size; 0: 2 MiB (or the huge page size) */
-	size_t guard_size;       /* inaccessible bytes before and after; page multiple */
+	size_t guard_size;       /* inaccessible bytes before and after; granule multiple */
 	unsigned numa_node;      /* the OS's node number, with VMOSAL_GUEST_NUMA */
 	unsigned threads;        /* prealloc threads; 0: usable CPUs (of the node) */
 	/* Called during prealloc with bytes done so far; never concurrently,
@@ -287,8 +292,12 @@ struct vmosal_guest_ram {
 	size_t map_size;
 };
 
-/* Reserves guest RAM of `size` bytes (> 0, a multiple of the page size, or
- * of the huge page size with PAGES_HUGETLB) and fills *out. With
+/* Reserves guest RAM of `size` bytes (> 0, a multiple of the granule, or
+ * of the huge page size with PAGES_HUGETLB) and fills *out. The granule is
+ * one host fact, vmosal_host_caps' map_granularity: the page size on
+ * POSIX, the allocation granularity (64 KiB) on Windows, which can map
+ * and guard no less. The core checks it before any OS call, so a size or
+ * guard gets the same answer on every OS with that granule. With
  * VMOSAL_GUEST_FD the RAM is a shared memory object made with
  * VMOSAL_SHM_SEAL: a process the handle is passed to can map it, but
  * cannot shrink it (which would fault the VMM's next access) or grow it;
@@ -303,20 +312,27 @@ struct vmosal_guest_ram {
  * any fault of another thread still reaches the application's handler,
  * and the previous dispositions are back when this returns. On any
  * failure nothing stays mapped and *out is untouched. Returns VMOSAL_EINVAL
- * for bad options (unknown flags, alignment not a power of two, guard not a
- * page multiple, huge_page_size without HUGETLB), VMOSAL_ENOENT for a NUMA
- * node the host lacks, VMOSAL_ENOTSUP for a page kind the host lacks. */
+ * for bad options (unknown flags, alignment not a power of two or below the
+ * page size, size or guard not a granule multiple, huge_page_size without
+ * HUGETLB), VMOSAL_ENOENT for a NUMA node the host lacks,
+ * VMOSAL_ENOTSUP for a page kind the host lacks. */
 VMOSAL_API int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *opts,
 				      struct vmosal_guest_ram *out);
 
 /* Gives the memory behind [offset, offset + len) of guest RAM back to the
  * OS, for a balloon or virtio-mem unplug: the range reads back as zero
- * afterwards. offset and len are page multiples (huge page multiples for
- * hugetlb RAM: VMOSAL_EINVAL from the OS otherwise) and lie inside the RAM.
+ * afterwards (Windows private RAM: zero or old data, below). offset and
+ * len are page multiples (huge page multiples for hugetlb RAM:
+ * VMOSAL_EINVAL from the OS otherwise) and lie inside the RAM.
  * RAM with a handle (VMOSAL_GUEST_FD): a hole is punched in its object, so
  * every process mapping it sees the zeros (fallocate on Linux). Shared
  * RAM: MADV_REMOVE. Private RAM: MADV_DONTNEED. VMOSAL_ENOTSUP where the
- * backing cannot give memory back. */
+ * backing cannot give memory back. The range stays accessible throughout,
+ * so a vCPU thread touching it meanwhile never faults. Windows: private
+ * RAM is discarded with DiscardVirtualMemory, or MEM_RESET where that is
+ * missing; a page then reads back as zero or as its old data until it is
+ * written (a balloon's guest does not read what it gave back); a shared
+ * section cannot give pages back (VMOSAL_ENOTSUP). */
 VMOSAL_API int vmosal_guest_ram_discard(const struct vmosal_guest_ram *ram, size_t offset,
 					size_t len);
 

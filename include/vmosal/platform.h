@@ -166,7 +166,10 @@ struct vmosal_host_caps {
 	uint32_t flags;            /* VMOSAL_CAP_* */
 	uint32_t affinity;         /* enum vmosal_affinity_kind (thread.h) */
 	uint32_t accels;           /* VMOSAL_ACCEL_BIT of each accelerator usable now */
-	uint64_t map_granularity;  /* alignment of mapping addresses and offsets */
+	/* Alignment of mapping addresses and offsets, and the granule of
+	 * reservations and guest RAM (sizes, guards): the page size on
+	 * POSIX, the allocation granularity (64 KiB) on Windows. */
+	uint64_t map_granularity;
 	uint32_t thread_name_max;  /* as vmosal_thread_name_max() */
 };
 
