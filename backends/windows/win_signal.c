@@ -103,7 +103,7 @@ static bool win_ctrl_ends_process(DWORD ctrl)
 	       ctrl == CTRL_SHUTDOWN_EVENT;
 }
 
-/* Called wherever a handler is added: armed again after a fini. */
+/* Called as the console handler is added: armed again after a fini. */
 static int win_release_arm_locked(void)
 {
 	if (win_release == NULL && (win_release = CreateEventW(NULL, TRUE, FALSE, NULL)) == NULL)
@@ -112,8 +112,9 @@ static int win_release_arm_locked(void)
 	return 0;
 }
 
-/* Passes a signal the application took on, and what the kernel32 handler
- * chain is told: whether it was taken. */
+/* Queues ctrl's signal for a waiter, or dispatches it to the core's
+ * handlers; false when the application did not take it, for the next
+ * console handler (the default one ends the process). */
 static bool win_ctrl_deliver(DWORD ctrl)
 {
 	struct vmosal_backend_siginfo info = {.struct_size = sizeof info};
