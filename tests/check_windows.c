@@ -453,36 +453,224 @@ START_TEST(test_signals_windows_has)
 }
 END_TEST
 
-/* A console Ctrl+C reaches the registered handler, and the signal
- * handle when one waits for it. */
-START_TEST(test_console_ctrl_c)
+/* ---- console events, in a child with a console of its own ----
+ * An event raised on the test's own console would reach every process
+ * attached to it, the CI job's shell included. The test binary runs itself
+ * again (--console-child WHAT) with a console and a process group of its
+ * own (CREATE_NEW_CONSOLE, CREATE_NEW_PROCESS_GROUP), raises the event
+ * there, where it is the only process, and says in its exit code what it
+ * saw. Wine raises CTRL_C_EVENT only, and its consoles have no window to
+ * close. */
+#define CHILD_CANNOT 77 /* the OS (Wine) cannot raise this event here */
+#define CHILD_HELD 42   /* still running after a process-ending event */
+
+static atomic_int child_hits[VMOSAL_SIGNAL_COUNT];
+static atomic_int child_os_signal;
+
+static bool child_count(const struct vmosal_siginfo *info, void *ctx)
+{
+	(void)ctx;
+	atomic_store(&child_os_signal, info->os_signal);
+	atomic_fetch_add(&child_hits[info->signal], 1);
+	return true;
+}
+
+static const char *child_reached; /* the parent's event, set on a hit */
+
+static bool child_wait_hit(int sig, int n)
+{
+	HANDLE ev;
+
+	for (int i = 0; i < 1000 && atomic_load(&child_hits[sig]) < n; i++)
+		Sleep(10);
+	if (atomic_load(&child_hits[sig]) < n)
+		return false;
+	if ((ev = OpenEventA(EVENT_MODIFY_STATE, FALSE, child_reached)) != NULL) {
+		SetEvent(ev);
+		CloseHandle(ev);
+	}
+	return true;
+}
+
+static BOOL CALLBACK child_find_session_window(HWND w, LPARAM arg)
+{
+	wchar_t cls[32];
+	DWORD pid = 0;
+
+	GetWindowThreadProcessId(w, &pid);
+	if (pid == GetCurrentProcessId() && GetClassNameW(w, cls, 32) > 0 &&
+	    wcscmp(cls, L"vmosal-session") == 0) {
+		*(HWND *)arg = w;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static DWORD WINAPI child_end_session(LPVOID arg)
+{
+	SendMessageW((HWND)arg, WM_ENDSESSION, TRUE, 0);
+	return 0;
+}
+
+/* INT from Ctrl+C or Ctrl+Break: to the handler, then queued on a signal
+ * handle instead. HUP from closing the console, TERM from the end of the
+ * session: the child is still there to exit by itself a while after its
+ * handler ran (Windows would end it as soon as the console handler
+ * returned). */
+static int console_child(const char *what, const char *reached)
 {
 	enum vmosal_signal intr = VMOSAL_SIGINT;
 	struct vmosal_siginfo si = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 	vmosal_signal_handler_t *h;
 	vmosal_handle_t fd;
+	DWORD ctrl;
 
-	if (GetConsoleWindow() == NULL && !AllocConsole())
-		VMOSAL_SKIP("no console to raise Ctrl+C in (error %lu)",
-			    (unsigned long)GetLastError());
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGINT, count_interrupt, NULL, &h), 0);
-	if (!GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0)) {
-		vmosal_signal_unhandle(h);
-		VMOSAL_SKIP("GenerateConsoleCtrlEvent failed (error %lu)",
-			    (unsigned long)GetLastError());
+	child_reached = reached;
+	if (vmosal_init() != 0)
+		return 2;
+	/* CREATE_NEW_PROCESS_GROUP turned Ctrl+C off in this process. */
+	SetConsoleCtrlHandler(NULL, FALSE);
+	if (strcmp(what, "ctrl-c") == 0 || strcmp(what, "ctrl-break") == 0) {
+		ctrl = what[5] == 'c' ? CTRL_C_EVENT : CTRL_BREAK_EVENT;
+		if (vmosal_signal_handle(VMOSAL_SIGINT, child_count, NULL, &h) != 0)
+			return 3;
+		if (!GenerateConsoleCtrlEvent(ctrl, 0))
+			return CHILD_CANNOT;
+		if (!child_wait_hit(VMOSAL_SIGINT, 1) || atomic_load(&child_os_signal) != (int)ctrl)
+			return 4;
+		if (vmosal_signal_fd_open(&intr, 1, &fd) != 0 || !GenerateConsoleCtrlEvent(ctrl, 0) ||
+		    WaitForSingleObject(fd, 10000) != WAIT_OBJECT_0 ||
+		    vmosal_signal_fd_read(fd, &si) != 0)
+			return 5;
+		if (si.signal != VMOSAL_SIGINT || si.os_signal != (int32_t)ctrl ||
+		    vmosal_signal_fd_read(fd, &si) != VMOSAL_EAGAIN)
+			return 6;
+		if (atomic_load(&child_hits[VMOSAL_SIGINT]) != 1) /* queued, not dispatched */
+			return 7;
+		return vmosal_signal_fd_close(fd) == 0 && vmosal_signal_unhandle(h) == 0 ? 0 : 8;
 	}
-	for (int i = 0; i < 500 && atomic_load(&console_hits) == 0; i++)
-		Sleep(10);
-	ck_assert_int_eq(atomic_load(&console_hits), 1);
-	ck_assert_int_eq(vmosal_signal_fd_open(&intr, 1, &fd), 0);
-	ck_assert(GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0));
-	ck_assert_uint_eq(WaitForSingleObject(fd, 5000), WAIT_OBJECT_0);
-	ck_assert_int_eq(vmosal_signal_fd_read(fd, &si), 0);
-	ck_assert_uint_eq(si.signal, VMOSAL_SIGINT);
-	ck_assert_int_eq(vmosal_signal_fd_read(fd, &si), VMOSAL_EAGAIN);
-	ck_assert_int_eq(atomic_load(&console_hits), 1); /* queued, not dispatched */
-	ck_assert_int_eq(vmosal_signal_fd_close(fd), 0);
-	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+	if (strcmp(what, "close") == 0) {
+		HWND console = GetConsoleWindow();
+
+		if (vmosal_signal_handle(VMOSAL_SIGHUP, child_count, NULL, &h) != 0)
+			return 3;
+		if (console == NULL)
+			return CHILD_CANNOT;
+		/* Closing the console window sends CTRL_CLOSE_EVENT. */
+		PostMessageW(console, WM_CLOSE, 0, 0);
+		if (!child_wait_hit(VMOSAL_SIGHUP, 1))
+			return 4;
+		Sleep(500); /* shutting down; well within Windows' 5 s */
+		return atomic_load(&child_os_signal) == CTRL_CLOSE_EVENT ? CHILD_HELD : 5;
+	}
+	if (strcmp(what, "end-session") == 0) {
+		HWND w = NULL;
+		HANDLE t;
+
+		if (vmosal_signal_handle(VMOSAL_SIGTERM, child_count, NULL, &h) != 0)
+			return 3;
+		EnumWindows(child_find_session_window, (LPARAM)&w);
+		if (w == NULL)
+			return CHILD_CANNOT;
+		/* As Windows sends it at shutdown, from outside the window's
+		 * thread; the window's thread stays in the handler. */
+		t = CreateThread(NULL, 0, child_end_session, w, 0, NULL);
+		if (t == NULL || !child_wait_hit(VMOSAL_SIGTERM, 1))
+			return 4;
+		Sleep(500);
+		if (WaitForSingleObject(t, 0) != WAIT_TIMEOUT)
+			return 6; /* returned: the session would have ended the process */
+		return atomic_load(&child_os_signal) == CTRL_SHUTDOWN_EVENT ? CHILD_HELD : 5;
+	}
+	return 9;
+}
+
+static bool under_wine(void)
+{
+	return GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != NULL;
+}
+
+/* Runs console_child(what) in a new process with its own console and
+ * process group (the window hidden), and returns its exit code; *reached:
+ * whether the child's handler ran. */
+static DWORD run_console_child(const char *what, bool *reached)
+{
+	STARTUPINFOA si;
+	PROCESS_INFORMATION pi;
+	char self[MAX_PATH], cmd[2 * MAX_PATH], name[64];
+	DWORD n = GetModuleFileNameA(NULL, self, sizeof self), code = 1000;
+	HANDLE ev;
+
+	ck_assert(n > 0 && n < sizeof self);
+	snprintf(name, sizeof name, "vmosal-check-windows-%lu-%s",
+		 (unsigned long)GetCurrentProcessId(), what);
+	ev = CreateEventA(NULL, TRUE, FALSE, name);
+	ck_assert_ptr_nonnull(ev);
+	snprintf(cmd, sizeof cmd, "\"%s\" --console-child %s %s", self, what, name);
+	memset(&si, 0, sizeof si);
+	si.cb = sizeof si;
+	si.dwFlags = STARTF_USESHOWWINDOW;
+	si.wShowWindow = SW_HIDE;
+	ck_assert_msg(CreateProcessA(self, cmd, NULL, NULL, FALSE,
+				     CREATE_NEW_CONSOLE | CREATE_NEW_PROCESS_GROUP, NULL, NULL, &si,
+				     &pi),
+		      "CreateProcess: error %lu", (unsigned long)GetLastError());
+	CloseHandle(pi.hThread);
+	ck_assert_uint_eq(WaitForSingleObject(pi.hProcess, 60000), WAIT_OBJECT_0);
+	ck_assert(GetExitCodeProcess(pi.hProcess, &code));
+	CloseHandle(pi.hProcess);
+	*reached = WaitForSingleObject(ev, 0) == WAIT_OBJECT_0;
+	CloseHandle(ev);
+	return code;
+}
+
+START_TEST(test_console_ctrl_c)
+{
+	bool reached;
+	DWORD code = run_console_child("ctrl-c", &reached);
+
+	if (code == CHILD_CANNOT)
+		VMOSAL_SKIP("no console to raise CTRL_C_EVENT in");
+	ck_assert_uint_eq(code, 0);
+}
+END_TEST
+
+START_TEST(test_console_ctrl_break)
+{
+	bool reached;
+	DWORD code = run_console_child("ctrl-break", &reached);
+
+	if (code == CHILD_CANNOT)
+		VMOSAL_SKIP("the console cannot raise CTRL_BREAK_EVENT (Wine raises CTRL_C only)");
+	ck_assert_uint_eq(code, 0);
+}
+END_TEST
+
+START_TEST(test_console_close)
+{
+	bool reached;
+	DWORD code = run_console_child("close", &reached);
+
+	if (code == CHILD_CANNOT)
+		VMOSAL_SKIP("the console has no window to close");
+	if (!reached && under_wine())
+		VMOSAL_SKIP("Wine ended the child without CTRL_CLOSE_EVENT (exit code %lu)",
+			    (unsigned long)code);
+	/* Not 0xC000013A (STATUS_CONTROL_C_EXIT): ended by Windows. */
+	ck_assert_msg(reached, "closing the console sent no CTRL_CLOSE_EVENT");
+	ck_assert_uint_eq(code, CHILD_HELD);
+}
+END_TEST
+
+START_TEST(test_end_of_session)
+{
+	bool reached;
+	DWORD code = run_console_child("end-session", &reached);
+
+	if (code == CHILD_CANNOT)
+		VMOSAL_SKIP("no window could be made (Wine wants a display driver)");
+	ck_assert(reached);
+	ck_assert_uint_eq(code, CHILD_HELD);
 }
 END_TEST
 
@@ -503,14 +691,19 @@ START_TEST(test_devices)
 }
 END_TEST
 
-int main(void)
+int main(int argc, char **argv)
 {
-	Suite *s = suite_create("windows");
-	TCase *load = tcase_create("load");
-	TCase *host = tcase_create("host");
-	TCase *threads = tcase_create("threads");
-	TCase *memory = tcase_create("memory");
-	TCase *signals = tcase_create("signals");
+	Suite *s;
+	TCase *load, *host, *threads, *memory, *signals;
+
+	if (argc == 4 && strcmp(argv[1], "--console-child") == 0)
+		return console_child(argv[2], argv[3]);
+	s = suite_create("windows");
+	load = tcase_create("load");
+	host = tcase_create("host");
+	threads = tcase_create("threads");
+	memory = tcase_create("memory");
+	signals = tcase_create("signals");
 
 	/* First: a refused explicit choice is only seen before any load (one
 	 * process runs every case here). */
@@ -531,6 +724,9 @@ int main(void)
 	tcase_add_test(signals, test_event_and_clocks);
 	tcase_add_test(signals, test_signals_windows_has);
 	tcase_add_test(signals, test_console_ctrl_c);
+	tcase_add_test(signals, test_console_ctrl_break);
+	tcase_add_test(signals, test_console_close);
+	tcase_add_test(signals, test_end_of_session);
 	tcase_add_test(signals, test_devices);
 	tcase_set_timeout(signals, 60);
 	suite_add_tcase(s, load);

@@ -144,10 +144,20 @@ int win_handle_close(vmosal_handle_t h);
 /* Takes the console and exception handlers away again (fini). */
 void win_signal_fini(void);
 /* The console control handler: queues the event for a waiter, or
- * dispatches it; FALSE passes it to the next handler. Called by Windows
- * on a thread of its own, and by tests, which have no console under
- * Wine. */
+ * dispatches it; FALSE passes it to the next handler. For the events that
+ * end the process (CLOSE, LOGOFF, SHUTDOWN) it does not return once one was
+ * taken, until win_signal_fini. Called by Windows on a thread of its own,
+ * and by tests, which have no console under Wine. */
 BOOL WINAPI win_console_handler(DWORD ctrl);
+/* The hidden window that turns WM_ENDSESSION into TERM, made when TERM is
+ * first installed or waited for; NULL before, or when none could be made
+ * (tests send it the message). */
+HWND win_session_window(void);
+/* Tests: the calling thread's innermost fault-guard record (NULL: none),
+ * and what the exception handler does to the context of a fault it takes
+ * for that guard. */
+void *win_guard_current(void);
+void win_guard_redirect(CONTEXT *c, const void *guard);
 
 /* win_io.c */
 /* Milliseconds for a wait of ns, rounded up so a timeout never comes

@@ -17,12 +17,27 @@
  * SEGV and BUS are the exception: the first fault guard installs them and
  * they stay for the life of the process (see vmosal_fault_guard).
  *
- * Windows: INT, TERM and HUP are console control events (CTRL_C_EVENT,
- * CTRL_CLOSE_EVENT, CTRL_BREAK_EVENT), the fault signals come from a
- * vectored exception handler (access violation = SEGV, in-page error =
- * BUS, illegal instruction = ILL, integer or float divide = FPE); the
- * others do not exist there (VMOSAL_ENOTSUP). macOS: as POSIX, except that
- * a signal descriptor is a kqueue with EVFILT_SIGNAL. */
+ * The OS events behind each signal:
+ * - Linux and other POSIX systems: the signal of the same name.
+ * - macOS: as POSIX, except that a signal descriptor is a kqueue with
+ *   EVFILT_SIGNAL.
+ * - Windows: INT is CTRL_C_EVENT and CTRL_BREAK_EVENT (Ctrl+C, Ctrl+Break,
+ *   GenerateConsoleCtrlEvent; Ctrl+Break is the one a process group can be
+ *   sent); HUP is CTRL_CLOSE_EVENT (the console window was closed: a
+ *   terminal's hangup); TERM is CTRL_LOGOFF_EVENT and CTRL_SHUTDOWN_EVENT,
+ *   which reach services only, and WM_ENDSESSION, which a hidden top-level
+ *   window libvmosal makes (on a thread of its own, the first time TERM is
+ *   handled or waited for) receives at logoff or shutdown. os_signal is the
+ *   CTRL_*_EVENT number (WM_ENDSESSION: LOGOFF or SHUTDOWN). Windows ends
+ *   the process as soon as the handling of HUP or TERM returns, or after
+ *   its own time limit (5 s by default): once a handler took one (returned
+ *   true), or a wait or signal handle it was queued for, libvmosal's
+ *   console handler (or window) does not return, so the application has
+ *   that whole time to shut down and exit by itself. It cannot go on
+ *   running. The fault signals come from a vectored exception handler
+ *   (access violation = SEGV, in-page error = BUS, illegal instruction =
+ *   ILL, integer or float divide = FPE); the others do not exist there
+ *   (VMOSAL_ENOTSUP). */
 #ifndef VMOSAL_SIGNAL_H
 #define VMOSAL_SIGNAL_H
 
@@ -67,11 +82,15 @@ typedef struct vmosal_signal_handler vmosal_signal_handler_t;
  * for it, and stores a handle for vmosal_signal_unhandle in *out: a token
  * good for one unhandle, never a pointer to dereference (POSIX:
  * sigaction with SA_SIGINFO | SA_RESTART; Windows: SetConsoleCtrlHandler
- * for INT/TERM/HUP, AddVectoredExceptionHandler for the faults). The
+ * for INT/TERM/HUP, and the hidden window for TERM, as above;
+ * AddVectoredExceptionHandler for the faults). The
  * first registration for sig installs libvmosal's handler (the previous
  * disposition is kept and chained to). At most 8 handlers per signal
- * (VMOSAL_EBUSY beyond). EINVAL: unknown sig, fn or out NULL; ENOTSUP: the
- * OS has no such signal. */
+ * (VMOSAL_EBUSY beyond). VMOSAL_EBUSY also, on POSIX, for the signal the
+ * vCPU kick uses, which no other handler may have: on systems without
+ * realtime signals (macOS) the kick takes USR2 or USR1
+ * (vmosal_thread_kick_signal says which). EINVAL: unknown sig, fn or out
+ * NULL; ENOTSUP: the OS has no such signal. */
 VMOSAL_API int vmosal_signal_handle(enum vmosal_signal sig, vmosal_signal_fn fn, void *ctx,
 				    vmosal_signal_handler_t **out);
 
@@ -151,8 +170,10 @@ struct vmosal_fault {
  *
  * fn must leave by returning, or by faulting. It must not hold locks or
  * allocate when it may fault: it is abandoned without unwinding (POSIX:
- * a non-local jump from the signal handler; Windows: a vectored exception
- * handler resuming at the guard). Leaving fn any other way (longjmp, a C++
+ * a non-local jump from the signal handler; Windows: the vectored
+ * exception handler resumes the thread as if fn had returned, at the
+ * return address of the call into fn, which a CET shadow stack holds too;
+ * DF comes back clear). Leaving fn any other way (longjmp, a C++
  * exception, a coroutine switch for good, pthread_exit) leaves its guard
  * record behind; a later fault ignores a record whose stack lies above the
  * fault's or has been overwritten since, so it reaches the outer guard or

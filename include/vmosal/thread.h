@@ -218,6 +218,9 @@ VMOSAL_API int vmosal_thread_set_realtime(vmosal_tid_t tid, enum vmosal_rt_polic
  * realtime signals, which queue against a limit per user: a thread that
  * keeps the signal blocked should register. A kick to a thread that is not
  * registered (other than the caller) always sends one.
+ * Windows: at most one APC is queued to a thread at a time, registered or
+ * not; kicks meanwhile queue none, since that one ends the thread's next
+ * alertable wait with the pending flag set.
  *
  *     // vCPU thread, once (the loop of README and examples/tiny-vmm.c):
  *     struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
