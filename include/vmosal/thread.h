@@ -165,7 +165,13 @@ VMOSAL_API int vmosal_thread_set_affinity(vmosal_tid_t tid, const size_t *cpus, 
 
 /* Stores the CPUs tid may run on, ascending, in cpus[0..*ncpus). If
  * capacity is too small, returns ERANGE with *ncpus set to the count
- * needed. cpus may be NULL when capacity is 0; ncpus non-NULL. */
+ * needed. cpus may be NULL when capacity is 0; ncpus non-NULL. Windows:
+ * the thread's group affinity, narrowed by its CPU sets (else the
+ * process's default CPU sets) where they overlap it. From Windows 11 a
+ * thread no one bound to a group may run in every group of its process,
+ * and all of them are reported; GetThreadGroupAffinity shows such a
+ * thread its primary group whole, so a thread bound to one whole group
+ * reads as spanning too. */
 VMOSAL_API int vmosal_thread_get_affinity(vmosal_tid_t tid, size_t *cpus, size_t capacity,
 					  size_t *ncpus);
 
