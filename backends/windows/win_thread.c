@@ -292,7 +292,7 @@ static size_t win_cpu_set_masks(HANDLE h, struct win_group_mask *out)
 {
 	GROUP_AFFINITY masks[WIN_GROUPS_MAX];
 	USHORT got = 0;
-	ULONG ids[WIN_GROUPS_MAX * WIN_GROUP_CPUS], nids = 0, len = 0;
+	ULONG *ids = NULL, nids = 0, len = 0, cap = WIN_GROUPS_MAX * WIN_GROUP_CPUS;
 	struct win_cpu_set *table = NULL;
 	unsigned char *info = NULL;
 	size_t ntable = 0, n = 0;
@@ -309,15 +309,17 @@ static size_t win_cpu_set_masks(HANDLE h, struct win_group_mask *out)
 		}
 		return n;
 	}
-	if (win_cpu_sets.thread_ids == NULL || win_cpu_sets.system_info == NULL)
+	/* An id per CPU at most: 16 KiB, from the heap, not a vCPU's stack. */
+	if (win_cpu_sets.thread_ids == NULL || win_cpu_sets.system_info == NULL ||
+	    (ids = malloc(cap * sizeof *ids)) == NULL)
 		return 0;
-	if (!win_cpu_sets.thread_ids(h, ids, sizeof ids / sizeof ids[0], &nids))
+	if (!win_cpu_sets.thread_ids(h, ids, cap, &nids))
 		nids = 0;
 	if (nids == 0 && win_cpu_sets.process_ids != NULL &&
-	    !win_cpu_sets.process_ids(GetCurrentProcess(), ids, sizeof ids / sizeof ids[0], &nids))
+	    !win_cpu_sets.process_ids(GetCurrentProcess(), ids, cap, &nids))
 		nids = 0;
-	if (nids == 0 || nids > sizeof ids / sizeof ids[0])
-		return 0;
+	if (nids == 0 || nids > cap)
+		goto out;
 	/* The id -> processor table: one record per CPU set, each Size long. */
 	win_cpu_sets.system_info(NULL, 0, &len, GetCurrentProcess(), 0);
 	if (len == 0 || (info = malloc(len)) == NULL ||
@@ -341,6 +343,7 @@ static size_t win_cpu_set_masks(HANDLE h, struct win_group_mask *out)
 out:
 	free(table);
 	free(info);
+	free(ids);
 	return n;
 }
 
