@@ -277,6 +277,49 @@ START_TEST(test_ioctl_numbers)
 }
 END_TEST
 
+/* Both layouts, whatever the host: Linux's against <asm/ioctl.h>'s own
+ * macros, BSD's against Darwin's numbers for well-known requests (from
+ * <sys/filio.h>, <sys/ttycom.h>, <sys/sockio.h>), in which READ is
+ * 0x40000000 and WRITE 0x80000000, the other way round from Linux. */
+START_TEST(test_ioctl_layouts)
+{
+	ck_assert_uint_eq(VMOSAL_IOC_LINUX(VMOSAL_IOC_NONE, 'f', 1, 0), _IO('f', 1));
+	ck_assert_uint_eq(VMOSAL_IOC_LINUX(VMOSAL_IOC_READ, 'f', 127, sizeof(int)),
+			  _IOR('f', 127, int));
+	ck_assert_uint_eq(VMOSAL_IOC_LINUX(VMOSAL_IOC_WRITE, 't', 103, 8),
+			  _IOW('t', 103, uint64_t));
+	ck_assert_uint_eq(VMOSAL_IOC_LINUX(VMOSAL_IOC_READ | VMOSAL_IOC_WRITE, 'i', 17, 32),
+			  _IOWR('i', 17, char[32]));
+	ck_assert_uint_eq(VMOSAL_IOC_LINUX(VMOSAL_IOC_READ, 'f', 127, 4), 0x8004667ful);
+
+	/* FIONREAD = _IOR('f', 127, int); TIOCGWINSZ = _IOR('t', 104,
+	 * struct winsize); TIOCSWINSZ = _IOW('t', 103, struct winsize);
+	 * FIOCLEX = _IO('f', 1); TIOCEXCL = _IO('t', 13); SIOCGIFFLAGS =
+	 * _IOWR('i', 17, struct ifreq). */
+	ck_assert_uint_eq(VMOSAL_IOC_BSD(VMOSAL_IOC_READ, 'f', 127, 4), 0x4004667ful);
+	ck_assert_uint_eq(VMOSAL_IOC_BSD(VMOSAL_IOC_READ, 't', 104, 8), 0x40087468ul);
+	ck_assert_uint_eq(VMOSAL_IOC_BSD(VMOSAL_IOC_WRITE, 't', 103, 8), 0x80087467ul);
+	ck_assert_uint_eq(VMOSAL_IOC_BSD(VMOSAL_IOC_NONE, 'f', 1, 0), 0x20006601ul);
+	ck_assert_uint_eq(VMOSAL_IOC_BSD(VMOSAL_IOC_NONE, 't', 13, 0), 0x2000740dul);
+	ck_assert_uint_eq(VMOSAL_IOC_BSD(VMOSAL_IOC_READ | VMOSAL_IOC_WRITE, 'i', 17, 32),
+			  0xc0206911ul);
+	/* The size keeps its 13 bits, as IOCPARM_MASK does. */
+	ck_assert_uint_eq(VMOSAL_IOC_BSD(VMOSAL_IOC_READ, 'x', 1, 0x2004), 0x40047801ul);
+
+	/* The short forms take the host's layout. */
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
+	defined(__OpenBSD__) || defined(__DragonFly__)
+	ck_assert_uint_eq(VMOSAL_IOR('f', 127, sizeof(int)), 0x4004667ful);
+	ck_assert_uint_eq(VMOSAL_IO('f', 1), 0x20006601ul);
+#else
+	ck_assert_uint_eq(VMOSAL_IOR('f', 127, sizeof(int)), _IOR('f', 127, int));
+	ck_assert_uint_eq(VMOSAL_IOW('t', 103, 8), _IOW('t', 103, uint64_t));
+	ck_assert_uint_eq(VMOSAL_IO('f', 1), _IO('f', 1));
+	ck_assert_uint_eq(VMOSAL_IOWR('i', 17, 32), _IOWR('i', 17, char[32]));
+#endif
+}
+END_TEST
+
 /* The guest below is x86 code. */
 #if defined(__x86_64__) || defined(__i386__)
 static vmosal_handle_t kvm_or_skip_reason(const char **why)
@@ -441,6 +484,7 @@ int main(void)
 	tcase_add_test(tc, test_sleep_resumes_after_signals);
 	tcase_add_test(tc, test_device_open_and_ioctl);
 	tcase_add_test(tc, test_ioctl_numbers);
+	tcase_add_test(tc, test_ioctl_layouts);
 	tcase_add_test(tc, test_kvm_run_is_kicked);
 	tcase_add_test(tc, test_guest_ram_discard);
 	suite_add_tcase(s, tc);

@@ -289,6 +289,140 @@ START_TEST(test_sanitize)
 }
 END_TEST
 
+/* ---- where a thread may run, across groups ---- */
+
+static size_t place_list(const struct win_groups *g, const struct win_thread_place *t,
+			 size_t *cpus, size_t cap)
+{
+	uint64_t masks[WIN_GROUPS_MAX];
+	size_t n = 0;
+
+	ck_assert_int_eq(win_groups_place(g, t, masks), 0);
+	ck_assert_int_eq(win_groups_list_all(g, masks, cpus, cap, &n), 0);
+	return n;
+}
+
+/* Before Windows 11, and for a thread bound to part of a group: one group. */
+START_TEST(test_place_one_group)
+{
+	static const unsigned both[] = {0, 1};
+	struct win_groups g = layout(2, halves);
+	struct win_thread_place t = {.hard = {1, 0x3}, .process_groups = both,
+				     .nprocess_groups = 2};
+	size_t cpus[128];
+
+	ck_assert_uint_eq(place_list(&g, &t, cpus, 128), 2);
+	ck_assert_uint_eq(cpus[0], 64);
+	ck_assert_uint_eq(cpus[1], 65);
+	/* A whole group, where threads do not span groups: that group. */
+	t.hard.mask = UINT64_MAX;
+	ck_assert_uint_eq(place_list(&g, &t, cpus, 128), 48);
+	ck_assert_uint_eq(cpus[0], 64);
+	ck_assert_uint_eq(cpus[47], 111);
+	/* Where they do, but bound to part of a group: that part. */
+	t.groups_span = true;
+	t.hard.mask = 0x3;
+	ck_assert_uint_eq(place_list(&g, &t, cpus, 128), 2);
+	ck_assert_uint_eq(cpus[1], 65);
+}
+END_TEST
+
+/* Windows 11: a thread never bound runs in every group of its process,
+ * while GetThreadGroupAffinity shows its primary group alone. */
+START_TEST(test_place_spans_groups)
+{
+	static const unsigned all3[] = {0, 1, 2}, two[] = {2, 0};
+	struct win_groups g = layout(3, full);
+	struct win_thread_place t = {.hard = {1, UINT64_MAX}, .groups_span = true,
+				     .process_groups = all3, .nprocess_groups = 3};
+	size_t cpus[256], n = 0;
+	uint64_t masks[WIN_GROUPS_MAX];
+
+	ck_assert_uint_eq(place_list(&g, &t, cpus, 256), 144);
+	for (size_t i = 0; i < 144; i++)
+		ck_assert_uint_eq(cpus[i], i);
+	/* The process's groups only, ascending whatever order they came in. */
+	t.hard.group = 0;
+	t.process_groups = two;
+	t.nprocess_groups = 2;
+	ck_assert_uint_eq(place_list(&g, &t, cpus, 256), 80);
+	ck_assert_uint_eq(cpus[63], 63);
+	ck_assert_uint_eq(cpus[64], 128);
+	ck_assert_uint_eq(cpus[79], 143);
+	/* Too small: ERANGE with the count needed, NULL with 0. */
+	ck_assert_int_eq(win_groups_place(&g, &t, masks), 0);
+	ck_assert_int_eq(win_groups_list_all(&g, masks, cpus, 79, &n), VMOSAL_ERANGE);
+	ck_assert_uint_eq(n, 80);
+	ck_assert_int_eq(win_groups_list_all(&g, masks, NULL, 0, &n), VMOSAL_ERANGE);
+	ck_assert_uint_eq(n, 80);
+	/* A process in one group: that group, spanning or not. */
+	t.nprocess_groups = 1;
+	t.process_groups = all3;
+	ck_assert_uint_eq(place_list(&g, &t, cpus, 256), 64);
+	/* A group the layout lacks. */
+	t.hard.group = 3;
+	ck_assert_int_eq(win_groups_place(&g, &t, masks), VMOSAL_ERANGE);
+	/* Groups of 48: the unused numbers stay out. */
+	g = layout(2, halves);
+	t.hard.group = 0;
+	t.process_groups = all3;
+	t.nprocess_groups = 3;
+	ck_assert_uint_eq(place_list(&g, &t, cpus, 256), 96);
+	ck_assert_uint_eq(cpus[47], 47);
+	ck_assert_uint_eq(cpus[48], 64);
+}
+END_TEST
+
+START_TEST(test_place_cpu_sets)
+{
+	static const unsigned all3[] = {0, 1, 2};
+	struct win_groups g = layout(3, full);
+	/* Two CPUs in group 2, one in group 0, one past the layout. */
+	const struct win_group_mask sets[] = {{2, 0x3}, {0, 0x10}, {5, 1}};
+	struct win_thread_place t = {.hard = {0, UINT64_MAX}, .groups_span = true,
+				     .process_groups = all3, .nprocess_groups = 3,
+				     .sets = sets, .nsets = 3};
+	size_t cpus[256];
+
+	ck_assert_uint_eq(place_list(&g, &t, cpus, 256), 3);
+	ck_assert_uint_eq(cpus[0], 4);
+	ck_assert_uint_eq(cpus[1], 128);
+	ck_assert_uint_eq(cpus[2], 129);
+	/* Bound to part of group 0: the sets within it. */
+	t.hard.mask = 0xff;
+	ck_assert_uint_eq(place_list(&g, &t, cpus, 256), 1);
+	ck_assert_uint_eq(cpus[0], 4);
+	/* Sets that miss the affinity entirely are ignored. */
+	t.hard.mask = 0x3;
+	ck_assert_uint_eq(place_list(&g, &t, cpus, 256), 2);
+	ck_assert_uint_eq(cpus[0], 0);
+	ck_assert_uint_eq(cpus[1], 1);
+}
+END_TEST
+
+START_TEST(test_sets_of_ids)
+{
+	/* Ids as Windows numbers them: 0x100 up, in group order. */
+	const struct win_cpu_set table[] = {
+		{0x100, 0, 0}, {0x101, 0, 1}, {0x140, 1, 0}, {0x141, 1, 1}, {0x17f, 1, 63},
+		{0x180, 2, 0}, {0x1ff, 2, 64} /* not a processor index */};
+	const uint32_t ids[] = {0x141, 0x100, 0x17f, 0x999, 0x180, 0x140, 0x1ff, 0x141};
+	struct win_group_mask out[WIN_GROUPS_MAX];
+	size_t n = 99;
+
+	win_groups_sets_of_ids(table, 7, ids, 8, out, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(out[0].group, 1);
+	ck_assert_uint_eq(out[0].mask, 0x8000000000000003ull);
+	ck_assert_uint_eq(out[1].group, 0);
+	ck_assert_uint_eq(out[1].mask, 1);
+	ck_assert_uint_eq(out[2].group, 2);
+	ck_assert_uint_eq(out[2].mask, 1);
+	win_groups_sets_of_ids(table, 7, ids, 0, out, &n);
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("win_groups");
@@ -302,6 +436,10 @@ int main(void)
 	tcase_add_test(tc, test_mask_spanning);
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_sanitize);
+	tcase_add_test(tc, test_place_one_group);
+	tcase_add_test(tc, test_place_spans_groups);
+	tcase_add_test(tc, test_place_cpu_sets);
+	tcase_add_test(tc, test_sets_of_ids);
 	suite_add_tcase(s, tc);
 	return vmosal_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* The Windows backend's thread slots (win_thread.c), called directly as
  * the core would, without the core or the plugin: creation and join, ids,
- * names, affinity, priority, the current CPU and WaitOnAddress. Runs on
+ * names, affinity, priority, the current CPU and WaitOnAddress; and the
+ * thread CPU clock and timed sleeps and waits (win_io.c). Runs on
  * Windows and under Wine, where SetThreadPriority is only stored: the
  * priority tests check what GetThreadPriority reports back. */
 #ifdef HAVE_CONFIG_H
@@ -613,6 +614,115 @@ START_TEST(test_wake_all)
 }
 END_TEST
 
+/* ---- the thread CPU clock, sleeping (win_io.c) ---- */
+
+static uint64_t thread_cpu(void)
+{
+	uint64_t t = 0;
+
+	ck_assert_int_eq(win_clock_ns(VMOSAL_CLOCK_THREAD_CPU, &t), 0);
+	return t;
+}
+
+/* A busy thread's CPU time advances and never goes back. From clock ticks
+ * (GetThreadTimes, Wine) it may take a tick: up to 10 s of wall time. */
+START_TEST(test_thread_cpu_advances)
+{
+	uint64_t first = thread_cpu(), last = first, t0 = now_ns();
+	volatile uint64_t sink = 0;
+
+	while (last == first && now_ns() - t0 < 10000000000u) {
+		for (int i = 0; i < 100000; i++)
+			sink += (uint64_t)i;
+		for (int i = 0; i < 100; i++) {
+			uint64_t t = thread_cpu();
+
+			ck_assert_uint_ge(t, last);
+			last = t;
+		}
+	}
+	ck_assert_uint_gt(last, first);
+}
+END_TEST
+
+static volatile LONG64 fake_cycles;
+
+static BOOL WINAPI fake_cycle_time(HANDLE thread, PULONG64 cycles)
+{
+	(void)thread;
+	*cycles = (ULONG64)InterlockedCompareExchange64(&fake_cycles, 0, 0);
+	return TRUE;
+}
+
+/* Where QueryThreadCycleTime counts (x86 with an invariant TSC, not Wine,
+ * where it is a stub), THREAD_CPU is its count at the TSC's rate: to the
+ * nanosecond, without overflow, never going back. */
+START_TEST(test_thread_cpu_cycles)
+{
+	static const struct {
+		uint64_t cycles, ns;
+	} at3ghz[] = {
+		{0, 0},
+		{3, 1},
+		{3000, 1000},
+		{3000000001u, 1000000000u},
+		{(uint64_t)1 << 63, 3074457345618258602u},
+	};
+
+	for (size_t i = 0; i < sizeof at3ghz / sizeof at3ghz[0]; i++)
+		ck_assert_uint_eq(win_cycles_to_ns(at3ghz[i].cycles, 3000000000u), at3ghz[i].ns);
+	ck_assert_uint_eq(win_cycles_to_ns(UINT64_MAX, 1000000000u), UINT64_MAX);
+	win_thread_clock_test(fake_cycle_time, 3000000000u);
+	for (size_t i = 0; i < sizeof at3ghz / sizeof at3ghz[0]; i++) {
+		InterlockedExchange64(&fake_cycles, (LONG64)at3ghz[i].cycles);
+		ck_assert_uint_eq(thread_cpu(), at3ghz[i].ns);
+	}
+	win_thread_clock_test(NULL, 0);
+	/* GetThreadTimes again: far below 2^63 cycles' worth. */
+	ck_assert_uint_lt(thread_cpu(), 1000000000000000u);
+}
+END_TEST
+
+/* A 1 ms sleep, and a 1 ms event wait, last at least 1 ms, with
+ * high-resolution timers and without. */
+START_TEST(test_sleep_at_least)
+{
+	HANDLE probe, ev = CreateEventW(NULL, FALSE, FALSE, NULL);
+
+	ck_assert_ptr_nonnull(ev);
+	for (int pass = 0; pass < 2; pass++) {
+		win_hires_timers_off(pass == 1);
+		for (int rep = 0; rep < 5; rep++) {
+			uint64_t t0 = now_ns();
+
+			ck_assert_int_eq(win_sleep_ns(1000000), 0);
+			ck_assert_uint_ge(now_ns() - t0, 1000000);
+			t0 = now_ns();
+			ck_assert_int_eq(win_event_wait(ev, 1000000), VMOSAL_ETIMEDOUT);
+			ck_assert_uint_ge(now_ns() - t0, 1000000);
+			t0 = now_ns();
+			ck_assert_int_eq(win_sleep_ns(1500), 0);
+			ck_assert_uint_ge(now_ns() - t0, 1500);
+		}
+		/* Signalled: the event, not the timer. */
+		ck_assert(SetEvent(ev));
+		ck_assert_int_eq(win_event_wait(ev, 1000000), 0);
+		ck_assert_int_eq(win_event_wait(ev, 0), VMOSAL_ETIMEDOUT);
+	}
+	ck_assert(!win_hires_timers());
+	win_hires_timers_off(false);
+	ck_assert_int_eq(win_sleep_ns(1000), 0);
+	/* Where the OS makes high-resolution timers (Windows 10 1803 on,
+	 * Wine), the waits use them. */
+	probe = CreateWaitableTimerExW(NULL, NULL, 0x2 /* HIGH_RESOLUTION */, TIMER_ALL_ACCESS);
+	if (probe != NULL) {
+		CloseHandle(probe);
+		ck_assert(win_hires_timers());
+	}
+	CloseHandle(ev);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("win_thread");
@@ -656,6 +766,13 @@ int main(void)
 	tcase_add_test(tc, test_wait_timeout);
 	tcase_add_test(tc, test_wake_one);
 	tcase_add_test(tc, test_wake_all);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("time");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_thread_cpu_advances);
+	tcase_add_test(tc, test_thread_cpu_cycles);
+	tcase_add_test(tc, test_sleep_at_least);
 	suite_add_tcase(s, tc);
 
 	return vmosal_run_suite(s);

@@ -169,6 +169,14 @@ int win_event_wait(vmosal_handle_t h, int64_t timeout_ns);
 int win_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending);
 int win_clock_ns(int clock, uint64_t *out);
 int win_sleep_ns(uint64_t ns);
+/* Whether sleeps and event waits use high-resolution waitable timers
+ * (true once one was made); tests: off forces whole milliseconds. */
+bool win_hires_timers(void);
+void win_hires_timers_off(bool off);
+/* cycles at hz in nanoseconds, without overflow (hz below 18 GHz). */
+uint64_t win_cycles_to_ns(uint64_t cycles, uint64_t hz);
+/* Tests: THREAD_CPU from cycles(thread) at hz; cycles NULL: GetThreadTimes. */
+void win_thread_clock_test(BOOL(WINAPI *cycles)(HANDLE, PULONG64), uint64_t hz);
 int win_device_open(const char *path, unsigned flags, vmosal_handle_t *out);
 int win_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
 		     int *result);

@@ -61,6 +61,59 @@ int win_groups_mask_of(const struct win_groups *g, const size_t *cpus, size_t n,
 int win_groups_list(const struct win_groups *g, unsigned group, uint64_t mask, size_t *cpus,
 		    size_t capacity, size_t *n);
 
+/* ---- where a thread may run, across groups ---- */
+
+/* One group's processors, as GROUP_AFFINITY carries them. */
+struct win_group_mask {
+	unsigned group;
+	uint64_t mask;
+};
+
+/* What Windows reports, piece by piece, about where a thread may run. */
+struct win_thread_place {
+	/* GetThreadGroupAffinity: the thread's group and its mask there (the
+	 * primary group's, where the thread spans groups). */
+	struct win_group_mask hard;
+	/* Windows 11 and Server 2022 on: a thread never bound to one group
+	 * runs in every group of its process. */
+	bool groups_span;
+	/* GetProcessGroupAffinity: the groups the process runs in. */
+	const unsigned *process_groups;
+	size_t nprocess_groups;
+	/* The CPU sets the thread is given (its selection, else the process
+	 * default), as group masks; nsets 0: none. */
+	const struct win_group_mask *sets;
+	size_t nsets;
+};
+
+/* Stores in masks[0..g->count) the processors of each group where the
+ * thread may run:
+ *   - hard.group alone, unless groups_span, hard covers all of its group
+ *     (SetThreadGroupAffinity never narrowed it) and the process runs in
+ *     more than one group: then every process group, whole;
+ *   - within that, the CPU sets, unless they leave nothing: the affinity
+ *     takes precedence over CPU sets that conflict with it.
+ * Processors that are not active and groups the layout lacks are left
+ * out. ERANGE when hard.group is not one of the layout's. */
+int win_groups_place(const struct win_groups *g, const struct win_thread_place *t,
+		     uint64_t masks[WIN_GROUPS_MAX]);
+/* Stores the flat numbers of masks[0..g->count), ascending, as
+ * win_groups_list does for one group. */
+int win_groups_list_all(const struct win_groups *g, const uint64_t *masks, size_t *cpus,
+			size_t capacity, size_t *n);
+
+/* A CPU set as GetSystemCpuSetInformation describes it. */
+struct win_cpu_set {
+	uint32_t id;
+	unsigned group;
+	unsigned index;
+};
+/* The CPU set ids[0..nids) (GetThreadSelectedCpuSets) as group masks in
+ * out[0..*nout), one per group, through table[0..ntable); ids the table
+ * lacks are left out. out holds WIN_GROUPS_MAX. */
+void win_groups_sets_of_ids(const struct win_cpu_set *table, size_t ntable, const uint32_t *ids,
+			    size_t nids, struct win_group_mask *out, size_t *nout);
+
 /* A group number the OS reported, made usable: itself when it exists; 0
  * when it does not and the host has one group, the only one it can mean
  * (Wine 8.0 has reported such numbers from GetThreadGroupAffinity); false

@@ -4,6 +4,11 @@
 
 #include "win.h"
 
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+#include <intrin.h>
+#define WIN_HAVE_TSC 1
+#endif
+
 /* The longest single wait Windows takes below INFINITE. */
 #define WIN_WAIT_MAX_MS 0xfffffffeu
 
@@ -35,6 +40,164 @@ static uint64_t win_monotonic_ns(void)
 	return win_ticks_to_ns((uint64_t)now.QuadPart, (uint64_t)win_qpc_freq.QuadPart);
 }
 
+/* ---- high-resolution waitable timers ----
+ * Sleep, and waits given milliseconds, end on a tick of the system clock
+ * (15.6 ms unless a process raised the timer resolution). A waitable
+ * timer made with CREATE_WAITABLE_TIMER_HIGH_RESOLUTION (Windows 10 1803)
+ * fires when asked, to about half a millisecond; older Windows refuses the
+ * flag (ERROR_INVALID_PARAMETER), and the waits then fall back to whole
+ * milliseconds. Wine takes the flag; its timers were never tick-bound. */
+#define WIN_TIMER_HIGH_RESOLUTION 0x2u
+
+/* 1: made one; -1: refused, or turned off (tests); 0: not tried yet. */
+static volatile LONG win_hires_state;
+
+void win_hires_timers_off(bool off)
+{
+	InterlockedExchange(&win_hires_state, off ? -1 : 0);
+}
+
+bool win_hires_timers(void)
+{
+	return InterlockedCompareExchange(&win_hires_state, 0, 0) > 0;
+}
+
+/* A timer that fires ns from now, for one wait, then CloseHandle; NULL:
+ * none (fall back to milliseconds). Made per wait: a cached one would
+ * need a per-thread handle closed at thread exit. */
+static HANDLE win_hires_timer(uint64_t ns)
+{
+	uint64_t units = ns / 100u + (ns % 100u != 0);
+	LARGE_INTEGER due;
+	HANDLE t;
+
+	if (InterlockedCompareExchange(&win_hires_state, 0, 0) < 0)
+		return NULL;
+	t = CreateWaitableTimerExW(NULL, NULL, WIN_TIMER_HIGH_RESOLUTION, TIMER_ALL_ACCESS);
+	if (t == NULL) {
+		if (GetLastError() == ERROR_INVALID_PARAMETER)
+			InterlockedExchange(&win_hires_state, -1);
+		return NULL;
+	}
+	/* Negative: relative, in 100 ns units. */
+	due.QuadPart = -(LONGLONG)(units > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : units);
+	if (!SetWaitableTimer(t, &due, 0, NULL, NULL, FALSE)) {
+		CloseHandle(t);
+		return NULL;
+	}
+	InterlockedCompareExchange(&win_hires_state, 1, 0);
+	return t;
+}
+
+/* ---- THREAD_CPU ----
+ * QueryThreadCycleTime counts the cycles a thread ran, exactly, at every
+ * context switch and on the running thread; GetThreadTimes only charges
+ * whole clock ticks (15.6 ms) to the thread running at the tick. On x86
+ * with an invariant TSC the cycles are TSC cycles (what Chromium's
+ * ThreadTicks relies on), which the TSC's rate turns into nanoseconds;
+ * the rate is measured once against QueryPerformanceCounter. Elsewhere
+ * (Windows on Arm, whose count is of core cycles at a varying clock; no
+ * invariant TSC; Wine, where QueryThreadCycleTime is a stub) it is
+ * GetThreadTimes. Chosen once per process: the clock never changes source,
+ * so it never goes back. */
+typedef BOOL(WINAPI *win_cycles_fn)(HANDLE, PULONG64);
+
+static struct {
+	win_cycles_fn cycles; /* NULL: GetThreadTimes */
+	uint64_t hz;
+} win_thread_clock;
+static INIT_ONCE win_thread_clock_once = INIT_ONCE_STATIC_INIT;
+
+uint64_t win_cycles_to_ns(uint64_t cycles, uint64_t hz)
+{
+	return cycles / hz * 1000000000u + cycles % hz * 1000000000u / hz;
+}
+
+#ifdef WIN_HAVE_TSC
+/* A (TSC, QPC) pair read close together: retried when something ran in
+ * between. */
+static void win_tsc_pair(uint64_t *tsc, uint64_t *qpc)
+{
+	LARGE_INTEGER a, b;
+
+	for (int i = 0; i < 10; i++) {
+		QueryPerformanceCounter(&a);
+		*tsc = __rdtsc();
+		QueryPerformanceCounter(&b);
+		if (b.QuadPart - a.QuadPart <= 2 * win_qpc_freq.QuadPart / 100000) /* 20 us */
+			break;
+	}
+	*qpc = ((uint64_t)a.QuadPart + (uint64_t)b.QuadPart) / 2;
+}
+
+/* The TSC's rate in Hz, over 10 ms (to about 1e-5), or 0. */
+static uint64_t win_tsc_hz(void)
+{
+	uint64_t tsc0, qpc0, tsc1, qpc1;
+	int regs[4];
+
+	/* CPUID 0x80000007, EDX bit 8: the TSC runs at a constant rate. */
+	__cpuid(regs, (int)0x80000000u);
+	if ((unsigned)regs[0] < 0x80000007u)
+		return 0;
+	__cpuid(regs, (int)0x80000007u);
+	if (!((unsigned)regs[3] >> 8 & 1u))
+		return 0;
+	InitOnceExecuteOnce(&win_qpc_once, win_read_qpc_freq, NULL, NULL);
+	win_tsc_pair(&tsc0, &qpc0);
+	win_sleep_ns(10 * 1000000u);
+	win_tsc_pair(&tsc1, &qpc1);
+	if (qpc1 <= qpc0 || tsc1 <= tsc0)
+		return 0;
+	/* Below 2^64 for any rate up to ~10 THz over 10 ms. */
+	return (tsc1 - tsc0) * (uint64_t)win_qpc_freq.QuadPart / (qpc1 - qpc0);
+}
+#endif
+
+static BOOL CALLBACK win_thread_clock_init(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+	(void)once;
+	(void)param;
+	(void)ctx;
+#ifdef WIN_HAVE_TSC
+	{
+		ULONG64 c;
+
+		if (QueryThreadCycleTime(GetCurrentThread(), &c) &&
+		    (win_thread_clock.hz = win_tsc_hz()) != 0)
+			win_thread_clock.cycles = QueryThreadCycleTime;
+	}
+#endif
+	return TRUE;
+}
+
+void win_thread_clock_test(BOOL(WINAPI *cycles)(HANDLE, PULONG64), uint64_t hz)
+{
+	InitOnceExecuteOnce(&win_thread_clock_once, win_thread_clock_init, NULL, NULL);
+	win_thread_clock.cycles = cycles;
+	win_thread_clock.hz = hz;
+}
+
+static int win_thread_cpu_ns(uint64_t *out)
+{
+	FILETIME created, exited, kernel, user;
+	ULONG64 cycles;
+
+	InitOnceExecuteOnce(&win_thread_clock_once, win_thread_clock_init, NULL, NULL);
+	if (win_thread_clock.cycles != NULL) {
+		if (!win_thread_clock.cycles(GetCurrentThread(), &cycles))
+			return win_last_error();
+		*out = win_cycles_to_ns(cycles, win_thread_clock.hz);
+		return 0;
+	}
+	if (!GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user))
+		return win_last_error();
+	*out = (((ULONGLONG)kernel.dwHighDateTime << 32 | kernel.dwLowDateTime) +
+		((ULONGLONG)user.dwHighDateTime << 32 | user.dwLowDateTime)) *
+	       100u;
+	return 0;
+}
+
 typedef VOID(WINAPI *win_precise_time_fn)(FILETIME *ft);
 typedef VOID(WINAPI *win_interrupt_time_fn)(ULONGLONG *t);
 
@@ -45,7 +208,7 @@ int win_clock_ns(int clock, uint64_t *out)
 {
 	static win_precise_time_fn precise_time;
 	static win_interrupt_time_fn interrupt_time;
-	FILETIME ft, created, exited, kernel, user;
+	FILETIME ft;
 	ULONGLONG t;
 
 	switch (clock) {
@@ -66,12 +229,7 @@ int win_clock_ns(int clock, uint64_t *out)
 		*out = t < WIN_EPOCH_DIFF ? 0 : (t - WIN_EPOCH_DIFF) * 100u;
 		return 0;
 	case VMOSAL_CLOCK_THREAD_CPU:
-		if (!GetThreadTimes(GetCurrentThread(), &created, &exited, &kernel, &user))
-			return win_last_error();
-		t = ((ULONGLONG)kernel.dwHighDateTime << 32 | kernel.dwLowDateTime) +
-		    ((ULONGLONG)user.dwHighDateTime << 32 | user.dwLowDateTime);
-		*out = t * 100u;
-		return 0;
+		return win_thread_cpu_ns(out);
 	case VMOSAL_CLOCK_BOOTTIME:
 		/* Interrupt time counts the time suspended; the precise
 		 * variant is Windows 10's, else the tick count (ms). */
@@ -104,9 +262,19 @@ int win_sleep_ns(uint64_t ns)
 	uint64_t start = win_monotonic_ns(), now;
 
 	/* Not alertable: a kick's APC waits for the sleep to end, as a
-	 * signal handler's return resumes nanosleep. */
-	while ((now = win_monotonic_ns()) - start < ns)
-		Sleep(win_wait_ms(ns - (now - start)));
+	 * signal handler's return resumes nanosleep. A timer may fire a
+	 * little before the performance counter says: sleep the rest. */
+	while ((now = win_monotonic_ns()) - start < ns) {
+		uint64_t left = ns - (now - start);
+		HANDLE timer = win_hires_timer(left);
+
+		if (timer != NULL) {
+			WaitForSingleObject(timer, INFINITE);
+			CloseHandle(timer);
+		} else {
+			Sleep(win_wait_ms(left));
+		}
+	}
 	return 0;
 }
 
@@ -132,9 +300,9 @@ int win_event_signal(vmosal_handle_t h)
 /* Alertable, so that a kick (an APC) ends the wait with VMOSAL_EINTR. The
  * flag is read before the wait; a kick that sets it after that queues its
  * APC after that too, and an APC queued before an alertable wait begins
- * ends it at once: no kick is lost in between. Whole milliseconds, rounded
- * up, and the wait ends on a tick of the system clock (15.6 ms unless a
- * process raised the timer resolution with timeBeginPeriod). */
+ * ends it at once: no kick is lost in between. A timeout is a
+ * high-resolution timer waited on with the event; without one, whole
+ * milliseconds rounded up, ending on a tick of the system clock. */
 int win_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending)
 {
 	uint64_t start = win_monotonic_ns(), waited;
@@ -143,21 +311,35 @@ int win_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *k
 		return VMOSAL_EINTR;
 
 	for (;;) {
-		DWORD ms = INFINITE, rc;
+		HANDLE objs[2] = {h, NULL};
+		DWORD ms = INFINITE, n = 1, rc;
 
 		if (timeout_ns >= 0) {
 			waited = win_monotonic_ns() - start;
-			ms = waited >= (uint64_t)timeout_ns ? 0
-							    : win_wait_ms((uint64_t)timeout_ns - waited);
+			ms = 0;
+			if (waited < (uint64_t)timeout_ns) {
+				objs[1] = win_hires_timer((uint64_t)timeout_ns - waited);
+				if (objs[1] != NULL) {
+					n = 2;
+					ms = INFINITE;
+				} else {
+					ms = win_wait_ms((uint64_t)timeout_ns - waited);
+				}
+			}
 		}
-		rc = WaitForSingleObjectEx(h, ms, TRUE);
+		/* The event first: signalled with the timer, it wins. */
+		rc = WaitForMultipleObjectsEx(n, objs, FALSE, ms, TRUE);
+		if (objs[1] != NULL)
+			CloseHandle(objs[1]);
 		switch (rc) {
 		case WAIT_OBJECT_0:
 			return 0;
 		case WAIT_IO_COMPLETION:
 			return VMOSAL_EINTR;
+		case WAIT_OBJECT_0 + 1: /* the timer */
 		case WAIT_TIMEOUT:
-			/* A wait longer than WIN_WAIT_MAX_MS goes round again. */
+			/* A timer a little early, or a wait longer than
+			 * WIN_WAIT_MAX_MS: go round again. */
 			if (ms != 0 && (uint64_t)timeout_ns > win_monotonic_ns() - start)
 				continue;
 			return VMOSAL_ETIMEDOUT;

@@ -246,26 +246,151 @@ int win_thread_set_affinity(uint64_t tid, const size_t *cpus, size_t ncpus)
 	return rc;
 }
 
+/* The CPU set calls, resolved at run time: the id calls came with Windows
+ * 10, the mask calls with Windows 11 and Server 2022, the release that
+ * lets threads span groups; Wine 8 has the id calls as stubs. The
+ * SYSTEM_CPU_SET_INFORMATION fields read, as Microsoft documents them
+ * (older mingw-w64 headers lack the type). */
+typedef BOOL(WINAPI *win_get_masks_fn)(HANDLE, GROUP_AFFINITY *, USHORT, USHORT *);
+typedef BOOL(WINAPI *win_get_ids_fn)(HANDLE, ULONG *, ULONG, ULONG *);
+typedef BOOL(WINAPI *win_cpu_set_info_fn)(void *, ULONG, ULONG *, HANDLE, ULONG);
+struct win_cpu_set_record {
+	DWORD size;
+	DWORD type; /* CpuSetInformation: 0 */
+	DWORD id;
+	WORD group;
+	BYTE index; /* LogicalProcessorIndex */
+};
+
+static struct {
+	win_get_masks_fn thread_masks, process_masks;
+	win_get_ids_fn thread_ids, process_ids;
+	win_cpu_set_info_fn system_info;
+} win_cpu_sets;
+static INIT_ONCE win_cpu_sets_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK win_cpu_sets_init(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+	(void)once;
+	(void)param;
+	(void)ctx;
+	win_cpu_sets.thread_masks =
+		(win_get_masks_fn)win_kernel_proc("GetThreadSelectedCpuSetMasks");
+	win_cpu_sets.process_masks =
+		(win_get_masks_fn)win_kernel_proc("GetProcessDefaultCpuSetMasks");
+	win_cpu_sets.thread_ids = (win_get_ids_fn)win_kernel_proc("GetThreadSelectedCpuSets");
+	win_cpu_sets.process_ids = (win_get_ids_fn)win_kernel_proc("GetProcessDefaultCpuSets");
+	win_cpu_sets.system_info =
+		(win_cpu_set_info_fn)win_kernel_proc("GetSystemCpuSetInformation");
+	return TRUE;
+}
+
+/* The thread's CPU sets as group masks, else the process default's; 0
+ * when it has none, or they cannot be read (then the affinity alone is
+ * reported). */
+static size_t win_cpu_set_masks(HANDLE h, struct win_group_mask *out)
+{
+	GROUP_AFFINITY masks[WIN_GROUPS_MAX];
+	USHORT got = 0;
+	ULONG *ids = NULL, nids = 0, len = 0, cap = WIN_GROUPS_MAX * WIN_GROUP_CPUS;
+	struct win_cpu_set *table = NULL;
+	unsigned char *info = NULL;
+	size_t ntable = 0, n = 0;
+
+	if (win_cpu_sets.thread_masks != NULL) {
+		if (!win_cpu_sets.thread_masks(h, masks, WIN_GROUPS_MAX, &got))
+			got = 0;
+		if (got == 0 && win_cpu_sets.process_masks != NULL &&
+		    !win_cpu_sets.process_masks(GetCurrentProcess(), masks, WIN_GROUPS_MAX, &got))
+			got = 0;
+		for (USHORT i = 0; i < got && i < WIN_GROUPS_MAX; i++) {
+			out[n].group = masks[i].Group;
+			out[n++].mask = (uint64_t)masks[i].Mask;
+		}
+		return n;
+	}
+	/* An id per CPU at most: 16 KiB, from the heap, not a vCPU's stack. */
+	if (win_cpu_sets.thread_ids == NULL || win_cpu_sets.system_info == NULL ||
+	    (ids = malloc(cap * sizeof *ids)) == NULL)
+		return 0;
+	if (!win_cpu_sets.thread_ids(h, ids, cap, &nids))
+		nids = 0;
+	if (nids == 0 && win_cpu_sets.process_ids != NULL &&
+	    !win_cpu_sets.process_ids(GetCurrentProcess(), ids, cap, &nids))
+		nids = 0;
+	if (nids == 0 || nids > cap)
+		goto out;
+	/* The id -> processor table: one record per CPU set, each Size long. */
+	win_cpu_sets.system_info(NULL, 0, &len, GetCurrentProcess(), 0);
+	if (len == 0 || (info = malloc(len)) == NULL ||
+	    !win_cpu_sets.system_info(info, len, &len, GetCurrentProcess(), 0) ||
+	    (table = calloc(len / sizeof(struct win_cpu_set_record) + 1, sizeof *table)) == NULL)
+		goto out;
+	for (ULONG at = 0; at + sizeof(struct win_cpu_set_record) <= len;) {
+		struct win_cpu_set_record rec;
+
+		memcpy(&rec, info + at, sizeof rec);
+		if (rec.size < sizeof rec)
+			break;
+		if (rec.type == 0) {
+			table[ntable].id = rec.id;
+			table[ntable].group = rec.group;
+			table[ntable++].index = rec.index;
+		}
+		at += rec.size;
+	}
+	win_groups_sets_of_ids(table, ntable, (const uint32_t *)ids, nids, out, &n);
+out:
+	free(table);
+	free(info);
+	free(ids);
+	return n;
+}
+
+/* A thread may run in more than one group from Windows 11 on, where
+ * GetThreadGroupAffinity shows its primary group only: the other groups
+ * come from the process's, and CPU sets narrow them (win_groups_place). */
 int win_thread_get_affinity(uint64_t tid, size_t *cpus, size_t capacity, size_t *ncpus)
 {
 	const struct win_groups *g = win_groups_of_host();
+	struct win_group_mask sets[WIN_GROUPS_MAX];
+	struct win_thread_place place;
+	unsigned pgroups[WIN_GROUPS_MAX];
+	USHORT raw[WIN_GROUPS_MAX], npg = WIN_GROUPS_MAX;
+	uint64_t masks[WIN_GROUPS_MAX];
 	GROUP_AFFINITY aff;
-	unsigned group;
 	HANDLE h;
 	int rc = win_thread_open(tid, THREAD_QUERY_INFORMATION, &h);
 
 	if (rc != 0)
 		return rc;
+	InitOnceExecuteOnce(&win_cpu_sets_once, win_cpu_sets_init, NULL, NULL);
+	memset(&place, 0, sizeof place);
 	/* Zeroed: a Group left unwritten then reads as group 0. */
 	memset(&aff, 0, sizeof aff);
 	if (!GetThreadGroupAffinity(h, &aff))
 		rc = win_thread_error();
+	else
+		place.nsets = win_cpu_set_masks(h, sets);
 	win_thread_close(tid, h);
 	if (rc == 0)
-		rc = win_reported_group(g, aff.Group, &group);
+		rc = win_reported_group(g, aff.Group, &place.hard.group);
 	if (rc != 0)
 		return rc;
-	return win_groups_list(g, group, (uint64_t)aff.Mask, cpus, capacity, ncpus);
+	place.hard.mask = (uint64_t)aff.Mask;
+	place.sets = sets;
+	/* The mask calls are Windows 11's, whose threads span groups. */
+	place.groups_span = win_cpu_sets.thread_masks != NULL;
+	if (place.groups_span && GetProcessGroupAffinity(GetCurrentProcess(), &npg, raw)) {
+		for (USHORT i = 0; i < npg && i < WIN_GROUPS_MAX; i++)
+			pgroups[i] = raw[i];
+		place.process_groups = pgroups;
+		place.nprocess_groups = npg < WIN_GROUPS_MAX ? npg : WIN_GROUPS_MAX;
+	}
+	rc = win_groups_place(g, &place, masks);
+	if (rc != 0)
+		return rc;
+	return win_groups_list_all(g, masks, cpus, capacity, ncpus);
 }
 
 int win_thread_current_cpu(size_t *cpu)
@@ -462,7 +587,9 @@ int win_thread_get_name(uint64_t tid, char *buf, size_t len)
 /* ---- wait/wake: WaitOnAddress ----
  * WaitOnAddress is not an alertable wait: an APC (the kick) does not end
  * it, so wait_u32 never returns VMOSAL_EINTR here; the core re-checks its
- * word after every return in any case. */
+ * word after every return in any case. Its timeout is whole milliseconds
+ * and ends on a tick of the system clock (15.6 ms by default), and no
+ * timer can end it: the core only waits here without a limit. */
 
 static uint64_t win_qpc_ns(void)
 {

@@ -251,7 +251,11 @@ struct vmosal_backend_ops {
 	/* [M] Blocks while *addr == expected, at most timeout_ns (negative:
 	 * no limit). Returns 0 when woken or when *addr differs (spurious
 	 * wake-ups allowed: the caller re-checks), VMOSAL_ETIMEDOUT, or
-	 * VMOSAL_EINTR when a signal interrupted the wait. */
+	 * VMOSAL_EINTR when a signal interrupted the wait. A timeout is never
+	 * early, and may be late by the OS's timer resolution: on Windows,
+	 * WaitOnAddress takes whole milliseconds and ends on a tick of the
+	 * system clock (15.6 ms by default); no public call waits with a
+	 * timeout here. */
 	int (*wait_u32)(const uint32_t *addr, uint32_t expected, int64_t timeout_ns);
 	/* [M] Wakes one waiter on addr, or all when all is true. Cannot fail
 	 * for a valid addr on any OS; a waiter must never be left asleep, so

@@ -1,10 +1,19 @@
 /* libvmosal: device files, ioctl, and process ids.
  *
- * The ioctl number helpers encode as the host does: the asm-generic
- * layout (x86_64, aarch64, riscv64: direction in bits 30-31, size in
- * 16-29, type in 8-15, number in 0-7). Windows has no ioctl on handles
- * (DeviceIoControl codes differ); there these calls are VMOSAL_ENOTSUP and
- * device files open with CreateFileW. */
+ * The ioctl number helpers encode as the host's own _IO/_IOR/_IOW/_IOWR
+ * do. Two layouts exist, both spelled out below so that either can be
+ * computed (and tested) on any host:
+ *   Linux (asm-generic: x86_64, aarch64, riscv64): direction in bits
+ *     30-31 (READ 2, WRITE 1, none 0), size in 16-29, type in 8-15,
+ *     number in 0-7.
+ *   BSD (macOS and the BSDs): IOC_OUT 0x40000000 for READ, IOC_IN
+ *     0x80000000 for WRITE (the bits Linux uses the other way round),
+ *     IOC_VOID 0x20000000 for neither, size in 16-28 (13 bits, masked as
+ *     <sys/ioccom.h> does), type in 8-15, number in 0-7.
+ * VMOSAL_IOC picks the host's by the compiler's predefined OS macros.
+ * Windows has no ioctl on handles (DeviceIoControl codes differ); there
+ * these calls are VMOSAL_ENOTSUP, the numbers are Linux's, and device
+ * files open with CreateFileW. */
 #ifndef VMOSAL_DEVICE_H
 #define VMOSAL_DEVICE_H
 
@@ -12,12 +21,25 @@
 
 VMOSAL_BEGIN_DECLS
 
+/* Directions, as the caller sees the data: READ, the OS fills arg. */
 #define VMOSAL_IOC_NONE 0u
 #define VMOSAL_IOC_WRITE 1u
 #define VMOSAL_IOC_READ 2u
-#define VMOSAL_IOC(dir, type, nr, size)                                              \
+#define VMOSAL_IOC_LINUX(dir, type, nr, size)                                        \
 	((unsigned long)(((unsigned long)(dir) << 30) | ((unsigned long)(size) << 16) | \
 			 ((unsigned long)(type) << 8) | (unsigned long)(nr)))
+#define VMOSAL_IOC_BSD(dir, type, nr, size)                                          \
+	((unsigned long)(((dir) == VMOSAL_IOC_NONE ? 0x20000000ul : 0ul) |              \
+			 (((dir) & VMOSAL_IOC_READ) ? 0x40000000ul : 0ul) |               \
+			 (((dir) & VMOSAL_IOC_WRITE) ? 0x80000000ul : 0ul) |              \
+			 (((unsigned long)(size) & 0x1ffful) << 16) |                     \
+			 ((unsigned long)(type) << 8) | (unsigned long)(nr)))
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
+	defined(__OpenBSD__) || defined(__DragonFly__)
+#define VMOSAL_IOC(dir, type, nr, size) VMOSAL_IOC_BSD(dir, type, nr, size)
+#else
+#define VMOSAL_IOC(dir, type, nr, size) VMOSAL_IOC_LINUX(dir, type, nr, size)
+#endif
 #define VMOSAL_IO(type, nr) VMOSAL_IOC(VMOSAL_IOC_NONE, type, nr, 0)
 #define VMOSAL_IOR(type, nr, size) VMOSAL_IOC(VMOSAL_IOC_READ, type, nr, size)
 #define VMOSAL_IOW(type, nr, size) VMOSAL_IOC(VMOSAL_IOC_WRITE, type, nr, size)

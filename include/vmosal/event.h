@@ -31,10 +31,11 @@ VMOSAL_API int vmosal_event_signal(vmosal_handle_t event);
  * Resolution of the timeout: Linux, nanoseconds (ppoll), plus the
  * thread's timer slack (50 us by default; prctl PR_SET_TIMERSLACK); macOS,
  * microseconds (pselect), subject to the kernel's timer coalescing;
- * Windows, whole milliseconds rounded up, and the wait ends on a tick of
- * the system clock, 15.6 ms by default, unless some process raised the
- * timer resolution (timeBeginPeriod): the backend uses no high-resolution
- * waitable timer. A wait never ends early.
+ * Windows, a high-resolution waitable timer (Windows 10 1803 on), good to
+ * about 0.5 ms; before 1803, whole milliseconds rounded up, and the wait
+ * ends on a tick of the system clock, 15.6 ms by default, unless some
+ * process raised the timer resolution (timeBeginPeriod). A wait never
+ * ends early.
  *
  * What an event is, for both calls: Linux, an eventfd. One this library
  * made costs nothing to check; another (a vhost-user peer's) is checked
@@ -60,15 +61,25 @@ enum vmosal_clock {
 };
 
 /* Reads a clock in nanoseconds. Linux: clock_gettime, through the vDSO
- * (no system call) for all but THREAD_CPU; Windows:
- * QueryPerformanceCounter, GetSystemTimePreciseAsFileTime,
- * QueryThreadCycleTime; macOS: clock_gettime_nsec_np. EINVAL: unknown
- * clock or out NULL. */
+ * (no system call) for all but THREAD_CPU; macOS: clock_gettime_nsec_np.
+ * Windows: QueryPerformanceCounter (100 ns), GetSystemTimePreciseAsFileTime
+ * and QueryInterruptTimePrecise; THREAD_CPU, on x86 with an invariant TSC,
+ * QueryThreadCycleTime at the TSC's rate, measured once against the
+ * performance counter (the process's first THREAD_CPU read takes about
+ * 10 ms), counted exactly at every switch and to the nanosecond; elsewhere
+ * (Windows on Arm, Wine) GetThreadTimes, which charges CPU time in whole
+ * clock ticks (15.6 ms by default) to the thread running at the tick, so
+ * a short stretch of work may read as none. Every clock is monotonic but
+ * REALTIME. EINVAL: unknown clock or out NULL. */
 VMOSAL_API int vmosal_clock_ns(enum vmosal_clock clock, uint64_t *out);
 
 /* Sleeps for ns nanoseconds of the monotonic clock, going back to sleep
- * for the rest after a signal handler ran. Not a wait for work: a kick
- * does not end it (vmosal.h). */
+ * for the rest after a signal handler ran; never less. How much more:
+ * Linux, the timer slack (50 us by default); macOS, the kernel's timer
+ * coalescing; Windows, a high-resolution waitable timer from Windows 10
+ * 1803 (about 0.5 ms), before that Sleep's whole ticks of the system
+ * clock (15.6 ms by default). Not a wait for work: a kick does not end it
+ * (vmosal.h). */
 VMOSAL_API int vmosal_sleep_ns(uint64_t ns);
 
 VMOSAL_END_DECLS

@@ -138,7 +138,10 @@ VMOSAL_API int vmosal_thread_tid(const vmosal_thread_t *t, vmosal_tid_t *out);
 
 /* Sets a thread's name as tools show it. name non-NULL, non-empty, at most
  * vmosal_thread_name_max() bytes (Linux: 15): ERANGE if longer, never
- * silently truncated. ESRCH: tid is not a thread of this process. */
+ * silently truncated. ESRCH: tid is not a thread of this process.
+ * ENOTSUP on macOS for any thread but the caller (pthread_setname_np
+ * names the calling thread only): name a thread from itself, or give the
+ * name in vmosal_thread_opts, which the new thread applies itself. */
 VMOSAL_API int vmosal_thread_set_name(vmosal_tid_t tid, const char *name);
 /* Copies the name into buf (len > 0; ERANGE if it does not fit). */
 VMOSAL_API int vmosal_thread_get_name(vmosal_tid_t tid, char *buf, size_t len);
@@ -162,7 +165,13 @@ VMOSAL_API int vmosal_thread_set_affinity(vmosal_tid_t tid, const size_t *cpus, 
 
 /* Stores the CPUs tid may run on, ascending, in cpus[0..*ncpus). If
  * capacity is too small, returns ERANGE with *ncpus set to the count
- * needed. cpus may be NULL when capacity is 0; ncpus non-NULL. */
+ * needed. cpus may be NULL when capacity is 0; ncpus non-NULL. Windows:
+ * the thread's group affinity, narrowed by its CPU sets (else the
+ * process's default CPU sets) where they overlap it. From Windows 11 a
+ * thread no one bound to a group may run in every group of its process,
+ * and all of them are reported; GetThreadGroupAffinity shows such a
+ * thread its primary group whole, so a thread bound to one whole group
+ * reads as spanning too. */
 VMOSAL_API int vmosal_thread_get_affinity(vmosal_tid_t tid, size_t *cpus, size_t capacity,
 					  size_t *ncpus);
 
@@ -171,7 +180,11 @@ VMOSAL_API int vmosal_thread_get_affinity(vmosal_tid_t tid, size_t *cpus, size_t
 /* Sets tid's scheduling level (mapping above; REALTIME is SCHED_FIFO
  * level 1). EINVAL: prio out of range; EPERM: the caller lacks the
  * privilege (the thread is left unchanged, never a silent no-op); ESRCH:
- * unknown tid; ENOTSUP: no realtime class. */
+ * unknown tid; ENOTSUP: no realtime class, or, on macOS, LOW, NORMAL or
+ * HIGH for any thread but the caller (a QoS class is set by the thread
+ * itself; REALTIME, a Mach policy, may be given to any thread of the
+ * process). vmosal_thread_opts' priority is applied by the new thread
+ * itself, so it works on macOS too. */
 VMOSAL_API int vmosal_thread_set_priority(vmosal_tid_t tid, enum vmosal_priority prio);
 /* Reads tid's level back (out non-NULL). */
 VMOSAL_API int vmosal_thread_get_priority(vmosal_tid_t tid, enum vmosal_priority *out);
