@@ -47,6 +47,8 @@ int darwin_shm_create(const char *name, uint64_t size, unsigned flags,
 		      unsigned huge_page_shift, vmosal_handle_t *out);
 int darwin_jit_map(size_t size, void **rw, void **rx);
 int darwin_icache_flush(void *addr, size_t size);
+int darwin_jit_write_begin(void *rw, void *rx, size_t size);
+int darwin_jit_write_end(void *rw, void *rx, size_t size);
 
 /* darwin_event.c */
 int darwin_event_create(unsigned flags, vmosal_handle_t *out);

@@ -89,6 +89,9 @@ static const struct vmosal_backend_ops darwin_ops = {
 	 * tag; the core applies them in the new thread. */
 	.thread_create_attr = NULL,
 	.thread_set_realtime = darwin_thread_set_realtime,
+	/* ABI 2.3: Apple silicon's per-thread MAP_JIT switch. */
+	.jit_write_begin = darwin_jit_write_begin,
+	.jit_write_end = darwin_jit_write_end,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

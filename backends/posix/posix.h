@@ -95,6 +95,10 @@ int posix_mem_sync(void *addr, size_t size, unsigned flags);
 /* Unmaps both views of a W^X code buffer; one view when rw == rx (a
  * buffer whose writability is a per-thread switch, as Apple's MAP_JIT). */
 int posix_jit_unmap(void *rw, void *rx, size_t size);
+/* jit_write_begin and jit_write_end where a buffer has two views: rw is
+ * always writable, so only the views are checked (two distinct,
+ * page-aligned views of whole pages, else VMOSAL_EINVAL). No system call. */
+int posix_jit_write_views(void *rw, void *rx, size_t size);
 
 /* Writes the name of a fresh POSIX shared memory object into buf (at least
  * POSIX_SHM_NAME_MAX + 1 bytes): "/vmosal.<pid>.<serial>", short enough
