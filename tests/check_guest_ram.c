@@ -742,8 +742,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_rejects_bad_options);
-	vmosal_tcase_add_test_raise_signal(tc, test_guard_before, SIGSEGV);
-	vmosal_tcase_add_test_raise_signal(tc, test_guard_after, SIGSEGV);
+	vmosal_tcase_add_test_raise_signal(tc, test_guard_before, VMOSAL_TEST_PROT_SIGNAL);
+	vmosal_tcase_add_test_raise_signal(tc, test_guard_after, VMOSAL_TEST_PROT_SIGNAL);
 	tcase_add_test(tc, test_guard_freed);
 	tcase_add_test(tc, test_prealloc_base_pages);
 	tcase_add_test(tc, test_prealloc_thp);

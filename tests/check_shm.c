@@ -338,7 +338,8 @@ START_TEST(test_jit_rejects_bad_input)
 }
 END_TEST
 
-/* The executable view is not writable: the forked test dies of SIGSEGV. */
+/* The executable view is not writable: the forked test dies of SIGSEGV
+ * (SIGBUS on Darwin). */
 START_TEST(test_jit_rx_not_writable)
 {
 	struct vmosal_jit jit = VMOSAL_STRUCT_INIT(struct vmosal_jit);
@@ -384,9 +385,9 @@ int main(void)
 	tcase_add_test(jit, test_jit_runs_code);
 	tcase_add_test(jit, test_jit_rejects_bad_input);
 	tcase_add_test(jit, test_jit_write_window);
-	vmosal_tcase_add_test_raise_signal(jit, test_jit_rx_not_writable, SIGSEGV);
+	vmosal_tcase_add_test_raise_signal(jit, test_jit_rx_not_writable, VMOSAL_TEST_PROT_SIGNAL);
 #ifdef HAVE_RET42
-	vmosal_tcase_add_test_raise_signal(jit, test_jit_rw_not_executable, SIGSEGV);
+	vmosal_tcase_add_test_raise_signal(jit, test_jit_rw_not_executable, VMOSAL_TEST_PROT_SIGNAL);
 #endif
 	suite_add_tcase(s, jit);
 	return vmosal_run_suite(s);

@@ -359,7 +359,9 @@ struct vmosal_backend_ops {
 	 * abandons fn, fills *fault and returns VMOSAL_EFAULT; else stores
 	 * fn's return value in *fn_result and returns 0. A fault at an
 	 * address below 64 KiB is not taken (fn's NULL dereference: it goes
-	 * on as unguarded), nor is one whose guard fn left without returning.
+	 * on as unguarded), nor is one whose guard fn left without returning,
+	 * nor a signal the OS says was sent (POSIX: posix_fault_kind); a
+	 * fault the OS gives no address for (x86's general protection) is.
 	 * The core installed both signals (signal_install) before the first
 	 * call and keeps them; every call after may come from a signal
 	 * handler, so it takes no lock and makes no system call. */
