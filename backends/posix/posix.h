@@ -134,10 +134,19 @@ void posix_siginfo_of(const siginfo_t *si, struct vmosal_backend_siginfo *out);
 int posix_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
 		      int *fn_result);
 /* Takes one signal of set that is pending for the calling thread or the
- * process (sigwait, which returns at once then) and fills *out without
- * si_code (0); VMOSAL_EAGAIN when none is. For systems without
- * sigtimedwait or signalfd, which learn of a signal some other way. */
+ * process and fills *out; VMOSAL_EAGAIN when none is. Never blocks, even
+ * while other threads take the same signals: sigtimedwait with a zero
+ * timeout where there is one (si_code then filled), else
+ * posix_take_pending_locked. Not from a signal handler. */
 int posix_take_pending(const sigset_t *set, struct vmosal_backend_siginfo *out);
+/* The same without sigtimedwait (Darwin): sigpending, then sigwait for a
+ * signal it showed, both under one lock that every taker in libvmosal
+ * holds, so that no other taker can take that signal in between and
+ * leave sigwait blocking. os_code is 0. Built everywhere, for the tests.
+ * A thread outside libvmosal that takes these signals itself (its own
+ * sigwait), or unblocks them, can still take one in between: the
+ * application blocks the signals it waits for in every thread. */
+int posix_take_pending_locked(const sigset_t *set, struct vmosal_backend_siginfo *out);
 /* The kick signals to try, best first, into out[0..cap); returns the
  * count. With realtime signals (realtime true): SIGRTMIN..SIGRTMAX.
  * Without (Darwin): SIGUSR2, then SIGUSR1; the one taken is then refused

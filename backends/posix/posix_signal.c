@@ -548,30 +548,80 @@ int posix_signal_mask(bool block, const int *sigs, size_t n)
 	return posix_error_from_errno(rc);
 }
 
-int posix_take_pending(const sigset_t *set, struct vmosal_backend_siginfo *out)
+/* Held from sigpending to sigwait by every posix_take_pending_locked. */
+static pthread_mutex_t posix_take_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void posix_take_prepare(void)
+{
+	pthread_mutex_lock(&posix_take_lock);
+}
+
+static void posix_take_release(void)
+{
+	pthread_mutex_unlock(&posix_take_lock);
+}
+
+__attribute__((constructor)) static void posix_take_register_fork(void)
+{
+	/* A fork while another thread holds it must not leave the child's
+	 * copy locked. */
+	pthread_atfork(posix_take_prepare, posix_take_release, posix_take_release);
+}
+
+int posix_take_pending_locked(const sigset_t *set, struct vmosal_backend_siginfo *out)
 {
 	sigset_t pending, one;
-	int got = 0;
+	int got = 0, rc = 0;
 
-	if (sigpending(&pending) != 0)
-		return posix_last_error();
+	pthread_mutex_lock(&posix_take_lock);
+	if (sigpending(&pending) != 0) {
+		rc = posix_last_error();
+		goto out;
+	}
 	for (size_t i = 1; i < POSIX_NSIGNALS && got == 0; i++)
 		if (sigismember(set, posix_signals[i]) == 1 &&
 		    sigismember(&pending, posix_signals[i]) == 1)
 			got = posix_signals[i];
-	if (got == 0)
-		return VMOSAL_EAGAIN;
-	/* Pending, so blocked: sigwait takes it without waiting. */
+	if (got == 0) {
+		rc = VMOSAL_EAGAIN;
+		goto out;
+	}
+	/* Pending, so blocked, and no other taker can get it first: sigwait
+	 * takes it without waiting. */
 	sigemptyset(&one);
 	sigaddset(&one, got);
 	if ((errno = sigwait(&one, &got)) != 0)
-		return posix_last_error();
+		rc = posix_last_error();
+out:
+	pthread_mutex_unlock(&posix_take_lock);
+	if (rc != 0)
+		return rc;
 	out->struct_size = sizeof *out;
 	out->signal = (uint32_t)posix_signal_of(got);
 	out->os_signal = got;
 	out->os_code = 0;
 	out->fault_addr = NULL;
 	return 0;
+}
+
+int posix_take_pending(const sigset_t *set, struct vmosal_backend_siginfo *out)
+{
+#ifdef HAVE_SIGTIMEDWAIT
+	static const struct timespec zero = {0, 0};
+	siginfo_t si;
+
+	/* Checks and takes in one call: nothing can come between. */
+	while (sigtimedwait(set, &si, &zero) < 0) {
+		if (errno == EAGAIN)
+			return VMOSAL_EAGAIN;
+		if (errno != EINTR)
+			return posix_last_error();
+	}
+	posix_siginfo_of(&si, out);
+	return 0;
+#else
+	return posix_take_pending_locked(set, out);
+#endif
 }
 
 #ifdef HAVE_SIGTIMEDWAIT
