@@ -12,6 +12,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
@@ -377,6 +381,171 @@ START_TEST(test_take_pending_race)
 }
 END_TEST
 
+/* ---- the FIFO event (Darwin's), run here ---- */
+
+static vmosal_handle_t fifo_event(void)
+{
+	vmosal_handle_t e = -1;
+
+	ck_assert_int_eq(posix_fifo_event_create("/tmp", &e), 0);
+	ck_assert_int_ge(e, 0);
+	ck_assert_int_eq(fcntl(e, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	return e;
+}
+
+static void *fifo_signal_later(void *arg)
+{
+	struct timespec ts = {0, 20000000};
+
+	nanosleep(&ts, NULL);
+	ck_assert_int_eq(posix_fifo_event_signal(*(vmosal_handle_t *)arg), 0);
+	return NULL;
+}
+
+/* The event contract (event.h) on the FIFO: not signalled at first, one
+ * wait takes every signal, timeouts, a wake from another thread, a kick
+ * pending, pollable, and nothing but such a FIFO accepted. */
+START_TEST(test_fifo_event)
+{
+	vmosal_handle_t e = fifo_event(), blocking = fifo_event();
+	struct pollfd pfd = {.fd = e, .events = POLLIN};
+	uint32_t kicked = 1;
+	pthread_t th;
+	int p[2];
+
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 1);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), 0);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 1000000), VMOSAL_ETIMEDOUT);
+	/* Signalled far more often than the pipe holds: still one wait.
+	 * Linux lets the pipe shrink to a page, so that this stays quick. */
+	int times = 70000;
+#ifdef F_SETPIPE_SZ
+	if (fcntl(e, F_SETPIPE_SZ, 4096) >= 0)
+		times = 5000;
+#endif
+	for (int i = 0; i < times; i++)
+		ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), 0);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), VMOSAL_ETIMEDOUT);
+	/* Woken by another thread, without a limit. */
+	ck_assert_int_eq(pthread_create(&th, NULL, fifo_signal_later, &e), 0);
+	ck_assert_int_eq(posix_fifo_event_wait(e, -1), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	/* A pending kick ends the wait before the event is looked at. */
+	ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+	ck_assert_int_eq(posix_fifo_event_wait_kick(e, -1, &kicked), VMOSAL_EINTR);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), 0);
+	/* A blocking one could outlast the timeout: refused for waits. */
+	ck_assert_int_eq(fcntl(blocking, F_SETFL, 0), 0);
+	ck_assert_int_eq(posix_fifo_event_signal(blocking), 0);
+	ck_assert_int_eq(posix_fifo_event_wait(blocking, 0), VMOSAL_EINVAL);
+	/* Not events: a pipe's ends, a file. */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(posix_fifo_event_signal(p[1]), VMOSAL_EBADF);
+	ck_assert_int_eq(posix_fifo_event_wait(p[0], 0), VMOSAL_EBADF);
+	ck_assert_int_eq(posix_fifo_event_wait(-1, 0), VMOSAL_EBADF);
+	close(p[0]);
+	close(p[1]);
+	close(blocking);
+	close(e);
+}
+END_TEST
+
+/* Inherited by fork: the child signals the parent's event and waits on
+ * one the parent signals. */
+START_TEST(test_fifo_event_across_fork)
+{
+	vmosal_handle_t to_parent = fifo_event(), to_child = fifo_event();
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int ok = posix_fifo_event_signal(to_parent) == 0 &&
+			 posix_fifo_event_wait(to_child, 10000000000ll) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(posix_fifo_event_wait(to_parent, 10000000000ll), 0);
+	ck_assert_int_eq(posix_fifo_event_signal(to_child), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(to_parent);
+	close(to_child);
+}
+END_TEST
+
+static int fifo_recv_fd(int sock)
+{
+	char byte, control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {0};
+	struct cmsghdr *c;
+	int fd = -1;
+
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof control;
+	if (recvmsg(sock, &msg, 0) != 1 || (c = CMSG_FIRSTHDR(&msg)) == NULL ||
+	    c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+/* Sent over SCM_RIGHTS to a process that did not inherit it: that
+ * process signals it and waits on it, as the device half does. */
+START_TEST(test_fifo_event_over_scm_rights)
+{
+	char byte = 0, control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {0};
+	struct cmsghdr *c;
+	vmosal_handle_t e;
+	int sv[2], status;
+	pid_t pid;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int got, ok;
+
+		close(sv[0]);
+		got = fifo_recv_fd(sv[1]);
+		ok = got >= 0 && posix_fifo_event_signal(got) == 0 &&
+		     read(sv[1], &byte, 1) == 1 &&
+		     posix_fifo_event_wait(got, 10000000000ll) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	close(sv[1]);
+	/* Made after the fork: the child has it only through the message. */
+	e = fifo_event();
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof control;
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &e, sizeof e);
+	ck_assert_int_eq(sendmsg(sv[0], &msg, 0), 1);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 10000000000ll), 0);
+	ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+	ck_assert_int_eq(write(sv[0], &byte, 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(sv[0]);
+	close(e);
+}
+END_TEST
+
 START_TEST(test_kick_candidates)
 {
 	int cands[256];
@@ -434,6 +603,9 @@ int main(void)
 	tcase_add_test(tc, test_device_ioctl);
 	tcase_add_loop_test(tc, test_take_pending, 0, 2);
 	tcase_add_loop_test(tc, test_take_pending_race, 0, 2);
+	tcase_add_test(tc, test_fifo_event);
+	tcase_add_test(tc, test_fifo_event_across_fork);
+	tcase_add_test(tc, test_fifo_event_over_scm_rights);
 	tcase_add_test(tc, test_kick_candidates);
 	tcase_add_test(tc, test_kick_without_realtime_signals);
 	suite_add_tcase(s, tc);

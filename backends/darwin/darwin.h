@@ -52,9 +52,6 @@ int darwin_jit_write_end(void *rw, void *rx, size_t size);
 
 /* darwin_event.c */
 int darwin_event_create(unsigned flags, vmosal_handle_t *out);
-int darwin_event_signal(vmosal_handle_t h);
-int darwin_event_wait(vmosal_handle_t h, int64_t timeout_ns);
-int darwin_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending);
 int darwin_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
 		       struct vmosal_backend_siginfo *out);
 int darwin_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out);

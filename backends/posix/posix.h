@@ -168,6 +168,23 @@ int posix_kick_os_signal(void);
  * thread's timer slack; Darwin: microseconds (pselect). */
 int posix_kick_wait_fd(int fd, int64_t timeout_ns, const uint32_t *kick_pending);
 
+/* ---- events of one FIFO descriptor, for hosts without eventfd
+ * (posix_event.c) ---- */
+
+/* A FIFO made in dir (a directory this user may write), opened O_RDWR |
+ * O_NONBLOCK | O_CLOEXEC and unlinked: the one descriptor is signalled and
+ * waited on, in any process holding it (fork, SCM_RIGHTS). */
+int posix_fifo_event_create(const char *dir, vmosal_handle_t *out);
+/* Writes a byte (full: signalled already, 0). VMOSAL_EBADF for anything
+ * but a FIFO open for reading and writing. One write(2): signal-safe. */
+int posix_fifo_event_signal(vmosal_handle_t h);
+/* event_wait and event_wait_kick: drains it if signalled, else waits for
+ * it to become readable (posix_kick_wait_fd) and tries again. VMOSAL_EBADF
+ * as for signal; VMOSAL_EINVAL for a blocking one. */
+int posix_fifo_event_wait(vmosal_handle_t h, int64_t timeout_ns);
+int posix_fifo_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns,
+			       const uint32_t *kick_pending);
+
 /* ---- events, clocks, devices (posix_io.c) ---- */
 
 int posix_handle_close(vmosal_handle_t h);
