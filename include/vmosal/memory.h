@@ -256,13 +256,13 @@ VMOSAL_API int vmosal_jit_flush(const struct vmosal_jit *jit, size_t offset, siz
  * buffer, to writable and NOT executable (pthread_jit_write_protect_np):
  * the thread must not run JIT code, nor return into it, while a window is
  * open; other threads still execute. Where there are two views it only
- * checks its arguments: rw is always writable. Windows nest per thread
- * (the pages turn executable again when the outermost one ends), whichever
- * buffer each names. A window belongs to the thread that opened it: end
- * it on that thread. jit NULL, its struct_size too small, or rw, rx or
- * size not those of a live buffer (NULL, 0): VMOSAL_EINVAL; 2^32 - 1
- * windows open on the thread: VMOSAL_EOVERFLOW; an older backend that
- * cannot open one for rw == rx: VMOSAL_ENOTSUP. Cheap (Apple silicon: a
+ * checks its arguments: rw is always writable. Write windows nest per
+ * thread (the pages turn executable again when the outermost one ends),
+ * whichever buffer each names. A window belongs to the thread that opened
+ * it: end it on that thread. jit NULL, its struct_size too small, or rw,
+ * rx or size not those of a live buffer (NULL, 0): VMOSAL_EINVAL;
+ * 2^32 - 1 windows open on the thread: VMOSAL_EOVERFLOW; an older backend
+ * that cannot open one for rw == rx: VMOSAL_ENOTSUP. Cheap (Apple silicon: a
  * register write, no system call); not for signal handlers. */
 VMOSAL_API int vmosal_jit_write_begin(const struct vmosal_jit *jit);
 
