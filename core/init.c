@@ -28,7 +28,8 @@ static _Thread_local bool reentered;
 static const size_t ops_size_for_minor[] = {
 	[0] = offsetof(struct vmosal_backend_ops, signal_install),
 	[1] = offsetof(struct vmosal_backend_ops, event_wait_kick),
-	[2] = sizeof(struct vmosal_backend_ops),
+	[2] = offsetof(struct vmosal_backend_ops, jit_write_begin),
+	[3] = sizeof(struct vmosal_backend_ops),
 };
 #define KNOWN_MINORS (sizeof ops_size_for_minor / sizeof ops_size_for_minor[0])
 

@@ -505,6 +505,64 @@ int vmosal_jit_flush(const struct vmosal_jit *jit, size_t offset, size_t len)
 #endif
 }
 
+/* Write windows the calling thread has open (vmosal_jit_write_begin). */
+static _Thread_local uint32_t jit_windows;
+
+/* A jit struct that can name a live buffer. */
+static bool jit_valid(const struct vmosal_jit *jit)
+{
+	return vmosal__struct_out_check(jit, VMOSAL__MIN_JIT) == 0 && jit->rw != NULL &&
+	       jit->rx != NULL && jit->size != 0;
+}
+
+int vmosal_jit_write_begin(const struct vmosal_jit *jit)
+{
+	const struct vmosal__state *s;
+	int (*op)(void *, void *, size_t);
+	int rc;
+
+	if (!jit_valid(jit))
+		return VMOSAL_EINVAL;
+	if (jit_windows == UINT32_MAX)
+		return VMOSAL_EOVERFLOW;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if (jit_windows == 0) {
+		op = VMOSAL__OP(s, jit_write_begin);
+		/* A backend of ABI 2.2 or older: two views need nothing, one
+		 * view cannot be opened from here. */
+		if (op != NULL)
+			rc = op(jit->rw, jit->rx, jit->size);
+		else
+			rc = jit->rw != jit->rx ? 0 : VMOSAL_ENOTSUP;
+		if (rc != 0)
+			return rc;
+	}
+	jit_windows++;
+	return 0;
+}
+
+int vmosal_jit_write_end(const struct vmosal_jit *jit)
+{
+	const struct vmosal__state *s;
+	int (*op)(void *, void *, size_t);
+	int rc = 0;
+
+	if (!jit_valid(jit) || jit_windows == 0)
+		return VMOSAL_EINVAL;
+	s = vmosal__get();
+	if (s == NULL)
+		return VMOSAL_EBACKEND;
+	if (jit_windows == 1 && (op = VMOSAL__OP(s, jit_write_end)) != NULL)
+		rc = op(jit->rw, jit->rx, jit->size);
+	/* Refused (views the backend cannot have made): still open. */
+	if (rc != 0)
+		return rc;
+	jit_windows--;
+	return 0;
+}
+
 int vmosal_jit_destroy(struct vmosal_jit *jit)
 {
 	const struct vmosal__state *s;

@@ -80,8 +80,11 @@ FROZEN(mem_discard, 53);
 FROZEN(event_wait_kick, 54);
 FROZEN(thread_create_attr, 55);
 FROZEN(thread_set_realtime, 56);
-/* The last 2.2 slot ends the table: a later minor appends after it. */
-_Static_assert(sizeof(ops_t) == SLOT(57), "ABI 2.2 table changed size");
+/* ABI 2.3 */
+FROZEN(jit_write_begin, 57);
+FROZEN(jit_write_end, 58);
+/* The last 2.3 slot ends the table: a later minor appends after it. */
+_Static_assert(sizeof(ops_t) == SLOT(59), "ABI 2.3 table changed size");
 
 /* A member at a fixed offset, and the struct's size. Offsets are those of
  * the LP64 and LLP64 targets libvmosal supports (64-bit pointers and

@@ -1618,6 +1618,68 @@ START_TEST(test_jit_destroy)
 }
 END_TEST
 
+/* The write window: checked by the core, counted per thread, and the
+ * backend asked only for the outermost window. */
+START_TEST(test_jit_write_window)
+{
+	struct vmosal_jit jit = VMOSAL_STRUCT_INIT(struct vmosal_jit), bad;
+	struct vmosal_fake_call c;
+
+	ck_assert_int_eq(vmosal_jit_create(PAGE, &jit), 0);
+	ASSERT_NO_CALL(vmosal_jit_write_begin(NULL), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_jit_write_end(NULL), VMOSAL_EINVAL);
+	bad = jit;
+	bad.struct_size = sizeof bad - 1;
+	ASSERT_NO_CALL(vmosal_jit_write_begin(&bad), VMOSAL_EINVAL);
+	bad = jit;
+	bad.rw = NULL;
+	ASSERT_NO_CALL(vmosal_jit_write_begin(&bad), VMOSAL_EINVAL);
+	bad = jit;
+	bad.rx = NULL;
+	ASSERT_NO_CALL(vmosal_jit_write_begin(&bad), VMOSAL_EINVAL);
+	bad = jit;
+	bad.size = 0;
+	ASSERT_NO_CALL(vmosal_jit_write_begin(&bad), VMOSAL_EINVAL);
+	/* No window open. */
+	ASSERT_NO_CALL(vmosal_jit_write_end(&jit), VMOSAL_EINVAL);
+
+	ASSERT_CALLS(vmosal_jit_write_begin(&jit), 0, "jit_write_begin");
+	c = call_at(0);
+	EXPECT_ARGS(c, ADDR(jit.rw), ADDR(jit.rx), PAGE);
+	/* Nested: counted, not asked again. */
+	ASSERT_NO_CALL(vmosal_jit_write_begin(&jit), 0);
+	ASSERT_NO_CALL(vmosal_jit_write_end(&jit), 0);
+	bad = jit;
+	bad.rw = NULL;
+	ASSERT_NO_CALL(vmosal_jit_write_end(&bad), VMOSAL_EINVAL);
+	/* A refused end leaves the window open. */
+	fail_slot("jit_write_end", VMOSAL_EINVAL);
+	ASSERT_CALLS(vmosal_jit_write_end(&jit), VMOSAL_EINVAL, "jit_write_end");
+	fail_slot("jit_write_end", 0);
+	ASSERT_CALLS(vmosal_jit_write_end(&jit), 0, "jit_write_end");
+	c = call_at(0);
+	EXPECT_ARGS(c, ADDR(jit.rw), ADDR(jit.rx), PAGE);
+	ASSERT_NO_CALL(vmosal_jit_write_end(&jit), VMOSAL_EINVAL);
+
+	/* A refused begin opens nothing. */
+	fail_slot("jit_write_begin", VMOSAL_EINVAL);
+	ASSERT_CALLS(vmosal_jit_write_begin(&jit), VMOSAL_EINVAL, "jit_write_begin");
+	ASSERT_NO_CALL(vmosal_jit_write_end(&jit), VMOSAL_EINVAL);
+
+	/* A backend without the slots (ABI 2.2): two views need no window,
+	 * one view cannot get one. */
+	fake.reset();
+	remove_slot("jit_write_begin");
+	remove_slot("jit_write_end");
+	ASSERT_NO_CALL(vmosal_jit_write_begin(&jit), 0);
+	ASSERT_NO_CALL(vmosal_jit_write_end(&jit), 0);
+	bad = jit;
+	bad.rw = bad.rx;
+	ASSERT_NO_CALL(vmosal_jit_write_begin(&bad), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_jit_write_end(&bad), VMOSAL_EINVAL);
+}
+END_TEST
+
 /* ---- guest RAM ---- */
 
 #define GUEST_SIZE ((size_t)4 << 20)
@@ -2362,6 +2424,7 @@ static Suite *contract_suite(void)
 	tcase_add_test(memory, test_jit_create);
 	tcase_add_test(memory, test_jit_flush);
 	tcase_add_test(memory, test_jit_destroy);
+	tcase_add_test(memory, test_jit_write_window);
 	tcase_add_test(memory, test_guest_ram_alloc_arguments);
 	tcase_add_test(memory, test_guest_ram_alloc_host_checks);
 	tcase_add_test(memory, test_guest_ram_alloc_default);

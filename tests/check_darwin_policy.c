@@ -126,22 +126,39 @@ START_TEST(test_hvf_verdict)
 	struct vmosal_backend_accel a;
 
 	memset(&a, 0, sizeof a);
-	darwin_hvf_verdict(-1, ENOENT, 0, &a);
+	darwin_hvf_verdict(-1, ENOENT, 0, DARWIN_ENTITLED, &a);
 	ck_assert_int_eq(a.error, VMOSAL_ENOENT);
 	ck_assert_uint_eq(a.checks, 0);
 	ck_assert(strstr(a.reason, "Hypervisor.framework") != NULL);
 
 	memset(&a, 0, sizeof a);
-	darwin_hvf_verdict(0, 0, 0, &a);
+	darwin_hvf_verdict(0, 0, 0, DARWIN_ENTITLED, &a);
 	ck_assert_int_eq(a.error, VMOSAL_ENOTSUP);
 	ck_assert_uint_eq(a.checks, VMOSAL_ACCEL_CHECK_OPENED);
 	ck_assert(strstr(a.reason, "nested") != NULL);
 
 	memset(&a, 0, sizeof a);
-	darwin_hvf_verdict(0, 0, 1, &a);
+	darwin_hvf_verdict(0, 0, 1, DARWIN_ENTITLED, &a);
 	ck_assert_int_eq(a.error, 0);
 	ck_assert_uint_eq(a.checks, VMOSAL_ACCEL_CHECK_OPENED | VMOSAL_ACCEL_CHECK_CAPS);
 	ck_assert_str_eq(a.reason, "");
+
+	/* The CPU can, the process may not: not available, and why. */
+	memset(&a, 0, sizeof a);
+	darwin_hvf_verdict(0, 0, 1, DARWIN_NOT_ENTITLED, &a);
+	ck_assert_int_eq(a.error, VMOSAL_EPERM);
+	ck_assert_uint_eq(a.checks, VMOSAL_ACCEL_CHECK_OPENED | VMOSAL_ACCEL_CHECK_CAPS);
+	ck_assert(strstr(a.reason, "com.apple.security.hypervisor") != NULL);
+
+	memset(&a, 0, sizeof a);
+	darwin_hvf_verdict(0, 0, 1, DARWIN_ENTITLEMENT_UNKNOWN, &a);
+	ck_assert_int_eq(a.error, VMOSAL_EIO);
+	ck_assert(strstr(a.reason, "entitlements") != NULL);
+
+	/* No support: said first, whatever the entitlement. */
+	memset(&a, 0, sizeof a);
+	darwin_hvf_verdict(0, 0, 0, DARWIN_NOT_ENTITLED, &a);
+	ck_assert_int_eq(a.error, VMOSAL_ENOTSUP);
 }
 END_TEST
 

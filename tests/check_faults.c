@@ -355,7 +355,42 @@ static void jit_unchanged(struct fixture *fx, const void *before)
 	ck_assert_ptr_nonnull(fx->jit.rw);
 	ck_assert_ptr_nonnull(fx->jit.rx);
 	ck_assert_uint_eq(fx->jit.size, fx->page);
-	((volatile unsigned char *)fx->jit.rw)[0] = 0xc3; /* still writable */
+	/* Still writable: two views on this host, rw writable outside any
+	 * window. */
+	((volatile unsigned char *)fx->jit.rw)[0] = 0xc3;
+}
+
+/* A failed begin left no window open: ending one is refused before any
+ * slot is asked. */
+static void jit_no_window(struct fixture *fx, const void *before)
+{
+	jit_unchanged(fx, before);
+	ck_assert_int_eq(vmosal_jit_write_end(&fx->jit), VMOSAL_EINVAL);
+}
+
+static int op_jit_write_begin(struct fixture *fx)
+{
+	return vmosal_jit_write_begin(&fx->jit);
+}
+
+/* A window opened before the fault: a failed end leaves it open. */
+static void setup_jit_window(struct fixture *fx)
+{
+	setup_jit(fx);
+	ck_assert_int_eq(vmosal_jit_write_begin(&fx->jit), 0);
+}
+
+static int op_jit_write_end(struct fixture *fx)
+{
+	return vmosal_jit_write_end(&fx->jit);
+}
+
+/* Still open: ending it asks the backend again (which may fail again
+ * while every call is failed), instead of being refused as unopened. */
+static void jit_window_still_open(struct fixture *fx, const void *before)
+{
+	jit_unchanged(fx, before);
+	ck_assert_int_ne(vmosal_jit_write_end(&fx->jit), VMOSAL_EINVAL);
 }
 
 /* ---- guest RAM ---- */
@@ -917,6 +952,10 @@ static const struct op_case cases[] = {
 	{"jit_create", {"jit_map"}, {NULL}, setup_jit_out, op_jit_create, jit_out_untouched,
 	 NULL, false, NULL},
 	{"jit_destroy", {"jit_unmap"}, {NULL}, setup_jit, op_jit_destroy, jit_unchanged, NULL, false, NULL},
+	{"jit_write_begin", {"jit_write_begin"}, {NULL}, setup_jit, op_jit_write_begin,
+	 jit_no_window, NULL, false, NULL},
+	{"jit_write_end", {"jit_write_end"}, {NULL}, setup_jit_window, op_jit_write_end,
+	 jit_window_still_open, NULL, false, NULL},
 	/* Advice for or against THP may fail unless THP was asked for by
 	 * name (the default falls back to base pages); a worker that cannot
 	 * start leaves its share to the others or to the caller, and one that

@@ -957,8 +957,8 @@ int main(void)
 	tcase_add_test(tc, test_guard_before);
 	tcase_add_test(tc, test_guard_after);
 #else
-	vmosal_tcase_add_test_raise_signal(tc, test_guard_before, SIGSEGV);
-	vmosal_tcase_add_test_raise_signal(tc, test_guard_after, SIGSEGV);
+	vmosal_tcase_add_test_raise_signal(tc, test_guard_before, VMOSAL_TEST_PROT_SIGNAL);
+	vmosal_tcase_add_test_raise_signal(tc, test_guard_after, VMOSAL_TEST_PROT_SIGNAL);
 #endif
 	tcase_add_test(tc, test_guard_freed);
 	tcase_add_test(tc, test_prealloc_base_pages);

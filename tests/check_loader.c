@@ -318,6 +318,26 @@ START_TEST(test_previous_minor_gets_enotsup)
 }
 END_TEST
 
+/* A plugin of ABI 2.2 loads; the JIT write window of 2.3 works on its
+ * two views without the slots it lacks. */
+START_TEST(test_minor2_jit_window)
+{
+	struct vmosal_backend_info info = VMOSAL_STRUCT_INIT(struct vmosal_backend_info);
+	struct vmosal_jit jit = VMOSAL_STRUCT_INIT(struct vmosal_jit);
+
+	ck_assert_int_eq(vmosal_init_backend(fake("minor2")), 0);
+	ck_assert_int_eq(vmosal_backend_info(&info), 0);
+	ck_assert_uint_eq(info.abi_version, VMOSAL_BACKEND_ABI_MAKE(2, 2));
+	ck_assert_int_eq(vmosal_jit_create(1, &jit), 0);
+	ck_assert_ptr_ne(jit.rw, jit.rx);
+	ck_assert_int_eq(vmosal_jit_write_begin(&jit), 0);
+	((volatile char *)jit.rw)[0] = 1;
+	ck_assert_int_eq(vmosal_jit_write_end(&jit), 0);
+	ck_assert_int_eq(vmosal_jit_write_end(&jit), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_jit_destroy(&jit), 0);
+}
+END_TEST
+
 /* The loader must refuse, say why, keep nothing loaded, and let the caller
  * try another backend afterwards. */
 static void expect_refusal(const char *spec, const char *why)
@@ -886,6 +906,7 @@ int main(void)
 
 	tcase_add_test(ok, test_default_backend);
 	tcase_add_test(ok, test_previous_minor_gets_enotsup);
+	tcase_add_test(ok, test_minor2_jit_window);
 	tcase_add_test(ok, test_init_is_idempotent_across_threads);
 	tcase_add_test(ok, test_env_name);
 	tcase_add_test(ok, test_env_path);

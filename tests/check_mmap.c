@@ -453,7 +453,7 @@ START_TEST(test_reserved_space_faults)
 END_TEST
 
 /* The protection really holds: a write to a read-only page kills the
- * (forked) test with SIGSEGV. */
+ * (forked) test with SIGSEGV (SIGBUS on Darwin). */
 START_TEST(test_mprotect_faults)
 {
 	volatile char *p = map_anon(page, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE);
@@ -743,9 +743,9 @@ int main(void)
 	tcase_add_test(tc, test_file_mappings_and_access);
 	tcase_add_test(tc, test_fixed_and_noreplace);
 	tcase_add_test(tc, test_noreserve_and_populate);
-	vmosal_tcase_add_test_raise_signal(tc, test_mprotect_faults, SIGSEGV);
-	vmosal_tcase_add_test_raise_signal(tc, test_prot_none_faults, SIGSEGV);
-	vmosal_tcase_add_test_raise_signal(tc, test_reserved_space_faults, SIGSEGV);
+	vmosal_tcase_add_test_raise_signal(tc, test_mprotect_faults, VMOSAL_TEST_PROT_SIGNAL);
+	vmosal_tcase_add_test_raise_signal(tc, test_prot_none_faults, VMOSAL_TEST_PROT_SIGNAL);
+	vmosal_tcase_add_test_raise_signal(tc, test_reserved_space_faults, VMOSAL_TEST_PROT_SIGNAL);
 	tcase_add_test(tc, test_mprotect_restores_access);
 	tcase_add_test(tc, test_reserve_aligned_without_slack);
 	tcase_add_test(tc, test_map_into_reservation);

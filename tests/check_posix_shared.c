@@ -12,6 +12,13 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "posix.h"
@@ -193,8 +200,14 @@ START_TEST(test_device_ioctl)
 }
 END_TEST
 
+typedef int (*take_fn)(const sigset_t *set, struct vmosal_backend_siginfo *out);
+
+/* _i 0: the host's posix_take_pending; 1: the way without sigtimedwait. */
+static const take_fn takers[] = {posix_take_pending, posix_take_pending_locked};
+
 START_TEST(test_take_pending)
 {
+	const take_fn take = takers[_i];
 	struct vmosal_backend_siginfo si;
 	sigset_t usr1, usr2, old;
 
@@ -203,19 +216,333 @@ START_TEST(test_take_pending)
 	sigemptyset(&usr2);
 	sigaddset(&usr2, SIGUSR2);
 	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &usr1, &old), 0);
-	ck_assert_int_eq(posix_take_pending(&usr1, &si), VMOSAL_EAGAIN);
+	ck_assert_int_eq(take(&usr1, &si), VMOSAL_EAGAIN);
 	ck_assert_int_eq(raise(SIGUSR1), 0);
 	/* Pending, but not among the signals asked for. */
-	ck_assert_int_eq(posix_take_pending(&usr2, &si), VMOSAL_EAGAIN);
+	ck_assert_int_eq(take(&usr2, &si), VMOSAL_EAGAIN);
 	memset(&si, 0xff, sizeof si);
-	ck_assert_int_eq(posix_take_pending(&usr1, &si), 0);
+	ck_assert_int_eq(take(&usr1, &si), 0);
 	ck_assert_uint_eq(si.struct_size, sizeof si);
 	ck_assert_uint_eq(si.signal, VMOSAL_SIGUSR1);
 	ck_assert_int_eq(si.os_signal, SIGUSR1);
 	ck_assert_ptr_null(si.fault_addr);
 	/* Taken: gone. */
-	ck_assert_int_eq(posix_take_pending(&usr1, &si), VMOSAL_EAGAIN);
+	ck_assert_int_eq(take(&usr1, &si), VMOSAL_EAGAIN);
 	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+}
+END_TEST
+
+/* Several threads take the same process-directed signal at once: each
+ * call must return (the signal, or EAGAIN), never block in a sigwait for
+ * a signal another thread took in between. Each round makes one signal
+ * pending, then releases every taker for one call at the same moment and
+ * waits for all of them: a taker left blocking stops the run, and the
+ * watchdog fails it (and frees it) instead of a later signal freeing it. */
+#define RACE_TAKERS 3
+/* No call that returns at once takes this long, even on a busy machine;
+ * a run of 1 s plus this stays inside Check's 4 s. */
+#define RACE_STUCK_NS 2500000000ull
+
+struct race {
+	take_fn take;
+	sigset_t set;
+	pthread_mutex_t lock;
+	pthread_cond_t go;
+	unsigned long round; /* under lock: bumped to release the takers */
+	bool stop;           /* under lock */
+	atomic_bool in_call[RACE_TAKERS];
+	atomic_ulong done;   /* calls finished, all takers together */
+	atomic_ulong taken;
+	atomic_int bad;      /* a code other than 0 and EAGAIN */
+};
+
+struct race_taker {
+	struct race *r;
+	int index;
+};
+
+static uint64_t race_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *race_take(void *arg)
+{
+	struct race_taker *t = arg;
+	struct race *r = t->r;
+	struct vmosal_backend_siginfo si;
+	unsigned long seen = 0;
+
+	for (;;) {
+		bool stop;
+		int rc;
+
+		pthread_mutex_lock(&r->lock);
+		while (r->round == seen)
+			pthread_cond_wait(&r->go, &r->lock);
+		seen = r->round;
+		stop = r->stop;
+		pthread_mutex_unlock(&r->lock);
+		if (stop)
+			return NULL;
+		atomic_store(&r->in_call[t->index], true);
+		rc = r->take(&r->set, &si);
+		atomic_store(&r->in_call[t->index], false);
+		if (rc == 0)
+			atomic_fetch_add(&r->taken, 1);
+		else if (rc != VMOSAL_EAGAIN)
+			atomic_store(&r->bad, rc);
+		atomic_fetch_add(&r->done, 1);
+	}
+}
+
+/* Releases every taker for one more call (or to stop). */
+static void race_release(struct race *r, bool stop)
+{
+	pthread_mutex_lock(&r->lock);
+	r->round++;
+	r->stop = stop;
+	pthread_cond_broadcast(&r->go);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Waits until *v >= want; false after RACE_STUCK_NS. */
+static bool race_wait(atomic_ulong *v, unsigned long want)
+{
+	uint64_t start = race_now();
+
+	while (atomic_load(v) < want) {
+		if (race_now() - start > RACE_STUCK_NS)
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
+START_TEST(test_take_pending_race)
+{
+	static struct race r;
+	struct race_taker t[RACE_TAKERS];
+	pthread_t th[RACE_TAKERS];
+	const long rounds = vmosal_test_rounds(100000, 2000);
+	const uint64_t end = race_now() + 1000000000u;
+	struct vmosal_backend_siginfo si;
+	sigset_t old;
+	bool stuck = false;
+	long n;
+
+	memset(&r, 0, sizeof r);
+	r.take = takers[_i];
+	ck_assert_int_eq(pthread_mutex_init(&r.lock, NULL), 0);
+	ck_assert_int_eq(pthread_cond_init(&r.go, NULL), 0);
+	sigemptyset(&r.set);
+	sigaddset(&r.set, SIGUSR1);
+	/* Blocked in every thread (the takers inherit it), so that the
+	 * process-directed signal stays pending until taken. */
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &r.set, &old), 0);
+	for (int i = 0; i < RACE_TAKERS; i++) {
+		t[i] = (struct race_taker){&r, i};
+		ck_assert_int_eq(pthread_create(&th[i], NULL, race_take, &t[i]), 0);
+	}
+	for (n = 0; n < rounds && race_now() < end; n++) {
+		ck_assert_int_eq(kill(getpid(), SIGUSR1), 0);
+		race_release(&r, false);
+		if (!race_wait(&r.done, (unsigned long)(n + 1) * RACE_TAKERS)) {
+			stuck = true;
+			break;
+		}
+		/* Exactly one call of the round took it. */
+		if (atomic_load(&r.taken) != (unsigned long)n + 1)
+			break;
+	}
+	/* The watchdog's rescue: a taker blocked in sigwait gets a signal of
+	 * its own, so that the test fails instead of hanging. */
+	for (int i = 0; stuck && i < RACE_TAKERS; i++)
+		while (atomic_load(&r.in_call[i])) {
+			pthread_kill(th[i], SIGUSR1);
+			sched_yield();
+		}
+	race_wait(&r.done, (unsigned long)(n + 1) * RACE_TAKERS);
+	race_release(&r, true);
+	for (int i = 0; i < RACE_TAKERS; i++)
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+	/* Whatever the rescue left pending goes before the mask does. */
+	while (posix_take_pending_locked(&r.set, &si) == 0)
+		continue;
+	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+	ck_assert_msg(!stuck, "round %ld: a taker blocked, the non-blocking take waited", n);
+	ck_assert_int_eq(atomic_load(&r.bad), 0);
+	ck_assert_msg(atomic_load(&r.taken) == (unsigned long)n,
+		      "round %ld: %lu signals taken", n, (unsigned long)atomic_load(&r.taken));
+	ck_assert_int_gt(n, 0);
+}
+END_TEST
+
+/* ---- the FIFO event (Darwin's), run here ---- */
+
+static vmosal_handle_t fifo_event(void)
+{
+	vmosal_handle_t e = -1;
+
+	ck_assert_int_eq(posix_fifo_event_create("/tmp", &e), 0);
+	ck_assert_int_ge(e, 0);
+	ck_assert_int_eq(fcntl(e, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	return e;
+}
+
+static void *fifo_signal_later(void *arg)
+{
+	struct timespec ts = {0, 20000000};
+
+	nanosleep(&ts, NULL);
+	ck_assert_int_eq(posix_fifo_event_signal(*(vmosal_handle_t *)arg), 0);
+	return NULL;
+}
+
+/* The event contract (event.h) on the FIFO: not signalled at first, one
+ * wait takes every signal, timeouts, a wake from another thread, a kick
+ * pending, pollable, and nothing but such a FIFO accepted. */
+START_TEST(test_fifo_event)
+{
+	vmosal_handle_t e = fifo_event(), blocking = fifo_event();
+	struct pollfd pfd = {.fd = e, .events = POLLIN};
+	uint32_t kicked = 1;
+	pthread_t th;
+	int p[2];
+
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+	ck_assert_int_eq(poll(&pfd, 1, 0), 1);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), 0);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 1000000), VMOSAL_ETIMEDOUT);
+	/* Signalled far more often than the pipe holds: still one wait.
+	 * Linux lets the pipe shrink to a page, so that this stays quick. */
+	int times = 70000;
+#ifdef F_SETPIPE_SZ
+	if (fcntl(e, F_SETPIPE_SZ, 4096) >= 0)
+		times = 5000;
+#endif
+	for (int i = 0; i < times; i++)
+		ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), 0);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), VMOSAL_ETIMEDOUT);
+	/* Woken by another thread, without a limit. */
+	ck_assert_int_eq(pthread_create(&th, NULL, fifo_signal_later, &e), 0);
+	ck_assert_int_eq(posix_fifo_event_wait(e, -1), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	/* A pending kick ends the wait before the event is looked at. */
+	ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+	ck_assert_int_eq(posix_fifo_event_wait_kick(e, -1, &kicked), VMOSAL_EINTR);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 0), 0);
+	/* A blocking one could outlast the timeout: refused for waits. */
+	ck_assert_int_eq(fcntl(blocking, F_SETFL, 0), 0);
+	ck_assert_int_eq(posix_fifo_event_signal(blocking), 0);
+	ck_assert_int_eq(posix_fifo_event_wait(blocking, 0), VMOSAL_EINVAL);
+	/* Not events: a pipe's ends, a file. */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(posix_fifo_event_signal(p[1]), VMOSAL_EBADF);
+	ck_assert_int_eq(posix_fifo_event_wait(p[0], 0), VMOSAL_EBADF);
+	ck_assert_int_eq(posix_fifo_event_wait(-1, 0), VMOSAL_EBADF);
+	close(p[0]);
+	close(p[1]);
+	close(blocking);
+	close(e);
+}
+END_TEST
+
+/* Inherited by fork: the child signals the parent's event and waits on
+ * one the parent signals. */
+START_TEST(test_fifo_event_across_fork)
+{
+	vmosal_handle_t to_parent = fifo_event(), to_child = fifo_event();
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int ok = posix_fifo_event_signal(to_parent) == 0 &&
+			 posix_fifo_event_wait(to_child, 10000000000ll) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(posix_fifo_event_wait(to_parent, 10000000000ll), 0);
+	ck_assert_int_eq(posix_fifo_event_signal(to_child), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(to_parent);
+	close(to_child);
+}
+END_TEST
+
+static int fifo_recv_fd(int sock)
+{
+	char byte, control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {0};
+	struct cmsghdr *c;
+	int fd = -1;
+
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof control;
+	if (recvmsg(sock, &msg, 0) != 1 || (c = CMSG_FIRSTHDR(&msg)) == NULL ||
+	    c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof fd);
+	return fd;
+}
+
+/* Sent over SCM_RIGHTS to a process that did not inherit it: that
+ * process signals it and waits on it, as the device half does. */
+START_TEST(test_fifo_event_over_scm_rights)
+{
+	char byte = 0, control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {0};
+	struct cmsghdr *c;
+	vmosal_handle_t e;
+	int sv[2], status;
+	pid_t pid;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int got, ok;
+
+		close(sv[0]);
+		got = fifo_recv_fd(sv[1]);
+		ok = got >= 0 && posix_fifo_event_signal(got) == 0 &&
+		     read(sv[1], &byte, 1) == 1 &&
+		     posix_fifo_event_wait(got, 10000000000ll) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	close(sv[1]);
+	/* Made after the fork: the child has it only through the message. */
+	e = fifo_event();
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof control;
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &e, sizeof e);
+	ck_assert_int_eq(sendmsg(sv[0], &msg, 0), 1);
+	ck_assert_int_eq(posix_fifo_event_wait(e, 10000000000ll), 0);
+	ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+	ck_assert_int_eq(write(sv[0], &byte, 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(sv[0]);
+	close(e);
 }
 END_TEST
 
@@ -274,7 +601,11 @@ int main(void)
 	tcase_add_test(tc, test_shm_unnamed);
 	tcase_add_test(tc, test_jit_unmap_one_view);
 	tcase_add_test(tc, test_device_ioctl);
-	tcase_add_test(tc, test_take_pending);
+	tcase_add_loop_test(tc, test_take_pending, 0, 2);
+	tcase_add_loop_test(tc, test_take_pending_race, 0, 2);
+	tcase_add_test(tc, test_fifo_event);
+	tcase_add_test(tc, test_fifo_event_across_fork);
+	tcase_add_test(tc, test_fifo_event_over_scm_rights);
 	tcase_add_test(tc, test_kick_candidates);
 	tcase_add_test(tc, test_kick_without_realtime_signals);
 	suite_add_tcase(s, tc);

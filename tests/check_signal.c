@@ -443,8 +443,8 @@ START_TEST(test_guard_prot_none)
 
 	ck_assert_ptr_ne(p, MAP_FAILED);
 	ck_assert_int_eq(vmosal_fault_guard(read_byte, p + 5, &fault), VMOSAL_EFAULT);
-	ck_assert_uint_eq(fault.signal, VMOSAL_SIGSEGV);
-	ck_assert_int_eq(fault.os_signal, SIGSEGV);
+	ck_assert_uint_eq(fault.signal, VMOSAL_TEST_PROT_VSIGNAL);
+	ck_assert_int_eq(fault.os_signal, VMOSAL_TEST_PROT_SIGNAL);
 	ck_assert_ptr_eq(fault.addr, p + 5);
 	/* No fault: fn's own value. */
 	ck_assert_int_eq(mprotect(p, page, PROT_READ), 0);
@@ -457,6 +457,28 @@ START_TEST(test_guard_prot_none)
 	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, NULL, &mask), 0);
 	ck_assert(!sigismember(&mask, SIGSEGV));
 	ck_assert(!sigismember(&mask, SIGBUS));
+}
+END_TEST
+
+/* A pointer the CPU refuses before any page is looked up (x86-64: not
+ * canonical) faults with no address (Linux: SI_KERNEL, si_addr 0; Intel
+ * macOS: si_code 0, si_addr 0): the guard takes it, instead of letting
+ * it through as fn's NULL dereference or as a kill(). */
+START_TEST(test_guard_non_canonical)
+{
+#if defined(__x86_64__)
+	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+
+	if (vmosal_test_emulator() != NULL || vmosal_test_under_valgrind())
+		VMOSAL_SKIP("an emulator reports this fault its own way");
+	ck_assert_int_eq(vmosal_fault_guard(read_byte, (void *)(uintptr_t)0x8000000000000000ull,
+					    &fault),
+			 VMOSAL_EFAULT);
+	ck_assert_uint_eq(fault.signal, VMOSAL_SIGSEGV);
+	ck_assert_ptr_null(fault.addr);
+#else
+	VMOSAL_SKIP("non-canonical pointers are an x86-64 fault");
+#endif
 }
 END_TEST
 
@@ -912,6 +934,7 @@ int main(void)
 	tcase_set_timeout(guard, 60);
 	tcase_add_checked_fixture(guard, setup, NULL);
 	tcase_add_test(guard, test_guard_prot_none);
+	tcase_add_test(guard, test_guard_non_canonical);
 	tcase_add_test(guard, test_guard_truncated_file);
 	tcase_add_test(guard, test_guard_nested);
 	tcase_add_test(guard, test_guards_on_many_threads);

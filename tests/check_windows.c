@@ -289,7 +289,9 @@ START_TEST(test_jit_double_map)
 #endif
 	ck_assert_int_eq(vmosal_jit_create(4096, &jit), 0);
 	ck_assert_ptr_ne(jit.rw, jit.rx);
+	ck_assert_int_eq(vmosal_jit_write_begin(&jit), 0);
 	memcpy(jit.rw, code, sizeof code);
+	ck_assert_int_eq(vmosal_jit_write_end(&jit), 0);
 	ck_assert_int_eq(vmosal_jit_flush(&jit, 0, sizeof code), 0);
 	memcpy(&fn, &jit.rx, sizeof fn);
 	ck_assert_int_eq(fn(), 42);

@@ -101,6 +101,17 @@ static inline void vmosal_test_skip_record(int iteration, const char *fmt, ...)
 #endif
 #endif
 
+/* The signal a protection fault (a PROT_NONE guard, a write to a
+ * read-only page, running a page that is not executable) raises: SIGBUS
+ * on Darwin (XNU's KERN_PROTECTION_FAILURE), SIGSEGV elsewhere. */
+#if defined(__APPLE__)
+#define VMOSAL_TEST_PROT_SIGNAL SIGBUS
+#define VMOSAL_TEST_PROT_VSIGNAL VMOSAL_SIGBUS
+#else
+#define VMOSAL_TEST_PROT_SIGNAL SIGSEGV
+#define VMOSAL_TEST_PROT_VSIGNAL VMOSAL_SIGSEGV
+#endif
+
 /* True under valgrind, which runs one thread at a time and every
  * instruction tens of times slower: loops that count in the tens of
  * thousands there run a few hundred times instead. VMOSAL_TEST_VALGRIND

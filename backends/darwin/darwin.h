@@ -47,12 +47,11 @@ int darwin_shm_create(const char *name, uint64_t size, unsigned flags,
 		      unsigned huge_page_shift, vmosal_handle_t *out);
 int darwin_jit_map(size_t size, void **rw, void **rx);
 int darwin_icache_flush(void *addr, size_t size);
+int darwin_jit_write_begin(void *rw, void *rx, size_t size);
+int darwin_jit_write_end(void *rw, void *rx, size_t size);
 
 /* darwin_event.c */
 int darwin_event_create(unsigned flags, vmosal_handle_t *out);
-int darwin_event_signal(vmosal_handle_t h);
-int darwin_event_wait(vmosal_handle_t h, int64_t timeout_ns);
-int darwin_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending);
 int darwin_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
 		       struct vmosal_backend_siginfo *out);
 int darwin_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out);

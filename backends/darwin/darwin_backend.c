@@ -74,8 +74,8 @@ static const struct vmosal_backend_ops darwin_ops = {
 	.kick_setup = posix_kick_setup,
 	.thread_kick = darwin_thread_kick,
 	.event_create = darwin_event_create,
-	.event_signal = darwin_event_signal,
-	.event_wait = darwin_event_wait,
+	.event_signal = posix_fifo_event_signal,
+	.event_wait = posix_fifo_event_wait,
 	.clock_ns = darwin_clock_ns,
 	.sleep_ns = posix_sleep_ns,
 	.device_open = posix_device_open,
@@ -84,11 +84,14 @@ static const struct vmosal_backend_ops darwin_ops = {
 	/* No hole punching in POSIX shared memory; MADV_FREE does not
 	 * promise zeroes. */
 	.mem_discard = NULL,
-	.event_wait_kick = darwin_event_wait_kick,
+	.event_wait_kick = posix_fifo_event_wait_kick,
 	/* ABI 2.2: no pre-start attributes for a Mach policy or an affinity
 	 * tag; the core applies them in the new thread. */
 	.thread_create_attr = NULL,
 	.thread_set_realtime = darwin_thread_set_realtime,
+	/* ABI 2.3: Apple silicon's per-thread MAP_JIT switch. */
+	.jit_write_begin = darwin_jit_write_begin,
+	.jit_write_end = darwin_jit_write_end,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

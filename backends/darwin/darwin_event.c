@@ -1,11 +1,12 @@
-/* Darwin events (a kqueue user event), signal waits and signal
- * descriptors (kqueue EVFILT_SIGNAL: Darwin has neither sigtimedwait nor
- * signalfd), and clocks. */
+/* Darwin events (a FIFO, shared with posix_event.c), signal waits and
+ * signal descriptors (kqueue EVFILT_SIGNAL: Darwin has neither
+ * sigtimedwait nor signalfd), and clocks. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/event.h>
@@ -13,9 +14,6 @@
 
 #include "darwin.h"
 
-/* The one user event of an event's kqueue; not the signal descriptor's
- * ident, so that neither kind of kqueue passes for the other. */
-#define DARWIN_EVENT_IDENT 0x76657674 /* "vevt" */
 /* The user event of a signal descriptor that says "look at what is
  * pending"; its udata holds the descriptor's signals as a bit mask. */
 #define DARWIN_SIGFD_PENDING 1
@@ -53,77 +51,27 @@ static struct timespec *darwin_timespec(int64_t timeout_ns, struct timespec *ts)
 	return ts;
 }
 
-/* ---- events ---- */
+/* ---- events ----
+ * A FIFO open for reading and writing (posix_event.c), not a kqueue user
+ * event: a kqueue is not inherited by fork and cannot be sent over
+ * SCM_RIGHTS, and the device half passes events to other processes. */
 
 int darwin_event_create(unsigned flags, vmosal_handle_t *out)
 {
-	struct kevent ev;
-	int kq, rc;
+	char dir[1024];
+	size_t n;
 
 	if (flags != 0)
 		return VMOSAL_ENOTSUP;
-	if ((kq = darwin_kqueue()) < 0)
-		return kq;
-	/* EV_CLEAR: taking the event resets it, however often it fired. */
-	EV_SET(&ev, DARWIN_EVENT_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
-	if ((rc = darwin_kevent_change(kq, &ev, 1)) != 0) {
-		close(kq);
-		return rc;
-	}
-	*out = kq;
-	return 0;
-}
-
-int darwin_event_signal(vmosal_handle_t h)
-{
-	struct kevent ev;
-	int rc;
-
-	/* One kevent(2): what a signal handler may call. A descriptor that
-	 * is no kqueue is EBADF; a kqueue without the event's ident, ENOENT. */
-	EV_SET(&ev, DARWIN_EVENT_IDENT, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
-	rc = darwin_kevent_change(h, &ev, 1);
-	return rc == VMOSAL_ENOENT ? VMOSAL_EBADF : rc;
-}
-
-/* Takes the event if it is signalled, without waiting: 0, VMOSAL_EAGAIN,
- * or VMOSAL_EBADF for a descriptor that is not an event's kqueue. */
-static int darwin_event_take(vmosal_handle_t h)
-{
-	const struct timespec zero = {0, 0};
-	struct kevent got;
-	int n = kevent(h, NULL, 0, &got, 1, &zero);
-
-	if (n < 0)
-		return errno == EINTR ? VMOSAL_EINTR : posix_last_error();
-	if (n == 0)
-		return VMOSAL_EAGAIN;
-	if (got.flags & EV_ERROR)
-		return posix_error_from_errno((int)got.data);
-	return got.filter == EVFILT_USER && got.ident == DARWIN_EVENT_IDENT ? 0 : VMOSAL_EBADF;
-}
-
-int darwin_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending)
-{
-	int rc;
-
-	if (kick_pending != NULL && __atomic_load_n(kick_pending, __ATOMIC_RELAXED) != 0)
-		return VMOSAL_EINTR;
-	/* As on Linux: take it if signalled, else wait for the kqueue to
-	 * become readable (pselect, which unblocks the kick signal only
-	 * while it waits) and take it then. */
-	while ((rc = darwin_event_take(h)) == VMOSAL_EAGAIN) {
-		if (timeout_ns == 0)
-			return VMOSAL_ETIMEDOUT;
-		if ((rc = posix_kick_wait_fd(h, timeout_ns, kick_pending)) != 0)
-			return rc;
-	}
-	return rc;
-}
-
-int darwin_event_wait(vmosal_handle_t h, int64_t timeout_ns)
-{
-	return darwin_event_wait_kick(h, timeout_ns, NULL);
+	/* The per-user temporary directory (confstr(3)): writable inside
+	 * the App Sandbox too, unlike /tmp. */
+	n = confstr(_CS_DARWIN_USER_TEMP_DIR, dir, sizeof dir);
+	if (n == 0 || n > sizeof dir)
+		snprintf(dir, sizeof dir, "/tmp");
+	else
+		while (n > 2 && dir[n - 2] == '/')
+			dir[--n - 1] = '\0';
+	return posix_fifo_event_create(dir, out);
 }
 
 /* ---- signals ---- */

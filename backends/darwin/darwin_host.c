@@ -2,6 +2,7 @@
  * memory, kern.hv_support for Hypervisor.framework. */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -102,13 +103,85 @@ int darwin_mem_info(struct vmosal_backend_mem_info *out)
 	return 0;
 }
 
+/* CoreFoundation and Security, reached through dlopen so that the plugin
+ * links nothing beyond libSystem (both are always on macOS). The types
+ * are opaque pointers there too. */
+typedef const void *darwin_cf_ref;
+typedef darwin_cf_ref (*darwin_cfstring_fn)(const void *alloc, const char *s, uint32_t enc);
+typedef void (*darwin_cfrelease_fn)(darwin_cf_ref ref);
+typedef darwin_cf_ref (*darwin_task_self_fn)(const void *alloc);
+typedef darwin_cf_ref (*darwin_task_value_fn)(darwin_cf_ref task, darwin_cf_ref key, void *error);
+
+#define DARWIN_CF_UTF8 0x08000100u /* kCFStringEncodingUTF8 */
+
+/* SecTaskCopyValueForEntitlement (Security/SecTask.h, macOS 10.7) on the
+ * process itself, for key and, before macOS 11, the older key: true only
+ * for the boolean true, as codesign writes it. Reads the signature, no VM
+ * is made: the application's one VM stays its own. */
+static enum darwin_entitlement darwin_hvf_entitled(void)
+{
+	static const char *const keys[] = {"com.apple.security.hypervisor",
+					   "com.apple.vm.hypervisor"};
+	void *cf = dlopen("/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation",
+			  RTLD_LAZY | RTLD_LOCAL);
+	void *sec = dlopen("/System/Library/Frameworks/Security.framework/Security",
+			   RTLD_LAZY | RTLD_LOCAL);
+	enum darwin_entitlement verdict = DARWIN_ENTITLEMENT_UNKNOWN;
+	darwin_cfstring_fn make_string = NULL;
+	darwin_cfrelease_fn release = NULL;
+	darwin_task_self_fn task_self = NULL;
+	darwin_task_value_fn task_value = NULL;
+	const darwin_cf_ref *cf_true = NULL;
+	darwin_cf_ref task;
+
+	if (cf != NULL && sec != NULL) {
+		*(void **)&make_string = dlsym(cf, "CFStringCreateWithCString");
+		*(void **)&release = dlsym(cf, "CFRelease");
+		cf_true = dlsym(cf, "kCFBooleanTrue");
+		*(void **)&task_self = dlsym(sec, "SecTaskCreateFromSelf");
+		*(void **)&task_value = dlsym(sec, "SecTaskCopyValueForEntitlement");
+	}
+	if (make_string == NULL || release == NULL || cf_true == NULL || task_self == NULL ||
+	    task_value == NULL || (task = task_self(NULL)) == NULL)
+		goto out;
+	verdict = DARWIN_NOT_ENTITLED;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0] && verdict != DARWIN_ENTITLED; i++) {
+		darwin_cf_ref key = make_string(NULL, keys[i], DARWIN_CF_UTF8), value;
+
+		if (key == NULL) {
+			verdict = DARWIN_ENTITLEMENT_UNKNOWN;
+			break;
+		}
+		value = task_value(task, key, NULL);
+		if (value != NULL) {
+			/* CFBoolean singletons: identity is equality. */
+			if (value == *cf_true)
+				verdict = DARWIN_ENTITLED;
+			release(value);
+		}
+		release(key);
+	}
+	release(task);
+out:
+	/* Both frameworks are loaded by then in any process that links
+	 * Hypervisor.framework: closing drops only this reference. */
+	if (sec != NULL)
+		dlclose(sec);
+	if (cf != NULL)
+		dlclose(cf);
+	return verdict;
+}
+
 static void darwin_probe_hvf(struct vmosal_backend_accel *out)
 {
 	int value = 0;
 	size_t len = sizeof value;
 	int rc = sysctlbyname("kern.hv_support", &value, &len, NULL, 0);
+	int errnum = rc != 0 ? errno : 0;
 
-	darwin_hvf_verdict(rc, rc != 0 ? errno : 0, value, out);
+	darwin_hvf_verdict(rc, errnum, value,
+			   rc == 0 && value != 0 ? darwin_hvf_entitled() : DARWIN_NOT_ENTITLED,
+			   out);
 }
 
 int darwin_accel_probe(int which, struct vmosal_backend_accel *out)

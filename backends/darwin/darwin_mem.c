@@ -142,11 +142,50 @@ int darwin_jit_map(size_t size, void **rw, void **rx)
 
 int darwin_icache_flush(void *addr, size_t size)
 {
-	/* Code written with the thread's JIT writes on (Apple silicon) runs
-	 * once they are off again; a no-op on Intel. */
-	if (pthread_jit_write_protect_supported_np())
-		pthread_jit_write_protect_np(1);
+	/* Leaves the thread's write window alone: vmosal_jit_write_end
+	 * closes it, and a flush inside a window must not end it under the
+	 * writer. */
 	sys_icache_invalidate(addr, size);
+	return 0;
+}
+
+/* A one-view buffer (rw == rx) exists only where the switch does; its
+ * pages are whole. */
+static int darwin_jit_one_view(void *rw, size_t size)
+{
+	size_t page = (size_t)getpagesize();
+
+	if (!pthread_jit_write_protect_supported_np() || ((uintptr_t)rw | size) % page != 0)
+		return VMOSAL_EINVAL;
+	return 0;
+}
+
+int darwin_jit_write_begin(void *rw, void *rx, size_t size)
+{
+	int rc;
+
+	if (rw != rx)
+		return posix_jit_write_views(rw, rx, size);
+	if ((rc = darwin_jit_one_view(rw, size)) != 0)
+		return rc;
+	/* pthread_jit_write_protect_np(3), macOS 11: 0 makes every MAP_JIT
+	 * page of this task writable and not executable for the calling
+	 * thread only; other threads keep executing. A register write, not
+	 * a system call. */
+	pthread_jit_write_protect_np(0);
+	return 0;
+}
+
+int darwin_jit_write_end(void *rw, void *rx, size_t size)
+{
+	int rc;
+
+	if (rw != rx)
+		return posix_jit_write_views(rw, rx, size);
+	if ((rc = darwin_jit_one_view(rw, size)) != 0)
+		return rc;
+	/* 1: executable again, not writable, for this thread. */
+	pthread_jit_write_protect_np(1);
 	return 0;
 }
 #else
@@ -164,5 +203,22 @@ int darwin_icache_flush(void *addr, size_t size)
 {
 	sys_icache_invalidate(addr, size);
 	return 0;
+}
+
+/* No buffer can exist, so no window can name one. */
+int darwin_jit_write_begin(void *rw, void *rx, size_t size)
+{
+	(void)rw;
+	(void)rx;
+	(void)size;
+	return VMOSAL_EINVAL;
+}
+
+int darwin_jit_write_end(void *rw, void *rx, size_t size)
+{
+	(void)rw;
+	(void)rx;
+	(void)size;
+	return VMOSAL_EINVAL;
 }
 #endif

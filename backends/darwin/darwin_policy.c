@@ -94,7 +94,8 @@ uint64_t darwin_available_bytes(uint64_t free_pages, uint64_t inactive_pages,
 	return pages * page_size;
 }
 
-void darwin_hvf_verdict(int rc, int errnum, int value, struct vmosal_backend_accel *out)
+void darwin_hvf_verdict(int rc, int errnum, int value, enum darwin_entitlement entitled,
+			struct vmosal_backend_accel *out)
 {
 	out->reason[0] = '\0';
 	if (rc != 0) {
@@ -116,7 +117,23 @@ void darwin_hvf_verdict(int rc, int errnum, int value, struct vmosal_backend_acc
 		return;
 	}
 	out->checks |= VMOSAL_ACCEL_CHECK_CAPS;
-	out->error = 0;
+	switch (entitled) {
+	case DARWIN_ENTITLED:
+		out->error = 0;
+		return;
+	case DARWIN_NOT_ENTITLED:
+		out->error = VMOSAL_EPERM;
+		snprintf(out->reason, sizeof out->reason,
+			 "the process lacks the com.apple.security.hypervisor entitlement:"
+			 " sign it with one (codesign --entitlements)");
+		return;
+	case DARWIN_ENTITLEMENT_UNKNOWN:
+		break;
+	}
+	out->error = VMOSAL_EIO;
+	snprintf(out->reason, sizeof out->reason,
+		 "the process's entitlements could not be read (Security.framework), so"
+		 " whether it may create a VM is unknown");
 }
 
 void darwin_sysctl_string(const char *buf, size_t len, char *out, size_t outlen)

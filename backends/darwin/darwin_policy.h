@@ -64,11 +64,25 @@ int darwin_affinity_tag(const size_t *cpus, size_t ncpus);
 uint64_t darwin_available_bytes(uint64_t free_pages, uint64_t inactive_pages,
 				uint64_t page_size);
 
-/* Fills *out for Hypervisor.framework from reading sysctl kern.hv_support:
- * rc and errnum are sysctlbyname's result and errno, value what it read.
- * Only the OPENED and CAPS checks can pass: creating a VM to prove more
- * would take the process's one VM from the application. */
-void darwin_hvf_verdict(int rc, int errnum, int value, struct vmosal_backend_accel *out);
+/* Whether the process holds the entitlement Hypervisor.framework asks
+ * for (com.apple.security.hypervisor; before macOS 11,
+ * com.apple.vm.hypervisor): without it hv_vm_create fails. */
+enum darwin_entitlement {
+	DARWIN_ENTITLED,
+	DARWIN_NOT_ENTITLED,
+	DARWIN_ENTITLEMENT_UNKNOWN, /* the entitlements could not be read */
+};
+
+/* Fills *out for Hypervisor.framework from reading sysctl kern.hv_support
+ * (rc and errnum are sysctlbyname's result and errno, value what it read)
+ * and the process's entitlement. Only the OPENED and CAPS checks can
+ * pass: creating a VM to prove more would take the process's one VM from
+ * the application. Available (error 0) only with the entitlement, since
+ * platform.h promises that a VM can then be run: without it
+ * VMOSAL_EPERM, and VMOSAL_EIO when it could not be read, CAPS passed
+ * either way. */
+void darwin_hvf_verdict(int rc, int errnum, int value, enum darwin_entitlement entitled,
+			struct vmosal_backend_accel *out);
 
 /* Copies a string sysctl returned (len bytes, a NUL among them or not)
  * into out, NUL-terminated, without a trailing newline. */

@@ -90,7 +90,9 @@
 	X(mem_discard, false)            \
 	X(event_wait_kick, false)        \
 	X(thread_create_attr, false)     \
-	X(thread_set_realtime, false)
+	X(thread_set_realtime, false)    \
+	X(jit_write_begin, false)        \
+	X(jit_write_end, false)
 
 enum faulty_slot {
 #define FAULTY_SLOT_ENUM(m, mandatory) FAULTY_SLOT_##m,
@@ -508,6 +510,8 @@ FAULTY_FORWARD(thread_create_attr,
 		void **handle),
 	       (start, arg, attr, handle))
 FAULTY_FORWARD(thread_set_realtime, (uint64_t tid, int policy, int level), (tid, policy, level))
+FAULTY_FORWARD(jit_write_begin, (void *rw, void *rx, size_t size), (rw, rx, size))
+FAULTY_FORWARD(jit_write_end, (void *rw, void *rx, size_t size), (rw, rx, size))
 
 /* Done, then failed: see the top of this file. */
 #define FAULTY_FORWARD_THEN_FAIL(m, params, args)                       \

@@ -73,6 +73,9 @@ static const struct vmosal_backend_ops linux_ops = {
 	.event_wait_kick = linux_event_wait_kick,
 	.thread_create_attr = linux_thread_create_attr,
 	.thread_set_realtime = linux_thread_set_realtime,
+	/* ABI 2.3: two views, rw always writable. */
+	.jit_write_begin = posix_jit_write_views,
+	.jit_write_end = posix_jit_write_views,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

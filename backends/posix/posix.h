@@ -95,6 +95,10 @@ int posix_mem_sync(void *addr, size_t size, unsigned flags);
 /* Unmaps both views of a W^X code buffer; one view when rw == rx (a
  * buffer whose writability is a per-thread switch, as Apple's MAP_JIT). */
 int posix_jit_unmap(void *rw, void *rx, size_t size);
+/* jit_write_begin and jit_write_end where a buffer has two views: rw is
+ * always writable, so only the views are checked (two distinct,
+ * page-aligned views of whole pages, else VMOSAL_EINVAL). No system call. */
+int posix_jit_write_views(void *rw, void *rx, size_t size);
 
 /* Writes the name of a fresh POSIX shared memory object into buf (at least
  * POSIX_SHM_NAME_MAX + 1 bytes): "/vmosal.<pid>.<serial>", short enough
@@ -130,10 +134,19 @@ void posix_siginfo_of(const siginfo_t *si, struct vmosal_backend_siginfo *out);
 int posix_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
 		      int *fn_result);
 /* Takes one signal of set that is pending for the calling thread or the
- * process (sigwait, which returns at once then) and fills *out without
- * si_code (0); VMOSAL_EAGAIN when none is. For systems without
- * sigtimedwait or signalfd, which learn of a signal some other way. */
+ * process and fills *out; VMOSAL_EAGAIN when none is. Never blocks, even
+ * while other threads take the same signals: sigtimedwait with a zero
+ * timeout where there is one (si_code then filled), else
+ * posix_take_pending_locked. Not from a signal handler. */
 int posix_take_pending(const sigset_t *set, struct vmosal_backend_siginfo *out);
+/* The same without sigtimedwait (Darwin): sigpending, then sigwait for a
+ * signal it showed, both under one lock that every taker in libvmosal
+ * holds, so that no other taker can take that signal in between and
+ * leave sigwait blocking. os_code is 0. Built everywhere, for the tests.
+ * A thread outside libvmosal that takes these signals itself (its own
+ * sigwait), or unblocks them, can still take one in between: the
+ * application blocks the signals it waits for in every thread. */
+int posix_take_pending_locked(const sigset_t *set, struct vmosal_backend_siginfo *out);
 /* The kick signals to try, best first, into out[0..cap); returns the
  * count. With realtime signals (realtime true): SIGRTMIN..SIGRTMAX.
  * Without (Darwin): SIGUSR2, then SIGUSR1; the one taken is then refused
@@ -154,6 +167,23 @@ int posix_kick_os_signal(void);
  * between still ends it. Resolution: nanoseconds (ppoll), plus the
  * thread's timer slack; Darwin: microseconds (pselect). */
 int posix_kick_wait_fd(int fd, int64_t timeout_ns, const uint32_t *kick_pending);
+
+/* ---- events of one FIFO descriptor, for hosts without eventfd
+ * (posix_event.c) ---- */
+
+/* A FIFO made in dir (a directory this user may write), opened O_RDWR |
+ * O_NONBLOCK | O_CLOEXEC and unlinked: the one descriptor is signalled and
+ * waited on, in any process holding it (fork, SCM_RIGHTS). */
+int posix_fifo_event_create(const char *dir, vmosal_handle_t *out);
+/* Writes a byte (full: signalled already, 0). VMOSAL_EBADF for anything
+ * but a FIFO open for reading and writing. One write(2): signal-safe. */
+int posix_fifo_event_signal(vmosal_handle_t h);
+/* event_wait and event_wait_kick: drains it if signalled, else waits for
+ * it to become readable (posix_kick_wait_fd) and tries again. VMOSAL_EBADF
+ * as for signal; VMOSAL_EINVAL for a blocking one. */
+int posix_fifo_event_wait(vmosal_handle_t h, int64_t timeout_ns);
+int posix_fifo_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns,
+			       const uint32_t *kick_pending);
 
 /* ---- events, clocks, devices (posix_io.c) ---- */
 

@@ -399,6 +399,15 @@ int posix_jit_unmap(void *rw, void *rx, size_t size)
 	return rc != 0 ? rc : rc2;
 }
 
+int posix_jit_write_views(void *rw, void *rx, size_t size)
+{
+	size_t page = posix_page();
+
+	if (rw == rx || ((uintptr_t)rw | (uintptr_t)rx | size) % page != 0)
+		return VMOSAL_EINVAL;
+	return 0;
+}
+
 void posix_shm_name(char *buf, size_t len, long pid, unsigned serial)
 {
 	/* 7 + 10 + 1 + 10 characters at most: within Darwin's 31. */

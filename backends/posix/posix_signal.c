@@ -24,6 +24,16 @@
 #include <time.h>
 
 #include "posix.h"
+#include "posix_policy.h"
+
+/* Whose si_code conventions this build reads (posix_policy.h). */
+#if defined(__APPLE__)
+#define POSIX_THIS_OS POSIX_OS_DARWIN
+#elif defined(__linux__)
+#define POSIX_THIS_OS POSIX_OS_LINUX
+#else
+#define POSIX_THIS_OS POSIX_OS_OTHER
+#endif
 
 #if defined(__GNUC__)
 #define POSIX_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -293,16 +303,18 @@ static uintptr_t posix_fault_sp(const void *ucontext)
 
 /* Abandons the innermost live guard of this thread at a fault the kernel
  * raised (siglongjmp); returns when no guard of this thread is live, or
- * when the address is in the first 64 KiB (fn's own NULL dereference goes
- * on as if unguarded). */
-static void posix_guard_take(siginfo_t *si, void *ucontext)
+ * when the guard does not take this fault (posix_guard_takes: one sent
+ * by kill, or in the first 64 KiB, fn's own NULL dereference, goes on as
+ * if unguarded). */
+static void posix_guard_take(enum posix_fault_kind kind, siginfo_t *si, void *ucontext)
 {
 	struct posix_thread_signals *t = posix_thread_get(false);
 	const ucontext_t *uc = ucontext;
 	uintptr_t sp;
 	unsigned d;
 
-	if (t == NULL || (d = t->depth) == 0 || (uintptr_t)si->si_addr < POSIX_GUARD_MIN_ADDR)
+	if (t == NULL || (d = t->depth) == 0 ||
+	    !posix_guard_takes(kind, (uintptr_t)si->si_addr, POSIX_GUARD_MIN_ADDR))
 		return;
 	sp = posix_fault_sp(ucontext);
 	if (sp == 0) {
@@ -366,7 +378,10 @@ static void posix_default_action(int os, const siginfo_t *si)
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
 	sigaction(os, &dfl, NULL);
-	if (!(posix_is_fault(os) && si->si_code > 0))
+	/* A fault at an address repeats; a sent one, or one without an
+	 * address (which may be a kill() on Darwin), is raised again. */
+	if (posix_fault_kind(POSIX_THIS_OS, posix_signal_of(os), si->si_code) !=
+	    POSIX_FAULT_AT_ADDR)
 		raise(os);
 }
 
@@ -423,10 +438,15 @@ static void posix_handler(int os, siginfo_t *si, void *ucontext)
 		errno = saved;
 		return;
 	}
-	/* A fault the kernel raised (si_code > 0: not one sent by kill) on a
-	 * guarded thread abandons the guarded call. */
-	if ((os == SIGSEGV || os == SIGBUS) && si->si_code > 0)
-		posix_guard_take(si, ucontext);
+	/* A fault the kernel raised (not one sent by kill, as far as this OS
+	 * tells: posix_fault_kind) on a guarded thread abandons the guarded
+	 * call. */
+	if (os == SIGSEGV || os == SIGBUS) {
+		enum posix_fault_kind kind = posix_fault_kind(POSIX_THIS_OS, sig, si->si_code);
+
+		if (kind != POSIX_FAULT_SENT)
+			posix_guard_take(kind, si, ucontext);
+	}
 	posix_siginfo_of(si, &info);
 	posix_core->signal_dispatch(&info, &d);
 	errno = saved;
@@ -528,30 +548,80 @@ int posix_signal_mask(bool block, const int *sigs, size_t n)
 	return posix_error_from_errno(rc);
 }
 
-int posix_take_pending(const sigset_t *set, struct vmosal_backend_siginfo *out)
+/* Held from sigpending to sigwait by every posix_take_pending_locked. */
+static pthread_mutex_t posix_take_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void posix_take_prepare(void)
+{
+	pthread_mutex_lock(&posix_take_lock);
+}
+
+static void posix_take_release(void)
+{
+	pthread_mutex_unlock(&posix_take_lock);
+}
+
+__attribute__((constructor)) static void posix_take_register_fork(void)
+{
+	/* A fork while another thread holds it must not leave the child's
+	 * copy locked. */
+	pthread_atfork(posix_take_prepare, posix_take_release, posix_take_release);
+}
+
+int posix_take_pending_locked(const sigset_t *set, struct vmosal_backend_siginfo *out)
 {
 	sigset_t pending, one;
-	int got = 0;
+	int got = 0, rc = 0;
 
-	if (sigpending(&pending) != 0)
-		return posix_last_error();
+	pthread_mutex_lock(&posix_take_lock);
+	if (sigpending(&pending) != 0) {
+		rc = posix_last_error();
+		goto out;
+	}
 	for (size_t i = 1; i < POSIX_NSIGNALS && got == 0; i++)
 		if (sigismember(set, posix_signals[i]) == 1 &&
 		    sigismember(&pending, posix_signals[i]) == 1)
 			got = posix_signals[i];
-	if (got == 0)
-		return VMOSAL_EAGAIN;
-	/* Pending, so blocked: sigwait takes it without waiting. */
+	if (got == 0) {
+		rc = VMOSAL_EAGAIN;
+		goto out;
+	}
+	/* Pending, so blocked, and no other taker can get it first: sigwait
+	 * takes it without waiting. */
 	sigemptyset(&one);
 	sigaddset(&one, got);
 	if ((errno = sigwait(&one, &got)) != 0)
-		return posix_last_error();
+		rc = posix_last_error();
+out:
+	pthread_mutex_unlock(&posix_take_lock);
+	if (rc != 0)
+		return rc;
 	out->struct_size = sizeof *out;
 	out->signal = (uint32_t)posix_signal_of(got);
 	out->os_signal = got;
 	out->os_code = 0;
 	out->fault_addr = NULL;
 	return 0;
+}
+
+int posix_take_pending(const sigset_t *set, struct vmosal_backend_siginfo *out)
+{
+#ifdef HAVE_SIGTIMEDWAIT
+	static const struct timespec zero = {0, 0};
+	siginfo_t si;
+
+	/* Checks and takes in one call: nothing can come between. */
+	while (sigtimedwait(set, &si, &zero) < 0) {
+		if (errno == EAGAIN)
+			return VMOSAL_EAGAIN;
+		if (errno != EINTR)
+			return posix_last_error();
+	}
+	posix_siginfo_of(&si, out);
+	return 0;
+#else
+	return posix_take_pending_locked(set, out);
+#endif
 }
 
 #ifdef HAVE_SIGTIMEDWAIT

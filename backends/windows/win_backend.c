@@ -17,6 +17,16 @@ static void win_fini(void)
 	win_signal_fini();
 }
 
+/* jit_write_begin and jit_write_end: win_jit_map always makes two views
+ * (a section mapped twice), rw always writable, so a window only checks
+ * them: distinct, page-aligned, whole pages. */
+static int win_jit_write_views(void *rw, void *rx, size_t size)
+{
+	if (rw == rx || ((uintptr_t)rw | (uintptr_t)rx | size) % 4096u != 0)
+		return VMOSAL_EINVAL;
+	return 0;
+}
+
 static const struct vmosal_backend_ops win_ops = {
 	.abi_version = VMOSAL_BACKEND_ABI,
 	.struct_size = sizeof(struct vmosal_backend_ops),
@@ -78,6 +88,9 @@ static const struct vmosal_backend_ops win_ops = {
 	/* ABI 2.2 */
 	.event_wait_kick = win_event_wait_kick,
 	.thread_set_realtime = win_thread_set_realtime,
+	/* ABI 2.3 */
+	.jit_write_begin = win_jit_write_views,
+	.jit_write_end = win_jit_write_views,
 };
 
 VMOSAL_BACKEND_EXPORT const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

@@ -40,7 +40,7 @@ VMOSAL_BEGIN_DECLS
 #define VMOSAL_BACKEND_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define VMOSAL_BACKEND_ABI_MINOR_OF(v) ((uint32_t)(v) & 0xffffu)
 #define VMOSAL_BACKEND_ABI_MAJOR 2
-#define VMOSAL_BACKEND_ABI_MINOR 2
+#define VMOSAL_BACKEND_ABI_MINOR 3
 #define VMOSAL_BACKEND_ABI VMOSAL_BACKEND_ABI_MAKE(VMOSAL_BACKEND_ABI_MAJOR, VMOSAL_BACKEND_ABI_MINOR)
 
 /* The plugin's one exported symbol. Do not change this name or prototype:
@@ -363,7 +363,9 @@ struct vmosal_backend_ops {
 	 * abandons fn, fills *fault and returns VMOSAL_EFAULT; else stores
 	 * fn's return value in *fn_result and returns 0. A fault at an
 	 * address below 64 KiB is not taken (fn's NULL dereference: it goes
-	 * on as unguarded), nor is one whose guard fn left without returning.
+	 * on as unguarded), nor is one whose guard fn left without returning,
+	 * nor a signal the OS says was sent (POSIX: posix_fault_kind); a
+	 * fault the OS gives no address for (x86's general protection) is.
 	 * The core installed both signals (signal_install) before the first
 	 * call and keeps them; every call after may come from a signal
 	 * handler, so it takes no lock and makes no system call. */
@@ -436,6 +438,21 @@ struct vmosal_backend_ops {
 	 * the thread unchanged, without privilege. NULL: only level 1 of
 	 * VMOSAL_RT_FIFO is possible, through thread_set_priority. */
 	int (*thread_set_realtime)(uint64_t tid, int policy, int level);
+
+	/* ---- ABI 2.3 ---- */
+
+	/* The calling thread's write window on the JIT buffer rw, rx, size
+	 * (a jit_map's views; the core checked rw, rx non-NULL and size
+	 * not 0). The core counts nesting per thread and calls begin only
+	 * for the outermost window, end only when it closes. Where rw == rx
+	 * (Apple silicon's MAP_JIT) begin makes the thread's JIT pages
+	 * writable, end executable again; where there are two views both
+	 * only check their arguments (VMOSAL_EINVAL for views this backend
+	 * could not have made). No system call where avoidable; never from
+	 * a signal handler. NULL: the core opens windows itself for two
+	 * views (rw is writable anyway) and answers VMOSAL_ENOTSUP for one. */
+	int (*jit_write_begin)(void *rw, void *rx, size_t size);
+	int (*jit_write_end)(void *rw, void *rx, size_t size);
 };
 
 typedef const struct vmosal_backend_ops *(*vmosal_backend_entry_fn)(uint32_t core_abi);

@@ -1,8 +1,12 @@
 /* libvmosal: event notifiers, and clocks.
  *
  * An event is one OS handle: an eventfd on Linux (what KVM's irqfd and
- * ioeventfd and a vhost-user backend take), a kqueue user event or a pipe
- * on macOS, an event object on Windows. It is close-on-exec. */
+ * ioeventfd and a vhost-user backend take), a FIFO opened for reading and
+ * writing on macOS (its name unlinked at once), an event object on
+ * Windows. It is close-on-exec. The one handle is signalled and waited on
+ * in any process that holds it: a child that inherited it across fork, or
+ * a process it was sent to (SCM_RIGHTS, DuplicateHandle). No event is
+ * process-local. */
 #ifndef VMOSAL_EVENT_H
 #define VMOSAL_EVENT_H
 
@@ -42,8 +46,10 @@ VMOSAL_API int vmosal_event_signal(vmosal_handle_t event);
  * on each call (fstat and /proc/self/fd, a few microseconds), and must be
  * non-blocking for a wait (VMOSAL_EINVAL otherwise: its read could outlast
  * the timeout). Close an event with vmosal_event_close, not close(): the
- * library forgets it there. macOS, an event's kqueue. Anything else is
- * VMOSAL_EBADF, with nothing read or written. Windows: SetEvent refuses
+ * library forgets it there. macOS, a FIFO open for reading and writing,
+ * non-blocking for a wait (VMOSAL_EINVAL otherwise), checked on each call
+ * (fstat, fcntl). Anything else is VMOSAL_EBADF, with nothing read or
+ * written. Windows: SetEvent refuses
  * what is not an event; a wait on another waitable handle waits for it. */
 VMOSAL_API int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns);
 

@@ -223,8 +223,20 @@ VMOSAL_API int vmosal_shm_close(vmosal_handle_t handle);
 
 /* ---- W^X code buffers ----------------------------------------------------- */
 
-/* The same pages seen twice: write code through rw (read-write, never
- * executable), run it through rx (read-execute, never writable). */
+/* The same pages seen twice: write code through rw, run it through rx;
+ * no thread may write and execute them at once. Where the OS gives two
+ * views (Linux, Windows, Intel macOS) rw is read-write and never
+ * executable, rx read-execute and never writable. On Apple silicon rw ==
+ * rx: one MAP_JIT mapping that every thread sees read-execute until it
+ * opens a write window (vmosal_jit_write_begin). Portable code writes
+ * only inside a window:
+ *
+ *     vmosal_jit_write_begin(&jit);
+ *     memcpy(jit.rw, code, len);
+ *     vmosal_jit_write_end(&jit);
+ *     vmosal_jit_flush(&jit, 0, len);
+ *     ((int (*)(void))jit.rx)();
+ */
 struct vmosal_jit {
 	uint32_t struct_size; /* common.h; set it before vmosal_jit_create */
 	void *rw;
@@ -239,8 +251,32 @@ VMOSAL_API int vmosal_jit_create(size_t size, struct vmosal_jit *out);
 
 /* Makes code written through rw at [offset, offset + len) visible to
  * instruction fetch through rx (instruction-cache flush; nothing to do on
- * x86). The range must lie inside the buffer. */
+ * x86). The range must lie inside the buffer. It changes no thread's
+ * write window: call it inside one or after it. */
 VMOSAL_API int vmosal_jit_flush(const struct vmosal_jit *jit, size_t offset, size_t len);
+
+/* Opens the calling thread's write window: until the matching
+ * vmosal_jit_write_end, this thread may write through jit->rw. On Apple
+ * silicon (rw == rx) this switches the thread's JIT pages, those of every
+ * buffer, to writable and NOT executable (pthread_jit_write_protect_np):
+ * the thread must not run JIT code, nor return into it, while a window is
+ * open; other threads still execute. Where there are two views it only
+ * checks its arguments: rw is always writable. Write windows nest per
+ * thread (the pages turn executable again when the outermost one ends),
+ * whichever buffer each names. A window belongs to the thread that opened
+ * it: end it on that thread. jit NULL, its struct_size too small, or rw,
+ * rx or size not those of a live buffer (NULL, 0): VMOSAL_EINVAL;
+ * 2^32 - 1 windows open on the thread: VMOSAL_EOVERFLOW; an older backend
+ * that cannot open one for rw == rx: VMOSAL_ENOTSUP. Cheap (Apple silicon: a
+ * register write, no system call); not for signal handlers. */
+VMOSAL_API int vmosal_jit_write_begin(const struct vmosal_jit *jit);
+
+/* Closes the innermost write window the calling thread opened; the
+ * outermost one makes the JIT pages executable again for this thread.
+ * jit as for vmosal_jit_write_begin; no window open on this thread:
+ * VMOSAL_EINVAL. Call vmosal_jit_flush, inside the window or after it,
+ * before running what was written. */
+VMOSAL_API int vmosal_jit_write_end(const struct vmosal_jit *jit);
 
 /* Unmaps both views and clears *jit (struct_size stays). */
 VMOSAL_API int vmosal_jit_destroy(struct vmosal_jit *jit);

@@ -150,11 +150,28 @@ struct vmosal_fault {
  * of threads outside any guard reach the previous disposition as usual.
  * fault may be NULL.
  *
- * A fault at an address in the first 64 KiB, which no OS maps for a
- * process, is fn's own NULL dereference, a bug and never guest memory:
+ * A fault at an address in the first 64 KiB (not one the OS reports with
+ * no address, below), which no OS maps for a process, is fn's own NULL
+ * dereference, a bug and never guest memory:
  * the guard does not take it, and it goes on as if unguarded (the
  * application's handler, or the default action: the process dies with a
  * core dump at the faulting instruction).
+ *
+ * Which signal a fault raises, and which the guard takes, per OS:
+ *   Linux: SIGSEGV for PROT_NONE, read-only and unmapped pages; SIGBUS
+ *     past the end of a mapped file or for a hugetlb page that cannot be
+ *     had. A pointer the CPU refuses outright (x86-64: not canonical) is
+ *     SIGSEGV with no address (addr NULL, os_code SI_KERNEL): taken.
+ *     Signals sent by kill, tgkill or sigqueue (os_code <= 0) are never
+ *     taken.
+ *   macOS: SIGBUS for PROT_NONE (a guest RAM guard, a reservation),
+ *     read-only and non-executable pages; SIGSEGV for unmapped ones. On
+ *     Intel a non-canonical pointer is SIGSEGV with os_code 0 and addr
+ *     NULL: taken. XNU fills a SEGV's or BUS's os_code from the thread's
+ *     last exception even when kill() sent it, so on macOS a SIGSEGV or
+ *     SIGBUS sent to a thread inside a guard is taken as a fault.
+ *   Windows: an access violation or in-page error, reported as
+ *     VMOSAL_SIGSEGV or VMOSAL_SIGBUS (os_signal the exception code).
  *
  * Cost: the first guard in the process installs libvmosal's SEGV and BUS
  * handlers (a lock and a few system calls); they then stay for the life of

@@ -207,7 +207,8 @@ VMOSAL_API int vmosal_thread_set_realtime(vmosal_tid_t tid, enum vmosal_rt_polic
  * up that nothing in the process handles yet, installed once without
  * SA_RESTART (vmosal_thread_kick_signal says which). Windows: QueueUserAPC
  * (alertable waits return) plus the cancel callback. macOS: the signal
- * plus the cancel callback (hv_vcpus_exit).
+ * plus the cancel callback (Apple silicon: hv_vcpus_exit; Intel:
+ * hv_vcpu_interrupt).
  *
  * A kick is never lost. Every thread has a pending-kick flag, which only
  * the thread clears (vmosal_thread_kick_pending(true, ...)). A vCPU
@@ -275,7 +276,8 @@ struct vmosal_kick_target {
 	uint32_t struct_size;             /* common.h */
 	volatile uint8_t *immediate_exit; /* set to 1 by every kick; NULL: none */
 	/* Run by the kicking thread before the signal, for hypervisors a
-	 * signal does not stop (WHvCancelRunVirtualProcessor, hv_vcpus_exit);
+	 * signal does not stop (WHvCancelRunVirtualProcessor; hv_vcpus_exit
+	 * on Apple silicon, hv_vcpu_interrupt on Intel Macs);
 	 * NULL: none. */
 	void (*cancel)(void *ctx);
 	void *cancel_ctx;

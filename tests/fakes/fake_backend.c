@@ -197,6 +197,11 @@ const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 	fake.ops.abi_version = VMOSAL_BACKEND_ABI_MAKE(2, 0);
 	fake.ops.struct_size = (uint32_t)offsetof(struct vmosal_backend_ops, signal_install);
 	fake.ops.name = "fake-2.0";
+#elif defined(FAKE_MINOR2)
+	/* A plugin built against ABI 2.2: no JIT write window slots. */
+	fake.ops.abi_version = VMOSAL_BACKEND_ABI_MAKE(2, 2);
+	fake.ops.struct_size = (uint32_t)offsetof(struct vmosal_backend_ops, jit_write_begin);
+	fake.ops.name = "fake-2.2";
 #elif defined(FAKE_NO_SELF)
 	fake.ops.thread_self = NULL;
 #elif defined(FAKE_NO_OPS)

@@ -21,7 +21,8 @@
 
 #include "fake_record.h"
 
-/* X(slot, optional): every slot of ABI 2.0, in table order. */
+/* X(slot, optional): every slot of ABI 2.0, in table order, then the
+ * JIT write window of ABI 2.3. */
 #define RECORD_SLOTS(X)                                                        \
 	X(init, false) X(fini, true) X(host_info, false) X(mem_info, false)    \
 	X(accel_probe, false) X(thread_create, false) X(thread_join, false)    \
@@ -35,7 +36,8 @@
 	X(mem_lock, true) X(mem_unlock, true) X(mem_sync, true)                \
 	X(page_sizes, true) X(mem_populate, true) X(shm_create, true)          \
 	X(shm_close, true) X(jit_map, true) X(jit_unmap, true)                 \
-	X(icache_flush, true)
+	X(icache_flush, true)                                                  \
+	X(jit_write_begin, true) X(jit_write_end, true)
 
 enum record_slot {
 #define SLOT_ENUM(m, optional) SLOT_##m,
@@ -475,6 +477,16 @@ static int record_jit_unmap(void *rw, void *rx, size_t size)
 static int record_icache_flush(void *addr, size_t size)
 {
 	return RECORD(icache_flush, ADDR(addr), size);
+}
+
+static int record_jit_write_begin(void *rw, void *rx, size_t size)
+{
+	return RECORD(jit_write_begin, ADDR(rw), ADDR(rx), size);
+}
+
+static int record_jit_write_end(void *rw, void *rx, size_t size)
+{
+	return RECORD(jit_write_end, ADDR(rw), ADDR(rx), size);
 }
 
 /* ---- the table, and the test's controls ---- */
