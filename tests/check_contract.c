@@ -84,6 +84,7 @@ static struct {
 	int (*get)(size_t index, struct vmosal_fake_call *out);
 	int (*set_failure)(const char *slot, int code);
 	int (*remove)(const char *slot);
+	void (*granularity)(uint64_t bytes);
 } fake;
 
 static vmosal_tid_t own_tid; /* the suite's thread, as the fake numbers it */
@@ -1843,6 +1844,26 @@ START_TEST(test_guest_ram_alloc_guards_and_alignment)
 }
 END_TEST
 
+/* Sizes and guards are multiples of the host's granule, refused by the
+ * core before any backend call: the same answer on every OS. */
+START_TEST(test_guest_ram_alloc_granule)
+{
+	const size_t granule = 16 * PAGE;
+	struct vmosal_guest_ram ram = untouched_ram();
+	struct vmosal_guest_ram_options o = guest_options();
+
+	fake.granularity(granule);
+	ASSERT_NO_CALL(vmosal_guest_ram_alloc(granule + PAGE, &o, &ram), VMOSAL_EINVAL);
+	o.guard_size = PAGE;
+	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
+	o.guard_size = granule;
+	begin_calls();
+	ck_assert_int_eq(vmosal_guest_ram_alloc(granule, &o, &ram), 0);
+	expect_calls("page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise", NULL);
+	fake.granularity(0);
+}
+END_TEST
+
 START_TEST(test_guest_ram_alloc_flags)
 {
 	struct vmosal_guest_ram ram = untouched_ram();
@@ -2429,6 +2450,7 @@ static Suite *contract_suite(void)
 	tcase_add_test(memory, test_guest_ram_alloc_host_checks);
 	tcase_add_test(memory, test_guest_ram_alloc_default);
 	tcase_add_test(memory, test_guest_ram_alloc_guards_and_alignment);
+	tcase_add_test(memory, test_guest_ram_alloc_granule);
 	tcase_add_test(memory, test_guest_ram_alloc_flags);
 	tcase_add_test(memory, test_guest_ram_alloc_fd);
 	tcase_add_test(memory, test_guest_ram_alloc_failures_undo_everything);
@@ -2478,8 +2500,10 @@ static const char *load_recording_backend(void)
 	fake.set_failure =
 		(int (*)(const char *, int))module_symbol(module, "vmosal_fake_record_fail");
 	fake.remove = (int (*)(const char *))module_symbol(module, "vmosal_fake_record_remove");
+	fake.granularity =
+		(void (*)(uint64_t))module_symbol(module, "vmosal_fake_record_granularity");
 	if (fake.reset == NULL || fake.count == NULL || fake.get == NULL ||
-	    fake.set_failure == NULL || fake.remove == NULL)
+	    fake.set_failure == NULL || fake.remove == NULL || fake.granularity == NULL)
 		return "the recording backend lacks a control function";
 	return NULL;
 }

@@ -105,6 +105,10 @@ static void *fake_address(size_t size, size_t alignment, size_t align_offset)
 
 /* ---- lifecycle and host ---- */
 
+/* The caps the core keeps, which init filled: the granule control
+ * changes them later. */
+static struct vmosal_backend_caps *core_caps;
+
 static int record_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
 {
 	int rc = RECORD(init, ADDR(core), ADDR(caps));
@@ -115,6 +119,7 @@ static int record_init(const struct vmosal_core_services *core, struct vmosal_ba
 	caps->affinity = VMOSAL_AFFINITY_HARD;
 	caps->thread_name_max = VMOSAL_FAKE_THREAD_NAME_MAX;
 	caps->map_granularity = 0;
+	core_caps = caps;
 	return 0;
 }
 
@@ -518,6 +523,13 @@ void vmosal_fake_record_reset(void)
 	record_ops = record_full_ops;
 	next_address = FAKE_ADDRESS_BASE;
 	priority = VMOSAL_PRIORITY_NORMAL;
+	vmosal_fake_record_granularity(0);
+}
+
+void vmosal_fake_record_granularity(uint64_t bytes)
+{
+	if (core_caps != NULL)
+		core_caps->map_granularity = bytes;
 }
 
 size_t vmosal_fake_record_count(void)

@@ -64,5 +64,8 @@ VMOSAL_BACKEND_EXPORT int vmosal_fake_record_fail(const char *slot, int code);
 /* Empties an optional slot in the ops table, as a backend without it would
  * have, until the next reset; -1 for a mandatory or unknown slot. */
 VMOSAL_BACKEND_EXPORT int vmosal_fake_record_remove(const char *slot);
+/* Sets the map granularity the backend reported at init, as a host with
+ * another granule (Windows' 64 KiB) would have, until the next reset. */
+VMOSAL_BACKEND_EXPORT void vmosal_fake_record_granularity(uint64_t bytes);
 
 #endif
