@@ -115,8 +115,11 @@ VMOSAL_API int vmosal_signal_unblock(const enum vmosal_signal *sigs, size_t n);
 
 /* Waits up to timeout_ns (negative: no limit) for one of sigs[0..n),
  * which the caller should have blocked in every thread, and fills *out.
- * VMOSAL_ETIMEDOUT when none came. A kick does not end it (vmosal.h). POSIX: sigtimedwait; Windows: INT,
- * TERM and HUP only, queued by libvmosal's console control handler. */
+ * VMOSAL_ETIMEDOUT when none came. A kick does not end it (vmosal.h).
+ * POSIX: sigtimedwait; Windows: INT, TERM and HUP only, queued by
+ * libvmosal's console control handler, and a timeout that ends on a tick
+ * of the system timer (about 15.6 ms): this wait is for shutdown, not
+ * for timing (vmosal_sleep_ns and vmosal_event_wait are precise). */
 VMOSAL_API int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int64_t timeout_ns,
 				  struct vmosal_siginfo *out);
 
