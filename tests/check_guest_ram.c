@@ -374,6 +374,38 @@ START_TEST(test_guard_after)
 }
 END_TEST
 
+#else
+/* Without fork, the fault guard survives the access violation. */
+static int touch(void *p)
+{
+	return *(volatile char *)p;
+}
+
+static void expect_guard_fault(char *at)
+{
+	struct vmosal_fault f = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+
+	ck_assert_int_eq(vmosal_fault_guard(touch, at, &f), VMOSAL_EFAULT);
+	ck_assert_ptr_eq(f.addr, at);
+}
+
+START_TEST(test_guard_before)
+{
+	struct vmosal_guest_ram ram = guarded();
+
+	expect_guard_fault((char *)ram.addr - 1);
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+}
+END_TEST
+
+START_TEST(test_guard_after)
+{
+	struct vmosal_guest_ram ram = guarded();
+
+	expect_guard_fault((char *)ram.addr + ram.size + 2 * granule - 1);
+	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+}
+END_TEST
 #endif
 
 /* The guards are part of the region: free releases them too. */
@@ -742,8 +774,6 @@ POSIX_ONLY(test_hugetlb_exhausted_enomem, "hugetlb pool (large pages come from f
 POSIX_ONLY(test_hugetlb_fd_is_sealed, "hugetlb pool (large pages come from free memory)")
 POSIX_ONLY(test_touch_fallback_guard, "hugetlb pool (large pages come from free memory)")
 POSIX_ONLY(test_fork_while_guarding, "fork")
-POSIX_ONLY(test_guard_before, "fork to survive a guard's access violation in")
-POSIX_ONLY(test_guard_after, "fork to survive a guard's access violation in")
 #else
 
 #define POOL_PAGES 4
