@@ -723,6 +723,50 @@ START_TEST(test_sleep_at_least)
 }
 END_TEST
 
+static DWORD WINAPI timed_waits(void *arg)
+{
+	HANDLE ev = CreateEventW(NULL, FALSE, FALSE, NULL);
+	int *failed = arg;
+
+	for (int i = 0; i < 100; i++)
+		*failed |= win_sleep_ns(1000) != 0;
+	*failed |= ev == NULL || win_event_wait(ev, 1000) != VMOSAL_ETIMEDOUT;
+	if (ev != NULL)
+		CloseHandle(ev);
+	return 0;
+}
+
+/* Timed waits reuse one timer per thread, closed when the thread ends
+ * (Wine's GetProcessHandleCount says 0: the backend counts them). */
+START_TEST(test_wait_timer_per_thread)
+{
+	HANDLE ev = CreateEventW(NULL, FALSE, FALSE, NULL);
+	long before;
+	int failed = 0;
+
+	ck_assert_ptr_nonnull(ev);
+	win_hires_timers_off(false);
+	ck_assert_int_eq(win_sleep_ns(1000), 0); /* this thread's timer */
+	before = win_wait_timers_open();
+	ck_assert_int_ge(before, 1);
+	for (int i = 0; i < 1000; i++) {
+		ck_assert_int_eq(win_sleep_ns(1000), 0);
+		ck_assert_int_eq(win_event_wait(ev, 1000), VMOSAL_ETIMEDOUT);
+	}
+	ck_assert_int_eq(win_wait_timers_open(), before);
+	for (int i = 0; i < 20; i++) {
+		HANDLE t = CreateThread(NULL, 0, timed_waits, &failed, 0, NULL);
+
+		ck_assert_ptr_nonnull(t);
+		ck_assert_uint_eq(WaitForSingleObject(t, INFINITE), WAIT_OBJECT_0);
+		CloseHandle(t);
+		ck_assert_int_eq(failed, 0);
+	}
+	ck_assert_int_eq(win_wait_timers_open(), before);
+	CloseHandle(ev);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("win_thread");
@@ -773,6 +817,7 @@ int main(void)
 	tcase_add_test(tc, test_thread_cpu_advances);
 	tcase_add_test(tc, test_thread_cpu_cycles);
 	tcase_add_test(tc, test_sleep_at_least);
+	tcase_add_test(tc, test_wait_timer_per_thread);
 	suite_add_tcase(s, tc);
 
 	return vmosal_run_suite(s);

@@ -173,6 +173,10 @@ int win_sleep_ns(uint64_t ns);
  * (true once one was made); tests: off forces whole milliseconds. */
 bool win_hires_timers(void);
 void win_hires_timers_off(bool off);
+/* Lets every thread's wait timer go, before the DLL unloads. */
+void win_io_fini(void);
+/* Threads' wait timers open now (tests). */
+long win_wait_timers_open(void);
 /* cycles at hz in nanoseconds, without overflow (hz below 18 GHz). */
 uint64_t win_cycles_to_ns(uint64_t cycles, uint64_t hz);
 /* Tests: THREAD_CPU from cycles(thread) at hz; cycles NULL: GetThreadTimes. */

@@ -15,6 +15,7 @@ static int win_init(const struct vmosal_core_services *core, struct vmosal_backe
 static void win_fini(void)
 {
 	win_signal_fini();
+	win_io_fini();
 }
 
 /* jit_write_begin and jit_write_end: win_jit_map always makes two views

@@ -62,9 +62,48 @@ bool win_hires_timers(void)
 	return InterlockedCompareExchange(&win_hires_state, 0, 0) > 0;
 }
 
-/* A timer that fires ns from now, for one wait, then CloseHandle; NULL:
- * none (fall back to milliseconds). Made per wait: a cached one would
- * need a per-thread handle closed at thread exit. */
+/* Each thread's (each fiber's) timer, made on its first timed wait and
+ * closed when it ends: a timed wait then costs SetWaitableTimer, not a
+ * create and a close besides. Setting a timer makes it unsignalled, so a
+ * timer that fired after its wait had ended does not end the next one. */
+static DWORD win_timer_slot = FLS_OUT_OF_INDEXES;
+static INIT_ONCE win_timer_once = INIT_ONCE_STATIC_INIT;
+static volatile LONG win_timers_open;
+
+static void WINAPI win_timer_close(void *timer)
+{
+	if (timer != NULL) {
+		CloseHandle(timer);
+		InterlockedDecrement(&win_timers_open);
+	}
+}
+
+long win_wait_timers_open(void)
+{
+	return InterlockedCompareExchange(&win_timers_open, 0, 0);
+}
+
+static BOOL CALLBACK win_timer_slot_make(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+	(void)once;
+	(void)param;
+	(void)ctx;
+	win_timer_slot = FlsAlloc(win_timer_close);
+	return TRUE;
+}
+
+void win_io_fini(void)
+{
+	/* Closes every thread's timer, and no thread's exit calls into this
+	 * DLL once it is gone. */
+	if (win_timer_slot != FLS_OUT_OF_INDEXES)
+		FlsFree(win_timer_slot);
+	win_timer_slot = FLS_OUT_OF_INDEXES;
+	InitOnceInitialize(&win_timer_once);
+}
+
+/* The calling thread's timer, set to fire ns from now; NULL: none (fall
+ * back to milliseconds). The caller waits on it and leaves it open. */
 static HANDLE win_hires_timer(uint64_t ns)
 {
 	uint64_t units = ns / 100u + (ns % 100u != 0);
@@ -73,18 +112,27 @@ static HANDLE win_hires_timer(uint64_t ns)
 
 	if (InterlockedCompareExchange(&win_hires_state, 0, 0) < 0)
 		return NULL;
-	t = CreateWaitableTimerExW(NULL, NULL, WIN_TIMER_HIGH_RESOLUTION, TIMER_ALL_ACCESS);
-	if (t == NULL) {
-		if (GetLastError() == ERROR_INVALID_PARAMETER)
-			InterlockedExchange(&win_hires_state, -1);
+	InitOnceExecuteOnce(&win_timer_once, win_timer_slot_make, NULL, NULL);
+	if (win_timer_slot == FLS_OUT_OF_INDEXES)
 		return NULL;
+	t = FlsGetValue(win_timer_slot);
+	if (t == NULL) {
+		t = CreateWaitableTimerExW(NULL, NULL, WIN_TIMER_HIGH_RESOLUTION, TIMER_ALL_ACCESS);
+		if (t == NULL) {
+			if (GetLastError() == ERROR_INVALID_PARAMETER)
+				InterlockedExchange(&win_hires_state, -1);
+			return NULL;
+		}
+		if (!FlsSetValue(win_timer_slot, t)) {
+			CloseHandle(t);
+			return NULL;
+		}
+		InterlockedIncrement(&win_timers_open);
 	}
 	/* Negative: relative, in 100 ns units. */
 	due.QuadPart = -(LONGLONG)(units > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : units);
-	if (!SetWaitableTimer(t, &due, 0, NULL, NULL, FALSE)) {
-		CloseHandle(t);
+	if (!SetWaitableTimer(t, &due, 0, NULL, NULL, FALSE))
 		return NULL;
-	}
 	InterlockedCompareExchange(&win_hires_state, 1, 0);
 	return t;
 }
@@ -270,7 +318,6 @@ int win_sleep_ns(uint64_t ns)
 
 		if (timer != NULL) {
 			WaitForSingleObject(timer, INFINITE);
-			CloseHandle(timer);
 		} else {
 			Sleep(win_wait_ms(left));
 		}
@@ -329,8 +376,6 @@ int win_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *k
 		}
 		/* The event first: signalled with the timer, it wins. */
 		rc = WaitForMultipleObjectsEx(n, objs, FALSE, ms, TRUE);
-		if (objs[1] != NULL)
-			CloseHandle(objs[1]);
 		switch (rc) {
 		case WAIT_OBJECT_0:
 			return 0;
