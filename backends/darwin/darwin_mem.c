@@ -160,7 +160,11 @@ static int darwin_jit_one_view(void *rw, size_t size)
 	return 0;
 }
 
-int darwin_jit_write_begin(void *rw, void *rx, size_t size)
+/* pthread_jit_write_protect_np(3), macOS 11: 0 makes every MAP_JIT page
+ * of this task writable and not executable for the calling thread only
+ * (other threads keep executing), 1 executable again and not writable. A
+ * register write, not a system call. Two views need no switch. */
+static int darwin_jit_window(void *rw, void *rx, size_t size, int protect)
 {
 	int rc;
 
@@ -168,25 +172,18 @@ int darwin_jit_write_begin(void *rw, void *rx, size_t size)
 		return posix_jit_write_views(rw, rx, size);
 	if ((rc = darwin_jit_one_view(rw, size)) != 0)
 		return rc;
-	/* pthread_jit_write_protect_np(3), macOS 11: 0 makes every MAP_JIT
-	 * page of this task writable and not executable for the calling
-	 * thread only; other threads keep executing. A register write, not
-	 * a system call. */
-	pthread_jit_write_protect_np(0);
+	pthread_jit_write_protect_np(protect);
 	return 0;
+}
+
+int darwin_jit_write_begin(void *rw, void *rx, size_t size)
+{
+	return darwin_jit_window(rw, rx, size, 0);
 }
 
 int darwin_jit_write_end(void *rw, void *rx, size_t size)
 {
-	int rc;
-
-	if (rw != rx)
-		return posix_jit_write_views(rw, rx, size);
-	if ((rc = darwin_jit_one_view(rw, size)) != 0)
-		return rc;
-	/* 1: executable again, not writable, for this thread. */
-	pthread_jit_write_protect_np(1);
-	return 0;
+	return darwin_jit_window(rw, rx, size, 1);
 }
 #else
 int darwin_jit_map(size_t size, void **rw, void **rx)
