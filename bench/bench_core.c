@@ -124,7 +124,7 @@ static int __attribute__((noinline)) copy_64(void *arg)
 
 static void guard_copy(void *arg, uint64_t n)
 {
-	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo fault = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 
 	for (uint64_t i = 0; i < n; i++)
 		BENCH_KEEP(vmosal_fault_guard(copy_64, arg, &fault));

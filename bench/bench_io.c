@@ -350,7 +350,7 @@ static void lib_event(void *arg, uint64_t n)
 	const struct event_pair *e = arg;
 
 	for (uint64_t i = 0; i < n; i++) {
-		vmosal_event_signal(e->lib);
+		vmosal_event_notify(e->lib);
 		vmosal_event_wait(e->lib, 0);
 	}
 }
@@ -433,7 +433,7 @@ static const char *ioctl_setup(struct ioctl_case *c, int fds[2])
 			c->by_value = true;
 			return "ioctl KVM_CHECK_EXTENSION /dev/kvm";
 		}
-		vmosal_device_close(c->lib);
+		vmosal_handle_close(c->lib);
 	}
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return NULL;
@@ -481,7 +481,7 @@ int main(void)
 	    (ev.raw = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0) {
 		bench_run(&(struct bench_case){"event signal+wait(0), same thread", lib_event,
 					       "eventfd write+read", raw_event, &ev, 0, 1.05, 0});
-		vmosal_event_close(ev.lib);
+		vmosal_handle_close(ev.lib);
 		close(ev.raw);
 	}
 	bench_run(&(struct bench_case){"clock_ns MONOTONIC", lib_clock,
@@ -495,7 +495,7 @@ int main(void)
 		close(fds[0]);
 		close(fds[1]);
 	} else {
-		vmosal_device_close(io.lib);
+		vmosal_handle_close(io.lib);
 		close(io.raw);
 	}
 	printf("(the kick send rows, timed here without the drain: %u outside their target)\n",

@@ -116,10 +116,10 @@ static double guest_ram_gbs(uint32_t pages)
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 	double t0 = now_s(), t;
 
-	if (vmosal_guest_ram_alloc(RAM_SIZE, &o, &ram) != 0)
+	if (vmosal_guest_ram_create(RAM_SIZE, &o, &ram) != 0)
 		return 0;
 	t = now_s() - t0;
-	vmosal_guest_ram_free(&ram);
+	vmosal_guest_ram_destroy(&ram);
 	return (double)RAM_SIZE / t / 1e9;
 }
 

@@ -16,13 +16,13 @@ int vmosal_event_create(unsigned flags, vmosal_handle_t *out)
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
 	op = VMOSAL__OP(s, event_create);
-	if (op == NULL || VMOSAL__OP(s, event_signal) == NULL ||
+	if (op == NULL || VMOSAL__OP(s, event_notify) == NULL ||
 	    VMOSAL__OP(s, event_wait) == NULL || VMOSAL__OP(s, handle_close) == NULL)
 		return VMOSAL_ENOTSUP;
 	return op(flags, out);
 }
 
-int vmosal_event_signal(vmosal_handle_t event)
+int vmosal_event_notify(vmosal_handle_t event)
 {
 	const struct vmosal__state *s;
 	int (*op)(vmosal_handle_t);
@@ -32,7 +32,7 @@ int vmosal_event_signal(vmosal_handle_t event)
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, event_signal);
+	op = VMOSAL__OP(s, event_notify);
 	return op != NULL ? op(event) : VMOSAL_ENOTSUP;
 }
 
@@ -107,11 +107,6 @@ int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
 	return event_wait_blocking(s, op, event, timeout_ns, kick);
 }
 
-int vmosal_event_close(vmosal_handle_t event)
-{
-	return vmosal__handle_close(event);
-}
-
 int vmosal_clock_ns(enum vmosal_clock clock, uint64_t *out)
 {
 	const struct vmosal__state *s;
@@ -151,11 +146,6 @@ int vmosal_device_open(const char *path, unsigned flags, vmosal_handle_t *out)
 	op = VMOSAL__OP(s, device_open);
 	return op != NULL && VMOSAL__OP(s, handle_close) != NULL ? op(path, flags, out)
 								 : VMOSAL_ENOTSUP;
-}
-
-int vmosal_device_close(vmosal_handle_t device)
-{
-	return vmosal__handle_close(device);
 }
 
 typedef int (*ioctl_op)(vmosal_handle_t, unsigned long, void *, unsigned, int *);

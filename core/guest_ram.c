@@ -68,7 +68,7 @@ static int populate_call(void *arg)
 static int populate_guarded(struct prefault *pf, char *addr, size_t len)
 {
 	struct populate_call c = {pf->populate, addr, len};
-	struct vmosal_backend_siginfo fault;
+	struct vmosal_siginfo fault;
 	int result = 0, rc;
 
 	rc = vmosal__fault_guard(pf->s, populate_call, &c, &fault, &result);
@@ -173,7 +173,7 @@ static bool is_pow2(uint64_t v)
 }
 
 /* The huge page size to use, checked against what the host offers. */
-static int pick_hugetlb_size(uint64_t want, const struct vmosal_backend_page_sizes *ps,
+static int pick_hugetlb_size(uint64_t want, const struct vmosal_backend_huge_page_sizes *ps,
 			     uint64_t *out)
 {
 	if (want == 0)
@@ -193,12 +193,12 @@ static int advise(const struct vmosal__state *s, void *addr, size_t size, int ad
 	return op != NULL ? op(addr, size, advice) : VMOSAL_ENOTSUP;
 }
 
-int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *options,
+int vmosal_guest_ram_create(size_t size, const struct vmosal_guest_ram_options *options,
 			   struct vmosal_guest_ram *out)
 {
 	const struct vmosal__state *s;
 	struct vmosal_guest_ram_options o;
-	struct vmosal_backend_page_sizes ps;
+	struct vmosal_backend_huge_page_sizes ps;
 	struct vmosal_guest_ram ram = {.struct_size = sizeof ram, .handle = VMOSAL_NO_HANDLE};
 	hwloc_topology_t topo = NULL;
 	hwloc_obj_t node = NULL;
@@ -230,7 +230,7 @@ int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *o
 	guard = o.guard_size;
 	if (size % granule != 0 || guard % granule != 0 || (o.alignment != 0 && o.alignment < page))
 		return VMOSAL_EINVAL;
-	if ((rc = vmosal__page_sizes(s, &ps)) != 0)
+	if ((rc = vmosal__huge_page_sizes(s, &ps)) != 0)
 		return rc;
 
 	align = o.alignment != 0 ? o.alignment : TWO_MIB;
@@ -363,7 +363,7 @@ fail_map:
 			      ram.map_size);
 fail_handle:
 	if (ram.handle != VMOSAL_NO_HANDLE)
-		vmosal_shm_close(ram.handle);
+		vmosal_handle_close(ram.handle);
 	return rc;
 }
 
@@ -387,7 +387,7 @@ int vmosal_guest_ram_discard(const struct vmosal_guest_ram *ram, size_t offset, 
 			  : VMOSAL_ENOTSUP;
 }
 
-int vmosal_guest_ram_free(struct vmosal_guest_ram *ram)
+int vmosal_guest_ram_destroy(struct vmosal_guest_ram *ram)
 {
 	const struct vmosal__state *s;
 	int rc;
@@ -410,7 +410,7 @@ int vmosal_guest_ram_free(struct vmosal_guest_ram *ram)
 	/* A close that fails has still let the handle go (as Linux's close
 	 * does): *ram is cleared all the same, and the error reported. */
 	if (ram->handle != VMOSAL_NO_HANDLE)
-		rc = vmosal_shm_close(ram->handle);
+		rc = vmosal_handle_close(ram->handle);
 	ram->addr = NULL;
 	ram->size = 0;
 	ram->handle = VMOSAL_NO_HANDLE;

@@ -23,38 +23,34 @@ static char load_notice[1024];
 static _Thread_local bool loading;
 static _Thread_local bool reentered;
 
-/* The smallest ops table of each minor: a 2.0 table ends where the first
- * 2.1 slot begins. A new minor adds its entry here. */
-static const size_t ops_size_for_minor[] = {
-	[0] = offsetof(struct vmosal_backend_ops, signal_install),
-	[1] = offsetof(struct vmosal_backend_ops, event_wait_kick),
-	[2] = offsetof(struct vmosal_backend_ops, jit_write_begin),
-	[3] = sizeof(struct vmosal_backend_ops),
-};
-#define KNOWN_MINORS (sizeof ops_size_for_minor / sizeof ops_size_for_minor[0])
-
-#define SLOT(m) { offsetof(struct vmosal_backend_ops, m), #m }
 static const struct {
 	size_t offset;
 	const char *name;
-} mandatory_slots[] = {
-	SLOT(init),
-	SLOT(host_info),
-	SLOT(mem_info),
-	SLOT(accel_probe),
-	SLOT(thread_create),
-	SLOT(thread_join),
-	SLOT(thread_self),
-	SLOT(wait_u32),
-	SLOT(wake_u32),
-	SLOT(mem_map),
-	SLOT(mem_unmap),
-	SLOT(mem_protect),
-	SLOT(mem_reserve),
-	SLOT(mem_map_reserved),
-	SLOT(mem_release),
+	uint32_t minor;
+	uint32_t groups;
+} slots[] = {
+#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) \
+	{offsetof(struct vmosal_backend_ops, name), #name, minor, groups},
+#include "vmosal/backend_slots.h"
+#undef VMOSAL_SLOT
 };
-#undef SLOT
+#define SLOT_COUNT (sizeof slots / sizeof slots[0])
+
+/* The smallest table of ABI 2.minor: where its last slot ends. */
+static size_t ops_size_for_minor(uint32_t minor)
+{
+	size_t need = 0;
+
+	for (size_t i = 0; i < SLOT_COUNT; i++)
+		if (slots[i].minor <= minor && slots[i].offset + sizeof(void (*)(void)) > need)
+			need = slots[i].offset + sizeof(void (*)(void));
+	return need;
+}
+
+static bool slot_filled(const struct vmosal_backend_ops *ops, size_t i)
+{
+	return *(void (*const *)(void))((const char *)ops + slots[i].offset) != NULL;
+}
 
 static const struct vmosal_core_services core_services = {
 	.abi_version = VMOSAL_BACKEND_ABI,
@@ -132,13 +128,30 @@ static void VMOSAL__PRINTF(2, 3) note(const char *what, const char *fmt, ...)
 
 static const char *missing_mandatory_slot(const struct vmosal_backend_ops *ops)
 {
-	for (size_t i = 0; i < sizeof mandatory_slots / sizeof mandatory_slots[0]; i++) {
-		void (*const *slot)(void) = (void (*const *)(void))(
-			(const char *)ops + mandatory_slots[i].offset);
-		if (*slot == NULL)
-			return mandatory_slots[i].name;
-	}
+	for (size_t i = 0; i < SLOT_COUNT; i++)
+		if ((slots[i].groups & VMOSAL_SLOT_MANDATORY) && !slot_filled(ops, i))
+			return slots[i].name;
 	return NULL;
+}
+
+/* Copies the plugin's table of usable bytes into the state's full-size
+ * one, and decides which groups it has. */
+static void adopt_table(const struct vmosal_backend_ops *ops, size_t usable)
+{
+	struct vmosal_backend_ops *t = &vmosal__state.table;
+	uint32_t missing = 0;
+
+	memset(t, 0, sizeof *t);
+	memcpy(t, ops, usable);
+	/* ABI 2.1 to 2.3 closed every handle through the slot now retired. */
+	if (VMOSAL_BACKEND_ABI_MINOR_OF(ops->abi_version) < 4 && t->retired_handle_close != NULL)
+		t->handle_close = t->retired_handle_close;
+	t->retired_handle_close = NULL;
+	for (size_t i = 0; i < SLOT_COUNT; i++)
+		if (!slot_filled(t, i))
+			missing |= slots[i].groups;
+	vmosal__state.ops = t;
+	vmosal__state.groups = ~missing & ~VMOSAL_SLOT_MANDATORY;
 }
 
 /* Checks the plugin's table against the ABI; returns the usable size or 0. */
@@ -154,8 +167,7 @@ static size_t check_ops(const char *path, const struct vmosal_backend_ops *ops)
 		       (unsigned)major, (unsigned)minor, VMOSAL_BACKEND_ABI_MAJOR);
 		return 0;
 	}
-	need = minor < KNOWN_MINORS ? ops_size_for_minor[minor]
-				    : sizeof(struct vmosal_backend_ops);
+	need = ops_size_for_minor(minor);
 	if (ops->struct_size < need) {
 		refuse(path, "ops table is %u bytes, ABI %u.%u needs at least %zu",
 		       (unsigned)ops->struct_size, (unsigned)major, (unsigned)minor, need);
@@ -223,8 +235,6 @@ static bool try_file(const char *path)
 		goto fail;
 
 	memset(&vmosal__state, 0, sizeof vmosal__state);
-	vmosal__state.ops = ops;
-	vmosal__state.ops_size = (uint32_t)usable;
 	vmosal__state.caps.struct_size = sizeof vmosal__state.caps;
 	vmosal__state.host.struct_size = sizeof vmosal__state.host;
 	rc = ops->init(&core_services, &vmosal__state.caps);
@@ -233,6 +243,8 @@ static bool try_file(const char *path)
 		       vmosal_strerror(rc));
 		goto fail;
 	}
+	/* After init: a layer empties the slots its next backend lacks. */
+	adopt_table(ops, usable);
 	if (reentered) {
 		refuse(path, "its init called back into libvmosal");
 		goto fail_fini;

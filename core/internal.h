@@ -41,8 +41,11 @@ static inline void vmosal__store_byte(volatile uint8_t *p, uint8_t v)
 struct vmosal__state {
 	/* What every dispatched call reads comes first, on one cache line:
 	 * each extra page a call touches costs a TLB miss after a syscall. */
-	const struct vmosal_backend_ops *ops;
-	uint32_t ops_size; /* min(plugin struct_size, core's sizeof) */
+	const struct vmosal_backend_ops *ops; /* &table */
+	uint32_t groups; /* VMOSAL_SLOT_* groups whose every slot is filled */
+	/* The plugin's table as this core's full struct: slots past the
+	 * plugin's struct_size are NULL, so no call checks sizes. */
+	struct vmosal_backend_ops table;
 	struct vmosal_backend_caps caps;
 	struct vmosal_backend_host host;
 	char path[4096];
@@ -55,9 +58,9 @@ struct vmosal__state {
 #define VMOSAL__MIN_GUEST_RAM_OPTIONS sizeof(struct vmosal_guest_ram_options)
 #define VMOSAL__MIN_GUEST_RAM sizeof(struct vmosal_guest_ram)
 #define VMOSAL__MIN_JIT sizeof(struct vmosal_jit)
-#define VMOSAL__MIN_PAGE_SIZES sizeof(struct vmosal_page_sizes)
+#define VMOSAL__MIN_HUGE_PAGE_SIZES sizeof(struct vmosal_huge_page_sizes)
 #define VMOSAL__MIN_HUGE_PAGE_POOL sizeof(struct vmosal_huge_page_pool)
-#define VMOSAL__MIN_MEM_INFO sizeof(struct vmosal_mem_info)
+#define VMOSAL__MIN_HOST_MEMORY sizeof(struct vmosal_host_memory)
 #define VMOSAL__MIN_ACCEL_STATUS sizeof(struct vmosal_accel_status)
 #define VMOSAL__MIN_HOST_CAPS sizeof(struct vmosal_host_caps)
 #define VMOSAL__MIN_BACKEND_INFO sizeof(struct vmosal_backend_info)
@@ -94,13 +97,36 @@ static inline const struct vmosal__state *vmosal__get(void)
 	return vmosal__load_slow();
 }
 
-/* Slot `m` of the ops table, or NULL when the plugin's table predates it or
- * leaves it empty: the one place that decides whether an op exists. */
-#define VMOSAL__OP(s, m)                                                     \
-	((s)->ops_size >= offsetof(struct vmosal_backend_ops, m) +           \
-				  sizeof((s)->ops->m)                         \
-		 ? (s)->ops->m                                                \
-		 : NULL)
+/* Slot m of the loaded table, or NULL when the plugin leaves it empty or
+ * predates it. */
+#define VMOSAL__OP(s, m) ((s)->ops->m)
+
+/* The prologue of every call that goes to the backend: the loaded state in
+ * *out, with every slot of groups (VMOSAL_SLOT_*, backend.h) filled.
+ * Returns 0, VMOSAL_EBACKEND when no backend loads, or VMOSAL_ENOTSUP when
+ * the backend lacks the group. */
+static inline int vmosal__ready(const struct vmosal__state **out, uint32_t groups)
+{
+	const struct vmosal__state *s = vmosal__get();
+
+	*out = s;
+	if (VMOSAL__UNLIKELY(s == NULL))
+		return VMOSAL_EBACKEND;
+	return VMOSAL__LIKELY((s->groups & groups) == groups) ? 0 : VMOSAL_ENOTSUP;
+}
+
+/* The same for one optional slot m outside any group. */
+static inline int vmosal__ready_slot(const struct vmosal__state **out, size_t offset)
+{
+	int rc = vmosal__ready(out, 0);
+	void (*const *slot)(void);
+
+	if (rc != 0)
+		return rc;
+	slot = (void (*const *)(void))((const char *)(*out)->ops + offset);
+	return *slot != NULL ? 0 : VMOSAL_ENOTSUP;
+}
+#define VMOSAL__READY_SLOT(out, m) vmosal__ready_slot((out), offsetof(struct vmosal_backend_ops, m))
 
 /* ---- debug output (VMOSAL_DEBUG=topic[,topic...] or all) ---- */
 bool vmosal__debug_enabled(const char *topic);
@@ -141,7 +167,7 @@ void vmosal__registry_lock(void);
 void vmosal__registry_unlock(void);
 
 /* signal.c: what the backend calls in signal context (core services). */
-void vmosal__signal_dispatch(const struct vmosal_backend_siginfo *info, void *os_context);
+void vmosal__signal_dispatch(const struct vmosal_siginfo *info, void *os_context);
 void vmosal__kick_received(void);
 /* The calling thread's pending-kick flag (non-zero: kicked), which every
  * blocking wait looks at (vmosal.h). */
@@ -152,12 +178,10 @@ void vmosal__kick_forget_self(void);
 /* In a forked child: forgets every kick registration (the child must
  * register again). */
 void vmosal__kick_after_fork(void);
-/* Closes a handle through the backend's handle_close. */
-int vmosal__handle_close(vmosal_handle_t h);
 /* Runs fn under the fault guard with SEGV and BUS installed in the
  * registry; 0 (fn's value in *fn_result), VMOSAL_EFAULT, or an error. */
 int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
-			struct vmosal_backend_siginfo *fault, int *fn_result);
+			struct vmosal_siginfo *fault, int *fn_result);
 
 /* Forgets the calling thread's cached tid, and the threads known to be
  * ours: a forked child's only thread has a tid of its own. */
@@ -191,7 +215,7 @@ uint64_t vmosal__map_align(const struct vmosal__state *s);
 int vmosal__reserve(const struct vmosal__state *s, size_t size, size_t alignment,
 		    size_t align_offset, void **out);
 /* The backend's page sizes, validated and sorted smallest first. */
-int vmosal__page_sizes(const struct vmosal__state *s, struct vmosal_backend_page_sizes *out);
+int vmosal__huge_page_sizes(const struct vmosal__state *s, struct vmosal_backend_huge_page_sizes *out);
 /* floor(log2(v)); 0 for 0 and 1. */
 unsigned vmosal__log2(uint64_t v);
 

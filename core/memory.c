@@ -71,7 +71,7 @@ static int check_map_args(unsigned prot, unsigned flags, vmosal_handle_t handle,
 static int check_hugetlb(const struct vmosal__state *s, unsigned flags, const void *addr,
 			 size_t size)
 {
-	struct vmosal_backend_page_sizes ps;
+	struct vmosal_backend_huge_page_sizes ps;
 	unsigned shift = (flags >> VMOSAL_MAP_HUGE_SHIFT) & VMOSAL_MAP_HUGE_MASK;
 	uint64_t huge;
 	bool offered = false;
@@ -79,7 +79,7 @@ static int check_hugetlb(const struct vmosal__state *s, unsigned flags, const vo
 
 	if (!(flags & VMOSAL_MAP_HUGETLB))
 		return 0;
-	if ((rc = vmosal__page_sizes(s, &ps)) != 0)
+	if ((rc = vmosal__huge_page_sizes(s, &ps)) != 0)
 		return rc;
 	huge = shift != 0 ? (uint64_t)1 << shift : ps.huge_default;
 	for (uint32_t i = 0; i < ps.huge_count; i++)
@@ -216,7 +216,7 @@ int vmosal_mprotect(void *addr, size_t size, unsigned prot)
 	return s->ops->mem_protect(addr, size, prot);
 }
 
-int vmosal_madvise(void *addr, size_t size, enum vmosal_advice advice)
+int vmosal_mem_advise(void *addr, size_t size, enum vmosal_advice advice)
 {
 	const struct vmosal__state *s = vmosal__get();
 	int (*op)(void *, size_t, int);
@@ -232,7 +232,7 @@ int vmosal_madvise(void *addr, size_t size, enum vmosal_advice advice)
 	return op != NULL ? op(addr, size, (int)advice) : VMOSAL_ENOTSUP;
 }
 
-int vmosal_mlock(void *addr, size_t size)
+int vmosal_mem_lock(void *addr, size_t size)
 {
 	const struct vmosal__state *s = vmosal__get();
 	int (*op)(void *, size_t);
@@ -246,7 +246,7 @@ int vmosal_mlock(void *addr, size_t size)
 	return op != NULL ? op(addr, size) : VMOSAL_ENOTSUP;
 }
 
-int vmosal_munlock(void *addr, size_t size)
+int vmosal_mem_unlock(void *addr, size_t size)
 {
 	const struct vmosal__state *s = vmosal__get();
 	int (*op)(void *, size_t);
@@ -260,7 +260,7 @@ int vmosal_munlock(void *addr, size_t size)
 	return op != NULL ? op(addr, size) : VMOSAL_ENOTSUP;
 }
 
-int vmosal_msync(void *addr, size_t size, unsigned flags)
+int vmosal_mem_sync(void *addr, size_t size, unsigned flags)
 {
 	const struct vmosal__state *s = vmosal__get();
 	unsigned mode = flags & (VMOSAL_MS_ASYNC | VMOSAL_MS_SYNC);
@@ -283,9 +283,9 @@ static bool is_pow2(uint64_t v)
 	return v != 0 && (v & (v - 1)) == 0;
 }
 
-int vmosal__page_sizes(const struct vmosal__state *s, struct vmosal_backend_page_sizes *out)
+int vmosal__huge_page_sizes(const struct vmosal__state *s, struct vmosal_backend_huge_page_sizes *out)
 {
-	int (*op)(struct vmosal_backend_page_sizes *) = VMOSAL__OP(s, page_sizes);
+	int (*op)(struct vmosal_backend_huge_page_sizes *) = VMOSAL__OP(s, huge_page_sizes);
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -328,26 +328,26 @@ int vmosal__page_sizes(const struct vmosal__state *s, struct vmosal_backend_page
 /* What both public page-size queries start with: their out struct
  * checked, the backend loaded, the page sizes read. */
 static int page_sizes_for(const void *out, size_t min_size, const struct vmosal__state **s,
-			  struct vmosal_backend_page_sizes *bps)
+			  struct vmosal_backend_huge_page_sizes *bps)
 {
 	if (vmosal__struct_out_check(out, min_size) != 0)
 		return VMOSAL_EINVAL;
 	*s = vmosal__get();
 	if (*s == NULL)
 		return VMOSAL_EBACKEND;
-	return vmosal__page_sizes(*s, bps);
+	return vmosal__huge_page_sizes(*s, bps);
 }
 
-int vmosal_page_sizes(struct vmosal_page_sizes *out)
+int vmosal_huge_page_sizes(struct vmosal_huge_page_sizes *out)
 {
 	const struct vmosal__state *s;
-	struct vmosal_backend_page_sizes bps;
+	struct vmosal_backend_huge_page_sizes bps;
 	int rc;
 
-	if ((rc = page_sizes_for(out, VMOSAL__MIN_PAGE_SIZES, &s, &bps)) != 0)
+	if ((rc = page_sizes_for(out, VMOSAL__MIN_HUGE_PAGE_SIZES, &s, &bps)) != 0)
 		return rc;
 	{
-		struct vmosal_page_sizes ps = {
+		struct vmosal_huge_page_sizes ps = {
 			.struct_size = sizeof ps,
 			.thp_mode = bps.thp_mode,
 			.base = s->host.page_size,
@@ -363,7 +363,7 @@ int vmosal_page_sizes(struct vmosal_page_sizes *out)
 int vmosal_huge_page_pool(size_t index, struct vmosal_huge_page_pool *out)
 {
 	const struct vmosal__state *s;
-	struct vmosal_backend_page_sizes bps;
+	struct vmosal_backend_huge_page_sizes bps;
 	int rc;
 
 	if ((rc = page_sizes_for(out, VMOSAL__MIN_HUGE_PAGE_POOL, &s, &bps)) != 0)
@@ -411,16 +411,16 @@ int vmosal_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t 
 		return VMOSAL_EBACKEND;
 	if (size % s->host.page_size != 0 || (huge_page_size != 0 && size % huge_page_size != 0))
 		return VMOSAL_EINVAL;
-	op = VMOSAL__OP(s, shm_create);
-	if (op == NULL || VMOSAL__OP(s, shm_close) == NULL)
+	if ((s->groups & VMOSAL_SLOT_SHM) == 0)
 		return VMOSAL_ENOTSUP;
+	op = s->ops->shm_create;
 	if (flags & VMOSAL_SHM_HUGETLB) {
 		/* Checked here, not left to the OS: a size the host has no
 		 * pool of is ENOTSUP, the default size is resolved so that
 		 * `size` is checked against it too. */
-		struct vmosal_backend_page_sizes ps;
+		struct vmosal_backend_huge_page_sizes ps;
 		bool offered = false;
-		int rc = vmosal__page_sizes(s, &ps);
+		int rc = vmosal__huge_page_sizes(s, &ps);
 
 		if (rc != 0)
 			return rc;
@@ -434,20 +434,6 @@ int vmosal_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t 
 			return VMOSAL_EINVAL;
 	}
 	return op(name != NULL ? name : "vmosal", size, flags, vmosal__log2(huge_page_size), out);
-}
-
-int vmosal_shm_close(vmosal_handle_t handle)
-{
-	const struct vmosal__state *s;
-	int (*op)(vmosal_handle_t);
-
-	if (!VMOSAL_HANDLE_VALID(handle))
-		return VMOSAL_EBADF;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, shm_close);
-	return op != NULL ? op(handle) : VMOSAL_ENOTSUP;
 }
 
 int vmosal_jit_create(size_t size, struct vmosal_jit *out)

@@ -85,20 +85,20 @@ int vmosal_cpu_count(enum vmosal_cpu_set which, size_t *out)
 	return VMOSAL_EINVAL;
 }
 
-int vmosal_mem_info(struct vmosal_mem_info *out)
+int vmosal_host_memory(struct vmosal_host_memory *out)
 {
 	const struct vmosal__state *s;
-	struct vmosal_backend_mem_info m = {.struct_size = sizeof m};
+	struct vmosal_backend_host_memory m = {.struct_size = sizeof m};
 	int rc;
 
-	if (vmosal__struct_out_check(out, VMOSAL__MIN_MEM_INFO) != 0)
+	if (vmosal__struct_out_check(out, VMOSAL__MIN_HOST_MEMORY) != 0)
 		return VMOSAL_EINVAL;
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	rc = s->ops->mem_info(&m);
+	rc = s->ops->host_memory(&m);
 	if (rc == 0) {
-		struct vmosal_mem_info info = {
+		struct vmosal_host_memory info = {
 			.struct_size = sizeof info,
 			.total_bytes = m.total_bytes,
 			.available_bytes = m.available_bytes,
@@ -148,7 +148,7 @@ int vmosal_host_caps(struct vmosal_host_caps *out)
 {
 	const struct vmosal__state *s;
 	struct vmosal_host_caps caps = {.struct_size = sizeof caps};
-	struct vmosal_page_sizes ps = {.struct_size = sizeof ps};
+	struct vmosal_huge_page_sizes ps = {.struct_size = sizeof ps};
 	struct vmosal_accel_status st = {.struct_size = sizeof st};
 	int rc;
 
@@ -161,13 +161,13 @@ int vmosal_host_caps(struct vmosal_host_caps *out)
 		caps.flags |= VMOSAL_CAP_AFFINITY_OTHER_THREADS;
 	if (s->caps.flags & VMOSAL_BACKEND_CAP_REALTIME)
 		caps.flags |= VMOSAL_CAP_REALTIME;
-	if (VMOSAL__OP(s, shm_create) != NULL && VMOSAL__OP(s, shm_close) != NULL)
+	if ((s->groups & VMOSAL_SLOT_SHM) != 0)
 		caps.flags |= VMOSAL_CAP_SHM;
 	if (VMOSAL__OP(s, jit_map) != NULL && VMOSAL__OP(s, jit_unmap) != NULL)
 		caps.flags |= VMOSAL_CAP_JIT;
 	if (VMOSAL__OP(s, mem_populate) != NULL)
 		caps.flags |= VMOSAL_CAP_PREALLOC;
-	if ((rc = vmosal_page_sizes(&ps)) != 0)
+	if ((rc = vmosal_huge_page_sizes(&ps)) != 0)
 		return rc;
 	if (ps.huge_count > 0)
 		caps.flags |= VMOSAL_CAP_HUGE_PAGES;

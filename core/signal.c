@@ -110,7 +110,7 @@ static int signal_unuse(const struct vmosal__state *s, int sig)
 
 /* Called by the backend's handler, in signal context: async-signal-safe
  * from here on. */
-void vmosal__signal_dispatch(const struct vmosal_backend_siginfo *bi, void *os_context)
+void vmosal__signal_dispatch(const struct vmosal_siginfo *bi, void *os_context)
 {
 	const struct vmosal__state *s =
 		atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
@@ -146,7 +146,7 @@ void vmosal__signal_dispatch(const struct vmosal_backend_siginfo *bi, void *os_c
 	s->ops->signal_chain(bi, os_context);
 }
 
-int vmosal_signal_handle(enum vmosal_signal sig, vmosal_signal_fn fn, void *ctx,
+int vmosal_signal_add_handler(enum vmosal_signal sig, vmosal_signal_fn fn, void *ctx,
 			 vmosal_signal_handler_t **out)
 {
 	const struct vmosal__state *s;
@@ -176,7 +176,7 @@ int vmosal_signal_handle(enum vmosal_signal sig, vmosal_signal_fn fn, void *ctx,
 	return rc;
 }
 
-int vmosal_signal_unhandle(vmosal_signal_handler_t *h)
+int vmosal_signal_remove_handler(vmosal_signal_handler_t *h)
 {
 	const struct vmosal__state *s;
 	struct handler_slot *slot;
@@ -255,25 +255,13 @@ int vmosal_signal_unblock(const enum vmosal_signal *sigs, size_t n)
 	return set_mask(sigs, n, false);
 }
 
-static void siginfo_out(const struct vmosal_backend_siginfo *bi, struct vmosal_siginfo *out)
-{
-	struct vmosal_siginfo info = {
-		.struct_size = sizeof info,
-		.signal = bi->signal,
-		.os_signal = bi->os_signal,
-		.os_code = bi->os_code,
-		.fault_addr = bi->fault_addr,
-	};
-	vmosal__struct_out(out, &info, sizeof info);
-}
-
 int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int64_t timeout_ns,
 		       struct vmosal_siginfo *out)
 {
 	int list[VMOSAL_SIGNAL_COUNT];
-	struct vmosal_backend_siginfo bi = {.struct_size = sizeof bi};
+	struct vmosal_siginfo bi = {.struct_size = sizeof bi};
 	const struct vmosal__state *s;
-	int (*op)(const int *, size_t, int64_t, struct vmosal_backend_siginfo *);
+	int (*op)(const int *, size_t, int64_t, struct vmosal_siginfo *);
 	int rc = check_set(sigs, n, list);
 
 	if (rc != 0 || (rc = vmosal__struct_out_check(out, sizeof(struct vmosal_siginfo))) != 0)
@@ -286,11 +274,11 @@ int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int64_t timeout
 		return VMOSAL_ENOTSUP;
 	rc = op(list, n, timeout_ns, &bi);
 	if (rc == 0)
-		siginfo_out(&bi, out);
+		vmosal__struct_out(out, &bi, sizeof bi);
 	return rc;
 }
 
-int vmosal_signal_fd_open(const enum vmosal_signal *sigs, size_t n, vmosal_handle_t *out)
+int vmosal_signal_fd_create(const enum vmosal_signal *sigs, size_t n, vmosal_handle_t *out)
 {
 	int list[VMOSAL_SIGNAL_COUNT];
 	const struct vmosal__state *s;
@@ -302,16 +290,16 @@ int vmosal_signal_fd_open(const enum vmosal_signal *sigs, size_t n, vmosal_handl
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_fd_open);
+	op = VMOSAL__OP(s, signal_fd_create);
 	return op != NULL && VMOSAL__OP(s, handle_close) != NULL ? op(list, n, out)
 								 : VMOSAL_ENOTSUP;
 }
 
 int vmosal_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 {
-	struct vmosal_backend_siginfo bi = {.struct_size = sizeof bi};
+	struct vmosal_siginfo bi = {.struct_size = sizeof bi};
 	const struct vmosal__state *s;
-	int (*op)(vmosal_handle_t, struct vmosal_backend_siginfo *);
+	int (*op)(vmosal_handle_t, struct vmosal_siginfo *);
 	int rc;
 
 	if (!VMOSAL_HANDLE_VALID(h))
@@ -326,33 +314,15 @@ int vmosal_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 		return VMOSAL_ENOTSUP;
 	rc = op(h, &bi);
 	if (rc == 0)
-		siginfo_out(&bi, out);
+		vmosal__struct_out(out, &bi, sizeof bi);
 	return rc;
 }
 
-int vmosal__handle_close(vmosal_handle_t h)
-{
-	const struct vmosal__state *s;
-	int (*op)(vmosal_handle_t);
-
-	if (!VMOSAL_HANDLE_VALID(h))
-		return VMOSAL_EBADF;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, handle_close);
-	return op != NULL ? op(h) : VMOSAL_ENOTSUP;
-}
-
-int vmosal_signal_fd_close(vmosal_handle_t h)
-{
-	return vmosal__handle_close(h);
-}
 
 
 /* ---- fault guard ---- */
 
-typedef int (*guard_op_fn)(int (*)(void *), void *, struct vmosal_backend_siginfo *, int *);
+typedef int (*guard_op_fn)(int (*)(void *), void *, struct vmosal_siginfo *, int *);
 
 /* The backend's guard, once SEGV and BUS are installed for it; NULL
  * before. Read without a lock: a guard's fast path takes none, so that it
@@ -383,7 +353,7 @@ static int guard_setup(const struct vmosal__state *s)
 
 /* The fast path: one load, one call. */
 static inline int guard_run(const struct vmosal__state *s, int (*fn)(void *), void *arg,
-			    struct vmosal_backend_siginfo *fault, int *fn_result)
+			    struct vmosal_siginfo *fault, int *fn_result)
 {
 	guard_op_fn op = atomic_load_explicit(&guard_op, memory_order_acquire);
 	int rc;
@@ -398,32 +368,23 @@ static inline int guard_run(const struct vmosal__state *s, int (*fn)(void *), vo
 }
 
 int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
-			struct vmosal_backend_siginfo *fault, int *fn_result)
+			struct vmosal_siginfo *fault, int *fn_result)
 {
 	return guard_run(s, fn, arg, fault, fn_result);
 }
 
 /* A guard that did not return fn's value: the fault, if it was one. */
-static int guard_failed(int rc, const struct vmosal_backend_siginfo *bi,
-			struct vmosal_fault *fault)
+static int guard_failed(int rc, const struct vmosal_siginfo *bi, struct vmosal_siginfo *fault)
 {
-	if (rc == VMOSAL_EFAULT && fault != NULL) {
-		struct vmosal_fault f = {
-			.struct_size = sizeof f,
-			.signal = bi->signal,
-			.addr = bi->fault_addr,
-			.os_signal = bi->os_signal,
-			.os_code = bi->os_code,
-		};
-		vmosal__struct_out(fault, &f, sizeof f);
-	}
+	if (rc == VMOSAL_EFAULT && fault != NULL)
+		vmosal__struct_out(fault, bi, sizeof *bi);
 	return rc;
 }
 
 /* Everything but the fast path: the first guard, and bad arguments. */
-static int guard_slow(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
+static int guard_slow(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault)
 {
-	struct vmosal_backend_siginfo bi;
+	struct vmosal_siginfo bi;
 	const struct vmosal__state *s;
 	int rc, result = 0;
 
@@ -436,11 +397,11 @@ static int guard_slow(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
 	return rc != 0 ? guard_failed(rc, &bi, fault) : result;
 }
 
-int vmosal_fault_guard(int (*fn)(void *), void *arg, struct vmosal_fault *fault)
+int vmosal_fault_guard(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault)
 {
 	/* Set only once a backend is loaded and the handlers are in. */
 	guard_op_fn op = atomic_load_explicit(&guard_op, memory_order_acquire);
-	struct vmosal_backend_siginfo bi;
+	struct vmosal_siginfo bi;
 	int result;
 
 	int rc;

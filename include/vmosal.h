@@ -53,5 +53,9 @@
 #include "vmosal/signal.h"
 #include "vmosal/event.h"
 #include "vmosal/device.h"
+#include "vmosal/handle.h"
+#if !defined(VMOSAL_NO_DEPRECATED)
+#include "vmosal/deprecated.h"
+#endif
 
 #endif

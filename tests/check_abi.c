@@ -24,7 +24,7 @@ _Static_assert(offsetof(ops_t, name) == 8, "name moved");
 FROZEN(init, 0);
 FROZEN(fini, 1);
 FROZEN(host_info, 2);
-FROZEN(mem_info, 3);
+FROZEN(host_memory, 3);
 FROZEN(accel_probe, 4);
 FROZEN(thread_create, 5);
 FROZEN(thread_join, 6);
@@ -48,10 +48,10 @@ FROZEN(mem_advise, 23);
 FROZEN(mem_lock, 24);
 FROZEN(mem_unlock, 25);
 FROZEN(mem_sync, 26);
-FROZEN(page_sizes, 27);
+FROZEN(huge_page_sizes, 27);
 FROZEN(mem_populate, 28);
 FROZEN(shm_create, 29);
-FROZEN(shm_close, 30);
+FROZEN(handle_close, 30); /* shm_close until 2.4 */
 FROZEN(jit_map, 31);
 FROZEN(jit_unmap, 32);
 FROZEN(icache_flush, 33);
@@ -61,14 +61,14 @@ FROZEN(signal_restore, 35);
 FROZEN(signal_chain, 36);
 FROZEN(signal_mask, 37);
 FROZEN(signal_wait, 38);
-FROZEN(signal_fd_open, 39);
+FROZEN(signal_fd_create, 39);
 FROZEN(signal_fd_read, 40);
-FROZEN(handle_close, 41);
+FROZEN(retired_handle_close, 41); /* handle_close until 2.4 */
 FROZEN(fault_guard, 42);
 FROZEN(kick_setup, 43);
 FROZEN(thread_kick, 44);
 FROZEN(event_create, 45);
-FROZEN(event_signal, 46);
+FROZEN(event_notify, 46);
 FROZEN(event_wait, 47);
 FROZEN(clock_ns, 48);
 FROZEN(sleep_ns, 49);
@@ -83,8 +83,11 @@ FROZEN(thread_set_realtime, 56);
 /* ABI 2.3 */
 FROZEN(jit_write_begin, 57);
 FROZEN(jit_write_end, 58);
-/* The last 2.3 slot ends the table: a later minor appends after it. */
-_Static_assert(sizeof(ops_t) == SLOT(59), "ABI 2.3 table changed size");
+/* ABI 2.4 */
+FROZEN(handle_dup, 59);
+FROZEN(handle_set_inheritable, 60);
+/* The last 2.4 slot ends the table: a later minor appends after it. */
+_Static_assert(sizeof(ops_t) == SLOT(61), "ABI 2.4 table changed size");
 
 /* A member at a fixed offset, and the struct's size. Offsets are those of
  * the LP64 and LLP64 targets libvmosal supports (64-bit pointers and
@@ -114,12 +117,6 @@ AT(vmosal_backend_thread_attr, rt_policy, 36);
 AT(vmosal_backend_thread_attr, rt_level, 40);
 SIZE(vmosal_backend_thread_attr, 48);
 
-AT(vmosal_backend_siginfo, signal, 4);
-AT(vmosal_backend_siginfo, os_signal, 8);
-AT(vmosal_backend_siginfo, os_code, 12);
-AT(vmosal_backend_siginfo, fault_addr, 16);
-SIZE(vmosal_backend_siginfo, 24);
-
 AT(vmosal_backend_caps, struct_size, 0);
 AT(vmosal_backend_caps, flags, 4);
 AT(vmosal_backend_caps, affinity, 8);
@@ -137,21 +134,21 @@ AT(vmosal_backend_host, cpus_online, 168);
 AT(vmosal_backend_host, cpus_usable, 176);
 SIZE(vmosal_backend_host, 184);
 
-AT(vmosal_backend_mem_info, total_bytes, 8);
-AT(vmosal_backend_mem_info, available_bytes, 16);
-SIZE(vmosal_backend_mem_info, 24);
+AT(vmosal_backend_host_memory, total_bytes, 8);
+AT(vmosal_backend_host_memory, available_bytes, 16);
+SIZE(vmosal_backend_host_memory, 24);
 
 AT(vmosal_backend_accel, error, 4);
 AT(vmosal_backend_accel, reason, 8);
 AT(vmosal_backend_accel, checks, 168);
 SIZE(vmosal_backend_accel, 172);
 
-AT(vmosal_backend_page_sizes, thp_mode, 4);
-AT(vmosal_backend_page_sizes, thp_size, 8);
-AT(vmosal_backend_page_sizes, huge_default, 16);
-AT(vmosal_backend_page_sizes, huge_count, 24);
-AT(vmosal_backend_page_sizes, huge, 32);
-SIZE(vmosal_backend_page_sizes, 32 + VMOSAL_BACKEND_MAX_HUGE_SIZES * 24);
+AT(vmosal_backend_huge_page_sizes, thp_mode, 4);
+AT(vmosal_backend_huge_page_sizes, thp_size, 8);
+AT(vmosal_backend_huge_page_sizes, huge_default, 16);
+AT(vmosal_backend_huge_page_sizes, huge_count, 24);
+AT(vmosal_backend_huge_page_sizes, huge, 32);
+SIZE(vmosal_backend_huge_page_sizes, 32 + VMOSAL_BACKEND_MAX_HUGE_SIZES * 24);
 
 /* ---- public structs: growing one means appending, never moving ---- */
 AT(vmosal_thread_opts, struct_size, 0);
@@ -173,9 +170,9 @@ AT(vmosal_backend_info, name, 8);
 AT(vmosal_backend_info, path, 16);
 SIZE(vmosal_backend_info, 24);
 
-AT(vmosal_mem_info, total_bytes, 8);
-AT(vmosal_mem_info, available_bytes, 16);
-SIZE(vmosal_mem_info, 24);
+AT(vmosal_host_memory, total_bytes, 8);
+AT(vmosal_host_memory, available_bytes, 16);
+SIZE(vmosal_host_memory, 24);
 
 AT(vmosal_accel_status, available, 4);
 AT(vmosal_accel_status, error, 8);
@@ -190,12 +187,12 @@ AT(vmosal_host_caps, map_granularity, 16);
 AT(vmosal_host_caps, thread_name_max, 24);
 SIZE(vmosal_host_caps, 32);
 
-AT(vmosal_page_sizes, thp_mode, 4);
-AT(vmosal_page_sizes, base, 8);
-AT(vmosal_page_sizes, thp_size, 16);
-AT(vmosal_page_sizes, huge_default, 24);
-AT(vmosal_page_sizes, huge_count, 32);
-SIZE(vmosal_page_sizes, 40);
+AT(vmosal_huge_page_sizes, thp_mode, 4);
+AT(vmosal_huge_page_sizes, base, 8);
+AT(vmosal_huge_page_sizes, thp_size, 16);
+AT(vmosal_huge_page_sizes, huge_default, 24);
+AT(vmosal_huge_page_sizes, huge_count, 32);
+SIZE(vmosal_huge_page_sizes, 40);
 
 AT(vmosal_huge_page_pool, page_size, 8);
 AT(vmosal_huge_page_pool, total, 16);

@@ -321,26 +321,26 @@ START_TEST(test_cpu_count)
 }
 END_TEST
 
-START_TEST(test_mem_info)
+START_TEST(test_host_memory)
 {
-	struct vmosal_mem_info info = {.struct_size = sizeof info - 1};
-	NEWER(struct vmosal_mem_info) newer;
+	struct vmosal_host_memory info = {.struct_size = sizeof info - 1};
+	NEWER(struct vmosal_host_memory) newer;
 
-	ASSERT_NO_CALL(vmosal_mem_info(NULL), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_mem_info(&info), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_host_memory(NULL), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_host_memory(&info), VMOSAL_EINVAL);
 
-	FILL_NEWER(newer, struct vmosal_mem_info, 0xaa);
+	FILL_NEWER(newer, struct vmosal_host_memory, 0xaa);
 	begin_calls();
-	ck_assert_int_eq(vmosal_mem_info(&newer.known), 0);
-	expect_calls("mem_info", NULL);
+	ck_assert_int_eq(vmosal_host_memory(&newer.known), 0);
+	expect_calls("host_memory", NULL);
 	ck_assert_uint_eq(newer.known.total_bytes, VMOSAL_FAKE_MEM_TOTAL);
 	ck_assert_uint_eq(newer.known.available_bytes, VMOSAL_FAKE_MEM_AVAILABLE);
-	EXPECT_ZERO_TAIL(newer, struct vmosal_mem_info);
+	EXPECT_ZERO_TAIL(newer, struct vmosal_host_memory);
 
 	info.struct_size = sizeof info;
 	info.total_bytes = 77;
-	fail_slot("mem_info", VMOSAL_EIO);
-	ASSERT_CALLS(vmosal_mem_info(&info), VMOSAL_EIO, "mem_info");
+	fail_slot("host_memory", VMOSAL_EIO);
+	ASSERT_CALLS(vmosal_host_memory(&info), VMOSAL_EIO, "host_memory");
 	ck_assert_uint_eq(info.total_bytes, 77);
 }
 END_TEST
@@ -419,7 +419,7 @@ START_TEST(test_host_caps)
 	FILL_NEWER(newer, struct vmosal_host_caps, 0xaa);
 	begin_calls();
 	ck_assert_int_eq(vmosal_host_caps(&newer.known), 0);
-	expect_calls("page_sizes", "accel_probe", "accel_probe", "accel_probe", NULL);
+	expect_calls("huge_page_sizes", "accel_probe", "accel_probe", "accel_probe", NULL);
 	ck_assert_uint_eq(newer.known.flags,
 			  VMOSAL_CAP_AFFINITY_OTHER_THREADS | VMOSAL_CAP_REALTIME | VMOSAL_CAP_SHM |
 				  VMOSAL_CAP_HUGE_PAGES | VMOSAL_CAP_THP | VMOSAL_CAP_JIT |
@@ -440,7 +440,7 @@ START_TEST(test_host_caps_without_optional_slots)
 	remove_slot("shm_close");
 	remove_slot("jit_unmap");
 	remove_slot("mem_populate");
-	remove_slot("page_sizes");
+	remove_slot("huge_page_sizes");
 	begin_calls();
 	ck_assert_int_eq(vmosal_host_caps(&caps), 0);
 	expect_calls("accel_probe", "accel_probe", "accel_probe", NULL);
@@ -475,9 +475,9 @@ START_TEST(test_struct_size_upper_bound)
 	const uint32_t huge[] = {UINT32_MAX, (uint32_t)1 << 20};
 
 	for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
-		struct vmosal_page_sizes ps = {.struct_size = huge[i]};
+		struct vmosal_huge_page_sizes ps = {.struct_size = huge[i]};
 		struct vmosal_huge_page_pool pool = {.struct_size = huge[i]};
-		struct vmosal_mem_info mi = {.struct_size = huge[i]};
+		struct vmosal_host_memory mi = {.struct_size = huge[i]};
 		struct vmosal_host_caps caps = {.struct_size = huge[i]};
 		struct vmosal_backend_info bi = {.struct_size = huge[i]};
 		struct vmosal_jit jit = {.struct_size = huge[i]};
@@ -491,16 +491,16 @@ START_TEST(test_struct_size_upper_bound)
 		struct vmosal_fault fault = {.struct_size = huge[i]};
 		vmosal_thread_t *t;
 
-		ASSERT_NO_CALL(vmosal_page_sizes(&ps), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_huge_page_sizes(&ps), VMOSAL_EINVAL);
 		ASSERT_NO_CALL(vmosal_huge_page_pool(0, &pool), VMOSAL_EINVAL);
-		ASSERT_NO_CALL(vmosal_mem_info(&mi), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_host_memory(&mi), VMOSAL_EINVAL);
 		ASSERT_NO_CALL(vmosal_host_caps(&caps), VMOSAL_EINVAL);
 		ASSERT_NO_CALL(vmosal_backend_info(&bi), VMOSAL_EINVAL);
 		ASSERT_NO_CALL(vmosal_jit_create(PAGE, &jit), VMOSAL_EINVAL);
 		ASSERT_NO_CALL(vmosal_jit_destroy(&jit), VMOSAL_EINVAL);
-		ASSERT_NO_CALL(vmosal_guest_ram_alloc(TWO_MIB, NULL, &ram), VMOSAL_EINVAL);
-		ASSERT_NO_CALL(vmosal_guest_ram_alloc(TWO_MIB, &go, &good_ram), VMOSAL_EINVAL);
-		ASSERT_NO_CALL(vmosal_guest_ram_free(&ram), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_guest_ram_create(TWO_MIB, NULL, &ram), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_guest_ram_create(TWO_MIB, &go, &good_ram), VMOSAL_EINVAL);
+		ASSERT_NO_CALL(vmosal_guest_ram_destroy(&ram), VMOSAL_EINVAL);
 		ASSERT_NO_CALL(vmosal_thread_create(&to, never_started, NULL, &t), VMOSAL_EINVAL);
 		ASSERT_NO_CALL(vmosal_thread_kick_register(&kt), VMOSAL_EINVAL);
 		ASSERT_NO_CALL(vmosal_topology_counts(&tc), VMOSAL_EINVAL);
@@ -515,18 +515,18 @@ END_TEST
 START_TEST(test_struct_size_one_page_past)
 {
 	static struct {
-		struct vmosal_page_sizes known;
+		struct vmosal_huge_page_sizes known;
 		unsigned char tail[4096 + 1];
 	} newer;
 
 	memset(&newer, 0xaa, sizeof newer);
 	newer.known.struct_size = (uint32_t)(sizeof newer.known + 4096);
-	ck_assert_int_eq(vmosal_page_sizes(&newer.known), 0);
+	ck_assert_int_eq(vmosal_huge_page_sizes(&newer.known), 0);
 	for (size_t i = 0; i < 4096; i++)
 		ck_assert_uint_eq(newer.tail[i], 0);
 	ck_assert_uint_eq(newer.tail[4096], 0xaa);
 	newer.known.struct_size++;
-	ASSERT_NO_CALL(vmosal_page_sizes(&newer.known), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_huge_page_sizes(&newer.known), VMOSAL_EINVAL);
 }
 END_TEST
 
@@ -1093,21 +1093,21 @@ START_TEST(test_mmap_dispatch)
 	ASSERT_CALLS(vmosal_mmap(NULL, TWO_MIB, RW,
 				 ANON_PRIVATE | VMOSAL_MAP_HUGETLB | VMOSAL_MAP_HUGE_2MB,
 				 VMOSAL_NO_HANDLE, 0, &out),
-		     0, "page_sizes", "mem_map");
+		     0, "huge_page_sizes", "mem_map");
 	c = call_at(1);
 	EXPECT_ARGS(c, 0, TWO_MIB, RW, ANON_PRIVATE | VMOSAL_MAP_HUGETLB | VMOSAL_MAP_HUGE_2MB);
 	/* Less than a huge page would be rounded up past the range. */
 	ASSERT_CALLS(vmosal_mmap(NULL, PAGE, RW, ANON_PRIVATE | VMOSAL_MAP_HUGETLB,
 				 VMOSAL_NO_HANDLE, 0, &out),
-		     VMOSAL_EINVAL, "page_sizes");
+		     VMOSAL_EINVAL, "huge_page_sizes");
 	ASSERT_CALLS(vmosal_mmap((char *)SOME_ADDRESS + PAGE, TWO_MIB, RW,
 				 ANON_PRIVATE | VMOSAL_MAP_HUGETLB | VMOSAL_MAP_FIXED,
 				 VMOSAL_NO_HANDLE, 0, &out),
-		     VMOSAL_EINVAL, "page_sizes");
+		     VMOSAL_EINVAL, "huge_page_sizes");
 	ASSERT_CALLS(vmosal_mmap(NULL, (size_t)1 << 30, RW,
 				 ANON_PRIVATE | VMOSAL_MAP_HUGETLB | VMOSAL_MAP_HUGE_1GB,
 				 VMOSAL_NO_HANDLE, 0, &out),
-		     VMOSAL_ENOTSUP, "page_sizes");
+		     VMOSAL_ENOTSUP, "huge_page_sizes");
 
 	out = NULL;
 	fail_slot("mem_map", VMOSAL_EEXIST);
@@ -1137,22 +1137,22 @@ static int range_mprotect(void *addr, size_t size)
 
 static int range_madvise(void *addr, size_t size)
 {
-	return vmosal_madvise(addr, size, VMOSAL_MADV_DONTNEED);
+	return vmosal_mem_advise(addr, size, VMOSAL_MADV_DONTNEED);
 }
 
 static int range_mlock(void *addr, size_t size)
 {
-	return vmosal_mlock(addr, size);
+	return vmosal_mem_lock(addr, size);
 }
 
 static int range_munlock(void *addr, size_t size)
 {
-	return vmosal_munlock(addr, size);
+	return vmosal_mem_unlock(addr, size);
 }
 
 static int range_msync(void *addr, size_t size)
 {
-	return vmosal_msync(addr, size, VMOSAL_MS_SYNC);
+	return vmosal_mem_sync(addr, size, VMOSAL_MS_SYNC);
 }
 
 static int range_map_reserved(void *addr, size_t size)
@@ -1169,10 +1169,10 @@ static const struct {
 	{"vmosal_munmap", "mem_unmap", range_munmap, 0},
 	{"vmosal_mem_release", "mem_release", range_mem_release, 0},
 	{"vmosal_mprotect", "mem_protect", range_mprotect, VMOSAL_PROT_READ},
-	{"vmosal_madvise", "mem_advise", range_madvise, VMOSAL_MADV_DONTNEED},
-	{"vmosal_mlock", "mem_lock", range_mlock, 0},
-	{"vmosal_munlock", "mem_unlock", range_munlock, 0},
-	{"vmosal_msync", "mem_sync", range_msync, VMOSAL_MS_SYNC},
+	{"vmosal_mem_advise", "mem_advise", range_madvise, VMOSAL_MADV_DONTNEED},
+	{"vmosal_mem_lock", "mem_lock", range_mlock, 0},
+	{"vmosal_mem_unlock", "mem_unlock", range_munlock, 0},
+	{"vmosal_mem_sync", "mem_sync", range_msync, VMOSAL_MS_SYNC},
 	{"vmosal_mem_map_reserved", "mem_map_reserved", range_map_reserved, RW},
 };
 
@@ -1233,24 +1233,24 @@ START_TEST(test_prot_advice_and_sync_values)
 {
 	ASSERT_NO_CALL(vmosal_mprotect(SOME_ADDRESS, PAGE, 8), VMOSAL_EINVAL);
 	ASSERT_NO_CALL(vmosal_mprotect(SOME_ADDRESS, PAGE, RW | 0x10), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_madvise(SOME_ADDRESS, PAGE, VMOSAL_MADV_COUNT), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_madvise(SOME_ADDRESS, PAGE, (enum vmosal_advice)-1), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_msync(SOME_ADDRESS, PAGE, 0), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_msync(SOME_ADDRESS, PAGE, VMOSAL_MS_INVALIDATE), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_msync(SOME_ADDRESS, PAGE, VMOSAL_MS_ASYNC | VMOSAL_MS_SYNC),
+	ASSERT_NO_CALL(vmosal_mem_advise(SOME_ADDRESS, PAGE, VMOSAL_MADV_COUNT), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_mem_advise(SOME_ADDRESS, PAGE, (enum vmosal_advice)-1), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_mem_sync(SOME_ADDRESS, PAGE, 0), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_mem_sync(SOME_ADDRESS, PAGE, VMOSAL_MS_INVALIDATE), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_mem_sync(SOME_ADDRESS, PAGE, VMOSAL_MS_ASYNC | VMOSAL_MS_SYNC),
 		       VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_msync(SOME_ADDRESS, PAGE, VMOSAL_MS_SYNC | 8), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_mem_sync(SOME_ADDRESS, PAGE, VMOSAL_MS_SYNC | 8), VMOSAL_EINVAL);
 
 	/* Every advice the header knows reaches the backend as its number. */
 	for (int a = 0; a < VMOSAL_MADV_COUNT; a++) {
 		struct vmosal_fake_call c;
 
-		ASSERT_CALLS(vmosal_madvise(SOME_ADDRESS, PAGE, (enum vmosal_advice)a), 0,
+		ASSERT_CALLS(vmosal_mem_advise(SOME_ADDRESS, PAGE, (enum vmosal_advice)a), 0,
 			     "mem_advise");
 		c = call_at(0);
 		EXPECT_ARGS(c, ADDR(SOME_ADDRESS), PAGE, (uint64_t)a);
 	}
-	ASSERT_CALLS(vmosal_msync(SOME_ADDRESS, PAGE, VMOSAL_MS_ASYNC | VMOSAL_MS_INVALIDATE), 0,
+	ASSERT_CALLS(vmosal_mem_sync(SOME_ADDRESS, PAGE, VMOSAL_MS_ASYNC | VMOSAL_MS_INVALIDATE), 0,
 		     "mem_sync");
 	{
 		struct vmosal_fake_call c = call_at(0);
@@ -1258,7 +1258,7 @@ START_TEST(test_prot_advice_and_sync_values)
 	}
 	/* A backend may still refuse advice its host cannot take. */
 	fail_slot("mem_advise", VMOSAL_ENOTSUP);
-	ASSERT_CALLS(vmosal_madvise(SOME_ADDRESS, PAGE, VMOSAL_MADV_MERGEABLE),
+	ASSERT_CALLS(vmosal_mem_advise(SOME_ADDRESS, PAGE, VMOSAL_MADV_MERGEABLE),
 		     VMOSAL_ENOTSUP, "mem_advise");
 }
 END_TEST
@@ -1269,12 +1269,12 @@ START_TEST(test_memory_without_optional_slots)
 	remove_slot("mem_lock");
 	remove_slot("mem_unlock");
 	remove_slot("mem_sync");
-	ASSERT_NO_CALL(vmosal_madvise(SOME_ADDRESS, PAGE, VMOSAL_MADV_WILLNEED), VMOSAL_ENOTSUP);
-	ASSERT_NO_CALL(vmosal_mlock(SOME_ADDRESS, PAGE), VMOSAL_ENOTSUP);
-	ASSERT_NO_CALL(vmosal_munlock(SOME_ADDRESS, PAGE), VMOSAL_ENOTSUP);
-	ASSERT_NO_CALL(vmosal_msync(SOME_ADDRESS, PAGE, VMOSAL_MS_SYNC), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_mem_advise(SOME_ADDRESS, PAGE, VMOSAL_MADV_WILLNEED), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_mem_lock(SOME_ADDRESS, PAGE), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_mem_unlock(SOME_ADDRESS, PAGE), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_mem_sync(SOME_ADDRESS, PAGE, VMOSAL_MS_SYNC), VMOSAL_ENOTSUP);
 	/* Argument errors still come first. */
-	ASSERT_NO_CALL(vmosal_mlock(NULL, PAGE), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_mem_lock(NULL, PAGE), VMOSAL_EINVAL);
 }
 END_TEST
 
@@ -1349,27 +1349,27 @@ START_TEST(test_mem_map_reserved)
 }
 END_TEST
 
-START_TEST(test_page_sizes)
+START_TEST(test_huge_page_sizes)
 {
-	struct vmosal_page_sizes ps = {.struct_size = sizeof ps - 1};
-	NEWER(struct vmosal_page_sizes) newer;
+	struct vmosal_huge_page_sizes ps = {.struct_size = sizeof ps - 1};
+	NEWER(struct vmosal_huge_page_sizes) newer;
 
-	ASSERT_NO_CALL(vmosal_page_sizes(NULL), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_page_sizes(&ps), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_huge_page_sizes(NULL), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_huge_page_sizes(&ps), VMOSAL_EINVAL);
 
-	FILL_NEWER(newer, struct vmosal_page_sizes, 0xaa);
-	ASSERT_CALLS(vmosal_page_sizes(&newer.known), 0, "page_sizes");
+	FILL_NEWER(newer, struct vmosal_huge_page_sizes, 0xaa);
+	ASSERT_CALLS(vmosal_huge_page_sizes(&newer.known), 0, "huge_page_sizes");
 	ck_assert_uint_eq(newer.known.thp_mode, VMOSAL_THP_MADVISE);
 	ck_assert_uint_eq(newer.known.base, PAGE);
 	ck_assert_uint_eq(newer.known.thp_size, TWO_MIB);
 	ck_assert_uint_eq(newer.known.huge_default, TWO_MIB);
 	ck_assert_uint_eq(newer.known.huge_count, 1);
-	EXPECT_ZERO_TAIL(newer, struct vmosal_page_sizes);
+	EXPECT_ZERO_TAIL(newer, struct vmosal_huge_page_sizes);
 
 	/* Without the slot: no huge pages of either kind. */
-	remove_slot("page_sizes");
+	remove_slot("huge_page_sizes");
 	ps.struct_size = sizeof ps;
-	ASSERT_NO_CALL(vmosal_page_sizes(&ps), 0);
+	ASSERT_NO_CALL(vmosal_huge_page_sizes(&ps), 0);
 	ck_assert_uint_eq(ps.thp_mode, VMOSAL_THP_UNAVAILABLE);
 	ck_assert_uint_eq(ps.base, PAGE);
 	ck_assert_uint_eq(ps.thp_size, 0);
@@ -1387,16 +1387,16 @@ START_TEST(test_huge_page_pool)
 	ASSERT_NO_CALL(vmosal_huge_page_pool(0, &pool), VMOSAL_EINVAL);
 	pool.struct_size = sizeof pool;
 	/* How many pools there are is the host's answer, read now. */
-	ASSERT_CALLS(vmosal_huge_page_pool(1, &pool), VMOSAL_ERANGE, "page_sizes");
+	ASSERT_CALLS(vmosal_huge_page_pool(1, &pool), VMOSAL_ERANGE, "huge_page_sizes");
 
 	FILL_NEWER(newer, struct vmosal_huge_page_pool, 0xaa);
-	ASSERT_CALLS(vmosal_huge_page_pool(0, &newer.known), 0, "page_sizes");
+	ASSERT_CALLS(vmosal_huge_page_pool(0, &newer.known), 0, "huge_page_sizes");
 	ck_assert_uint_eq(newer.known.page_size, TWO_MIB);
 	ck_assert_uint_eq(newer.known.total, VMOSAL_FAKE_HUGE_TOTAL);
 	ck_assert_uint_eq(newer.known.free, VMOSAL_FAKE_HUGE_FREE);
 	EXPECT_ZERO_TAIL(newer, struct vmosal_huge_page_pool);
 
-	remove_slot("page_sizes");
+	remove_slot("huge_page_sizes");
 	ASSERT_NO_CALL(vmosal_huge_page_pool(0, &pool), VMOSAL_ERANGE);
 }
 END_TEST
@@ -1435,21 +1435,21 @@ START_TEST(test_shm_create_dispatch)
 	 * travels as its log2; the default size is resolved first. */
 	ASSERT_CALLS(vmosal_shm_create("guest", 2 * TWO_MIB, VMOSAL_SHM_HUGETLB, TWO_MIB,
 				       &h),
-		     0, "page_sizes", "shm_create");
+		     0, "huge_page_sizes", "shm_create");
 	c = call_at(1);
 	ck_assert_str_eq(c.text, "guest");
 	EXPECT_ARGS(c, ANY_ARG, 2 * TWO_MIB, VMOSAL_SHM_HUGETLB, 21);
 	ASSERT_CALLS(vmosal_shm_create("guest", TWO_MIB, VMOSAL_SHM_HUGETLB, 0, &h), 0,
-		     "page_sizes", "shm_create");
+		     "huge_page_sizes", "shm_create");
 	c = call_at(1);
 	EXPECT_ARGS(c, ANY_ARG, TWO_MIB, VMOSAL_SHM_HUGETLB, 21);
 	/* The size must be a multiple of the default size as well. */
 	ASSERT_CALLS(vmosal_shm_create(NULL, 4 * PAGE, VMOSAL_SHM_HUGETLB, 0, &h), VMOSAL_EINVAL,
-		     "page_sizes");
+		     "huge_page_sizes");
 	/* A size the host has no pool of. */
 	ASSERT_CALLS(vmosal_shm_create(NULL, (uint64_t)1 << 30, VMOSAL_SHM_HUGETLB,
 				       (uint64_t)1 << 30, &h),
-		     VMOSAL_ENOTSUP, "page_sizes");
+		     VMOSAL_ENOTSUP, "huge_page_sizes");
 
 	h = VMOSAL_NO_HANDLE;
 	fail_slot("shm_create", VMOSAL_ENOSPC);
@@ -1471,16 +1471,16 @@ START_TEST(test_shm_close)
 {
 	struct vmosal_fake_call c;
 
-	ASSERT_NO_CALL(vmosal_shm_close(VMOSAL_NO_HANDLE), VMOSAL_EBADF);
-	ASSERT_CALLS(vmosal_shm_close(VMOSAL_FAKE_SHM_HANDLE), 0, "shm_close");
+	ASSERT_NO_CALL(vmosal_handle_close(VMOSAL_NO_HANDLE), VMOSAL_EBADF);
+	ASSERT_CALLS(vmosal_handle_close(VMOSAL_FAKE_SHM_HANDLE), 0, "shm_close");
 	c = call_at(0);
 	EXPECT_ARGS(c, HANDLE_ARG(VMOSAL_FAKE_SHM_HANDLE));
 	fail_slot("shm_close", VMOSAL_EBADF);
-	ASSERT_CALLS(vmosal_shm_close(VMOSAL_FAKE_SHM_HANDLE), VMOSAL_EBADF, "shm_close");
+	ASSERT_CALLS(vmosal_handle_close(VMOSAL_FAKE_SHM_HANDLE), VMOSAL_EBADF, "shm_close");
 
 	fake.reset();
 	remove_slot("shm_close");
-	ASSERT_NO_CALL(vmosal_shm_close(VMOSAL_FAKE_SHM_HANDLE), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_handle_close(VMOSAL_FAKE_SHM_HANDLE), VMOSAL_ENOTSUP);
 }
 END_TEST
 
@@ -1718,32 +1718,32 @@ START_TEST(test_guest_ram_alloc_arguments)
 	struct vmosal_guest_ram_options o = guest_options();
 	NEWER(struct vmosal_guest_ram_options) newer;
 
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, NULL, NULL), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, NULL, &small), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(0, NULL, &ram), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE + 1, NULL, &ram), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, NULL, NULL), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, NULL, &small), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(0, NULL, &ram), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE + 1, NULL, &ram), VMOSAL_EINVAL);
 	o.struct_size = sizeof o - 1;
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
 	FILL_NEWER(newer, struct vmosal_guest_ram_options, 0x01);
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &newer.known, &ram), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, &newer.known, &ram), VMOSAL_ENOTSUP);
 
 	o = guest_options();
 	o.flags = 0x40;
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
 	o = guest_options();
 	o.pages = VMOSAL_PAGES_HUGETLB + 1;
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
 	o = guest_options();
 	o.huge_page_size = TWO_MIB;
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
 	o = guest_options();
 	o.alignment = 3 * PAGE;
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
 	o.alignment = PAGE / 4;
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
 	o = guest_options();
 	o.guard_size = PAGE + 1;
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
 	expect_same_ram(&ram, &copy);
 }
 END_TEST
@@ -1757,34 +1757,34 @@ START_TEST(test_guest_ram_alloc_host_checks)
 
 	o.pages = VMOSAL_PAGES_HUGETLB;
 	o.huge_page_size = (uint64_t)1 << 30;
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_ENOTSUP,
-		     "page_sizes");
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_ENOTSUP,
+		     "huge_page_sizes");
 	o.huge_page_size = 0;
-	ASSERT_CALLS(vmosal_guest_ram_alloc(TWO_MIB + PAGE, &o, &ram), VMOSAL_EINVAL,
-		     "page_sizes");
+	ASSERT_CALLS(vmosal_guest_ram_create(TWO_MIB + PAGE, &o, &ram), VMOSAL_EINVAL,
+		     "huge_page_sizes");
 	o = guest_options();
 	o.guard_size = (SIZE_MAX / 2) & ~(PAGE - 1);
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EOVERFLOW,
-		     "page_sizes");
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EOVERFLOW,
+		     "huge_page_sizes");
 	o = guest_options();
 	o.flags = VMOSAL_GUEST_NUMA;
 	o.numa_node = 999;
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_ENOENT,
-		     "page_sizes");
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_ENOENT,
+		     "huge_page_sizes");
 	o = guest_options();
 	o.flags = VMOSAL_GUEST_PREALLOC;
 	remove_slot("mem_populate");
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_ENOTSUP,
-		     "page_sizes");
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_ENOTSUP,
+		     "huge_page_sizes");
 
-	/* Without page_sizes the host has no huge pages of either kind. */
+	/* Without huge_page_sizes the host has no huge pages of either kind. */
 	fake.reset();
-	remove_slot("page_sizes");
+	remove_slot("huge_page_sizes");
 	o = guest_options();
 	o.pages = VMOSAL_PAGES_THP;
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_ENOTSUP);
 	o.pages = VMOSAL_PAGES_HUGETLB;
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_ENOTSUP);
 	expect_same_ram(&ram, &copy);
 }
 END_TEST
@@ -1797,8 +1797,8 @@ START_TEST(test_guest_ram_alloc_default)
 	struct vmosal_fake_call c;
 
 	begin_calls();
-	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, NULL, &ram), 0);
-	expect_calls("page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise", NULL);
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, NULL, &ram), 0);
+	expect_calls("huge_page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise", NULL);
 	c = call_at(1);
 	EXPECT_ARGS(c, GUEST_SIZE, TWO_MIB, 0);
 	c = call_at(2);
@@ -1815,7 +1815,7 @@ START_TEST(test_guest_ram_alloc_default)
 	 * tail zero-filled. */
 	FILL_NEWER(newer, struct vmosal_guest_ram, 0xaa);
 	FILL_NEWER(newer_options, struct vmosal_guest_ram_options, 0);
-	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &newer_options.known, &newer.known),
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, &newer_options.known, &newer.known),
 			 0);
 	EXPECT_ZERO_TAIL(newer, struct vmosal_guest_ram);
 }
@@ -1832,8 +1832,8 @@ START_TEST(test_guest_ram_alloc_guards_and_alignment)
 	o.guard_size = guard;
 	o.alignment = align;
 	begin_calls();
-	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), 0);
-	expect_calls("page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise", NULL);
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), 0);
+	expect_calls("huge_page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise", NULL);
 	c = call_at(1);
 	EXPECT_ARGS(c, GUEST_SIZE + 2 * guard, align, guard);
 	c = call_at(2);
@@ -1853,13 +1853,13 @@ START_TEST(test_guest_ram_alloc_granule)
 	struct vmosal_guest_ram_options o = guest_options();
 
 	fake.granularity(granule);
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(granule + PAGE, &o, &ram), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(granule + PAGE, &o, &ram), VMOSAL_EINVAL);
 	o.guard_size = PAGE;
-	ASSERT_NO_CALL(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL);
 	o.guard_size = granule;
 	begin_calls();
-	ck_assert_int_eq(vmosal_guest_ram_alloc(granule, &o, &ram), 0);
-	expect_calls("page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise", NULL);
+	ck_assert_int_eq(vmosal_guest_ram_create(granule, &o, &ram), 0);
+	expect_calls("huge_page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise", NULL);
 	fake.granularity(0);
 }
 END_TEST
@@ -1873,8 +1873,8 @@ START_TEST(test_guest_ram_alloc_flags)
 	o.pages = VMOSAL_PAGES_BASE;
 	o.flags = VMOSAL_GUEST_SHARED | VMOSAL_GUEST_NORESERVE | VMOSAL_GUEST_DONTDUMP;
 	begin_calls();
-	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), 0);
-	expect_calls("page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise", "mem_advise",
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), 0);
+	expect_calls("huge_page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise", "mem_advise",
 		     NULL);
 	c = call_at(2);
 	EXPECT_ARGS(c, ADDR(ram.addr), GUEST_SIZE, RW,
@@ -1888,8 +1888,8 @@ START_TEST(test_guest_ram_alloc_flags)
 	o = guest_options();
 	o.pages = VMOSAL_PAGES_HUGETLB;
 	begin_calls();
-	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), 0);
-	expect_calls("page_sizes", "mem_reserve", "mem_map_reserved", NULL);
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), 0);
+	expect_calls("huge_page_sizes", "mem_reserve", "mem_map_reserved", NULL);
 	c = call_at(1);
 	EXPECT_ARGS(c, GUEST_SIZE, TWO_MIB, 0);
 	c = call_at(2);
@@ -1906,8 +1906,8 @@ START_TEST(test_guest_ram_alloc_fd)
 
 	o.flags = VMOSAL_GUEST_FD;
 	begin_calls();
-	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), 0);
-	expect_calls("page_sizes", "shm_create", "mem_reserve", "mem_map_reserved", "mem_advise",
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), 0);
+	expect_calls("huge_page_sizes", "shm_create", "mem_reserve", "mem_map_reserved", "mem_advise",
 		     NULL);
 	/* Sealed, so that no holder of the handle can resize the RAM. */
 	c = call_at(1);
@@ -1920,9 +1920,9 @@ START_TEST(test_guest_ram_alloc_fd)
 	o.pages = VMOSAL_PAGES_HUGETLB;
 	o.huge_page_size = TWO_MIB;
 	begin_calls();
-	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), 0);
 	/* shm_create checks the huge size against the pools itself. */
-	expect_calls("page_sizes", "page_sizes", "shm_create", "mem_reserve", "mem_map_reserved",
+	expect_calls("huge_page_sizes", "huge_page_sizes", "shm_create", "mem_reserve", "mem_map_reserved",
 		     NULL);
 	c = call_at(2);
 	EXPECT_ARGS(c, ANY_ARG, GUEST_SIZE, VMOSAL_SHM_SEAL | VMOSAL_SHM_HUGETLB, 21);
@@ -1940,7 +1940,7 @@ START_TEST(test_guest_ram_alloc_failures_undo_everything)
 	struct vmosal_fake_call reserve, map, release, close;
 
 	fail_slot("mem_map_reserved", VMOSAL_ENOMEM);
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, NULL, &ram), VMOSAL_ENOMEM, "page_sizes",
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, NULL, &ram), VMOSAL_ENOMEM, "huge_page_sizes",
 	     "mem_reserve", "mem_map_reserved", "mem_release");
 	map = call_at(2);
 	release = call_at(3);
@@ -1952,7 +1952,7 @@ START_TEST(test_guest_ram_alloc_failures_undo_everything)
 	o.flags = VMOSAL_GUEST_FD;
 	o.guard_size = PAGE;
 	fail_slot("mem_map_reserved", VMOSAL_EACCES);
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EACCES, "page_sizes",
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EACCES, "huge_page_sizes",
 	     "shm_create", "mem_reserve", "mem_map_reserved", "mem_release", "shm_close");
 	reserve = call_at(2);
 	map = call_at(3);
@@ -1965,15 +1965,15 @@ START_TEST(test_guest_ram_alloc_failures_undo_everything)
 
 	fake.reset();
 	fail_slot("mem_reserve", VMOSAL_ENOMEM);
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_ENOMEM, "page_sizes",
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_ENOMEM, "huge_page_sizes",
 	     "shm_create", "mem_reserve", "shm_close");
 	fake.reset();
 	fail_slot("shm_create", VMOSAL_ENOSPC);
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_ENOSPC, "page_sizes",
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_ENOSPC, "huge_page_sizes",
 	     "shm_create");
 	fake.reset();
-	fail_slot("page_sizes", VMOSAL_EIO);
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EIO, "page_sizes");
+	fail_slot("huge_page_sizes", VMOSAL_EIO);
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EIO, "huge_page_sizes");
 	expect_same_ram(&ram, &copy);
 }
 END_TEST
@@ -1986,23 +1986,23 @@ START_TEST(test_guest_ram_alloc_thp_advice)
 
 	fail_slot("mem_advise", VMOSAL_EINVAL);
 	o.pages = VMOSAL_PAGES_THP;
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL,
-		     "page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise",
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_EINVAL,
+		     "huge_page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise",
 		     "mem_release");
 	expect_same_ram(&ram, &copy);
 	o.pages = VMOSAL_PAGES_DEFAULT;
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), 0, "page_sizes",
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), 0, "huge_page_sizes",
 		     "mem_reserve", "mem_map_reserved", "mem_advise");
 
 	/* Without the advice slot the default still gets its RAM. */
 	fake.reset();
 	remove_slot("mem_advise");
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, NULL, &ram), 0, "page_sizes",
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, NULL, &ram), 0, "huge_page_sizes",
 		     "mem_reserve", "mem_map_reserved");
 	o.pages = VMOSAL_PAGES_THP;
 	ram = copy;
-	ASSERT_CALLS(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_ENOTSUP,
-		     "page_sizes", "mem_reserve", "mem_map_reserved", "mem_release");
+	ASSERT_CALLS(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_ENOTSUP,
+		     "huge_page_sizes", "mem_reserve", "mem_map_reserved", "mem_release");
 	expect_same_ram(&ram, &copy);
 }
 END_TEST
@@ -2045,7 +2045,7 @@ START_TEST(test_guest_ram_prealloc)
 	progress_calls = 0;
 	progress_went_back = false;
 	begin_calls();
-	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), 0);
 	/* Every page faulted in once, by at most `threads` workers. */
 	for (size_t i = 0; i < fake.count() - mark; i++) {
 		struct vmosal_fake_call c = call_at(i);
@@ -2070,7 +2070,7 @@ START_TEST(test_guest_ram_prealloc)
 	ram = copy;
 	fail_slot("mem_populate", VMOSAL_ENOMEM);
 	begin_calls();
-	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), VMOSAL_ENOMEM);
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), VMOSAL_ENOMEM);
 	ck_assert_uint_ge(count_calls("mem_populate"), 1);
 	ck_assert_uint_eq(count_calls("thread_join"), count_calls("thread_create"));
 	ck_assert_str_eq(call_at(fake.count() - mark - 1).slot, "mem_release");
@@ -2086,25 +2086,25 @@ START_TEST(test_guest_ram_free)
 	struct vmosal_guest_ram_options o = guest_options();
 	struct vmosal_fake_call c;
 
-	ASSERT_NO_CALL(vmosal_guest_ram_free(NULL), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_guest_ram_free(&small), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_destroy(NULL), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_destroy(&small), VMOSAL_EINVAL);
 	/* Half cleared is neither allocated nor freed. */
 	cleared.addr = SOME_ADDRESS;
-	ASSERT_NO_CALL(vmosal_guest_ram_free(&cleared), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_destroy(&cleared), VMOSAL_EINVAL);
 	cleared.addr = NULL;
-	ASSERT_NO_CALL(vmosal_guest_ram_free(&cleared), 0);
+	ASSERT_NO_CALL(vmosal_guest_ram_destroy(&cleared), 0);
 	ck_assert(cleared.handle == VMOSAL_NO_HANDLE);
-	ASSERT_NO_CALL(vmosal_guest_ram_free(&cleared), 0);
+	ASSERT_NO_CALL(vmosal_guest_ram_destroy(&cleared), 0);
 
 	o.guard_size = PAGE;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), 0);
 	copy = ram;
 	fail_slot("mem_release", VMOSAL_EBUSY);
-	ASSERT_CALLS(vmosal_guest_ram_free(&ram), VMOSAL_EBUSY, "mem_release");
+	ASSERT_CALLS(vmosal_guest_ram_destroy(&ram), VMOSAL_EBUSY, "mem_release");
 	expect_same_ram(&ram, &copy);
 
 	fail_slot("mem_release", 0);
-	ASSERT_CALLS(vmosal_guest_ram_free(&ram), 0, "mem_release");
+	ASSERT_CALLS(vmosal_guest_ram_destroy(&ram), 0, "mem_release");
 	c = call_at(0);
 	EXPECT_ARGS(c, ADDR(copy.map_base), GUEST_SIZE + 2 * PAGE);
 	ck_assert_uint_eq(ram.struct_size, sizeof ram);
@@ -2114,11 +2114,11 @@ START_TEST(test_guest_ram_free)
 	ck_assert_ptr_null(ram.map_base);
 	ck_assert_uint_eq(ram.map_size, 0);
 	/* Freed twice: accepted, nothing asked. */
-	ASSERT_NO_CALL(vmosal_guest_ram_free(&ram), 0);
+	ASSERT_NO_CALL(vmosal_guest_ram_destroy(&ram), 0);
 
 	o.flags = VMOSAL_GUEST_FD;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(GUEST_SIZE, &o, &ram), 0);
-	ASSERT_CALLS(vmosal_guest_ram_free(&ram), 0, "mem_release", "shm_close");
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, &o, &ram), 0);
+	ASSERT_CALLS(vmosal_guest_ram_destroy(&ram), 0, "mem_release", "shm_close");
 	c = call_at(1);
 	EXPECT_ARGS(c, HANDLE_ARG(VMOSAL_FAKE_SHM_HANDLE));
 	ck_assert(ram.handle == VMOSAL_NO_HANDLE);
@@ -2397,7 +2397,7 @@ static Suite *contract_suite(void)
 	tcase_add_test(platform, test_backend_error_arguments);
 	tcase_add_test(platform, test_host_facts_come_from_the_load);
 	tcase_add_test(platform, test_cpu_count);
-	tcase_add_test(platform, test_mem_info);
+	tcase_add_test(platform, test_host_memory);
 	tcase_add_test(platform, test_accel_probe_arguments);
 	tcase_add_test(platform, test_accel_probe_dispatch);
 	tcase_add_test(platform, test_accel_probe_backend_errors);
@@ -2437,7 +2437,7 @@ static Suite *contract_suite(void)
 	tcase_add_test(memory, test_memory_without_optional_slots);
 	tcase_add_test(memory, test_mem_reserve);
 	tcase_add_test(memory, test_mem_map_reserved);
-	tcase_add_test(memory, test_page_sizes);
+	tcase_add_test(memory, test_huge_page_sizes);
 	tcase_add_test(memory, test_huge_page_pool);
 	tcase_add_test(memory, test_shm_create_arguments);
 	tcase_add_test(memory, test_shm_create_dispatch);

@@ -42,23 +42,23 @@ START_TEST(test_event_signal_wait)
 	ck_assert_int_eq(vmosal_event_wait(ev, 0), VMOSAL_ETIMEDOUT);
 	ck_assert_int_eq(vmosal_event_wait(ev, 2000000), VMOSAL_ETIMEDOUT);
 	/* Two signals, one wait takes both. */
-	ck_assert_int_eq(vmosal_event_signal(ev), 0);
-	ck_assert_int_eq(vmosal_event_signal(ev), 0);
+	ck_assert_int_eq(vmosal_event_notify(ev), 0);
+	ck_assert_int_eq(vmosal_event_notify(ev), 0);
 	pfd = (struct pollfd){.fd = ev, .events = POLLIN};
 	ck_assert_int_eq(poll(&pfd, 1, 0), 1); /* what irqfd and event loops see */
 	ck_assert_int_eq(vmosal_event_wait(ev, -1), 0);
 	ck_assert_int_eq(vmosal_event_wait(ev, 0), VMOSAL_ETIMEDOUT);
-	ck_assert_int_eq(vmosal_event_close(ev), 0);
-	ck_assert_int_eq(vmosal_event_signal(-1), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_handle_close(ev), 0);
+	ck_assert_int_eq(vmosal_event_notify(-1), VMOSAL_EBADF);
 	ck_assert_int_eq(vmosal_event_wait(-1, 0), VMOSAL_EBADF);
-	ck_assert_int_eq(vmosal_event_close(-1), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_handle_close(-1), VMOSAL_EBADF);
 }
 END_TEST
 
 static void *signal_later(void *arg)
 {
 	vmosal_sleep_ns(20 * 1000 * 1000);
-	vmosal_event_signal(*(vmosal_handle_t *)arg);
+	vmosal_event_notify(*(vmosal_handle_t *)arg);
 	return NULL;
 }
 
@@ -79,7 +79,7 @@ START_TEST(test_event_wakes_a_blocked_waiter)
 	pthread_t t;
 	uint64_t before, after;
 
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGALRM, count_alarm, NULL, &h), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGALRM, count_alarm, NULL, &h), 0);
 	ck_assert_int_eq(vmosal_event_create(0, &ev), 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, signal_later, &ev), 0);
 	ualarm(5000, 0);
@@ -90,8 +90,8 @@ START_TEST(test_event_wakes_a_blocked_waiter)
 	ck_assert_int_eq(atomic_load(&alarms), 1);
 	/* 20 ms of waiting cost next to no CPU: it blocked. */
 	ck_assert_uint_lt(after - before, 5 * 1000 * 1000);
-	ck_assert_int_eq(vmosal_event_close(ev), 0);
-	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+	ck_assert_int_eq(vmosal_handle_close(ev), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
 }
 END_TEST
 
@@ -116,7 +116,7 @@ START_TEST(test_short_wait_is_short)
 	}
 	ck_assert_msg(best < 900000, "a 10 us wait took at least %llu ns",
 		      (unsigned long long)best);
-	ck_assert_int_eq(vmosal_event_close(ev), 0);
+	ck_assert_int_eq(vmosal_handle_close(ev), 0);
 }
 END_TEST
 
@@ -132,7 +132,7 @@ START_TEST(test_event_refuses_other_descriptors)
 	ck_assert_int_eq(lseek(file, 0, SEEK_SET), 0);
 	ck_assert_int_eq(vmosal_event_wait(file, 0), VMOSAL_EBADF);
 	ck_assert_int_eq(vmosal_event_wait(file, 1000000), VMOSAL_EBADF);
-	ck_assert_int_eq(vmosal_event_signal(file), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_event_notify(file), VMOSAL_EBADF);
 	ck_assert_int_eq(fstat(file, &st), 0);
 	ck_assert_int_eq(st.st_size, 16);
 	ck_assert_int_eq(lseek(file, 0, SEEK_CUR), 0); /* nothing read */
@@ -140,7 +140,7 @@ START_TEST(test_event_refuses_other_descriptors)
 	ck_assert_int_eq(pipe(fds), 0);
 	ck_assert_int_eq(write(fds[1], "01234567", 8), 8);
 	ck_assert_int_eq(vmosal_event_wait(fds[0], 0), VMOSAL_EBADF);
-	ck_assert_int_eq(vmosal_event_signal(fds[1]), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_event_notify(fds[1]), VMOSAL_EBADF);
 	{
 		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
 		ck_assert_int_eq(poll(&pfd, 1, 0), 1); /* its data still there */
@@ -161,11 +161,11 @@ START_TEST(test_event_foreign_eventfd)
 	ck_assert_int_ge(nb, 0);
 	ck_assert_int_ge(blocking, 0);
 	ck_assert_int_eq(vmosal_event_wait(nb, 1000000), VMOSAL_ETIMEDOUT);
-	ck_assert_int_eq(vmosal_event_signal(nb), 0);
+	ck_assert_int_eq(vmosal_event_notify(nb), 0);
 	ck_assert_int_eq(vmosal_event_wait(nb, -1), 0);
 	ck_assert_int_eq(vmosal_event_wait(blocking, 10 * 1000000), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_event_wait(blocking, 0), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_event_signal(blocking), 0);
+	ck_assert_int_eq(vmosal_event_notify(blocking), 0);
 	ck_assert_int_eq(read(blocking, &v, sizeof v), (ssize_t)sizeof v);
 	ck_assert_uint_eq(v, 1);
 	close(nb);
@@ -217,14 +217,14 @@ START_TEST(test_sleep_resumes_after_signals)
 	vmosal_signal_handler_t *h;
 	uint64_t start, end;
 
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGALRM, count_alarm, NULL, &h), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGALRM, count_alarm, NULL, &h), 0);
 	ualarm(5000, 0);
 	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &start), 0);
 	ck_assert_int_eq(vmosal_sleep_ns(30 * 1000 * 1000), 0);
 	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &end), 0);
 	ck_assert_int_eq(atomic_load(&alarms), 1);
 	ck_assert_uint_ge(end - start, 30 * 1000 * 1000);
-	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
 }
 END_TEST
 
@@ -255,7 +255,7 @@ START_TEST(test_device_open_and_ioctl)
 				 VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_ioctl(h, 0, NULL, 0x80, &result), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_ioctl(-1, 0, NULL, 0, &result), VMOSAL_EBADF);
-	ck_assert_int_eq(vmosal_device_close(h), 0);
+	ck_assert_int_eq(vmosal_handle_close(h), 0);
 	ck_assert_int_eq(vmosal_process_id(NULL), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_process_id(&pid), 0);
 	ck_assert_uint_eq(pid, (uint64_t)getpid());
@@ -413,10 +413,10 @@ START_TEST(test_kvm_run_is_kicked)
 	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
 	ck_assert_int_eq(r.rc, VMOSAL_EINTR);
 	vmosal_munmap(r.run, (size_t)map_size);
-	vmosal_device_close(vcpu);
-	vmosal_device_close(vm);
+	vmosal_handle_close(vcpu);
+	vmosal_handle_close(vm);
 	vmosal_munmap(mem, 0x1000);
-	vmosal_device_close(kvm);
+	vmosal_handle_close(kvm);
 }
 END_TEST
 #else
@@ -441,7 +441,7 @@ START_TEST(test_guest_ram_discard)
 		char *p;
 
 		o.flags = kinds[i];
-		ck_assert_int_eq(vmosal_guest_ram_alloc(size, &o, &ram), 0);
+		ck_assert_int_eq(vmosal_guest_ram_create(size, &o, &ram), 0);
 		p = ram.addr;
 		memset(p, 0x5a, size);
 		ck_assert_int_eq(vmosal_guest_ram_discard(&ram, page, 2 * page), 0);
@@ -462,7 +462,7 @@ START_TEST(test_guest_ram_discard)
 		ck_assert_int_eq(vmosal_guest_ram_discard(&ram, SIZE_MAX - page + 1, 2 * page),
 				 VMOSAL_EINVAL);
 		ck_assert_int_eq(vmosal_guest_ram_discard(NULL, 0, page), VMOSAL_EINVAL);
-		ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+		ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 		ck_assert_int_eq(vmosal_guest_ram_discard(&ram, 0, page), VMOSAL_EINVAL);
 	}
 }

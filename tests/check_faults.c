@@ -283,29 +283,29 @@ static int op_mprotect(struct fixture *fx)
 
 static int op_madvise(struct fixture *fx)
 {
-	return vmosal_madvise(fx->addr, fx->size, VMOSAL_MADV_DONTNEED);
+	return vmosal_mem_advise(fx->addr, fx->size, VMOSAL_MADV_DONTNEED);
 }
 
 static int op_mlock(struct fixture *fx)
 {
-	return vmosal_mlock(fx->addr, fx->page);
+	return vmosal_mem_lock(fx->addr, fx->page);
 }
 
 static void setup_locked_mapping(struct fixture *fx)
 {
 	setup_mapping(fx);
 	/* Where the lock limit forbids it, munlock still has a page to unlock. */
-	(void)vmosal_mlock(fx->addr, fx->page);
+	(void)vmosal_mem_lock(fx->addr, fx->page);
 }
 
 static int op_munlock(struct fixture *fx)
 {
-	return vmosal_munlock(fx->addr, fx->page);
+	return vmosal_mem_unlock(fx->addr, fx->page);
 }
 
 static int op_msync(struct fixture *fx)
 {
-	return vmosal_msync(fx->addr, fx->size, VMOSAL_MS_SYNC);
+	return vmosal_mem_sync(fx->addr, fx->size, VMOSAL_MS_SYNC);
 }
 
 static int op_mem_reserve(struct fixture *fx)
@@ -417,7 +417,7 @@ static int guest_ram(unsigned flags, uint32_t pages, size_t guard, struct fixtur
 	o.pages = pages;
 	o.guard_size = guard;
 	o.threads = 2;
-	return vmosal_guest_ram_alloc(4 * MIB, &o, (struct vmosal_guest_ram *)fx->out);
+	return vmosal_guest_ram_create(4 * MIB, &o, (struct vmosal_guest_ram *)fx->out);
 }
 
 static void setup_guest_ram(struct fixture *fx)
@@ -425,13 +425,13 @@ static void setup_guest_ram(struct fixture *fx)
 	struct vmosal_guest_ram *ram = (struct vmosal_guest_ram *)fx->out;
 
 	*ram = (struct vmosal_guest_ram)VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
-	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, NULL, ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(4 * MIB, NULL, ram), 0);
 	memset(ram->addr, 0x5a, ram->size);
 }
 
 static int op_guest_free(struct fixture *fx)
 {
-	return vmosal_guest_ram_free((struct vmosal_guest_ram *)fx->out);
+	return vmosal_guest_ram_destroy((struct vmosal_guest_ram *)fx->out);
 }
 
 /* *ram as it was, its memory still there. */
@@ -459,7 +459,7 @@ static void setup_guest_ram_fd(struct fixture *fx)
 
 	o.flags = VMOSAL_GUEST_FD;
 	*ram = (struct vmosal_guest_ram)VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
-	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(4 * MIB, &o, ram), 0);
 	fx->handle = ram->handle;
 }
 
@@ -477,7 +477,7 @@ static void guest_ram_freed(struct fixture *fx, const void *before)
 
 static int op_guest_plain(struct fixture *fx)
 {
-	return vmosal_guest_ram_alloc(4 * MIB, NULL, (struct vmosal_guest_ram *)fx->out);
+	return vmosal_guest_ram_create(4 * MIB, NULL, (struct vmosal_guest_ram *)fx->out);
 }
 
 static int op_guest_fd(struct fixture *fx)
@@ -502,7 +502,7 @@ static int op_guest_prealloc(struct fixture *fx)
 	o.threads = 2;
 	o.progress = count_progress;
 	o.progress_ctx = (void *)&progress_calls;
-	return vmosal_guest_ram_alloc(4 * MIB, &o, (struct vmosal_guest_ram *)fx->out);
+	return vmosal_guest_ram_create(4 * MIB, &o, (struct vmosal_guest_ram *)fx->out);
 }
 
 static int op_guest_guards(struct fixture *fx)
@@ -607,15 +607,15 @@ static int op_set_name(struct fixture *fx)
 		out_untouched(fx, sizeof(type));                      \
 	}
 
-OUT_OP(page_sizes, struct vmosal_page_sizes)
+OUT_OP(huge_page_sizes, struct vmosal_huge_page_sizes)
 OUT_OP(huge_page_pool, struct vmosal_huge_page_pool)
-OUT_OP(mem_info, struct vmosal_mem_info)
+OUT_OP(host_memory, struct vmosal_host_memory)
 OUT_OP(accel_probe, struct vmosal_accel_status)
 OUT_OP(host_caps, struct vmosal_host_caps)
 
-static int op_page_sizes(struct fixture *fx)
+static int op_huge_page_sizes(struct fixture *fx)
 {
-	return vmosal_page_sizes((struct vmosal_page_sizes *)fx->out);
+	return vmosal_huge_page_sizes((struct vmosal_huge_page_sizes *)fx->out);
 }
 
 static int op_huge_page_pool(struct fixture *fx)
@@ -623,9 +623,9 @@ static int op_huge_page_pool(struct fixture *fx)
 	return vmosal_huge_page_pool(0, (struct vmosal_huge_page_pool *)fx->out);
 }
 
-static int op_mem_info(struct fixture *fx)
+static int op_host_memory(struct fixture *fx)
 {
-	return vmosal_mem_info((struct vmosal_mem_info *)fx->out);
+	return vmosal_host_memory((struct vmosal_host_memory *)fx->out);
 }
 
 static int op_accel_probe(struct fixture *fx)
@@ -730,18 +730,18 @@ static const enum vmosal_signal usr1 = VMOSAL_SIGUSR1;
 
 static int op_signal_handle(struct fixture *fx)
 {
-	return vmosal_signal_handle(VMOSAL_SIGUSR1, take_nothing, NULL,
+	return vmosal_signal_add_handler(VMOSAL_SIGUSR1, take_nothing, NULL,
 				    (vmosal_signal_handler_t **)fx->out);
 }
 
 static void setup_signal_handled(struct fixture *fx)
 {
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, take_nothing, NULL, &fx->sh), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, take_nothing, NULL, &fx->sh), 0);
 }
 
 static int op_signal_unhandle(struct fixture *fx)
 {
-	return vmosal_signal_unhandle(fx->sh);
+	return vmosal_signal_remove_handler(fx->sh);
 }
 
 static int op_signal_block(struct fixture *fx)
@@ -757,15 +757,15 @@ static int op_signal_wait(struct fixture *fx)
 	return vmosal_signal_wait(&usr1, 1, 0, (struct vmosal_siginfo *)fx->out);
 }
 
-static int op_signal_fd_open(struct fixture *fx)
+static int op_signal_fd_create(struct fixture *fx)
 {
-	return vmosal_signal_fd_open(&usr1, 1, (vmosal_handle_t *)fx->out);
+	return vmosal_signal_fd_create(&usr1, 1, (vmosal_handle_t *)fx->out);
 }
 
 static void setup_signal_fd(struct fixture *fx)
 {
 	ck_assert_int_eq(vmosal_signal_block(&usr1, 1), 0);
-	ck_assert_int_eq(vmosal_signal_fd_open(&usr1, 1, &fx->handle), 0);
+	ck_assert_int_eq(vmosal_signal_fd_create(&usr1, 1, &fx->handle), 0);
 	setup_siginfo(fx);
 }
 
@@ -776,7 +776,7 @@ static int op_signal_fd_read(struct fixture *fx)
 
 static int op_signal_fd_close(struct fixture *fx)
 {
-	return vmosal_signal_fd_close(fx->handle);
+	return vmosal_handle_close(fx->handle);
 }
 
 static _Atomic int guarded_runs;
@@ -790,25 +790,25 @@ static int guarded(void *arg)
 
 static void setup_fault_out(struct fixture *fx)
 {
-	poison_out(fx, sizeof(struct vmosal_fault));
+	poison_out(fx, sizeof(struct vmosal_siginfo));
 }
 
 static void guard_unchanged(struct fixture *fx, const void *before)
 {
 	signals_unchanged(fx, before);
-	out_untouched(fx, sizeof(struct vmosal_fault));
+	out_untouched(fx, sizeof(struct vmosal_siginfo));
 }
 
 static void fault_out_untouched(struct fixture *fx, const void *before)
 {
 	(void)before;
-	out_untouched(fx, sizeof(struct vmosal_fault));
+	out_untouched(fx, sizeof(struct vmosal_siginfo));
 }
 
 /* 0 once fn ran and its 7 came back. */
 static int op_fault_guard(struct fixture *fx)
 {
-	int rc = vmosal_fault_guard(guarded, NULL, (struct vmosal_fault *)fx->out);
+	int rc = vmosal_fault_guard(guarded, NULL, (struct vmosal_siginfo *)fx->out);
 
 	return rc == 7 ? 0 : rc;
 }
@@ -855,7 +855,7 @@ static void setup_event(struct fixture *fx)
 static void setup_signalled_event(struct fixture *fx)
 {
 	setup_event(fx);
-	ck_assert_int_eq(vmosal_event_signal(fx->handle), 0);
+	ck_assert_int_eq(vmosal_event_notify(fx->handle), 0);
 }
 
 /* Whether the event is signalled, asked of the OS (an eventfd here), so
@@ -879,9 +879,9 @@ static void event_still_signalled(struct fixture *fx, const void *before)
 	ck_assert_msg(event_is_signalled(fx->handle), "a failed wait reset the event");
 }
 
-static int op_event_signal(struct fixture *fx)
+static int op_event_notify(struct fixture *fx)
 {
-	return vmosal_event_signal(fx->handle);
+	return vmosal_event_notify(fx->handle);
 }
 
 static int op_event_wait(struct fixture *fx)
@@ -891,7 +891,7 @@ static int op_event_wait(struct fixture *fx)
 
 static int op_event_close(struct fixture *fx)
 {
-	return vmosal_event_close(fx->handle);
+	return vmosal_handle_close(fx->handle);
 }
 
 static int op_clock(struct fixture *fx)
@@ -924,7 +924,7 @@ static int op_ioctl(struct fixture *fx)
 
 static int op_device_close(struct fixture *fx)
 {
-	return vmosal_device_close(fx->handle);
+	return vmosal_handle_close(fx->handle);
 }
 
 static int op_process_id(struct fixture *fx)
@@ -932,7 +932,7 @@ static int op_process_id(struct fixture *fx)
 	return vmosal_process_id((uint64_t *)(fx->out + 8));
 }
 
-#define GUEST_SLOTS "page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise"
+#define GUEST_SLOTS "huge_page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise"
 
 static const struct op_case cases[] = {
 	{"mmap", {"mem_map"}, {NULL}, setup_out_ptr, op_mmap, ptr_out_untouched, NULL, false, NULL},
@@ -980,7 +980,7 @@ static const struct op_case cases[] = {
 	 guest_out_untouched, NULL, false, NULL},
 	{"guest_ram_free", {"mem_release"}, {NULL}, setup_guest_ram, op_guest_free,
 	 guest_ram_unchanged, NULL, false, NULL},
-	{"guest_ram_free FD", {"shm_close"}, {NULL}, setup_guest_ram_fd, op_guest_free,
+	{"guest_ram_free FD", {"handle_close"}, {NULL}, setup_guest_ram_fd, op_guest_free,
 	 guest_ram_freed, NULL, true, NULL},
 	{"guest_ram_discard", {"mem_discard"}, {NULL}, setup_guest_ram,
 	 op_guest_discard, guest_ram_unchanged, NULL, false, NULL},
@@ -1000,14 +1000,14 @@ static const struct op_case cases[] = {
 	 thread_unchanged, thread_snapshot, false, NULL},
 	{"thread_set_name", {"thread_set_name"}, {NULL}, setup_thread_out, op_set_name,
 	 thread_unchanged, thread_snapshot, false, NULL},
-	{"page_sizes", {"page_sizes"}, {NULL}, setup_page_sizes, op_page_sizes,
-	 page_sizes_untouched, NULL, false, NULL},
-	{"huge_page_pool", {"page_sizes"}, {NULL}, setup_huge_page_pool, op_huge_page_pool,
+	{"huge_page_sizes", {"huge_page_sizes"}, {NULL}, setup_huge_page_sizes, op_huge_page_sizes,
+	 huge_page_sizes_untouched, NULL, false, NULL},
+	{"huge_page_pool", {"huge_page_sizes"}, {NULL}, setup_huge_page_pool, op_huge_page_pool,
 	 huge_page_pool_untouched, NULL, false, NULL},
-	{"mem_info", {"mem_info"}, {NULL}, setup_mem_info, op_mem_info, mem_info_untouched, NULL, false, NULL},
+	{"host_memory", {"host_memory"}, {NULL}, setup_host_memory, op_host_memory, host_memory_untouched, NULL, false, NULL},
 	{"accel_probe", {"accel_probe"}, {NULL}, setup_accel_probe, op_accel_probe,
 	 accel_probe_untouched, NULL, false, NULL},
-	{"host_caps", {"page_sizes", "accel_probe"}, {NULL}, setup_host_caps, op_host_caps,
+	{"host_caps", {"huge_page_sizes", "accel_probe"}, {NULL}, setup_host_caps, op_host_caps,
 	 host_caps_untouched, NULL, false, NULL},
 	{"thread_get_name", {"thread_get_name"}, {NULL}, setup_out_ptr, op_get_name,
 	 out_after_word_untouched, NULL, false, NULL},
@@ -1022,12 +1022,12 @@ static const struct op_case cases[] = {
 	 signals_and_out_unchanged, signal_snapshot, false, NULL},
 	{"signal_unhandle", {"signal_restore"}, {NULL}, setup_signal_handled, op_signal_unhandle,
 	 signals_unchanged, signal_snapshot,
-	 false, "vmosal_signal_unhandle returns 0 when restoring the disposition fails"},
+	 false, "vmosal_signal_remove_handler returns 0 when restoring the disposition fails"},
 	{"signal_block", {"signal_mask"}, {NULL}, setup_out_ptr, op_signal_block,
 	 signals_unchanged, signal_snapshot, false, NULL},
 	{"signal_wait", {"signal_wait"}, {NULL}, setup_siginfo, op_signal_wait,
 	 siginfo_untouched, NULL, false, NULL},
-	{"signal_fd_open", {"signal_fd_open"}, {NULL}, setup_out_ptr, op_signal_fd_open,
+	{"signal_fd_create", {"signal_fd_create"}, {NULL}, setup_out_ptr, op_signal_fd_create,
 	 ptr_out_untouched, NULL, false, NULL},
 	{"signal_fd_read", {"signal_fd_read"}, {NULL}, setup_signal_fd, op_signal_fd_read,
 	 siginfo_untouched, NULL, false, NULL},
@@ -1046,7 +1046,7 @@ static const struct op_case cases[] = {
 	{"thread_kick", {"thread_kick"}, {NULL}, setup_kick_target, op_kick_self, NULL, NULL, false, NULL},
 	{"event_create", {"event_create"}, {NULL}, setup_out_ptr, op_event_create,
 	 ptr_out_untouched, NULL, false, NULL},
-	{"event_signal", {"event_signal"}, {NULL}, setup_event, op_event_signal,
+	{"event_notify", {"event_notify"}, {NULL}, setup_event, op_event_notify,
 	 event_still_clear, NULL, false, NULL},
 	{"event_wait", {"event_wait"}, {NULL}, setup_signalled_event, op_event_wait,
 	 event_still_signalled, NULL, false, NULL},
@@ -1070,7 +1070,7 @@ static const struct op_case cases[] = {
  * it: the code itself, except where the core documents a translation. */
 static bool is_close(const char *slot)
 {
-	return strcmp(slot, "handle_close") == 0 || strcmp(slot, "shm_close") == 0;
+	return strcmp(slot, "handle_close") == 0;
 }
 
 static const char *code_for(const char *slot)
@@ -1494,19 +1494,19 @@ START_TEST(test_bad_spec_refuses_the_load)
 END_TEST
 
 /* "*:CODE:N" fails the Nth call of any slot: the loader's host_info call is
- * the first, so here the second is vmosal_mem_info's. Also: the faulty
+ * the first, so here the second is vmosal_host_memory's. Also: the faulty
  * backend reports the real backend's caps. */
 static void child_any_slot(void)
 {
-	struct vmosal_mem_info mi = VMOSAL_STRUCT_INIT(struct vmosal_mem_info);
+	struct vmosal_host_memory mi = VMOSAL_STRUCT_INIT(struct vmosal_host_memory);
 
 	setenv("VMOSAL_BACKEND", "faulty", 1);
-	setenv("VMOSAL_FAULTS", "*:EIO:2,mem_info:EAGAIN:3", 1);
+	setenv("VMOSAL_FAULTS", "*:EIO:2,host_memory:EAGAIN:3", 1);
 	ck_assert_int_eq(vmosal_init(), 0);
-	ck_assert_int_eq(vmosal_mem_info(&mi), VMOSAL_EIO);
-	ck_assert_int_eq(vmosal_mem_info(&mi), 0);
-	ck_assert_int_eq(vmosal_mem_info(&mi), VMOSAL_EAGAIN);
-	ck_assert_int_eq(vmosal_mem_info(&mi), 0);
+	ck_assert_int_eq(vmosal_host_memory(&mi), VMOSAL_EIO);
+	ck_assert_int_eq(vmosal_host_memory(&mi), 0);
+	ck_assert_int_eq(vmosal_host_memory(&mi), VMOSAL_EAGAIN);
+	ck_assert_int_eq(vmosal_host_memory(&mi), 0);
 	ck_assert_uint_gt(mi.total_bytes, 0);
 }
 

@@ -243,17 +243,17 @@ START_TEST(test_defaults)
 	const size_t size = 6 * MIB;
 	char *p;
 
-	ck_assert_int_eq(vmosal_guest_ram_alloc(size, NULL, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(size, NULL, &ram), 0);
 	p = ram.addr;
 	ck_assert_uint_eq((uintptr_t)p % (2 * MIB), 0);
 	ck_assert_uint_eq(ram.size, size);
 	ck_assert(ram.handle == VMOSAL_NO_HANDLE);
 	ck_assert_int_eq(p[0], 0);
 	memset(p, 0xab, size);
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	ck_assert_ptr_null(ram.addr);
 	ck_assert(ram.handle == VMOSAL_NO_HANDLE);
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0); /* already freed */
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0); /* already freed */
 }
 END_TEST
 
@@ -269,24 +269,24 @@ START_TEST(test_granule)
 	printf("# granule: %zu bytes, page: %zu bytes\n", granule, page);
 	ck_assert_uint_ge(granule, page);
 	ck_assert_uint_eq(granule % page, 0);
-	ck_assert_int_eq(vmosal_guest_ram_alloc(3 * granule, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(3 * granule, &o, &ram), 0);
 	ck_assert_uint_eq((uintptr_t)ram.addr % granule, 0);
 	((char *)ram.addr)[0] = 1;
 	((char *)ram.addr)[3 * granule - 1] = 1;
 	ck_assert(maps_overlap((char *)ram.addr - granule, granule));
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	if (granule == page)
 		return; /* nothing finer than the granule to refuse */
 	/* Finer than the granule: refused, even where guard + RAM + guard
 	 * would add up to whole granules. */
 	o.guard_size = page;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(granule - 2 * page, &o, &ram), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_guest_ram_alloc(granule, &o, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(granule - 2 * page, &o, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(granule, &o, &ram), VMOSAL_EINVAL);
 	o.guard_size = 0;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(granule + page, &o, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(granule + page, &o, &ram), VMOSAL_EINVAL);
 	o.alignment = page; /* a finer alignment is met by the granule's */
-	ck_assert_int_eq(vmosal_guest_ram_alloc(granule, &o, &ram), 0);
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(granule, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 }
 END_TEST
 
@@ -298,51 +298,51 @@ START_TEST(test_rejects_bad_options)
 	struct ranges *before;
 
 	/* First, as it loads the topology (and hwloc's libraries). */
-	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_ENOENT);
+	ck_assert_int_eq(vmosal_guest_ram_create(MIB, &o, &ram), VMOSAL_ENOENT);
 	before = maps_now();
 
-	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, NULL, NULL), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_guest_ram_alloc(0, NULL, &ram), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB + 1, NULL, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(MIB, NULL, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(0, NULL, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(MIB + 1, NULL, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
 	o.struct_size = sizeof o;
 	o.flags = 0x1000;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(MIB, &o, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
 	o.struct_size = sizeof o;
 	o.alignment = 3 * MIB;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(MIB, &o, &ram), VMOSAL_EINVAL);
 	o.alignment = page / 2;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(MIB, &o, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
 	o.struct_size = sizeof o;
 	o.guard_size = page + 1;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(MIB, &o, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
 	o.struct_size = sizeof o;
 	o.huge_page_size = 2 * MIB; /* without PAGES_HUGETLB */
-	ck_assert_int_eq(vmosal_guest_ram_alloc(2 * MIB, &o, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(2 * MIB, &o, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
 	o.struct_size = sizeof o;
 	o.pages = 42;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_create(MIB, &o, &ram), VMOSAL_EINVAL);
 	memset(&o, 0, sizeof o);
 	o.struct_size = sizeof o;
 	o.guard_size = SIZE_MAX / 2 / granule * granule;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), VMOSAL_EOVERFLOW);
+	ck_assert_int_eq(vmosal_guest_ram_create(MIB, &o, &ram), VMOSAL_EOVERFLOW);
 	memset(&o, 0, sizeof o);
 	o.struct_size = sizeof o;
 	o.pages = VMOSAL_PAGES_HUGETLB;
 	o.huge_page_size = 3 * MIB; /* not a size the host offers */
-	ck_assert_int_eq(vmosal_guest_ram_alloc(6 * MIB, &o, &ram), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_guest_ram_create(6 * MIB, &o, &ram), VMOSAL_ENOTSUP);
 	ck_assert_ptr_eq(ram.addr, (void *)0x1);
 	/* Each refused request was for a MiB or more. */
 	ck_assert_int_eq(maps_new(before, MIB), 0);
 	free(before);
 	ram.addr = (void *)0x1;
 	ram.map_base = NULL;
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_guest_ram_free(NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(NULL), VMOSAL_EINVAL);
 }
 END_TEST
 
@@ -352,7 +352,7 @@ static struct vmosal_guest_ram guarded(void)
 					     .guard_size = 2 * granule, .alignment = 64 * 1024};
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 
-	ck_assert_int_eq(vmosal_guest_ram_alloc(MIB, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(MIB, &o, &ram), 0);
 	ck_assert_uint_eq((uintptr_t)ram.addr % (64 * 1024), 0);
 	((char *)ram.addr)[0] = 1;
 	((char *)ram.addr)[MIB - 1] = 1;
@@ -394,7 +394,7 @@ START_TEST(test_guard_before)
 	struct vmosal_guest_ram ram = guarded();
 
 	expect_guard_fault((char *)ram.addr - 1);
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 }
 END_TEST
 
@@ -403,7 +403,7 @@ START_TEST(test_guard_after)
 	struct vmosal_guest_ram ram = guarded();
 
 	expect_guard_fault((char *)ram.addr + ram.size + 2 * granule - 1);
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 }
 END_TEST
 #endif
@@ -424,7 +424,7 @@ START_TEST(test_guard_freed)
 	ck_assert_uint_ne(VirtualQuery((char *)ram.addr + ram.size, &mbi, sizeof mbi), 0);
 	ck_assert_uint_eq(mbi.State, MEM_RESERVE);
 	ck_assert(maps_overlap(lo, size));
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	ck_assert(!maps_overlap(lo, size));
 #else
 	unsigned char vec;
@@ -432,7 +432,7 @@ START_TEST(test_guard_freed)
 	VMOSAL_SKIP_IF_EMULATED("mincore residency");
 	ck_assert_int_eq(mincore(lo, page, &vec), 0); /* mapped (PROT_NONE) */
 	ck_assert(maps_overlap(lo, size));
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	ck_assert(!maps_overlap(lo, size));
 	ck_assert_int_eq(mincore(lo, page, &vec), -1);
 #endif
@@ -475,7 +475,7 @@ static void prealloc_check(uint32_t pages, unsigned threads)
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 	size_t resident;
 
-	ck_assert_int_eq(vmosal_guest_ram_alloc(size, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(size, &o, &ram), 0);
 	/* Every page is resident before the call returns. */
 	resident = resident_pages(ram.addr, size);
 	if (resident == SIZE_MAX)
@@ -493,7 +493,7 @@ static void prealloc_check(uint32_t pages, unsigned threads)
 	if (pages == VMOSAL_PAGES_BASE)
 		ck_assert_uint_eq(smaps_kb(ram.addr, size, "AnonHugePages"), 0);
 #endif
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 }
 
 START_TEST(test_prealloc_base_pages)
@@ -508,15 +508,15 @@ END_TEST
 /* THP backing, seen where the kernel reports it: /proc/self/smaps. */
 START_TEST(test_prealloc_thp)
 {
-	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
+	struct vmosal_huge_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_sizes);
 
 	VMOSAL_SKIP_IF_EMULATED("mincore residency");
-	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	ck_assert_int_eq(vmosal_huge_page_sizes(&ps), 0);
 	if (ps.thp_mode != VMOSAL_THP_MADVISE && ps.thp_mode != VMOSAL_THP_ALWAYS) {
 		struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
 						     .pages = VMOSAL_PAGES_THP};
 		struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
-		ck_assert_int_eq(vmosal_guest_ram_alloc(2 * MIB, &o, &ram), VMOSAL_ENOTSUP);
+		ck_assert_int_eq(vmosal_guest_ram_create(2 * MIB, &o, &ram), VMOSAL_ENOTSUP);
 		VMOSAL_SKIP("transparent huge pages are off or absent on this host");
 	}
 	prealloc_check(VMOSAL_PAGES_THP, 0);
@@ -535,11 +535,11 @@ START_TEST(test_shared_and_fd)
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 	char *view = NULL;
 
-	ck_assert_int_eq(vmosal_guest_ram_alloc(2 * MIB, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(2 * MIB, &o, &ram), 0);
 	strcpy(ram.addr, "shared");
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	o.flags = VMOSAL_GUEST_FD | VMOSAL_GUEST_PREALLOC;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(4 * MIB, &o, &ram), 0);
 	ck_assert(VMOSAL_HANDLE_VALID(ram.handle));
 	ck_assert_int_eq(vmosal_mmap(NULL, 4 * MIB, VMOSAL_PROT_READ, VMOSAL_MAP_SHARED, ram.handle,
 				     0, (void **)&view),
@@ -547,7 +547,7 @@ START_TEST(test_shared_and_fd)
 	strcpy((char *)ram.addr + MIB, "guest");
 	ck_assert_str_eq(view + MIB, "guest");
 	ck_assert_int_eq(vmosal_munmap(view, 4 * MIB), 0);
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	ck_assert(ram.handle == VMOSAL_NO_HANDLE);
 }
 END_TEST
@@ -566,7 +566,7 @@ START_TEST(test_shared_and_fd)
 	pid_t pid;
 
 	/* Shared anonymous: a forked child's writes are seen. */
-	ck_assert_int_eq(vmosal_guest_ram_alloc(2 * MIB, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(2 * MIB, &o, &ram), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -575,11 +575,11 @@ START_TEST(test_shared_and_fd)
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_str_eq(ram.addr, "child");
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 
 	/* Backed by a shared memory object whose fd another mapping sees. */
 	o.flags = VMOSAL_GUEST_FD | VMOSAL_GUEST_PREALLOC;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(4 * MIB, &o, &ram), 0);
 	ck_assert_int_ge(ram.handle, 0);
 	ck_assert_int_eq(fstat(ram.handle, &st), 0);
 	ck_assert_int_eq(st.st_size, (off_t)(4 * MIB));
@@ -589,7 +589,7 @@ START_TEST(test_shared_and_fd)
 	strcpy((char *)ram.addr + MIB, "guest");
 	ck_assert_str_eq(view + MIB, "guest");
 	ck_assert_int_eq(vmosal_munmap(view, 4 * MIB), 0);
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	ck_assert_int_eq(ram.handle, -1);
 }
 END_TEST
@@ -616,11 +616,11 @@ START_TEST(test_fd_is_sealed)
 	struct vmosal_guest_ram_options o = {.struct_size = sizeof o, .flags = VMOSAL_GUEST_FD};
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 
-	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(4 * MIB, &o, &ram), 0);
 	expect_sealed(ram.handle, 4 * MIB);
 	/* Still whole: the last page is there to be written. */
 	((char *)ram.addr)[4 * MIB - 1] = 1;
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 }
 END_TEST
 
@@ -695,7 +695,7 @@ START_TEST(test_thp_on_shared_memory)
 		struct vmosal_guest_ram_options o = {.struct_size = sizeof o, .flags = kinds[i],
 						     .pages = VMOSAL_PAGES_THP};
 		struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
-		int rc = vmosal_guest_ram_alloc(4 * MIB, &o, &ram);
+		int rc = vmosal_guest_ram_create(4 * MIB, &o, &ram);
 
 		if (!anon_on || !shmem_on) {
 			ck_assert_msg(rc == VMOSAL_ENOTSUP, "flags %#x: %s with THP %s, shmem THP %s",
@@ -705,7 +705,7 @@ START_TEST(test_thp_on_shared_memory)
 		}
 		ck_assert_int_eq(rc, 0);
 		ck_assert_int_eq(thp_eligible(ram.addr), 1);
-		ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+		ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	}
 	/* Whatever the controls say, the default falls back quietly. */
 	{
@@ -713,9 +713,9 @@ START_TEST(test_thp_on_shared_memory)
 						     .flags = VMOSAL_GUEST_FD};
 		struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 
-		ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, &ram), 0);
+		ck_assert_int_eq(vmosal_guest_ram_create(4 * MIB, &o, &ram), 0);
 		ck_assert_int_eq(thp_eligible(ram.addr), anon_on && shmem_on ? 1 : 0);
-		ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+		ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	}
 }
 END_TEST
@@ -741,14 +741,14 @@ START_TEST(test_numa_binding)
 	o.numa_node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, 0)->os_index;
 #ifdef _WIN32
 	/* hwloc binds a range already allocated only where the OS can. */
-	if (vmosal_guest_ram_alloc(4 * MIB, &o, &ram) == VMOSAL_ENOTSUP) {
+	if (vmosal_guest_ram_create(4 * MIB, &o, &ram) == VMOSAL_ENOTSUP) {
 		hwloc_topology_destroy(topo);
 		VMOSAL_SKIP("Windows cannot bind memory already allocated to a node (hwloc)");
 	}
 #else
-	ck_assert_int_eq(vmosal_guest_ram_alloc(4 * MIB, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(4 * MIB, &o, &ram), 0);
 #endif
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	if (nodes < 2) {
 		hwloc_topology_destroy(topo);
 		VMOSAL_SKIP("the host has %d NUMA node: placement on another node is untestable",
@@ -756,13 +756,13 @@ START_TEST(test_numa_binding)
 	}
 	node = hwloc_get_obj_by_type(topo, HWLOC_OBJ_NUMANODE, (unsigned)nodes - 1);
 	o.numa_node = node->os_index;
-	ck_assert_int_eq(vmosal_guest_ram_alloc(16 * MIB, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(16 * MIB, &o, &ram), 0);
 	where = hwloc_bitmap_alloc();
 	err = hwloc_get_area_memlocation(topo, ram.addr, ram.size, where, HWLOC_MEMBIND_BYNODESET);
 	ck_assert_int_eq(err, 0);
 	ck_assert(hwloc_bitmap_isequal(where, node->nodeset));
 	hwloc_bitmap_free(where);
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	hwloc_topology_destroy(topo);
 }
 END_TEST
@@ -799,11 +799,11 @@ START_TEST(test_hugetlb_fits_pool)
 	VMOSAL_SKIP_IF_EMULATED("MAP_HUGETLB");
 	if (!have_pool())
 		VMOSAL_SKIP("needs root to make a pool of %d huge pages", POOL_PAGES);
-	ck_assert_int_eq(vmosal_guest_ram_alloc(POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram), 0);
 	ck_assert_uint_eq((uintptr_t)ram.addr % HUGETLB_POOL_PAGE, 0);
 	ck_assert_int_eq(hugetlb_pool_read("free_hugepages"), 0);
 	memset(ram.addr, 7, ram.size);
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	ck_assert_int_eq(hugetlb_pool_read("free_hugepages"), POOL_PAGES);
 }
 END_TEST
@@ -819,7 +819,7 @@ static void overcommit(unsigned flags, unsigned threads)
 	struct vmosal_guest_ram ram = {.struct_size = sizeof ram, .addr = (void *)0x1};
 	struct ranges *before = maps_now();
 
-	ck_assert_int_eq(vmosal_guest_ram_alloc(2 * POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram),
+	ck_assert_int_eq(vmosal_guest_ram_create(2 * POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram),
 			 VMOSAL_ENOMEM);
 	ck_assert_ptr_eq(ram.addr, (void *)0x1);
 	ck_assert_int_eq(maps_new(before, 2 * POOL_PAGES * HUGETLB_POOL_PAGE), 0);
@@ -884,9 +884,9 @@ START_TEST(test_hugetlb_fd_is_sealed)
 	VMOSAL_SKIP_IF_EMULATED("MAP_HUGETLB");
 	if (!have_pool())
 		VMOSAL_SKIP("needs root to make a pool of %d huge pages", POOL_PAGES);
-	ck_assert_int_eq(vmosal_guest_ram_alloc(POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram), 0);
 	expect_sealed(ram.handle, POOL_PAGES * HUGETLB_POOL_PAGE);
-	ck_assert_int_eq(vmosal_guest_ram_free(&ram), 0);
+	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 }
 END_TEST
 

@@ -80,7 +80,7 @@ static void *ppoll_loop(void *arg)
 		}
 		__atomic_store_n(&l->exit_byte, 0, __ATOMIC_RELAXED);
 		atomic_fetch_add(&l->seen, 1);
-		vmosal_event_signal(l->ack);
+		vmosal_event_notify(l->ack);
 	}
 	return NULL;
 }
@@ -108,7 +108,7 @@ START_TEST(test_kick_100000_never_lost)
 	ck_assert_ptr_null(rc);
 	ck_assert_int_eq(atomic_load(&l.seen), kicks);
 	ck_assert_int_eq(atomic_load(&l.cancels), kicks);
-	ck_assert_int_eq(vmosal_event_close(l.ack), 0);
+	ck_assert_int_eq(vmosal_handle_close(l.ack), 0);
 	/* A realtime signal nobody else handles, without SA_RESTART. */
 	ck_assert_int_eq(vmosal_thread_kick_signal(&os_signal), 0);
 	ck_assert_int_ge(os_signal, SIGRTMIN);
@@ -223,7 +223,7 @@ START_TEST(test_kick_interrupts_event_wait)
 	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
 	ck_assert_int_eq(w.rc, VMOSAL_EINTR);
 	ck_assert_uint_lt(w.took_ns, (uint64_t)2 * 1000000000);
-	ck_assert_int_eq(vmosal_event_close(w.ev), 0);
+	ck_assert_int_eq(vmosal_handle_close(w.ev), 0);
 }
 END_TEST
 
@@ -330,7 +330,7 @@ START_TEST(test_wait_returns_at_once_while_kick_pending)
 	t0 = now_ns();
 	ck_assert_int_eq(vmosal_event_wait(ev, (int64_t)20 * 1000000000), VMOSAL_EINTR);
 	ck_assert_int_eq(vmosal_event_wait(ev, -1), VMOSAL_EINTR);
-	ck_assert_int_eq(vmosal_event_signal(ev), 0);
+	ck_assert_int_eq(vmosal_event_notify(ev), 0);
 	ck_assert_int_eq(vmosal_event_wait(ev, 0), VMOSAL_EINTR); /* the kick first */
 	/* Seconds, where the wait would have taken 20. */
 	ck_assert_uint_lt(now_ns() - t0, (uint64_t)10 * 1000000000);
@@ -339,7 +339,7 @@ START_TEST(test_wait_returns_at_once_while_kick_pending)
 	ck_assert_int_eq(vmosal_event_wait(ev, -1), 0);
 	ck_assert_int_eq(vmosal_event_wait(ev, 1000000), VMOSAL_ETIMEDOUT);
 	ck_assert_int_eq(vmosal_thread_kick_unregister(), 0);
-	ck_assert_int_eq(vmosal_event_close(ev), 0);
+	ck_assert_int_eq(vmosal_handle_close(ev), 0);
 }
 END_TEST
 
@@ -357,7 +357,7 @@ START_TEST(test_kick_self_ends_the_next_wait)
 	ck_assert_int_eq(vmosal_thread_kick_pending(true, &pending), 0);
 	ck_assert(pending);
 	ck_assert_int_eq(vmosal_event_wait(ev, 1000000), VMOSAL_ETIMEDOUT);
-	ck_assert_int_eq(vmosal_event_close(ev), 0);
+	ck_assert_int_eq(vmosal_handle_close(ev), 0);
 }
 END_TEST
 
@@ -396,7 +396,7 @@ START_TEST(test_kick_before_wait_of_unregistered_thread)
 	atomic_store(&l.kicked, true);
 	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
 	ck_assert_int_eq(l.rc, VMOSAL_EINTR);
-	ck_assert_int_eq(vmosal_event_close(l.ev), 0);
+	ck_assert_int_eq(vmosal_handle_close(l.ev), 0);
 }
 END_TEST
 
@@ -491,7 +491,7 @@ static void *block_without_clearing(void *arg)
 	while (atomic_load(&n->seen) < n->total) {
 		if (__atomic_exchange_n(&n->exit_byte, 0, __ATOMIC_SEQ_CST) != 0) {
 			atomic_fetch_add(&n->seen, 1);
-			vmosal_event_signal(n->ack);
+			vmosal_event_notify(n->ack);
 			continue;
 		}
 		if (ppoll(NULL, 0, NULL, &in_wait) != -1 || errno != EINTR)
@@ -519,7 +519,7 @@ START_TEST(test_kicks_reach_a_thread_that_never_clears)
 	}
 	ck_assert_int_eq(vmosal_thread_join(t, &rc), 0);
 	ck_assert_ptr_null(rc);
-	ck_assert_int_eq(vmosal_event_close(n.ack), 0);
+	ck_assert_int_eq(vmosal_handle_close(n.ack), 0);
 }
 END_TEST
 

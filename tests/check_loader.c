@@ -299,11 +299,11 @@ START_TEST(test_previous_minor_gets_enotsup)
 				     0, &p),
 			 0);
 	ck_assert_int_eq(vmosal_munmap(p, 4096), 0);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, take_nothing, NULL, &h),
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, take_nothing, NULL, &h),
 			 VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_signal_block(&usr1, 1), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_signal_wait(&usr1, 1, 0, &si), VMOSAL_ENOTSUP);
-	ck_assert_int_eq(vmosal_signal_fd_open(&usr1, 1, &handle), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_signal_fd_create(&usr1, 1, &handle), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_fault_guard(return_seven, NULL, NULL), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_thread_kick_register(&k), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_thread_kick(VMOSAL_TID_SELF), VMOSAL_ENOTSUP);
@@ -415,7 +415,7 @@ END_TEST
 
 START_TEST(test_refuses_missing_mandatory_slot)
 {
-	expect_refusal(fake("missingslot"), "mandatory slot 'mem_info'");
+	expect_refusal(fake("missingslot"), "mandatory slot 'host_memory'");
 }
 END_TEST
 

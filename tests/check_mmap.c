@@ -155,15 +155,15 @@ START_TEST(test_range_rules)
 	ck_assert_int_eq(vmosal_mprotect(p, page, 0x10), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_mprotect(p + 1, page, VMOSAL_PROT_READ), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_mprotect(top, SIZE_MAX, VMOSAL_PROT_READ), VMOSAL_EOVERFLOW);
-	ck_assert_int_eq(vmosal_madvise(p, page, VMOSAL_MADV_COUNT), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_madvise(p, page, (enum vmosal_advice)-1), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_madvise(NULL, page, VMOSAL_MADV_WILLNEED), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_mlock(p, 0), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_munlock(p + 3, page), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_msync(p, page, 0), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_msync(p, page, VMOSAL_MS_SYNC | VMOSAL_MS_ASYNC), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_msync(p, page, VMOSAL_MS_SYNC | 8), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_msync(p + 1, page, VMOSAL_MS_SYNC), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_advise(p, page, VMOSAL_MADV_COUNT), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_advise(p, page, (enum vmosal_advice)-1), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_advise(NULL, page, VMOSAL_MADV_WILLNEED), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_lock(p, 0), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_unlock(p + 3, page), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_sync(p, page, 0), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_sync(p, page, VMOSAL_MS_SYNC | VMOSAL_MS_ASYNC), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_sync(p, page, VMOSAL_MS_SYNC | 8), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_mem_sync(p + 1, page, VMOSAL_MS_SYNC), VMOSAL_EINVAL);
 	/* A hole: the OS says the range is not mapped. */
 	ck_assert_int_eq(vmosal_munmap(p, page), 0);
 	ck_assert_int_eq(vmosal_mprotect(p, page, VMOSAL_PROT_READ), VMOSAL_ENOMEM);
@@ -200,8 +200,8 @@ START_TEST(test_file_mappings_and_access)
 			 0);
 	ck_assert_int_eq(p[page], 'c');
 	memcpy(p + page, "xyz", 3);
-	ck_assert_int_eq(vmosal_msync(p, 2 * page, VMOSAL_MS_SYNC), 0);
-	ck_assert_int_eq(vmosal_msync(p, page, VMOSAL_MS_ASYNC | VMOSAL_MS_INVALIDATE), 0);
+	ck_assert_int_eq(vmosal_mem_sync(p, 2 * page, VMOSAL_MS_SYNC), 0);
+	ck_assert_int_eq(vmosal_mem_sync(p, page, VMOSAL_MS_ASYNC | VMOSAL_MS_INVALIDATE), 0);
 	ck_assert_int_eq(pread(rdwr, buf, 3, (off_t)page), 3);
 	ck_assert_int_eq(memcmp(buf, "xyz", 3), 0);
 	ck_assert_int_eq(vmosal_munmap(p, 2 * page), 0);
@@ -381,7 +381,7 @@ END_TEST
  * mapping could land in. */
 START_TEST(test_failed_map_stays_reserved)
 {
-	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
+	struct vmosal_huge_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_sizes);
 	struct vmosal_huge_page_pool pool = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_pool);
 	uintptr_t lo, hi;
 	char perms[5];
@@ -389,7 +389,7 @@ START_TEST(test_failed_map_stays_reserved)
 	size_t huge;
 
 	hugetlb_pool_lock();
-	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	ck_assert_int_eq(vmosal_huge_page_sizes(&ps), 0);
 	if (ps.huge_count == 0 || ps.huge_default == 0)
 		VMOSAL_SKIP("the host has no hugetlb");
 	for (size_t i = 0; i < ps.huge_count; i++) {
@@ -417,11 +417,11 @@ END_TEST
  * kernel, over whatever follows in the reservation: refused. */
 START_TEST(test_hugetlb_never_maps_past_the_range)
 {
-	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
+	struct vmosal_huge_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_sizes);
 	const size_t huge = (size_t)2 << 20;
 	char *r = NULL;
 
-	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	ck_assert_int_eq(vmosal_huge_page_sizes(&ps), 0);
 	if (ps.huge_default != huge)
 		VMOSAL_SKIP("the default huge page size here is not 2 MiB");
 	ck_assert_int_eq(vmosal_mem_reserve(huge, huge, (void **)&r), 0);
@@ -523,19 +523,19 @@ START_TEST(test_madvise)
 	/* Every advice is taken or refused with ENOTSUP, never a silent no-op
 	 * nor another error, on an ordinary anonymous mapping. */
 	for (int a = 0; a < VMOSAL_MADV_COUNT; a++) {
-		int rc = vmosal_madvise(p, n * page, (enum vmosal_advice)a);
+		int rc = vmosal_mem_advise(p, n * page, (enum vmosal_advice)a);
 		ck_assert_msg(rc == 0 || rc == VMOSAL_ENOTSUP, "advice %d: %s", a,
 			      vmosal_err_name(rc));
 	}
-	ck_assert_int_eq(vmosal_madvise(p, n * page, VMOSAL_MADV_DODUMP), 0);
-	ck_assert_int_eq(vmosal_madvise(p, n * page, VMOSAL_MADV_DOFORK), 0);
+	ck_assert_int_eq(vmosal_mem_advise(p, n * page, VMOSAL_MADV_DODUMP), 0);
+	ck_assert_int_eq(vmosal_mem_advise(p, n * page, VMOSAL_MADV_DOFORK), 0);
 	/* DONTNEED drops private anonymous pages: they read back as zero. */
 	memset(p, 9, n * page);
-	ck_assert_int_eq(vmosal_madvise(p, n * page, VMOSAL_MADV_DONTNEED), 0);
+	ck_assert_int_eq(vmosal_mem_advise(p, n * page, VMOSAL_MADV_DONTNEED), 0);
 	ck_assert_int_eq(p[0], 0);
 	ck_assert_int_eq(p[n * page - 1], 0);
 	/* POPULATE_WRITE (Linux 5.14+) faults the pages in. */
-	if (vmosal_madvise(p, n * page, VMOSAL_MADV_POPULATE_WRITE) == 0) {
+	if (vmosal_mem_advise(p, n * page, VMOSAL_MADV_POPULATE_WRITE) == 0) {
 		ck_assert_int_eq(mincore(p, n * page, vec), 0);
 		for (size_t i = 0; i < n; i++)
 			ck_assert_int_eq(vec[i] & 1, 1);
@@ -545,11 +545,11 @@ START_TEST(test_madvise)
 	ck_assert_int_eq(vmosal_mmap(NULL, page, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
 				     VMOSAL_MAP_SHARED | VMOSAL_MAP_ANONYMOUS, -1, 0, (void **)&p),
 			 0);
-	ck_assert_int_eq(vmosal_madvise(p, page, VMOSAL_MADV_FREE), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_mem_advise(p, page, VMOSAL_MADV_FREE), VMOSAL_ENOTSUP);
 	/* THP on shared memory is the shmem control's (Linux); where that is
 	 * off, the advice would change nothing, so it is refused. */
 	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0)
-		ck_assert_int_eq(vmosal_madvise(p, page, VMOSAL_MADV_HUGEPAGE),
+		ck_assert_int_eq(vmosal_mem_advise(p, page, VMOSAL_MADV_HUGEPAGE),
 				 thp_control_on("shmem_enabled") ? 0 : VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_munmap(p, page), 0);
 }
@@ -576,7 +576,7 @@ START_TEST(test_mlock)
 {
 	char *p = map_anon(4 * page, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE);
 	unsigned char vec[4];
-	int rc = vmosal_mlock(p, 4 * page);
+	int rc = vmosal_mem_lock(p, 4 * page);
 	long kb;
 
 	if (geteuid() != 0 && (rc == VMOSAL_EPERM || rc == VMOSAL_ENOMEM)) {
@@ -589,7 +589,7 @@ START_TEST(test_mlock)
 	/* The sanitizer's runtime answers mlock itself and locks nothing; the
 	 * kernel's count tells. Elsewhere, nothing locked is a failure. */
 	if (kb == 0) {
-		ck_assert_int_eq(vmosal_munlock(p, 4 * page), 0);
+		ck_assert_int_eq(vmosal_mem_unlock(p, 4 * page), 0);
 		ck_assert_int_eq(vmosal_munmap(p, 4 * page), 0);
 		VMOSAL_SKIP("the sanitizer makes mlock a no-op: only return codes were checked");
 	}
@@ -600,14 +600,14 @@ START_TEST(test_mlock)
 	ck_assert_int_eq(mincore(p, 4 * page, vec), 0);
 	for (int i = 0; i < 4; i++)
 		ck_assert_int_eq(vec[i] & 1, 1);
-	ck_assert_int_eq(vmosal_munlock(p, 4 * page), 0);
+	ck_assert_int_eq(vmosal_mem_unlock(p, 4 * page), 0);
 	ck_assert_int_eq(vmosal_munmap(p, 4 * page), 0);
 }
 END_TEST
 
-START_TEST(test_page_sizes)
+START_TEST(test_huge_page_sizes)
 {
-	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
+	struct vmosal_huge_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_sizes);
 	size_t dirs = 0;
 	DIR *d;
 	struct dirent *de;
@@ -615,8 +615,8 @@ START_TEST(test_page_sizes)
 	struct vmosal_huge_page_pool pool = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_pool);
 	uint64_t prev = 0;
 
-	ck_assert_int_eq(vmosal_page_sizes(NULL), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	ck_assert_int_eq(vmosal_huge_page_sizes(NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_huge_page_sizes(&ps), 0);
 	ck_assert_uint_eq(ps.base, page);
 	for (size_t i = 0; i < ps.huge_count; i++) {
 		ck_assert_int_eq(vmosal_huge_page_pool(i, &pool), 0);
@@ -707,12 +707,12 @@ END_TEST
  * ENOMEM: the reservation is what saves a VMM from a later SIGBUS. */
 START_TEST(test_hugetlb_without_pool)
 {
-	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
+	struct vmosal_huge_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_sizes);
 	void *p = NULL;
 
 	VMOSAL_SKIP_IF_EMULATED("MAP_HUGETLB");
 	hugetlb_pool_lock(); /* no other suite fills the pool meanwhile */
-	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	ck_assert_int_eq(vmosal_huge_page_sizes(&ps), 0);
 	if (ps.huge_count == 0)
 		VMOSAL_SKIP("the host has no hugetlb");
 	for (size_t i = 0; i < ps.huge_count; i++) {
@@ -755,7 +755,7 @@ int main(void)
 	tcase_add_test(tc, test_madvise);
 	tcase_add_test(tc, test_fork_while_the_record_is_locked);
 	tcase_add_test(tc, test_mlock);
-	tcase_add_test(tc, test_page_sizes);
+	tcase_add_test(tc, test_huge_page_sizes);
 	tcase_add_test(tc, test_hugetlb_without_pool);
 	suite_add_tcase(s, tc);
 	return vmosal_run_suite(s);

@@ -125,16 +125,16 @@ START_TEST(test_usable_follows_affinity)
 }
 END_TEST
 
-START_TEST(test_mem_info)
+START_TEST(test_host_memory)
 {
-	struct vmosal_mem_info mem = VMOSAL_STRUCT_INIT(struct vmosal_mem_info);
+	struct vmosal_host_memory mem = VMOSAL_STRUCT_INIT(struct vmosal_host_memory);
 	long pages = sysconf(_SC_PHYS_PAGES);
 
-	ck_assert_int_eq(vmosal_mem_info(&mem), 0);
+	ck_assert_int_eq(vmosal_host_memory(&mem), 0);
 	ck_assert_uint_eq(mem.total_bytes, (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE));
 	ck_assert_uint_gt(mem.available_bytes, 0);
 	ck_assert_uint_le(mem.available_bytes, mem.total_bytes);
-	ck_assert_int_eq(vmosal_mem_info(NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_host_memory(NULL), VMOSAL_EINVAL);
 }
 END_TEST
 
@@ -315,7 +315,7 @@ int main(void)
 	tcase_add_test(host, test_page_size_release_libc);
 	tcase_add_test(host, test_cpu_counts);
 	vmosal_tcase_add_own_process(host, test_usable_follows_affinity);
-	tcase_add_test(host, test_mem_info);
+	tcase_add_test(host, test_host_memory);
 	tcase_add_test(accel, test_accel_bad_input);
 	tcase_add_test(accel, test_kvm_probe_matches_host);
 	vmosal_tcase_add_own_process(accel, test_kvm_missing_reason);

@@ -42,7 +42,7 @@ static void shared_debug(const char *topic, const char *fmt, ...)
 	(void)fmt;
 }
 
-static void shared_dispatch(const struct vmosal_backend_siginfo *info, void *os_context)
+static void shared_dispatch(const struct vmosal_siginfo *info, void *os_context)
 {
 	(void)info;
 	(void)os_context;
@@ -200,7 +200,7 @@ START_TEST(test_device_ioctl)
 }
 END_TEST
 
-typedef int (*take_fn)(const sigset_t *set, struct vmosal_backend_siginfo *out);
+typedef int (*take_fn)(const sigset_t *set, struct vmosal_siginfo *out);
 
 /* _i 0: the host's posix_take_pending; 1: the way without sigtimedwait. */
 static const take_fn takers[] = {posix_take_pending, posix_take_pending_locked};
@@ -208,7 +208,7 @@ static const take_fn takers[] = {posix_take_pending, posix_take_pending_locked};
 START_TEST(test_take_pending)
 {
 	const take_fn take = takers[_i];
-	struct vmosal_backend_siginfo si;
+	struct vmosal_siginfo si;
 	sigset_t usr1, usr2, old;
 
 	sigemptyset(&usr1);
@@ -273,7 +273,7 @@ static void *race_take(void *arg)
 {
 	struct race_taker *t = arg;
 	struct race *r = t->r;
-	struct vmosal_backend_siginfo si;
+	struct vmosal_siginfo si;
 	unsigned long seen = 0;
 
 	for (;;) {
@@ -329,7 +329,7 @@ START_TEST(test_take_pending_race)
 	pthread_t th[RACE_TAKERS];
 	const long rounds = vmosal_test_rounds(100000, 2000);
 	const uint64_t end = race_now() + 1000000000u;
-	struct vmosal_backend_siginfo si;
+	struct vmosal_siginfo si;
 	sigset_t old;
 	bool stuck = false;
 	long n;
@@ -398,7 +398,7 @@ static void *fifo_signal_later(void *arg)
 	struct timespec ts = {0, 20000000};
 
 	nanosleep(&ts, NULL);
-	ck_assert_int_eq(posix_fifo_event_signal(*(vmosal_handle_t *)arg), 0);
+	ck_assert_int_eq(posix_fifo_event_notify(*(vmosal_handle_t *)arg), 0);
 	return NULL;
 }
 
@@ -416,7 +416,7 @@ START_TEST(test_fifo_event)
 	ck_assert_int_eq(posix_fifo_event_wait(e, 0), VMOSAL_ETIMEDOUT);
 	ck_assert_int_eq(poll(&pfd, 1, 0), 0);
 	for (int i = 0; i < 3; i++)
-		ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+		ck_assert_int_eq(posix_fifo_event_notify(e), 0);
 	ck_assert_int_eq(poll(&pfd, 1, 0), 1);
 	ck_assert_int_eq(posix_fifo_event_wait(e, 0), 0);
 	ck_assert_int_eq(posix_fifo_event_wait(e, 0), VMOSAL_ETIMEDOUT);
@@ -429,7 +429,7 @@ START_TEST(test_fifo_event)
 		times = 5000;
 #endif
 	for (int i = 0; i < times; i++)
-		ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+		ck_assert_int_eq(posix_fifo_event_notify(e), 0);
 	ck_assert_int_eq(posix_fifo_event_wait(e, 0), 0);
 	ck_assert_int_eq(posix_fifo_event_wait(e, 0), VMOSAL_ETIMEDOUT);
 	/* Woken by another thread, without a limit. */
@@ -437,16 +437,16 @@ START_TEST(test_fifo_event)
 	ck_assert_int_eq(posix_fifo_event_wait(e, -1), 0);
 	ck_assert_int_eq(pthread_join(th, NULL), 0);
 	/* A pending kick ends the wait before the event is looked at. */
-	ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+	ck_assert_int_eq(posix_fifo_event_notify(e), 0);
 	ck_assert_int_eq(posix_fifo_event_wait_kick(e, -1, &kicked), VMOSAL_EINTR);
 	ck_assert_int_eq(posix_fifo_event_wait(e, 0), 0);
 	/* A blocking one could outlast the timeout: refused for waits. */
 	ck_assert_int_eq(fcntl(blocking, F_SETFL, 0), 0);
-	ck_assert_int_eq(posix_fifo_event_signal(blocking), 0);
+	ck_assert_int_eq(posix_fifo_event_notify(blocking), 0);
 	ck_assert_int_eq(posix_fifo_event_wait(blocking, 0), VMOSAL_EINVAL);
 	/* Not events: a pipe's ends, a file. */
 	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_int_eq(posix_fifo_event_signal(p[1]), VMOSAL_EBADF);
+	ck_assert_int_eq(posix_fifo_event_notify(p[1]), VMOSAL_EBADF);
 	ck_assert_int_eq(posix_fifo_event_wait(p[0], 0), VMOSAL_EBADF);
 	ck_assert_int_eq(posix_fifo_event_wait(-1, 0), VMOSAL_EBADF);
 	close(p[0]);
@@ -466,12 +466,12 @@ START_TEST(test_fifo_event_across_fork)
 
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		int ok = posix_fifo_event_signal(to_parent) == 0 &&
+		int ok = posix_fifo_event_notify(to_parent) == 0 &&
 			 posix_fifo_event_wait(to_child, 10000000000ll) == 0;
 		_exit(ok ? 0 : 1);
 	}
 	ck_assert_int_eq(posix_fifo_event_wait(to_parent, 10000000000ll), 0);
-	ck_assert_int_eq(posix_fifo_event_signal(to_child), 0);
+	ck_assert_int_eq(posix_fifo_event_notify(to_child), 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(to_parent);
@@ -520,7 +520,7 @@ START_TEST(test_fifo_event_over_scm_rights)
 
 		close(sv[0]);
 		got = fifo_recv_fd(sv[1]);
-		ok = got >= 0 && posix_fifo_event_signal(got) == 0 &&
+		ok = got >= 0 && posix_fifo_event_notify(got) == 0 &&
 		     read(sv[1], &byte, 1) == 1 &&
 		     posix_fifo_event_wait(got, 10000000000ll) == 0;
 		_exit(ok ? 0 : 1);
@@ -539,7 +539,7 @@ START_TEST(test_fifo_event_over_scm_rights)
 	memcpy(CMSG_DATA(c), &e, sizeof e);
 	ck_assert_int_eq(sendmsg(sv[0], &msg, 0), 1);
 	ck_assert_int_eq(posix_fifo_event_wait(e, 10000000000ll), 0);
-	ck_assert_int_eq(posix_fifo_event_signal(e), 0);
+	ck_assert_int_eq(posix_fifo_event_notify(e), 0);
 	ck_assert_int_eq(write(sv[0], &byte, 1), 1);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);

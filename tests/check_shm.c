@@ -49,7 +49,7 @@ START_TEST(test_shm_rejects_bad_input)
 	ck_assert_int_eq(vmosal_shm_create("x", UINT64_MAX - page + 1, 0, 0, &fd),
 			 VMOSAL_EOVERFLOW);
 	ck_assert_int_eq(fd, 1234);
-	ck_assert_int_eq(vmosal_shm_close(-1), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_handle_close(-1), VMOSAL_EBADF);
 }
 END_TEST
 
@@ -57,12 +57,12 @@ END_TEST
  * whatever the kernel happened to say (ENODEV). */
 START_TEST(test_shm_unknown_huge_size)
 {
-	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
+	struct vmosal_huge_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_sizes);
 	struct vmosal_huge_page_pool pool = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_pool);
 	uint64_t size = (uint64_t)4 << 20;
 	int fd = 1234;
 
-	ck_assert_int_eq(vmosal_page_sizes(&ps), 0);
+	ck_assert_int_eq(vmosal_huge_page_sizes(&ps), 0);
 	for (bool taken = true; taken; size <<= 1) {
 		taken = false;
 		for (size_t i = 0; i < ps.huge_count; i++) {
@@ -177,7 +177,7 @@ START_TEST(test_shm_passed_to_another_process)
 			 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
 	ck_assert_int_ne(ftruncate(fd, (off_t)page), 0);
 	ck_assert_int_eq(vmosal_munmap(p, size), 0);
-	ck_assert_int_eq(vmosal_shm_close(fd), 0);
+	ck_assert_int_eq(vmosal_handle_close(fd), 0);
 }
 END_TEST
 
@@ -188,7 +188,7 @@ START_TEST(test_shm_unsealed_can_grow)
 	ck_assert_int_eq(vmosal_shm_create(NULL, page, 0, 0, &fd), 0);
 	ck_assert_int_eq(fcntl(fd, F_GET_SEALS) & (F_SEAL_SHRINK | F_SEAL_GROW), 0);
 	ck_assert_int_eq(ftruncate(fd, (off_t)(2 * page)), 0);
-	ck_assert_int_eq(vmosal_shm_close(fd), 0);
+	ck_assert_int_eq(vmosal_handle_close(fd), 0);
 }
 END_TEST
 
@@ -217,7 +217,7 @@ START_TEST(test_shm_hugetlb)
 	/* Both pages came from the pool. */
 	ck_assert_int_eq(hugetlb_pool_read("free_hugepages"), 0);
 	ck_assert_int_eq(vmosal_munmap(p, size), 0);
-	ck_assert_int_eq(vmosal_shm_close(fd), 0);
+	ck_assert_int_eq(vmosal_handle_close(fd), 0);
 	/* Not a multiple of the huge page size. */
 	ck_assert_int_eq(vmosal_shm_create("huge", page, VMOSAL_SHM_HUGETLB, HUGETLB_POOL_PAGE,
 					   &fd),

@@ -77,20 +77,20 @@ START_TEST(test_handler_before_is_chained_and_restored)
 	int marker = 1;
 
 	install(SIGUSR1, app_handler);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, NULL, &declines), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, lib_declines, NULL, &declines), 0);
 	ck_assert(current_handler(SIGUSR1) != app_handler);
 	raise(SIGUSR1);
 	ck_assert_int_eq(atomic_load(&lib_calls), 1);
 	ck_assert_int_eq(atomic_load(&app_calls), 1);
 	/* A second handler that takes it: the chain stops there. */
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, &marker, &takes), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, lib_declines, &marker, &takes), 0);
 	raise(SIGUSR1);
 	ck_assert_int_eq(atomic_load(&lib_calls), 3);
 	ck_assert_int_eq(atomic_load(&app_calls), 1);
-	ck_assert_int_eq(vmosal_signal_unhandle(takes), 0);
-	ck_assert_int_eq(vmosal_signal_unhandle(takes), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_signal_remove_handler(takes), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(takes), VMOSAL_EINVAL);
 	ck_assert(current_handler(SIGUSR1) != app_handler);
-	ck_assert_int_eq(vmosal_signal_unhandle(declines), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(declines), 0);
 	ck_assert(current_handler(SIGUSR1) == app_handler);
 	raise(SIGUSR1);
 	ck_assert_int_eq(atomic_load(&lib_calls), 3);
@@ -106,9 +106,9 @@ START_TEST(test_handler_after_is_left_alone)
 	vmosal_signal_handler_t *h;
 
 	install(SIGUSR1, SIG_DFL);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
 	install(SIGUSR1, app_handler);
-	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
 	ck_assert(current_handler(SIGUSR1) == app_handler);
 	raise(SIGUSR1);
 	ck_assert_int_eq(atomic_load(&app_calls), 1);
@@ -123,22 +123,22 @@ START_TEST(test_signal_bad_input)
 	struct vmosal_siginfo info = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 	vmosal_handle_t fd = 1234;
 
-	ck_assert_int_eq(vmosal_signal_handle(0, lib_declines, NULL, &h), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGNAL_COUNT, lib_declines, NULL, &h),
+	ck_assert_int_eq(vmosal_signal_add_handler(0, lib_declines, NULL, &h), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGNAL_COUNT, lib_declines, NULL, &h),
 			 VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, NULL, NULL, &h), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, NULL, NULL),
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, NULL, NULL, &h), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, lib_declines, NULL, NULL),
 			 VMOSAL_EINVAL);
 	ck_assert_ptr_null(h);
-	ck_assert_int_eq(vmosal_signal_unhandle(NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_signal_remove_handler(NULL), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_signal_block(&segv, 1), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_signal_block(&usr2, 0), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_signal_block(NULL, 1), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_signal_wait(&segv, 1, 0, &info), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_signal_wait(&usr2, 1, 0, NULL), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_signal_fd_open(&usr2, 1, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_signal_fd_create(&usr2, 1, NULL), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_signal_fd_read(-1, &info), VMOSAL_EBADF);
-	ck_assert_int_eq(vmosal_signal_fd_close(-1), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_handle_close(-1), VMOSAL_EBADF);
 	ck_assert_int_eq(fd, 1234);
 	ck_assert_int_eq(vmosal_fault_guard(NULL, NULL, NULL), VMOSAL_EINVAL);
 }
@@ -158,11 +158,11 @@ START_TEST(test_handler_slots_are_bounded)
 	int i;
 
 	for (i = 0; i < 8; i++)
-		ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR2, take_all, NULL, &h[i]), 0);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR2, take_all, NULL, &h[8]),
+		ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR2, take_all, NULL, &h[i]), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR2, take_all, NULL, &h[8]),
 			 VMOSAL_EBUSY);
 	for (i = 0; i < 8; i++)
-		ck_assert_int_eq(vmosal_signal_unhandle(h[i]), 0);
+		ck_assert_int_eq(vmosal_signal_remove_handler(h[i]), 0);
 	ck_assert(current_handler(SIGUSR2) == SIG_DFL);
 }
 END_TEST
@@ -204,9 +204,9 @@ START_TEST(test_rehandle_beneath_a_chaining_library)
 
 	atomic_store(&other_calls, 0);
 	install(SIGUSR1, app_handler);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
 	install_other_library(SIGUSR1);
-	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
 	ck_assert_int_eq(sigaction(SIGUSR1, NULL, &now), 0);
 	ck_assert(now.sa_sigaction == other_library);
 	raise(SIGUSR1);
@@ -214,14 +214,14 @@ START_TEST(test_rehandle_beneath_a_chaining_library)
 	ck_assert_int_eq(atomic_load(&lib_calls), 0);
 	ck_assert_int_eq(atomic_load(&app_calls), 1);
 
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
 	raise(SIGUSR1);
 	ck_assert_int_eq(atomic_load(&other_calls), 2);
 	ck_assert_int_eq(atomic_load(&lib_calls), 1);
 	ck_assert_int_eq(atomic_load(&app_calls), 2);
 
 	/* Gone again: the other library is back on top, chaining as before. */
-	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
 	ck_assert_int_eq(sigaction(SIGUSR1, NULL, &now), 0);
 	ck_assert(now.sa_sigaction == other_library);
 	raise(SIGUSR1);
@@ -250,7 +250,7 @@ START_TEST(test_chained_handler_jumps_out)
 	volatile int jumped = 0;
 
 	install(SIGUSR1, app_jumps_out);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, lib_declines, NULL, &h), 0);
 	if (sigsetjmp(app_recovery, 1) == 0)
 		raise(SIGUSR1);
 	else
@@ -261,7 +261,7 @@ START_TEST(test_chained_handler_jumps_out)
 		jumped++;
 	ck_assert_int_eq(jumped, 2);
 	ck_assert_int_eq(atomic_load(&lib_calls), 2);
-	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
 	install(SIGUSR1, SIG_DFL);
 }
 END_TEST
@@ -284,21 +284,21 @@ START_TEST(test_stale_handle_is_refused)
 	int local = 0;
 
 	atomic_store(&usr2_calls, 0);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR2, take_all, NULL, &old), 0);
-	ck_assert_int_eq(vmosal_signal_unhandle(old), 0);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR2, count_usr2, NULL, &now), 0);
-	ck_assert_int_eq(vmosal_signal_unhandle(old), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR2, take_all, NULL, &old), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(old), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR2, count_usr2, NULL, &now), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(old), VMOSAL_EINVAL);
 	raise(SIGUSR2);
 	ck_assert_int_eq(atomic_load(&usr2_calls), 1);
 	/* Made-up handles are refused without being read. */
-	ck_assert_int_eq(vmosal_signal_unhandle((vmosal_signal_handler_t *)(void *)&local),
+	ck_assert_int_eq(vmosal_signal_remove_handler((vmosal_signal_handler_t *)(void *)&local),
 			 VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_signal_unhandle((vmosal_signal_handler_t *)(uintptr_t)1),
+	ck_assert_int_eq(vmosal_signal_remove_handler((vmosal_signal_handler_t *)(uintptr_t)1),
 			 VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_signal_unhandle((vmosal_signal_handler_t *)UINTPTR_MAX),
+	ck_assert_int_eq(vmosal_signal_remove_handler((vmosal_signal_handler_t *)UINTPTR_MAX),
 			 VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_signal_unhandle(now), 0);
-	ck_assert_int_eq(vmosal_signal_unhandle(now), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_signal_remove_handler(now), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(now), VMOSAL_EINVAL);
 	ck_assert(current_handler(SIGUSR2) == SIG_DFL);
 }
 END_TEST
@@ -336,7 +336,7 @@ static void *unhandle_slow(void *arg)
 {
 	struct slow_handler *s = arg;
 
-	s->unhandle_rc = vmosal_signal_unhandle(s->h);
+	s->unhandle_rc = vmosal_signal_remove_handler(s->h);
 	s->done_at_return = atomic_load(&s->done);
 	atomic_store(&s->returned, true);
 	return NULL;
@@ -350,7 +350,7 @@ START_TEST(test_unhandle_waits_for_a_running_handler)
 	pthread_t raiser, remover;
 	bool early;
 
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, handle_slowly, &s, &s.h), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, handle_slowly, &s, &s.h), 0);
 	ck_assert_int_eq(pthread_create(&raiser, NULL, raise_usr1, NULL), 0);
 	while (!atomic_load(&s.entered))
 		vmosal_sleep_ns(1000000);
@@ -379,16 +379,16 @@ START_TEST(test_unhandle_reports_a_failed_restore)
 	ck_assert_int_eq(vmosal_init(), 0);
 	ck_assert_str_eq(vmosal_backend_name(), "faulty");
 	atomic_store(&lib_calls, 0);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, &marker, &h), 0);
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, lib_declines, &marker, &second),
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, lib_declines, &marker, &h), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, lib_declines, &marker, &second),
 			 0);
 	/* Not the last: no restore, so no failure. */
-	ck_assert_int_eq(vmosal_signal_unhandle(second), 0);
-	ck_assert_int_eq(vmosal_signal_unhandle(h), VMOSAL_EIO);
+	ck_assert_int_eq(vmosal_signal_remove_handler(second), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), VMOSAL_EIO);
 	ck_assert(current_handler(SIGUSR1) != SIG_DFL);
 	raise(SIGUSR1);
 	ck_assert_int_eq(atomic_load(&lib_calls), 1);
-	ck_assert_int_eq(vmosal_signal_unhandle(h), VMOSAL_EIO);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), VMOSAL_EIO);
 	unsetenv("VMOSAL_FAULTS");
 	unsetenv("VMOSAL_BACKEND");
 }
@@ -412,7 +412,7 @@ START_TEST(test_block_wait_and_fd)
 	ck_assert_int_eq(info.os_signal, SIGUSR2);
 
 	/* For an event loop: readable when pending, EAGAIN when not. */
-	ck_assert_int_eq(vmosal_signal_fd_open(&usr2, 1, &fd), 0);
+	ck_assert_int_eq(vmosal_signal_fd_create(&usr2, 1, &fd), 0);
 	ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
 	ck_assert_int_eq(vmosal_signal_fd_read(fd, &info), VMOSAL_EAGAIN);
 	raise(SIGUSR2);
@@ -421,7 +421,7 @@ START_TEST(test_block_wait_and_fd)
 	ck_assert_int_eq(vmosal_signal_fd_read(fd, &info), 0);
 	ck_assert_uint_eq(info.signal, VMOSAL_SIGUSR2);
 	ck_assert_int_eq(vmosal_signal_fd_read(fd, &info), VMOSAL_EAGAIN);
-	ck_assert_int_eq(vmosal_signal_fd_close(fd), 0);
+	ck_assert_int_eq(vmosal_handle_close(fd), 0);
 	ck_assert_int_eq(vmosal_signal_unblock(&usr2, 1), 0);
 	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, NULL, &now), 0);
 	ck_assert(!sigismember(&now, SIGUSR2));
@@ -437,7 +437,7 @@ static int read_byte(void *arg)
 
 START_TEST(test_guard_prot_none)
 {
-	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo fault = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 	sigset_t mask;
 	char *p = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -445,7 +445,7 @@ START_TEST(test_guard_prot_none)
 	ck_assert_int_eq(vmosal_fault_guard(read_byte, p + 5, &fault), VMOSAL_EFAULT);
 	ck_assert_uint_eq(fault.signal, VMOSAL_TEST_PROT_VSIGNAL);
 	ck_assert_int_eq(fault.os_signal, VMOSAL_TEST_PROT_SIGNAL);
-	ck_assert_ptr_eq(fault.addr, p + 5);
+	ck_assert_ptr_eq(fault.fault_addr, p + 5);
 	/* No fault: fn's own value. */
 	ck_assert_int_eq(mprotect(p, page, PROT_READ), 0);
 	ck_assert_int_eq(vmosal_fault_guard(read_byte, p, &fault), 0);
@@ -467,7 +467,7 @@ END_TEST
 START_TEST(test_guard_non_canonical)
 {
 #if defined(__x86_64__)
-	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo fault = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 
 	if (vmosal_test_emulator() != NULL || vmosal_test_under_valgrind())
 		VMOSAL_SKIP("an emulator reports this fault its own way");
@@ -475,7 +475,7 @@ START_TEST(test_guard_non_canonical)
 					    &fault),
 			 VMOSAL_EFAULT);
 	ck_assert_uint_eq(fault.signal, VMOSAL_SIGSEGV);
-	ck_assert_ptr_null(fault.addr);
+	ck_assert_ptr_null(fault.fault_addr);
 #else
 	VMOSAL_SKIP("non-canonical pointers are an x86-64 fault");
 #endif
@@ -485,7 +485,7 @@ END_TEST
 /* A mapped file that was truncated underneath: SIGBUS, not SIGSEGV. */
 START_TEST(test_guard_truncated_file)
 {
-	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo fault = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 	char path[] = "/tmp/vmosal-trunc-XXXXXX";
 	int fd = mkstemp(path);
 	char *p;
@@ -499,7 +499,7 @@ START_TEST(test_guard_truncated_file)
 	ck_assert_int_eq(vmosal_fault_guard(read_byte, p, &fault), 0);
 	ck_assert_int_eq(vmosal_fault_guard(read_byte, p + page, &fault), VMOSAL_EFAULT);
 	ck_assert_uint_eq(fault.signal, VMOSAL_SIGBUS);
-	ck_assert_ptr_eq(fault.addr, p + page);
+	ck_assert_ptr_eq(fault.fault_addr, p + page);
 	munmap(p, 2 * page);
 	close(fd);
 }
@@ -514,17 +514,17 @@ struct nested {
 static int inner_then_outer(void *arg)
 {
 	struct nested *n = arg;
-	struct vmosal_fault f = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo f = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 
 	n->inner_rc = vmosal_fault_guard(read_byte, n->bad, &f);
-	n->inner_addr = f.addr;
+	n->inner_addr = f.fault_addr;
 	/* Back in the outer guard: this fault is the outer one's. */
 	return read_byte(n->bad + 1);
 }
 
 START_TEST(test_guard_nested)
 {
-	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo fault = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 	char *p = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct nested n = {p, 0, NULL};
 
@@ -532,7 +532,7 @@ START_TEST(test_guard_nested)
 	ck_assert_int_eq(vmosal_fault_guard(inner_then_outer, &n, &fault), VMOSAL_EFAULT);
 	ck_assert_int_eq(n.inner_rc, VMOSAL_EFAULT);
 	ck_assert_ptr_eq(n.inner_addr, p);
-	ck_assert_ptr_eq(fault.addr, p + 1);
+	ck_assert_ptr_eq(fault.fault_addr, p + 1);
 	munmap(p, page);
 }
 END_TEST
@@ -545,11 +545,11 @@ struct faulter {
 static void *fault_many_times(void *arg)
 {
 	struct faulter *f = arg;
-	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo fault = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 
 	for (int i = 0; i < f->rounds; i++)
 		if (vmosal_fault_guard(read_byte, f->bad + i % 64, &fault) == VMOSAL_EFAULT &&
-		    fault.addr == f->bad + i % 64)
+		    fault.fault_addr == f->bad + i % 64)
 			f->faults++;
 	return NULL;
 }
@@ -669,7 +669,7 @@ static void leave_guard_by_longjmp_then_fault(bool deep)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		char *p = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		struct vmosal_fault f = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+		struct vmosal_siginfo f = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 		struct sigaction sa;
 
 		vmosal_test_child_deadline(20);
@@ -682,7 +682,7 @@ static void leave_guard_by_longjmp_then_fault(bool deep)
 		app_expects = p;
 		if (sigsetjmp(escape, 1) == 0)
 			vmosal_fault_guard(leave_by_longjmp, NULL, NULL);
-		if (vmosal_fault_guard(read_byte, p + 1, &f) != VMOSAL_EFAULT || f.addr != p + 1)
+		if (vmosal_fault_guard(read_byte, p + 1, &f) != VMOSAL_EFAULT || f.fault_addr != p + 1)
 			_exit(44);
 		if (deep)
 			fault_deep(p, 4);
@@ -725,7 +725,7 @@ static void *guard_then_exit(void *arg)
  * threads' guards work on, and the handlers stay as they were. */
 START_TEST(test_guard_left_by_pthread_exit)
 {
-	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo fault = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 	char *p = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	void *rc = NULL;
 	pthread_t t;
@@ -735,7 +735,7 @@ START_TEST(test_guard_left_by_pthread_exit)
 	ck_assert_int_eq(pthread_join(t, &rc), 0);
 	ck_assert_ptr_eq(rc, p);
 	ck_assert_int_eq(vmosal_fault_guard(read_byte, p + 2, &fault), VMOSAL_EFAULT);
-	ck_assert_ptr_eq(fault.addr, p + 2);
+	ck_assert_ptr_eq(fault.fault_addr, p + 2);
 	ck_assert(current_handler(SIGSEGV) != SIG_DFL);
 	munmap(p, page);
 }
@@ -814,10 +814,10 @@ static int read_near_null(void *arg)
  * disposition the process dies of it (this test must die of SIGSEGV). */
 START_TEST(test_guard_passes_on_a_null_dereference)
 {
-	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo fault = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 	int rc = vmosal_fault_guard(read_near_null, NULL, &fault);
 
-	ck_abort_msg("the guard returned %d for a NULL dereference at %p", rc, fault.addr);
+	ck_abort_msg("the guard returned %d for a NULL dereference at %p", rc, fault.fault_addr);
 }
 END_TEST
 
@@ -827,12 +827,12 @@ static atomic_int handler_guards_ok, handler_guards_bad;
 /* A signal handler that reads guest memory under a guard. */
 static void guard_in_handler(int sig)
 {
-	struct vmosal_fault f = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo f = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 	int saved = errno;
 
 	(void)sig;
 	if (vmosal_fault_guard(read_byte, handler_page + 3, &f) == VMOSAL_EFAULT &&
-	    f.addr == handler_page + 3)
+	    f.fault_addr == handler_page + 3)
 		atomic_fetch_add(&handler_guards_ok, 1);
 	else
 		atomic_fetch_add(&handler_guards_bad, 1);
@@ -851,8 +851,8 @@ static void *churn_registry(void *arg)
 	vmosal_signal_handler_t *h;
 
 	while (!atomic_load(&c->stop)) {
-		if (vmosal_signal_handle(VMOSAL_SIGUSR2, take_all, NULL, &h) == 0)
-			vmosal_signal_unhandle(h);
+		if (vmosal_signal_add_handler(VMOSAL_SIGUSR2, take_all, NULL, &h) == 0)
+			vmosal_signal_remove_handler(h);
 		atomic_fetch_add(&c->rounds, 1);
 	}
 	atomic_store(&c->finished, true);

@@ -705,14 +705,14 @@ END_TEST
 
 START_TEST(large_pages)
 {
-	struct vmosal_backend_page_sizes ps = {.struct_size = sizeof ps};
+	struct vmosal_backend_huge_page_sizes ps = {.struct_size = sizeof ps};
 	vmosal_handle_t h;
 	void *p;
 	char *r;
 	int rc;
 
 	use_path(_i);
-	ck_assert_int_eq(win_page_sizes(&ps), 0);
+	ck_assert_int_eq(win_huge_page_sizes(&ps), 0);
 	ck_assert_uint_eq(ps.thp_mode, VMOSAL_THP_UNAVAILABLE);
 	ck_assert_uint_eq(ps.huge_default, GetLargePageMinimum());
 	ck_assert_uint_eq(ps.huge_count, ps.huge_default != 0 ? 1 : 0);

@@ -21,7 +21,7 @@ static bool handled = true; /* what the core's handlers answer */
 static void *volatile fix_later;
 static atomic_int later_saw;
 
-static void record_dispatch(const struct vmosal_backend_siginfo *info, void *os_context)
+static void record_dispatch(const struct vmosal_siginfo *info, void *os_context)
 {
 	if (info->signal < VMOSAL_SIGNAL_COUNT) {
 		atomic_store(&last_os_signal[info->signal], info->os_signal);
@@ -188,12 +188,12 @@ END_TEST
 START_TEST(test_signal_handle_queues)
 {
 	int sigs[] = {VMOSAL_SIGINT, VMOSAL_SIGTERM};
-	struct vmosal_backend_siginfo si = {.struct_size = sizeof si};
+	struct vmosal_siginfo si = {.struct_size = sizeof si};
 	vmosal_handle_t h;
 	BOOL rc = FALSE;
 
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGINT), 0);
-	ck_assert_int_eq(win_signal_fd_open(sigs, 2, &h), 0);
+	ck_assert_int_eq(win_signal_fd_create(sigs, 2, &h), 0);
 	ck_assert_uint_eq(WaitForSingleObject(h, 0), WAIT_TIMEOUT);
 	ck_assert(win_console_handler(CTRL_C_EVENT));
 	ck_assert(console_handler_holds(CTRL_LOGOFF_EVENT, VMOSAL_SIGTERM, h, &rc));
@@ -289,7 +289,7 @@ static DWORD WINAPI ctrl_c_later(LPVOID arg)
 START_TEST(test_signal_wait)
 {
 	int sigs[] = {VMOSAL_SIGINT}, usr1[] = {VMOSAL_SIGUSR1};
-	struct vmosal_backend_siginfo si = {.struct_size = sizeof si};
+	struct vmosal_siginfo si = {.struct_size = sizeof si};
 	HANDLE t;
 
 	ck_assert_int_eq(win_signal_wait(usr1, 1, 0, &si), VMOSAL_ENOTSUP);
@@ -325,7 +325,7 @@ __attribute__((noinline)) static int read_at(void *arg)
 
 START_TEST(test_fault_guard)
 {
-	struct vmosal_backend_siginfo f = {.struct_size = sizeof f};
+	struct vmosal_siginfo f = {.struct_size = sizeof f};
 	void *page = VirtualAlloc(NULL, 65536, MEM_RESERVE, PAGE_NOACCESS);
 	int value = 41, result = 0;
 
@@ -377,7 +377,7 @@ __attribute__((noinline)) static int redirect_from_here(void *arg)
 
 START_TEST(test_fault_guard_resumes_at_a_return)
 {
-	struct vmosal_backend_siginfo f = {.struct_size = sizeof f};
+	struct vmosal_siginfo f = {.struct_size = sizeof f};
 	struct redirect_seen seen = {0};
 	int result = -1;
 
@@ -424,7 +424,7 @@ __attribute__((noinline)) static long long chain_up(int depth, bool guard, int *
 	double d = depth * 0.5 + 0.25;
 
 	if (depth == 0) {
-		struct vmosal_backend_siginfo f = {.struct_size = sizeof f};
+		struct vmosal_siginfo f = {.struct_size = sizeof f};
 		int result;
 
 		for (int i = 0; guard && i < 10000; i++)
@@ -467,7 +467,7 @@ __attribute__((noinline)) static int read_with_df(void *arg)
 START_TEST(test_fault_guard_clears_df)
 {
 #if defined(__x86_64__)
-	struct vmosal_backend_siginfo f = {.struct_size = sizeof f};
+	struct vmosal_siginfo f = {.struct_size = sizeof f};
 	void *page = VirtualAlloc(NULL, 65536, MEM_RESERVE, PAGE_NOACCESS);
 	uint64_t flags;
 	int rc, result;
@@ -492,7 +492,7 @@ END_TEST
  * later handler makes the access work. */
 static DWORD WINAPI guard_on_fresh_thread(LPVOID arg)
 {
-	struct vmosal_backend_siginfo f = {.struct_size = sizeof f};
+	struct vmosal_siginfo f = {.struct_size = sizeof f};
 	int result;
 
 	return win_fault_guard(read_at, arg, &f, &result) == VMOSAL_EFAULT &&
@@ -561,7 +561,7 @@ static LONG CALLBACK commit_later(EXCEPTION_POINTERS *ep)
 	return EXCEPTION_CONTINUE_EXECUTION;
 }
 
-static void commit_in_core(const struct vmosal_backend_siginfo *info, void *os_context)
+static void commit_in_core(const struct vmosal_siginfo *info, void *os_context)
 {
 	record_dispatch(info, os_context);
 	if (handled && info->fault_addr == fix_in_core)
@@ -781,7 +781,7 @@ START_TEST(test_event_wait_timeouts)
 	ck_assert_int_eq(win_event_wait(ev, 1500000), VMOSAL_ETIMEDOUT);
 	ck_assert_int_eq(win_clock_ns(VMOSAL_CLOCK_MONOTONIC, &t1), 0);
 	ck_assert_uint_ge(t1 - t0, 1500000);
-	ck_assert_int_eq(win_event_signal(ev), 0);
+	ck_assert_int_eq(win_event_notify(ev), 0);
 	ck_assert_int_eq(win_event_wait(ev, -1), 0);
 	ck_assert_int_eq(win_handle_close(ev), 0);
 	ck_assert_int_eq(win_handle_close(ev), VMOSAL_EBADF);

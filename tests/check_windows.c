@@ -85,7 +85,7 @@ END_TEST
 START_TEST(test_host_facts)
 {
 	struct vmosal_host_caps caps = VMOSAL_STRUCT_INIT(struct vmosal_host_caps);
-	struct vmosal_mem_info mem = VMOSAL_STRUCT_INIT(struct vmosal_mem_info);
+	struct vmosal_host_memory mem = VMOSAL_STRUCT_INIT(struct vmosal_host_memory);
 	size_t online = 0, possible = 0;
 
 	ck_assert_uint_eq(vmosal_page_size(), 4096);
@@ -96,7 +96,7 @@ START_TEST(test_host_facts)
 	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_POSSIBLE, &possible), 0);
 	ck_assert_uint_eq(online, GetActiveProcessorCount(ALL_PROCESSOR_GROUPS));
 	ck_assert_uint_ge(possible, online);
-	ck_assert_int_eq(vmosal_mem_info(&mem), 0);
+	ck_assert_int_eq(vmosal_host_memory(&mem), 0);
 	ck_assert_uint_gt(mem.total_bytes, 0);
 	ck_assert_uint_le(mem.available_bytes, mem.total_bytes);
 	ck_assert_ptr_nonnull(strchr(vmosal_os_release(), '.'));
@@ -233,13 +233,13 @@ static int touch(void *arg)
 START_TEST(test_reserve_and_map_reserved)
 {
 	const size_t two_mib = (size_t)2 << 20, size = 4 * two_mib;
-	struct vmosal_fault f = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo f = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 	uint8_t *base = NULL;
 
 	ck_assert_int_eq(vmosal_mem_reserve(size, two_mib, (void **)&base), 0);
 	ck_assert_uint_eq((uintptr_t)base % two_mib, 0);
 	ck_assert_int_eq(vmosal_fault_guard(touch, base + two_mib, &f), VMOSAL_EFAULT);
-	ck_assert_ptr_eq(f.addr, base + two_mib);
+	ck_assert_ptr_eq(f.fault_addr, base + two_mib);
 	ck_assert_uint_eq(f.signal, VMOSAL_SIGSEGV);
 	ck_assert_int_eq(vmosal_mem_map_reserved(base + two_mib, two_mib,
 						 VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
@@ -272,7 +272,7 @@ START_TEST(test_shm_two_views)
 	ck_assert_uint_eq(b[100], 0x5a);
 	ck_assert_int_eq(vmosal_munmap(a, size), 0);
 	ck_assert_int_eq(vmosal_munmap(b, size), 0);
-	ck_assert_int_eq(vmosal_shm_close(h), 0);
+	ck_assert_int_eq(vmosal_handle_close(h), 0);
 }
 END_TEST
 
@@ -313,7 +313,7 @@ static int fault_in_reservation(void *arg)
 
 static int nested_guard(void *arg)
 {
-	struct vmosal_fault *inner = arg;
+	struct vmosal_siginfo *inner = arg;
 
 	/* The inner guard takes the fault; the outer one sees a return. */
 	return vmosal_fault_guard(fault_in_reservation, NULL, inner) == VMOSAL_EFAULT ? 5 : 6;
@@ -321,12 +321,12 @@ static int nested_guard(void *arg)
 
 START_TEST(test_fault_guard_nests)
 {
-	struct vmosal_fault inner = VMOSAL_STRUCT_INIT(struct vmosal_fault);
+	struct vmosal_siginfo inner = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 
 	no_access = VirtualAlloc(NULL, 65536, MEM_RESERVE, PAGE_NOACCESS);
 	ck_assert_ptr_nonnull((void *)no_access);
 	ck_assert_int_eq(vmosal_fault_guard(nested_guard, &inner, NULL), 5);
-	ck_assert_ptr_eq(inner.addr, (void *)(no_access + 16));
+	ck_assert_ptr_eq(inner.fault_addr, (void *)(no_access + 16));
 	ck_assert_int_eq(inner.os_signal, (int32_t)EXCEPTION_ACCESS_VIOLATION);
 	/* And the guard is reusable afterwards on the same thread. */
 	ck_assert_int_eq(vmosal_fault_guard(fault_in_reservation, NULL, NULL), VMOSAL_EFAULT);
@@ -393,7 +393,7 @@ START_TEST(test_kick_interrupts_wait)
 	ck_assert_uint_lt(end - start, (uint64_t)5 * 1000000000);
 	ck_assert_int_eq(vmosal_thread_kick_signal(&os_signal), 0);
 	ck_assert_int_eq(os_signal, 0); /* an APC, no signal */
-	ck_assert_int_eq(vmosal_event_close(v.event), 0);
+	ck_assert_int_eq(vmosal_handle_close(v.event), 0);
 }
 END_TEST
 
@@ -404,8 +404,8 @@ START_TEST(test_event_and_clocks)
 
 	ck_assert_int_eq(vmosal_event_create(0, &ev), 0);
 	ck_assert_int_eq(vmosal_event_wait(ev, 0), VMOSAL_ETIMEDOUT);
-	ck_assert_int_eq(vmosal_event_signal(ev), 0);
-	ck_assert_int_eq(vmosal_event_signal(ev), 0);
+	ck_assert_int_eq(vmosal_event_notify(ev), 0);
+	ck_assert_int_eq(vmosal_event_notify(ev), 0);
 	ck_assert_int_eq(vmosal_event_wait(ev, 0), 0);
 	/* One wait took both. */
 	ck_assert_int_eq(vmosal_event_wait(ev, 0), VMOSAL_ETIMEDOUT);
@@ -413,7 +413,7 @@ START_TEST(test_event_and_clocks)
 	ck_assert_int_eq(vmosal_event_wait(ev, 30 * 1000000), VMOSAL_ETIMEDOUT);
 	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &t1), 0);
 	ck_assert_uint_ge(t1 - t0, 30 * 1000000);
-	ck_assert_int_eq(vmosal_event_close(ev), 0);
+	ck_assert_int_eq(vmosal_handle_close(ev), 0);
 	ck_assert_int_eq(vmosal_sleep_ns(5 * 1000000), 0);
 	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &t0), 0);
 	ck_assert_uint_ge(t0 - t1, 5 * 1000000);
@@ -444,14 +444,14 @@ START_TEST(test_signals_windows_has)
 	vmosal_signal_handler_t *h;
 	vmosal_handle_t fd;
 
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR1, count_interrupt, NULL, &h),
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, count_interrupt, NULL, &h),
 			 VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_signal_block(&intr, 1), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_signal_wait(&usr1, 1, 0, &si), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_signal_wait(&intr, 1, 10 * 1000000, &si), VMOSAL_ETIMEDOUT);
-	ck_assert_int_eq(vmosal_signal_fd_open(&intr, 1, &fd), 0);
+	ck_assert_int_eq(vmosal_signal_fd_create(&intr, 1, &fd), 0);
 	ck_assert_int_eq(vmosal_signal_fd_read(fd, &si), VMOSAL_EAGAIN);
-	ck_assert_int_eq(vmosal_signal_fd_close(fd), 0);
+	ck_assert_int_eq(vmosal_handle_close(fd), 0);
 }
 END_TEST
 
@@ -534,13 +534,13 @@ static int console_child(const char *what, const char *reached)
 	SetConsoleCtrlHandler(NULL, FALSE);
 	if (strcmp(what, "ctrl-c") == 0 || strcmp(what, "ctrl-break") == 0) {
 		ctrl = what[5] == 'c' ? CTRL_C_EVENT : CTRL_BREAK_EVENT;
-		if (vmosal_signal_handle(VMOSAL_SIGINT, child_count, NULL, &h) != 0)
+		if (vmosal_signal_add_handler(VMOSAL_SIGINT, child_count, NULL, &h) != 0)
 			return 3;
 		if (!GenerateConsoleCtrlEvent(ctrl, 0))
 			return CHILD_CANNOT;
 		if (!child_wait_hit(VMOSAL_SIGINT, 1) || atomic_load(&child_os_signal) != (int)ctrl)
 			return 4;
-		if (vmosal_signal_fd_open(&intr, 1, &fd) != 0 || !GenerateConsoleCtrlEvent(ctrl, 0) ||
+		if (vmosal_signal_fd_create(&intr, 1, &fd) != 0 || !GenerateConsoleCtrlEvent(ctrl, 0) ||
 		    WaitForSingleObject(fd, 10000) != WAIT_OBJECT_0 ||
 		    vmosal_signal_fd_read(fd, &si) != 0)
 			return 5;
@@ -549,12 +549,12 @@ static int console_child(const char *what, const char *reached)
 			return 6;
 		if (atomic_load(&child_hits[VMOSAL_SIGINT]) != 1) /* queued, not dispatched */
 			return 7;
-		return vmosal_signal_fd_close(fd) == 0 && vmosal_signal_unhandle(h) == 0 ? 0 : 8;
+		return vmosal_handle_close(fd) == 0 && vmosal_signal_remove_handler(h) == 0 ? 0 : 8;
 	}
 	if (strcmp(what, "close") == 0) {
 		HWND console = GetConsoleWindow();
 
-		if (vmosal_signal_handle(VMOSAL_SIGHUP, child_count, NULL, &h) != 0)
+		if (vmosal_signal_add_handler(VMOSAL_SIGHUP, child_count, NULL, &h) != 0)
 			return 3;
 		if (console == NULL)
 			return CHILD_CANNOT;
@@ -569,7 +569,7 @@ static int console_child(const char *what, const char *reached)
 		HWND w = NULL;
 		HANDLE t;
 
-		if (vmosal_signal_handle(VMOSAL_SIGTERM, child_count, NULL, &h) != 0)
+		if (vmosal_signal_add_handler(VMOSAL_SIGTERM, child_count, NULL, &h) != 0)
 			return 3;
 		EnumWindows(child_find_session_window, (LPARAM)&w);
 		if (w == NULL)
@@ -685,7 +685,7 @@ START_TEST(test_devices)
 	ck_assert_int_eq(vmosal_device_open("NUL", VMOSAL_DEVICE_READ | VMOSAL_DEVICE_WRITE, &h),
 			 0);
 	ck_assert_int_eq(vmosal_ioctl(h, 1, NULL, 0, &result), VMOSAL_ENOTSUP);
-	ck_assert_int_eq(vmosal_device_close(h), 0);
+	ck_assert_int_eq(vmosal_handle_close(h), 0);
 	ck_assert_int_eq(vmosal_device_open("C:\\no\\such\\device", VMOSAL_DEVICE_READ, &h),
 			 VMOSAL_ENOENT);
 	ck_assert_int_eq(vmosal_process_id(&pid), 0);

@@ -16,7 +16,7 @@ extern bool darwin_affinity_tags;
 
 /* darwin_host.c */
 int darwin_host_info(struct vmosal_backend_host *out);
-int darwin_mem_info(struct vmosal_backend_mem_info *out);
+int darwin_host_memory(struct vmosal_backend_host_memory *out);
 int darwin_accel_probe(int which, struct vmosal_backend_accel *out);
 /* hw.logicalcpu_max: every CPU number a thread may ever run on is below. */
 uint64_t darwin_cpus_possible(void);
@@ -53,9 +53,9 @@ int darwin_jit_write_end(void *rw, void *rx, size_t size);
 /* darwin_event.c */
 int darwin_event_create(unsigned flags, vmosal_handle_t *out);
 int darwin_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
-		       struct vmosal_backend_siginfo *out);
-int darwin_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out);
-int darwin_signal_fd_read(vmosal_handle_t h, struct vmosal_backend_siginfo *out);
+		       struct vmosal_siginfo *out);
+int darwin_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out);
+int darwin_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out);
 int darwin_clock_ns(int clock, uint64_t *out);
 
 #endif

@@ -111,7 +111,7 @@ fail:
 }
 
 int darwin_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
-		       struct vmosal_backend_siginfo *out)
+		       struct vmosal_siginfo *out)
 {
 	uint64_t start = 0, now;
 	struct timespec ts;
@@ -154,7 +154,7 @@ int darwin_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
 	return rc;
 }
 
-int darwin_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out)
+int darwin_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out)
 {
 	uintptr_t mask = 0;
 	sigset_t set;
@@ -179,7 +179,7 @@ static void darwin_set_of_mask(uintptr_t mask, sigset_t *set)
 			sigaddset(set, os);
 }
 
-int darwin_signal_fd_read(vmosal_handle_t h, struct vmosal_backend_siginfo *out)
+int darwin_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 {
 	const struct timespec zero = {0, 0};
 	struct kevent got, again;

@@ -80,7 +80,7 @@ int darwin_host_info(struct vmosal_backend_host *out)
 	return 0;
 }
 
-int darwin_mem_info(struct vmosal_backend_mem_info *out)
+int darwin_host_memory(struct vmosal_backend_host_memory *out)
 {
 	mach_msg_type_number_t count = HOST_VM_INFO64_COUNT;
 	vm_statistics64_data_t vm;

@@ -14,8 +14,7 @@
  *   wake_u32      a futex, WaitOnAddress or __ulock wake cannot fail for a
  *                 valid word, so a waiter is never left asleep: the wake
  *                 happens, and only its report is the error;
- *   handle_close, shm_close
- *                 as Linux's close(), which releases the descriptor even
+ *   handle_close  as Linux's close(), which releases the descriptor even
  *                 when it returns EIO or EINTR: closed, and the error
  *                 returned. */
 #include "config.h"
@@ -34,70 +33,15 @@
 
 #include "vmosal/backend.h"
 
-/* X(slot, mandatory): every slot a fault can be injected into. init and
- * fini are left out: they cannot be made to fail on purpose. */
-#define FAULTY_SLOTS(X)                  \
-	X(host_info, true)               \
-	X(mem_info, true)                \
-	X(accel_probe, true)             \
-	X(thread_create, true)           \
-	X(thread_join, true)             \
-	X(thread_self, true)             \
-	X(thread_set_affinity, false)    \
-	X(thread_get_affinity, false)    \
-	X(thread_set_priority, false)    \
-	X(thread_get_priority, false)    \
-	X(thread_set_name, false)        \
-	X(thread_get_name, false)        \
-	X(thread_current_cpu, false)     \
-	X(wait_u32, true)                \
-	X(wake_u32, true)                \
-	X(mem_map, true)                 \
-	X(mem_unmap, true)               \
-	X(mem_protect, true)             \
-	X(mem_reserve, true)             \
-	X(mem_map_reserved, true)        \
-	X(mem_release, true)             \
-	X(mem_advise, false)             \
-	X(mem_lock, false)               \
-	X(mem_unlock, false)             \
-	X(mem_sync, false)               \
-	X(page_sizes, false)             \
-	X(mem_populate, false)           \
-	X(shm_create, false)             \
-	X(shm_close, false)              \
-	X(jit_map, false)                \
-	X(jit_unmap, false)              \
-	X(icache_flush, false)           \
-	X(signal_install, false)         \
-	X(signal_restore, false)         \
-	X(signal_mask, false)            \
-	X(signal_wait, false)            \
-	X(signal_fd_open, false)         \
-	X(signal_fd_read, false)         \
-	X(handle_close, false)           \
-	X(fault_guard, false)            \
-	X(kick_setup, false)             \
-	X(thread_kick, false)            \
-	X(event_create, false)           \
-	X(event_signal, false)           \
-	X(event_wait, false)             \
-	X(clock_ns, false)               \
-	X(sleep_ns, false)               \
-	X(device_open, false)            \
-	X(device_ioctl, false)           \
-	X(process_id, false)             \
-	X(mem_discard, false)            \
-	X(event_wait_kick, false)        \
-	X(thread_create_attr, false)     \
-	X(thread_set_realtime, false)    \
-	X(jit_write_begin, false)        \
-	X(jit_write_end, false)
-
+/* Every slot a fault can be injected into: those the core calls for a
+ * public function (init and fini cannot be made to fail on purpose). */
 enum faulty_slot {
-#define FAULTY_SLOT_ENUM(m, mandatory) FAULTY_SLOT_##m,
-	FAULTY_SLOTS(FAULTY_SLOT_ENUM)
-#undef FAULTY_SLOT_ENUM
+#define FAULTY_ENUM_call(name) FAULTY_SLOT_##name,
+#define FAULTY_ENUM_loader(name)
+#define FAULTY_ENUM_retired(name)
+#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) FAULTY_ENUM_##kind(name)
+#include "vmosal/backend_slots.h"
+#undef VMOSAL_SLOT
 	FAULTY_SLOT_COUNT,
 	FAULTY_SLOT_ANY = FAULTY_SLOT_COUNT /* "*" in VMOSAL_FAULTS */
 };
@@ -107,10 +51,13 @@ static const struct {
 	size_t offset; /* in struct vmosal_backend_ops */
 	bool mandatory;
 } faulty_slot_info[FAULTY_SLOT_COUNT] = {
-#define FAULTY_SLOT_INFO(m, mandatory) \
-	{#m, offsetof(struct vmosal_backend_ops, m), mandatory},
-	FAULTY_SLOTS(FAULTY_SLOT_INFO)
-#undef FAULTY_SLOT_INFO
+#define FAULTY_INFO_call(name, groups) \
+	{#name, offsetof(struct vmosal_backend_ops, name), ((groups) & VMOSAL_SLOT_MANDATORY) != 0},
+#define FAULTY_INFO_loader(name, groups)
+#define FAULTY_INFO_retired(name, groups)
+#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) FAULTY_INFO_##kind(name, groups)
+#include "vmosal/backend_slots.h"
+#undef VMOSAL_SLOT
 };
 
 static const struct {
@@ -418,123 +365,36 @@ static int faulty_inject(enum faulty_slot slot)
 
 /* ---- forwarding slots ---- */
 
-#define FAULTY_FORWARD(m, params, args)                                 \
-	static int faulty_##m params                                    \
-	{                                                               \
-		int rc = faulty_inject(FAULTY_SLOT_##m);                \
-		return rc != 0 ? rc : faulty_real->m args;              \
-	}
-
-FAULTY_FORWARD(host_info, (struct vmosal_backend_host *out), (out))
-FAULTY_FORWARD(mem_info, (struct vmosal_backend_mem_info *out), (out))
-FAULTY_FORWARD(accel_probe, (int which, struct vmosal_backend_accel *out), (which, out))
-FAULTY_FORWARD(thread_create,
-	       (void *(*start)(void *), void *arg, size_t stack_size, void **handle),
-	       (start, arg, stack_size, handle))
-FAULTY_FORWARD(thread_join, (void *handle, void **result), (handle, result))
-FAULTY_FORWARD(thread_self, (uint64_t *tid), (tid))
-FAULTY_FORWARD(thread_set_affinity, (uint64_t tid, const size_t *cpus, size_t ncpus),
-	       (tid, cpus, ncpus))
-FAULTY_FORWARD(thread_get_affinity,
-	       (uint64_t tid, size_t *cpus, size_t capacity, size_t *ncpus),
-	       (tid, cpus, capacity, ncpus))
-FAULTY_FORWARD(thread_set_priority, (uint64_t tid, int prio), (tid, prio))
-FAULTY_FORWARD(thread_get_priority, (uint64_t tid, int *prio), (tid, prio))
-FAULTY_FORWARD(thread_set_name, (uint64_t tid, const char *name), (tid, name))
-FAULTY_FORWARD(thread_get_name, (uint64_t tid, char *buf, size_t len), (tid, buf, len))
-FAULTY_FORWARD(thread_current_cpu, (size_t *cpu), (cpu))
-FAULTY_FORWARD(wait_u32, (const uint32_t *addr, uint32_t expected, int64_t timeout_ns),
-	       (addr, expected, timeout_ns))
-FAULTY_FORWARD(mem_map,
-	       (void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t handle,
-		int64_t offset, void **out),
-	       (addr, size, prot, flags, handle, offset, out))
-FAULTY_FORWARD(mem_unmap, (void *addr, size_t size), (addr, size))
-FAULTY_FORWARD(mem_protect, (void *addr, size_t size, unsigned prot), (addr, size, prot))
-FAULTY_FORWARD(mem_reserve, (size_t size, size_t alignment, size_t align_offset, void **out),
-	       (size, alignment, align_offset, out))
-FAULTY_FORWARD(mem_map_reserved,
-	       (void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t handle,
-		int64_t offset),
-	       (addr, size, prot, flags, handle, offset))
-FAULTY_FORWARD(mem_release, (void *addr, size_t size), (addr, size))
-FAULTY_FORWARD(mem_advise, (void *addr, size_t size, int advice), (addr, size, advice))
-FAULTY_FORWARD(mem_lock, (void *addr, size_t size), (addr, size))
-FAULTY_FORWARD(mem_unlock, (void *addr, size_t size), (addr, size))
-FAULTY_FORWARD(mem_sync, (void *addr, size_t size, unsigned flags), (addr, size, flags))
-FAULTY_FORWARD(page_sizes, (struct vmosal_backend_page_sizes *out), (out))
-FAULTY_FORWARD(mem_populate, (void *addr, size_t size), (addr, size))
-FAULTY_FORWARD(shm_create,
-	       (const char *name, uint64_t size, unsigned flags, unsigned huge_page_shift,
-		vmosal_handle_t *out),
-	       (name, size, flags, huge_page_shift, out))
-FAULTY_FORWARD(jit_map, (size_t size, void **rw, void **rx), (size, rw, rx))
-FAULTY_FORWARD(jit_unmap, (void *rw, void *rx, size_t size), (rw, rx, size))
-FAULTY_FORWARD(icache_flush, (void *addr, size_t size), (addr, size))
-FAULTY_FORWARD(signal_install, (int sig), (sig))
-FAULTY_FORWARD(signal_restore, (int sig), (sig))
-FAULTY_FORWARD(signal_mask, (bool block, const int *sigs, size_t n), (block, sigs, n))
-FAULTY_FORWARD(signal_wait,
-	       (const int *sigs, size_t n, int64_t timeout_ns,
-		struct vmosal_backend_siginfo *out),
-	       (sigs, n, timeout_ns, out))
-FAULTY_FORWARD(signal_fd_open, (const int *sigs, size_t n, vmosal_handle_t *out),
-	       (sigs, n, out))
-FAULTY_FORWARD(signal_fd_read, (vmosal_handle_t h, struct vmosal_backend_siginfo *out),
-	       (h, out))
-FAULTY_FORWARD(fault_guard,
-	       (int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
-		int *fn_result),
-	       (fn, arg, fault, fn_result))
-FAULTY_FORWARD(kick_setup, (int *os_signal), (os_signal))
-FAULTY_FORWARD(thread_kick, (uint64_t tid), (tid))
-FAULTY_FORWARD(event_create, (unsigned flags, vmosal_handle_t *out), (flags, out))
-FAULTY_FORWARD(event_signal, (vmosal_handle_t h), (h))
-FAULTY_FORWARD(event_wait, (vmosal_handle_t h, int64_t timeout_ns), (h, timeout_ns))
-FAULTY_FORWARD(clock_ns, (int clock, uint64_t *out), (clock, out))
-FAULTY_FORWARD(sleep_ns, (uint64_t ns), (ns))
-FAULTY_FORWARD(device_open, (const char *path, unsigned flags, vmosal_handle_t *out),
-	       (path, flags, out))
-FAULTY_FORWARD(device_ioctl,
-	       (vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
-		int *result),
-	       (h, request, arg, flags, result))
-FAULTY_FORWARD(process_id, (uint64_t *out), (out))
-FAULTY_FORWARD(mem_discard, (void *addr, size_t size, vmosal_handle_t h, int64_t offset),
-	       (addr, size, h, offset))
-FAULTY_FORWARD(event_wait_kick,
-	       (vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending),
-	       (h, timeout_ns, kick_pending))
-FAULTY_FORWARD(thread_create_attr,
-	       (void *(*start)(void *), void *arg, struct vmosal_backend_thread_attr *attr,
-		void **handle),
-	       (start, arg, attr, handle))
-FAULTY_FORWARD(thread_set_realtime, (uint64_t tid, int policy, int level), (tid, policy, level))
-FAULTY_FORWARD(jit_write_begin, (void *rw, void *rx, size_t size), (rw, rx, size))
-FAULTY_FORWARD(jit_write_end, (void *rw, void *rx, size_t size), (rw, rx, size))
-
-/* Done, then failed: see the top of this file. */
-#define FAULTY_FORWARD_THEN_FAIL(m, params, args)                       \
-	static int faulty_##m params                                    \
-	{                                                               \
-		int rc = faulty_inject(FAULTY_SLOT_##m);                \
-		int done = faulty_real->m args;                         \
-		return rc != 0 ? rc : done;                             \
-	}
-
-FAULTY_FORWARD_THEN_FAIL(wake_u32, (const uint32_t *addr, bool all), (addr, all))
-FAULTY_FORWARD_THEN_FAIL(shm_close, (vmosal_handle_t handle), (handle))
-FAULTY_FORWARD_THEN_FAIL(handle_close, (vmosal_handle_t h), (h))
-
-#undef FAULTY_FORWARD_THEN_FAIL
-
-/* Returns nothing, so nothing to inject: forwarded as it is. */
-static void faulty_signal_chain(const struct vmosal_backend_siginfo *info, void *os_context)
+/* Slots whose work happens even when they report an error, as the OS does
+ * it: the call is made, then the fault returned (see the top). */
+static bool faulty_done_anyway(enum faulty_slot slot)
 {
-	faulty_real->signal_chain(info, os_context);
+	return slot == FAULTY_SLOT_wake_u32 || slot == FAULTY_SLOT_handle_close;
 }
 
-#undef FAULTY_FORWARD
+#define FAULTY_FORWARD_int(name, params, args)                          \
+	static int faulty_##name params                                 \
+	{                                                               \
+		int rc = faulty_inject(FAULTY_SLOT_##name);             \
+		int done;                                               \
+		if (rc != 0 && !faulty_done_anyway(FAULTY_SLOT_##name)) \
+			return rc;                                      \
+		done = faulty_real->name args;                          \
+		return rc != 0 ? rc : done;                             \
+	}
+/* Returns nothing, so nothing to inject: forwarded as it is. */
+#define FAULTY_FORWARD_void(name, params, args) \
+	static void faulty_##name params        \
+	{                                       \
+		faulty_real->name args;         \
+	}
+#define FAULTY_FORWARD_call(name, ret, params, args) FAULTY_FORWARD_##ret(name, params, args)
+#define FAULTY_FORWARD_loader(name, ret, params, args)
+#define FAULTY_FORWARD_retired(name, ret, params, args)
+#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) \
+	FAULTY_FORWARD_##kind(name, ret, params, args)
+#include "vmosal/backend_slots.h"
+#undef VMOSAL_SLOT
 
 static int faulty_init(const struct vmosal_core_services *core,
 		       struct vmosal_backend_caps *caps);
@@ -548,10 +408,12 @@ static struct vmosal_backend_ops faulty_ops = {
 	.name = "faulty",
 	.init = faulty_init,
 	.fini = faulty_fini,
-	.signal_chain = faulty_signal_chain,
-#define FAULTY_OPS_ENTRY(m, mandatory) .m = faulty_##m,
-	FAULTY_SLOTS(FAULTY_OPS_ENTRY)
-#undef FAULTY_OPS_ENTRY
+#define FAULTY_ENTRY_call(name) .name = faulty_##name,
+#define FAULTY_ENTRY_loader(name)
+#define FAULTY_ENTRY_retired(name)
+#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) FAULTY_ENTRY_##kind(name)
+#include "vmosal/backend_slots.h"
+#undef VMOSAL_SLOT
 };
 
 static int faulty_init(const struct vmosal_core_services *core,
@@ -584,8 +446,6 @@ static int faulty_init(const struct vmosal_core_services *core,
 	}
 	if (faulty_real_slot(offsetof(struct vmosal_backend_ops, fini)) == NULL)
 		faulty_ops.fini = NULL;
-	if (faulty_real_slot(offsetof(struct vmosal_backend_ops, signal_chain)) == NULL)
-		faulty_ops.signal_chain = NULL;
 	/* The real caps: the core must see what the OS can do. */
 	return faulty_real->init(core, caps);
 }

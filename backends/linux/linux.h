@@ -7,7 +7,7 @@
 #include "../posix/posix.h"
 
 int linux_host_info(struct vmosal_backend_host *out);
-int linux_mem_info(struct vmosal_backend_mem_info *out);
+int linux_host_memory(struct vmosal_backend_host_memory *out);
 int linux_accel_probe(int which, struct vmosal_backend_accel *out);
 
 /* linux_thread.c */
@@ -31,7 +31,7 @@ int linux_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal
 int linux_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
 			   vmosal_handle_t fd, int64_t offset);
 int linux_mem_advise(void *addr, size_t size, int advice);
-int linux_page_sizes(struct vmosal_backend_page_sizes *out);
+int linux_huge_page_sizes(struct vmosal_backend_huge_page_sizes *out);
 int linux_mem_populate(void *addr, size_t size);
 int linux_shm_create(const char *name, uint64_t size, unsigned flags,
 		     unsigned huge_page_shift, vmosal_handle_t *out);
@@ -39,13 +39,13 @@ int linux_jit_map(size_t size, void **rw, void **rx);
 
 /* linux_event.c */
 int linux_event_create(unsigned flags, vmosal_handle_t *out);
-int linux_event_signal(vmosal_handle_t h);
+int linux_event_notify(vmosal_handle_t h);
 int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns);
 int linux_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending);
 /* posix_handle_close, forgetting an event of ours first. */
 int linux_handle_close(vmosal_handle_t h);
-int linux_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out);
-int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_backend_siginfo *out);
+int linux_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out);
+int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out);
 int linux_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
 		       int *result);
 int linux_thread_kick(uint64_t tid);

@@ -140,7 +140,7 @@ int linux_handle_close(vmosal_handle_t h)
 	return posix_handle_close(h);
 }
 
-int linux_event_signal(vmosal_handle_t h)
+int linux_event_notify(vmosal_handle_t h)
 {
 	uint64_t one = 1;
 	long n;
@@ -189,7 +189,7 @@ int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns)
 	return linux_event_wait_kick(h, timeout_ns, NULL);
 }
 
-int linux_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out)
+int linux_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out)
 {
 	sigset_t set;
 	int rc = posix_sigset(sigs, n, &set), fd;
@@ -203,7 +203,7 @@ int linux_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out)
 	return 0;
 }
 
-int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_backend_siginfo *out)
+int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 {
 	struct signalfd_siginfo ssi;
 	ssize_t n;

@@ -166,7 +166,7 @@ static bool linux_meminfo_available(uint64_t *bytes)
 	return true;
 }
 
-int linux_mem_info(struct vmosal_backend_mem_info *out)
+int linux_host_memory(struct vmosal_backend_host_memory *out)
 {
 	struct sysinfo si;
 

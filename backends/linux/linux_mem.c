@@ -202,7 +202,7 @@ static bool linux_read_u64(const char *path, uint64_t *out)
 	return end != buf;
 }
 
-int linux_page_sizes(struct vmosal_backend_page_sizes *out)
+int linux_huge_page_sizes(struct vmosal_backend_huge_page_sizes *out)
 {
 	char path[4096], file[4096 + 320], buf[128];
 	struct dirent *de;

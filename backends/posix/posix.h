@@ -125,20 +125,20 @@ int posix_signal_of(int os_signal);
 int posix_sigset(const int *sigs, size_t n, sigset_t *set);
 int posix_signal_install(int sig);
 int posix_signal_restore(int sig);
-void posix_signal_chain(const struct vmosal_backend_siginfo *info, void *os_context);
+void posix_signal_chain(const struct vmosal_siginfo *info, void *os_context);
 int posix_signal_mask(bool block, const int *sigs, size_t n);
 int posix_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
-		      struct vmosal_backend_siginfo *out);
+		      struct vmosal_siginfo *out);
 /* Fills *out from a siginfo_t the OS delivered. */
-void posix_siginfo_of(const siginfo_t *si, struct vmosal_backend_siginfo *out);
-int posix_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
+void posix_siginfo_of(const siginfo_t *si, struct vmosal_siginfo *out);
+int posix_fault_guard(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault,
 		      int *fn_result);
 /* Takes one signal of set that is pending for the calling thread or the
  * process and fills *out; VMOSAL_EAGAIN when none is. Never blocks, even
  * while other threads take the same signals: sigtimedwait with a zero
  * timeout where there is one (si_code then filled), else
  * posix_take_pending_locked. Not from a signal handler. */
-int posix_take_pending(const sigset_t *set, struct vmosal_backend_siginfo *out);
+int posix_take_pending(const sigset_t *set, struct vmosal_siginfo *out);
 /* The same without sigtimedwait (Darwin): sigpending, then sigwait for a
  * signal it showed, both under one lock that every taker in libvmosal
  * holds, so that no other taker can take that signal in between and
@@ -146,11 +146,11 @@ int posix_take_pending(const sigset_t *set, struct vmosal_backend_siginfo *out);
  * A thread outside libvmosal that takes these signals itself (its own
  * sigwait), or unblocks them, can still take one in between: the
  * application blocks the signals it waits for in every thread. */
-int posix_take_pending_locked(const sigset_t *set, struct vmosal_backend_siginfo *out);
+int posix_take_pending_locked(const sigset_t *set, struct vmosal_siginfo *out);
 /* The kick signals to try, best first, into out[0..cap); returns the
  * count. With realtime signals (realtime true): SIGRTMIN..SIGRTMAX.
  * Without (Darwin): SIGUSR2, then SIGUSR1; the one taken is then refused
- * to vmosal_signal_handle (VMOSAL_EBUSY). */
+ * to vmosal_signal_add_handler (VMOSAL_EBUSY). */
 size_t posix_kick_candidates(bool realtime, int *out, size_t cap);
 /* Installs the kick handler, without SA_RESTART, on the first of
  * cands[0..n) that nothing in the process handles. */
@@ -177,7 +177,7 @@ int posix_kick_wait_fd(int fd, int64_t timeout_ns, const uint32_t *kick_pending)
 int posix_fifo_event_create(const char *dir, vmosal_handle_t *out);
 /* Writes a byte (full: signalled already, 0). VMOSAL_EBADF for anything
  * but a FIFO open for reading and writing. One write(2): signal-safe. */
-int posix_fifo_event_signal(vmosal_handle_t h);
+int posix_fifo_event_notify(vmosal_handle_t h);
 /* event_wait and event_wait_kick: drains it if signalled, else waits for
  * it to become readable (posix_kick_wait_fd) and tries again. VMOSAL_EBADF
  * as for signal; VMOSAL_EINVAL for a blocking one. */

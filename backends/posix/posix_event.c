@@ -61,7 +61,7 @@ static int posix_fifo_event_check(vmosal_handle_t fd, bool wait)
 	return !wait || (flags & O_NONBLOCK) ? 0 : VMOSAL_EINVAL;
 }
 
-int posix_fifo_event_signal(vmosal_handle_t h)
+int posix_fifo_event_notify(vmosal_handle_t h)
 {
 	const char one = 1;
 	int rc;

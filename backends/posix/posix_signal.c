@@ -84,7 +84,7 @@ struct posix_guard_frame {
 #else
 	POSIX_GUARD_JUMP_BUF jump;
 #endif
-	struct vmosal_backend_siginfo *fault;
+	struct vmosal_siginfo *fault;
 	struct posix_guard_frame *self;
 	unsigned depth; /* its index in the thread's table */
 };
@@ -208,7 +208,7 @@ static bool posix_is_fault(int os)
 	return os == SIGSEGV || os == SIGBUS || os == SIGILL || os == SIGFPE;
 }
 
-void posix_siginfo_of(const siginfo_t *si, struct vmosal_backend_siginfo *out)
+void posix_siginfo_of(const siginfo_t *si, struct vmosal_siginfo *out)
 {
 	out->struct_size = sizeof *out;
 	out->signal = (uint32_t)posix_signal_of(si->si_signo);
@@ -240,7 +240,7 @@ __attribute__((no_sanitize_address))
 __attribute__((no_sanitize_address))
 #endif
 #endif
-int posix_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
+int posix_fault_guard(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault,
 		      int *fn_result)
 {
 	struct posix_thread_signals *const t = posix_thread_get(true);
@@ -427,7 +427,7 @@ static const struct posix_chain *posix_came_back(int sig, const siginfo_t *si)
 static void posix_handler(int os, siginfo_t *si, void *ucontext)
 {
 	struct posix_delivery d = {si, ucontext};
-	struct vmosal_backend_siginfo info;
+	struct vmosal_siginfo info;
 	int sig = posix_signal_of(os), saved = errno;
 	const struct posix_chain *back = sig > 0 ? posix_came_back(sig, si) : NULL;
 
@@ -525,7 +525,7 @@ int posix_signal_restore(int sig)
 	return 0;
 }
 
-void posix_signal_chain(const struct vmosal_backend_siginfo *info, void *os_context)
+void posix_signal_chain(const struct vmosal_siginfo *info, void *os_context)
 {
 	const struct posix_delivery *d = os_context;
 	int sig = (int)info->signal;
@@ -568,7 +568,7 @@ __attribute__((constructor)) static void posix_take_register_fork(void)
 	pthread_atfork(posix_take_prepare, posix_take_release, posix_take_release);
 }
 
-int posix_take_pending_locked(const sigset_t *set, struct vmosal_backend_siginfo *out)
+int posix_take_pending_locked(const sigset_t *set, struct vmosal_siginfo *out)
 {
 	sigset_t pending, one;
 	int got = 0, rc = 0;
@@ -604,7 +604,7 @@ out:
 	return 0;
 }
 
-int posix_take_pending(const sigset_t *set, struct vmosal_backend_siginfo *out)
+int posix_take_pending(const sigset_t *set, struct vmosal_siginfo *out)
 {
 #ifdef HAVE_SIGTIMEDWAIT
 	static const struct timespec zero = {0, 0};
@@ -634,7 +634,7 @@ static uint64_t posix_monotonic_ns(void)
 }
 
 int posix_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
-		      struct vmosal_backend_siginfo *out)
+		      struct vmosal_siginfo *out)
 {
 	uint64_t deadline = timeout_ns >= 0 ? posix_monotonic_ns() + (uint64_t)timeout_ns : 0;
 	siginfo_t si;

@@ -41,7 +41,7 @@ win_proc win_kernel_proc(const char *name);
 
 /* win_host.c */
 int win_host_info(struct vmosal_backend_host *out);
-int win_mem_info(struct vmosal_backend_mem_info *out);
+int win_host_memory(struct vmosal_backend_host_memory *out);
 int win_accel_probe(int which, struct vmosal_backend_accel *out);
 
 /* win_thread.c (processor-group arithmetic: win_groups.h, OS-neutral) */
@@ -85,7 +85,7 @@ int win_mem_advise(void *addr, size_t size, int advice);
 int win_mem_lock(void *addr, size_t size);
 int win_mem_unlock(void *addr, size_t size);
 int win_mem_sync(void *addr, size_t size, unsigned flags);
-int win_page_sizes(struct vmosal_backend_page_sizes *out);
+int win_huge_page_sizes(struct vmosal_backend_huge_page_sizes *out);
 int win_mem_populate(void *addr, size_t size);
 int win_shm_create(const char *name, uint64_t size, unsigned flags, unsigned huge_page_shift,
 		   vmosal_handle_t *out);
@@ -129,13 +129,13 @@ size_t win_mem_regions(void);
 /* win_signal.c */
 int win_signal_install(int sig);
 int win_signal_restore(int sig);
-void win_signal_chain(const struct vmosal_backend_siginfo *info, void *os_context);
+void win_signal_chain(const struct vmosal_siginfo *info, void *os_context);
 int win_signal_mask(bool block, const int *sigs, size_t n);
 int win_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
-		    struct vmosal_backend_siginfo *out);
-int win_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out);
-int win_signal_fd_read(vmosal_handle_t h, struct vmosal_backend_siginfo *out);
-int win_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
+		    struct vmosal_siginfo *out);
+int win_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out);
+int win_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out);
+int win_fault_guard(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault,
 		    int *fn_result);
 int win_kick_setup(int *os_signal);
 int win_thread_kick(uint64_t tid);
@@ -164,7 +164,7 @@ void win_guard_redirect(CONTEXT *c, const void *guard);
  * early, at most 0xfffffffe (below INFINITE). */
 DWORD win_wait_ms(uint64_t ns);
 int win_event_create(unsigned flags, vmosal_handle_t *out);
-int win_event_signal(vmosal_handle_t h);
+int win_event_notify(vmosal_handle_t h);
 int win_event_wait(vmosal_handle_t h, int64_t timeout_ns);
 int win_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending);
 int win_clock_ns(int clock, uint64_t *out);

@@ -52,7 +52,7 @@ int win_host_info(struct vmosal_backend_host *out)
 	return 0;
 }
 
-int win_mem_info(struct vmosal_backend_mem_info *out)
+int win_host_memory(struct vmosal_backend_host_memory *out)
 {
 	MEMORYSTATUSEX st = {.dwLength = sizeof st};
 

@@ -339,7 +339,7 @@ int win_event_create(unsigned flags, vmosal_handle_t *out)
 	return 0;
 }
 
-int win_event_signal(vmosal_handle_t h)
+int win_event_notify(vmosal_handle_t h)
 {
 	return SetEvent(h) ? 0 : win_last_error();
 }

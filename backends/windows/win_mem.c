@@ -1512,7 +1512,7 @@ int win_mem_sync(void *addr, size_t size, unsigned flags)
 	return rc;
 }
 
-int win_page_sizes(struct vmosal_backend_page_sizes *out)
+int win_huge_page_sizes(struct vmosal_backend_huge_page_sizes *out)
 {
 	size_t large = GetLargePageMinimum();
 	MEMORYSTATUSEX ms = {.dwLength = sizeof ms};
@@ -1596,11 +1596,6 @@ int win_shm_create(const char *name, uint64_t size, unsigned flags, unsigned hug
 		return win_map_error(GetLastError());
 	*out = h;
 	return 0;
-}
-
-int win_shm_close(vmosal_handle_t h)
-{
-	return CloseHandle(h) ? 0 : win_last_error();
 }
 
 static int win_jit_error(DWORD err)

@@ -117,7 +117,7 @@ static int win_release_arm_locked(void)
  * console handler (the default one ends the process). */
 static bool win_ctrl_deliver(DWORD ctrl)
 {
-	struct vmosal_backend_siginfo info = {.struct_size = sizeof info};
+	struct vmosal_siginfo info = {.struct_size = sizeof info};
 	int sig = win_console_signal(ctrl);
 	bool chained = false;
 
@@ -339,7 +339,7 @@ static int win_exception_signal(DWORD code)
 	}
 }
 
-static void win_siginfo_of(const EXCEPTION_RECORD *rec, struct vmosal_backend_siginfo *out)
+static void win_siginfo_of(const EXCEPTION_RECORD *rec, struct vmosal_siginfo *out)
 {
 	out->struct_size = sizeof *out;
 	out->signal = (uint32_t)win_exception_signal(rec->ExceptionCode);
@@ -379,7 +379,7 @@ static void win_siginfo_of(const EXCEPTION_RECORD *rec, struct vmosal_backend_si
 struct win_guard {
 	uintptr_t resume_sp; /* written by win_guard_call: offset 0 */
 	uintptr_t resume_pc; /* offset 8 */
-	struct vmosal_backend_siginfo *fault;
+	struct vmosal_siginfo *fault;
 	struct win_guard *outer;
 	struct win_guard *self; /* this frame, while it is live */
 	volatile uint32_t faulted;
@@ -574,7 +574,7 @@ static bool win_guard_take(EXCEPTION_POINTERS *ep, int sig)
 {
 	DWORD slot = atomic_load_explicit(&win_guard_slot, memory_order_acquire);
 	CONTEXT *c = ep->ContextRecord;
-	struct vmosal_backend_siginfo info;
+	struct vmosal_siginfo info;
 	struct win_guard *g;
 	DWORD err;
 #if defined(__x86_64__)
@@ -611,7 +611,7 @@ static bool win_guard_take(EXCEPTION_POINTERS *ep, int sig)
 
 static LONG CALLBACK win_exception_handler(EXCEPTION_POINTERS *ep)
 {
-	struct vmosal_backend_siginfo info;
+	struct vmosal_siginfo info;
 	int sig = win_exception_signal(ep->ExceptionRecord->ExceptionCode);
 	bool chained = false;
 
@@ -664,7 +664,7 @@ static int win_console_add_locked(uint32_t bits)
 	return 0;
 }
 
-int win_fault_guard(int (*fn)(void *), void *arg, struct vmosal_backend_siginfo *fault,
+int win_fault_guard(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault,
 		    int *fn_result)
 {
 	struct win_guard g = {.fault = fault};
@@ -724,7 +724,7 @@ int win_signal_restore(int sig)
 /* os_context is the dispatching handler's own flag (win_ctrl_deliver,
  * win_exception_handler): the console or exception handler passes the
  * signal on when it sees it set. */
-void win_signal_chain(const struct vmosal_backend_siginfo *info, void *os_context)
+void win_signal_chain(const struct vmosal_siginfo *info, void *os_context)
 {
 	(void)info;
 	if (os_context != NULL)
@@ -776,7 +776,7 @@ static int win_take_pending(uint32_t bits)
 	return 0;
 }
 
-static void win_fill_console(struct vmosal_backend_siginfo *out, int sig)
+static void win_fill_console(struct vmosal_siginfo *out, int sig)
 {
 	out->signal = (uint32_t)sig;
 	out->os_signal = (int32_t)atomic_load(&win_pending_ctrl[sig]);
@@ -785,7 +785,7 @@ static void win_fill_console(struct vmosal_backend_siginfo *out, int sig)
 }
 
 int win_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
-		    struct vmosal_backend_siginfo *out)
+		    struct vmosal_siginfo *out)
 {
 	uint64_t start, now;
 	uint32_t bits;
@@ -820,7 +820,7 @@ int win_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
 	return rc;
 }
 
-int win_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out)
+int win_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out)
 {
 	uint32_t bits;
 	size_t i;
@@ -854,7 +854,7 @@ int win_signal_fd_open(const int *sigs, size_t n, vmosal_handle_t *out)
 	return 0;
 }
 
-int win_signal_fd_read(vmosal_handle_t h, struct vmosal_backend_siginfo *out)
+int win_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 {
 	bool found = false, more = false;
 	uint32_t bits = 0;

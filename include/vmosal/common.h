@@ -41,7 +41,7 @@ typedef uint64_t vmosal_tid_t;
  * Windows (file mapping sections, events). VMOSAL_NO_HANDLE means "none"
  * (anonymous memory, no descriptor); VMOSAL_HANDLE_VALID tells a handle a
  * call may use from one that cannot name an object. A close call
- * (vmosal_shm_close, vmosal_event_close, ...) frees the handle even when it
+ * (vmosal_handle_close, handle.h) frees the handle even when it
  * returns an error (as Linux's close does with EIO): never close it again. */
 #if defined(_WIN32)
 typedef void *vmosal_handle_t;

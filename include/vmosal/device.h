@@ -51,7 +51,6 @@ VMOSAL_BEGIN_DECLS
 /* Opens a device file (flags: READ and/or WRITE), close-on-exec, and
  * stores its handle in *out. */
 VMOSAL_API int vmosal_device_open(const char *path, unsigned flags, vmosal_handle_t *out);
-VMOSAL_API int vmosal_device_close(vmosal_handle_t device);
 
 /* Don't retry this ioctl when a signal interrupts it: return VMOSAL_EINTR
  * to the caller (what a vCPU loop needs from KVM_RUN to see a kick). */
@@ -61,7 +60,7 @@ VMOSAL_API int vmosal_device_close(vmosal_handle_t device);
  * flags has NO_RESTART (KVM_RUN is never retried, whatever flags say).
  * Stores the call's non-negative return value in *result (NULL: not
  * wanted); where that is a new descriptor (KVM_CREATE_VM), it is a
- * vmosal_handle_t that vmosal_device_close closes. Integer arguments are
+ * vmosal_handle_t that vmosal_handle_close closes. Integer arguments are
  * passed as (void *)(uintptr_t)value, as with ioctl itself. Errors are
  * translated (VMOSAL_ENOTSUP for ENOTTY). Windows: VMOSAL_ENOTSUP, as
  * DeviceIoControl needs the buffer sizes a request does not carry. */

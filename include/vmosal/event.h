@@ -21,7 +21,7 @@ VMOSAL_API int vmosal_event_create(unsigned flags, vmosal_handle_t *out);
 /* Signals it: a waiter wakes, a poll on the handle sees it readable.
  * Safe to call from a signal handler (one write()/SetEvent()).
  * VMOSAL_EBADF when the handle is not an event (below). */
-VMOSAL_API int vmosal_event_signal(vmosal_handle_t event);
+VMOSAL_API int vmosal_event_notify(vmosal_handle_t event);
 
 /* Waits up to timeout_ns (0: just test; negative: no limit) for the event
  * to be signalled and resets it: however often it was signalled, one wait
@@ -45,15 +45,13 @@ VMOSAL_API int vmosal_event_signal(vmosal_handle_t event);
  * made costs nothing to check; another (a vhost-user peer's) is checked
  * on each call (fstat and /proc/self/fd, a few microseconds), and must be
  * non-blocking for a wait (VMOSAL_EINVAL otherwise: its read could outlast
- * the timeout). Close an event with vmosal_event_close, not close(): the
+ * the timeout). Close an event with vmosal_handle_close, not close(): the
  * library forgets it there. macOS, a FIFO open for reading and writing,
  * non-blocking for a wait (VMOSAL_EINVAL otherwise), checked on each call
  * (fstat, fcntl). Anything else is VMOSAL_EBADF, with nothing read or
  * written. Windows: SetEvent refuses
  * what is not an event; a wait on another waitable handle waits for it. */
 VMOSAL_API int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns);
-
-VMOSAL_API int vmosal_event_close(vmosal_handle_t event);
 
 /* ---- Clocks ---------------------------------------------------------------- */
 

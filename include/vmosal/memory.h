@@ -145,13 +145,13 @@ enum vmosal_advice {
 /* Gives the OS advice about a range (range rules). Returns VMOSAL_EINVAL for
  * an unknown advice, VMOSAL_ENOTSUP when this host (OS, kernel build or the
  * kind of mapping) cannot take that advice: never a silent no-op. */
-VMOSAL_API int vmosal_madvise(void *addr, size_t size, enum vmosal_advice advice);
+VMOSAL_API int vmosal_mem_advise(void *addr, size_t size, enum vmosal_advice advice);
 
 /* Locks a range in RAM / unlocks it (range rules). VMOSAL_ENOMEM or
  * VMOSAL_EPERM when the lock limit forbids it; VMOSAL_ENOTSUP when the OS
  * has no page locking. */
-VMOSAL_API int vmosal_mlock(void *addr, size_t size);
-VMOSAL_API int vmosal_munlock(void *addr, size_t size);
+VMOSAL_API int vmosal_mem_lock(void *addr, size_t size);
+VMOSAL_API int vmosal_mem_unlock(void *addr, size_t size);
 
 #define VMOSAL_MS_ASYNC 1u      /* start writing back, return at once */
 #define VMOSAL_MS_SYNC 2u       /* write back and wait */
@@ -159,7 +159,7 @@ VMOSAL_API int vmosal_munlock(void *addr, size_t size);
 
 /* Writes a shared file mapping back to its file (range rules). flags holds
  * exactly one of ASYNC and SYNC, optionally INVALIDATE. */
-VMOSAL_API int vmosal_msync(void *addr, size_t size, unsigned flags);
+VMOSAL_API int vmosal_mem_sync(void *addr, size_t size, unsigned flags);
 
 /* ---- Page sizes -------------------------------------------------------- */
 
@@ -170,7 +170,7 @@ enum vmosal_thp_mode {
 	VMOSAL_THP_ALWAYS
 };
 
-struct vmosal_page_sizes {
+struct vmosal_huge_page_sizes {
 	uint32_t struct_size;  /* common.h */
 	uint32_t thp_mode;     /* enum vmosal_thp_mode */
 	uint64_t base;         /* vmosal_page_size() */
@@ -183,7 +183,7 @@ struct vmosal_page_sizes {
  * VMOSAL_EINVAL (NULL, struct_size too small), VMOSAL_EBACKEND, or the
  * error the OS gave when it was read. A host without explicit huge pages
  * gives huge_count 0. */
-VMOSAL_API int vmosal_page_sizes(struct vmosal_page_sizes *out);
+VMOSAL_API int vmosal_huge_page_sizes(struct vmosal_huge_page_sizes *out);
 
 struct vmosal_huge_page_pool {
 	uint32_t struct_size; /* common.h */
@@ -217,9 +217,6 @@ VMOSAL_API int vmosal_huge_page_pool(size_t index, struct vmosal_huge_page_pool 
  * where the OS has no such objects, or no pool of the huge page size. */
 VMOSAL_API int vmosal_shm_create(const char *name, uint64_t size, unsigned flags,
 				 uint64_t huge_page_size, vmosal_handle_t *out);
-
-/* Closes a handle from vmosal_shm_create. VMOSAL_EBADF for an invalid one. */
-VMOSAL_API int vmosal_shm_close(vmosal_handle_t handle);
 
 /* ---- W^X code buffers ----------------------------------------------------- */
 
@@ -319,7 +316,7 @@ struct vmosal_guest_ram_options {
 };
 
 struct vmosal_guest_ram {
-	uint32_t struct_size;    /* common.h; set it before vmosal_guest_ram_alloc */
+	uint32_t struct_size;    /* common.h; set it before vmosal_guest_ram_create */
 	void *addr;              /* guest RAM, aligned as asked */
 	size_t size;
 	vmosal_handle_t handle;  /* with VMOSAL_GUEST_FD, else VMOSAL_NO_HANDLE */
@@ -352,7 +349,7 @@ struct vmosal_guest_ram {
  * page size, size or guard not a granule multiple, huge_page_size without
  * HUGETLB), VMOSAL_ENOENT for a NUMA node the host lacks,
  * VMOSAL_ENOTSUP for a page kind the host lacks. */
-VMOSAL_API int vmosal_guest_ram_alloc(size_t size, const struct vmosal_guest_ram_options *opts,
+VMOSAL_API int vmosal_guest_ram_create(size_t size, const struct vmosal_guest_ram_options *opts,
 				      struct vmosal_guest_ram *out);
 
 /* Gives the memory behind [offset, offset + len) of guest RAM back to the
@@ -378,7 +375,7 @@ VMOSAL_API int vmosal_guest_ram_discard(const struct vmosal_guest_ram *ram, size
  * left as it was and the error returned. If closing the handle fails, the
  * memory is released and *ram cleared all the same (a failed close still
  * frees the handle, as on Linux), and that close error is returned. */
-VMOSAL_API int vmosal_guest_ram_free(struct vmosal_guest_ram *ram);
+VMOSAL_API int vmosal_guest_ram_destroy(struct vmosal_guest_ram *ram);
 
 VMOSAL_END_DECLS
 

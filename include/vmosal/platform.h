@@ -107,7 +107,7 @@ enum vmosal_cpu_set {
  * 0, VMOSAL_EINVAL (NULL, unknown set) or VMOSAL_EBACKEND. */
 VMOSAL_API int vmosal_cpu_count(enum vmosal_cpu_set which, size_t *out);
 
-struct vmosal_mem_info {
+struct vmosal_host_memory {
 	uint32_t struct_size;     /* common.h */
 	uint64_t total_bytes;     /* physical memory */
 	uint64_t available_bytes; /* what the OS estimates it can give now */
@@ -115,7 +115,7 @@ struct vmosal_mem_info {
 
 /* Reads physical memory now. Returns 0, VMOSAL_EINVAL (NULL, struct_size
  * too small) or an OS error. */
-VMOSAL_API int vmosal_mem_info(struct vmosal_mem_info *out);
+VMOSAL_API int vmosal_host_memory(struct vmosal_host_memory *out);
 
 /* ---- Accelerators ---------------------------------------------------------- */
 

@@ -63,6 +63,8 @@ enum vmosal_signal {
 	VMOSAL_SIGNAL_COUNT /* signals this header knows; later versions add more */
 };
 
+/* What a signal handler, a signal wait and the fault guard are told: one
+ * record for all three. */
 struct vmosal_siginfo {
 	uint32_t struct_size; /* common.h */
 	uint32_t signal;      /* enum vmosal_signal */
@@ -79,7 +81,7 @@ typedef bool (*vmosal_signal_fn)(const struct vmosal_siginfo *info, void *ctx);
 typedef struct vmosal_signal_handler vmosal_signal_handler_t;
 
 /* Registers fn(info, ctx) for sig, after the handlers already registered
- * for it, and stores a handle for vmosal_signal_unhandle in *out: a token
+ * for it, and stores a handle for vmosal_signal_remove_handler in *out: a token
  * good for one unhandle, never a pointer to dereference (POSIX:
  * sigaction with SA_SIGINFO | SA_RESTART; Windows: SetConsoleCtrlHandler
  * for INT/TERM/HUP, and the hidden window for TERM, as above;
@@ -91,7 +93,7 @@ typedef struct vmosal_signal_handler vmosal_signal_handler_t;
  * realtime signals (macOS) the kick takes USR2 or USR1
  * (vmosal_thread_kick_signal says which). EINVAL: unknown sig, fn or out
  * NULL; ENOTSUP: the OS has no such signal. */
-VMOSAL_API int vmosal_signal_handle(enum vmosal_signal sig, vmosal_signal_fn fn, void *ctx,
+VMOSAL_API int vmosal_signal_add_handler(enum vmosal_signal sig, vmosal_signal_fn fn, void *ctx,
 				    vmosal_signal_handler_t **out);
 
 /* Removes a handler; when it was the last one for its signal, the
@@ -101,10 +103,10 @@ VMOSAL_API int vmosal_signal_handle(enum vmosal_signal sig, vmosal_signal_fn fn,
  * fn itself, nor from any signal handler (it waits, and takes a lock).
  * EINVAL for NULL, for a handle already removed (even when its slot has
  * been given to a newer registration since), or for anything that
- * vmosal_signal_handle did not return. When restoring the previous
+ * vmosal_signal_add_handler did not return. When restoring the previous
  * disposition fails (an error code from the OS), nothing changes: the
  * handler stays registered and h stays good. */
-VMOSAL_API int vmosal_signal_unhandle(vmosal_signal_handler_t *h);
+VMOSAL_API int vmosal_signal_remove_handler(vmosal_signal_handler_t *h);
 
 /* Blocks or unblocks sigs[0..n) for the calling thread only (POSIX:
  * pthread_sigmask; Windows: ENOTSUP, there is no per-thread mask). n > 0;
@@ -127,26 +129,18 @@ VMOSAL_API int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int6
  * caller) is pending, for a VMM's event loop: signalfd on Linux, kqueue
  * with EVFILT_SIGNAL on macOS, an event object set by the console control
  * handler on Windows (INT, TERM, HUP). Close-on-exec and non-blocking. */
-VMOSAL_API int vmosal_signal_fd_open(const enum vmosal_signal *sigs, size_t n,
+VMOSAL_API int vmosal_signal_fd_create(const enum vmosal_signal *sigs, size_t n,
 				     vmosal_handle_t *out);
 /* Takes one pending signal from it; VMOSAL_EAGAIN when none is pending. */
 VMOSAL_API int vmosal_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out);
-VMOSAL_API int vmosal_signal_fd_close(vmosal_handle_t h);
 
 /* ---- Scoped fault guard --------------------------------------------------- */
-
-struct vmosal_fault {
-	uint32_t struct_size; /* common.h */
-	uint32_t signal;      /* VMOSAL_SIGSEGV or VMOSAL_SIGBUS */
-	void *addr;           /* the address that faulted */
-	int32_t os_signal;
-	int32_t os_code;
-};
 
 /* Runs fn(arg) on the calling thread; if it touches memory that faults
  * (SIGSEGV, SIGBUS: guest RAM a balloon removed, a mapped file that was
  * truncated), fn is abandoned at the fault and this returns VMOSAL_EFAULT
- * with *fault filled, instead of the process dying. Otherwise returns
+ * with *fault filled (signal VMOSAL_SIGSEGV or VMOSAL_SIGBUS, fault_addr
+ * the address), instead of the process dying. Otherwise returns
  * fn's own return value (which should not be VMOSAL_EFAULT). Per thread and
  * nestable (8 deep at least; VMOSAL_EBUSY beyond what the backend keeps):
  * a fault goes to the innermost guard of the thread that faulted; faults
@@ -199,7 +193,7 @@ struct vmosal_fault {
  * fault's or has been overwritten since, so it reaches the outer guard or
  * the previous disposition, but a record whose stack happens to be intact
  * is not told from a live one: do not leave fn that way. */
-VMOSAL_API int vmosal_fault_guard(int (*fn)(void *arg), void *arg, struct vmosal_fault *fault);
+VMOSAL_API int vmosal_fault_guard(int (*fn)(void *arg), void *arg, struct vmosal_siginfo *fault);
 
 VMOSAL_END_DECLS
 

@@ -181,7 +181,7 @@ const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 #elif defined(FAKE_SHORT)
 	fake.ops.struct_size = (uint32_t)offsetof(struct vmosal_backend_ops, accel_probe);
 #elif defined(FAKE_MISSING_SLOT)
-	fake.ops.mem_info = NULL;
+	fake.ops.host_memory = NULL;
 #elif defined(FAKE_INIT_FAILS)
 	fake.ops.init = fake_init_fails;
 #elif defined(FAKE_FINI)

@@ -24,7 +24,7 @@
 /* X(slot, optional): every slot of ABI 2.0, in table order, then the
  * JIT write window of ABI 2.3. */
 #define RECORD_SLOTS(X)                                                        \
-	X(init, false) X(fini, true) X(host_info, false) X(mem_info, false)    \
+	X(init, false) X(fini, true) X(host_info, false) X(host_memory, false)    \
 	X(accel_probe, false) X(thread_create, false) X(thread_join, false)    \
 	X(thread_self, false) X(thread_set_affinity, true)                     \
 	X(thread_get_affinity, true) X(thread_set_priority, true)              \
@@ -34,8 +34,8 @@
 	X(mem_unmap, false) X(mem_protect, false) X(mem_reserve, false)        \
 	X(mem_map_reserved, false) X(mem_release, false) X(mem_advise, true)   \
 	X(mem_lock, true) X(mem_unlock, true) X(mem_sync, true)                \
-	X(page_sizes, true) X(mem_populate, true) X(shm_create, true)          \
-	X(shm_close, true) X(jit_map, true) X(jit_unmap, true)                 \
+	X(huge_page_sizes, true) X(mem_populate, true) X(shm_create, true)          \
+	X(handle_close, true) X(jit_map, true) X(jit_unmap, true)                 \
 	X(icache_flush, true)                                                  \
 	X(jit_write_begin, true) X(jit_write_end, true)
 
@@ -144,9 +144,9 @@ static int record_host_info(struct vmosal_backend_host *out)
 	return 0;
 }
 
-static int record_mem_info(struct vmosal_backend_mem_info *out)
+static int record_host_memory(struct vmosal_backend_host_memory *out)
 {
-	int rc = RECORD(mem_info, ADDR(out));
+	int rc = RECORD(host_memory, ADDR(out));
 
 	if (rc != 0)
 		return rc;
@@ -427,9 +427,9 @@ static int record_mem_sync(void *addr, size_t size, unsigned flags)
 }
 
 /* THP on request, and one pool of 2 MiB pages, the default. */
-static int record_page_sizes(struct vmosal_backend_page_sizes *out)
+static int record_huge_page_sizes(struct vmosal_backend_huge_page_sizes *out)
 {
-	int rc = RECORD(page_sizes, ADDR(out));
+	int rc = RECORD(huge_page_sizes, ADDR(out));
 
 	if (rc != 0)
 		return rc;
@@ -458,9 +458,9 @@ static int record_shm_create(const char *name, uint64_t size, unsigned flags,
 	return rc;
 }
 
-static int record_shm_close(vmosal_handle_t handle)
+static int record_handle_close(vmosal_handle_t handle)
 {
-	return RECORD(shm_close, HANDLE_ARG(handle));
+	return RECORD(handle_close, HANDLE_ARG(handle));
 }
 
 static int record_jit_map(size_t size, void **rw, void **rx)

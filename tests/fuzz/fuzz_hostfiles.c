@@ -180,18 +180,18 @@ static bool is_pow2(uint64_t v)
 }
 
 /* The page sizes the core hands on: powers of two, pools smallest first. */
-static void check_public_page_sizes(void)
+static void check_public_huge_page_sizes(void)
 {
-	struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
+	struct vmosal_huge_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_sizes);
 	struct vmosal_huge_page_pool pool = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_pool);
 	struct vmosal_guest_ram_options o = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram_options);
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 	uint64_t last = 0;
 
-	FUZZ_ASSERT(vmosal_page_sizes(&ps) == 0, "vmosal_page_sizes");
-	FUZZ_ASSERT(ps.thp_size == 0 || is_pow2(ps.thp_size), "vmosal_page_sizes thp_size");
+	FUZZ_ASSERT(vmosal_huge_page_sizes(&ps) == 0, "vmosal_huge_page_sizes");
+	FUZZ_ASSERT(ps.thp_size == 0 || is_pow2(ps.thp_size), "vmosal_huge_page_sizes thp_size");
 	FUZZ_ASSERT(ps.huge_default == 0 || is_pow2(ps.huge_default),
-		    "vmosal_page_sizes huge_default");
+		    "vmosal_huge_page_sizes huge_default");
 	for (size_t i = 0; i < ps.huge_count; i++) {
 		FUZZ_ASSERT(vmosal_huge_page_pool(i, &pool) == 0, "vmosal_huge_page_pool");
 		FUZZ_ASSERT(is_pow2(pool.page_size) && pool.page_size >= last,
@@ -203,8 +203,8 @@ static void check_public_page_sizes(void)
 	/* The default huge page size picked from those files. The kernel
 	 * refuses a size it does not have; one it has, it maps. */
 	o.pages = VMOSAL_PAGES_HUGETLB;
-	if (vmosal_guest_ram_alloc((size_t)2 << 20, &o, &ram) == 0)
-		FUZZ_ASSERT(vmosal_guest_ram_free(&ram) == 0, "vmosal_guest_ram_free");
+	if (vmosal_guest_ram_create((size_t)2 << 20, &o, &ram) == 0)
+		FUZZ_ASSERT(vmosal_guest_ram_destroy(&ram) == 0, "vmosal_guest_ram_destroy");
 }
 
 static bool terminated(const char *s, size_t len)
@@ -215,8 +215,8 @@ static bool terminated(const char *s, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vmosal_backend_host host;
-	struct vmosal_backend_page_sizes ps;
-	struct vmosal_backend_mem_info mem;
+	struct vmosal_backend_huge_page_sizes ps;
+	struct vmosal_backend_host_memory mem;
 	struct vmosal_backend_accel accel;
 	int rc;
 
@@ -238,14 +238,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&ps, 0, sizeof ps);
 	ps.struct_size = sizeof ps;
-	rc = ops->page_sizes(&ps);
-	FUZZ_ASSERT(rc == 0, "page_sizes");
-	FUZZ_ASSERT(ps.huge_count <= VMOSAL_BACKEND_MAX_HUGE_SIZES, "page_sizes huge_count");
-	FUZZ_ASSERT(ps.thp_mode <= VMOSAL_THP_ALWAYS, "page_sizes thp_mode");
+	rc = ops->huge_page_sizes(&ps);
+	FUZZ_ASSERT(rc == 0, "huge_page_sizes");
+	FUZZ_ASSERT(ps.huge_count <= VMOSAL_BACKEND_MAX_HUGE_SIZES, "huge_page_sizes huge_count");
+	FUZZ_ASSERT(ps.thp_mode <= VMOSAL_THP_ALWAYS, "huge_page_sizes thp_mode");
 
 	memset(&mem, 0, sizeof mem);
 	mem.struct_size = sizeof mem;
-	FUZZ_ASSERT(ops->mem_info(&mem) == 0, "mem_info");
+	FUZZ_ASSERT(ops->host_memory(&mem) == 0, "host_memory");
 
 	memset(&accel, 0, sizeof accel);
 	accel.struct_size = sizeof accel;
@@ -253,7 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(accel.error != 0 && terminated(accel.reason, sizeof accel.reason),
 		    "accel_probe: a plain file is no KVM device");
 
-	check_public_page_sizes();
+	check_public_huge_page_sizes();
 
 	/* Exactly len bytes, so that a write past them is caught. */
 	for (size_t len = 1; len <= 64; len += 21) {

@@ -74,8 +74,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	page = vmosal_page_size();
 	res_pages = RES_BYTES / page;
 	{
-		struct vmosal_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_page_sizes);
-		default_huge_2mb = vmosal_page_sizes(&ps) == 0 && ps.huge_default == HUGE_2MB;
+		struct vmosal_huge_page_sizes ps = VMOSAL_STRUCT_INIT(struct vmosal_huge_page_sizes);
+		default_huge_2mb = vmosal_huge_page_sizes(&ps) == 0 && ps.huge_default == HUGE_2MB;
 	}
 	rc = vmosal_shm_create("fuzz_memory", RES_BYTES, 0, 0, &shm_rw);
 	FUZZ_ASSERT(rc == 0, "vmosal_shm_create");
@@ -294,7 +294,7 @@ static void advise(struct fuzz_in *in, char *base)
 
 	pick_range(in, base, &c);
 	unmark((size_t)(c.addr - base) / page, (c.size + page - 1) / page);
-	(void)vmosal_madvise(c.addr, c.size, (enum vmosal_advice)(fuzz_u8(in) % VMOSAL_MADV_COUNT));
+	(void)vmosal_mem_advise(c.addr, c.size, (enum vmosal_advice)(fuzz_u8(in) % VMOSAL_MADV_COUNT));
 }
 
 static void lock(struct fuzz_in *in, char *base)
@@ -303,7 +303,7 @@ static void lock(struct fuzz_in *in, char *base)
 	bool unlock = fuzz_u8(in) & 1;
 
 	pick_range(in, base, &c);
-	(void)(unlock ? vmosal_munlock(c.addr, c.size) : vmosal_mlock(c.addr, c.size));
+	(void)(unlock ? vmosal_mem_unlock(c.addr, c.size) : vmosal_mem_lock(c.addr, c.size));
 }
 
 static void sync_range(struct fuzz_in *in, char *base)
@@ -315,7 +315,7 @@ static void sync_range(struct fuzz_in *in, char *base)
 	struct call c;
 
 	pick_range(in, base, &c);
-	(void)vmosal_msync(c.addr, c.size, modes[fuzz_u8(in) % 4]);
+	(void)vmosal_mem_sync(c.addr, c.size, modes[fuzz_u8(in) % 4]);
 }
 
 /* Into free pages of the reservation it may work (the OS may still refuse
@@ -574,20 +574,20 @@ static void range_refused(struct fuzz_in *in, char *base, enum fault fault)
 		rc = vmosal_mprotect(c.addr, c.size, prot);
 		break;
 	case 2:
-		name = "vmosal_madvise";
-		rc = vmosal_madvise(c.addr, c.size, (enum vmosal_advice)advice);
+		name = "vmosal_mem_advise";
+		rc = vmosal_mem_advise(c.addr, c.size, (enum vmosal_advice)advice);
 		break;
 	case 3:
-		name = "vmosal_mlock";
-		rc = vmosal_mlock(c.addr, c.size);
+		name = "vmosal_mem_lock";
+		rc = vmosal_mem_lock(c.addr, c.size);
 		break;
 	case 4:
-		name = "vmosal_munlock";
-		rc = vmosal_munlock(c.addr, c.size);
+		name = "vmosal_mem_unlock";
+		rc = vmosal_mem_unlock(c.addr, c.size);
 		break;
 	case 5:
-		name = "vmosal_msync";
-		rc = vmosal_msync(c.addr, c.size, ms);
+		name = "vmosal_mem_sync";
+		rc = vmosal_mem_sync(c.addr, c.size, ms);
 		break;
 	default:
 		name = "vmosal_mem_release";
