@@ -387,7 +387,7 @@ static void *vcpu_thread(void *arg)
 	vmosal_thread_kick_unregister();
 	atomic_store(&v->done, true);
 	atomic_fetch_add(&vm->exited, 1);
-	vmosal_event_signal(vm->wake);
+	vmosal_event_notify(vm->wake);
 	return NULL;
 }
 
@@ -444,7 +444,7 @@ static int vm_create(struct vm *vm, bool spin)
 	if (rc != 0)
 		return fail("KVM_SET_TSS_ADDR", rc);
 
-	rc = vmosal_guest_ram_alloc(GUEST_RAM_SIZE, NULL, &vm->ram);
+	rc = vmosal_guest_ram_create(GUEST_RAM_SIZE, NULL, &vm->ram);
 	if (rc != 0)
 		return fail("guest RAM", rc);
 	ram = vm->ram.addr;
@@ -572,16 +572,16 @@ static void vm_destroy(struct vm *vm)
 		if (v->run != NULL)
 			vmosal_munmap(v->run, vm->run_size);
 		if (v->fd != VMOSAL_NO_HANDLE)
-			vmosal_device_close(v->fd);
+			vmosal_handle_close(v->fd);
 	}
 	free(vm->vcpus);
 	if (vm->fd != VMOSAL_NO_HANDLE)
-		vmosal_device_close(vm->fd);
-	vmosal_guest_ram_free(&vm->ram);
+		vmosal_handle_close(vm->fd);
+	vmosal_guest_ram_destroy(&vm->ram);
 	if (vm->kvm != VMOSAL_NO_HANDLE)
-		vmosal_device_close(vm->kvm);
+		vmosal_handle_close(vm->kvm);
 	if (vm->wake != VMOSAL_NO_HANDLE)
-		vmosal_event_close(vm->wake);
+		vmosal_handle_close(vm->wake);
 }
 
 /* ---- signals ---- */
@@ -596,7 +596,7 @@ static bool on_stop_signal(const struct vmosal_siginfo *info, void *ctx)
 	struct vm *vm = ctx;
 
 	atomic_store(&vm->stop_signal, (int)info->signal);
-	vmosal_event_signal(vm->wake);
+	vmosal_event_notify(vm->wake);
 	return true;
 }
 
@@ -699,9 +699,9 @@ static int tiny_vmm(const struct options *o)
 		goto out;
 	}
 	for (size_t i = 0; i < NSTOP_SIGNALS; i++) {
-		rc = vmosal_signal_handle(stop_signals[i], on_stop_signal, &vm, &handlers[i]);
+		rc = vmosal_signal_add_handler(stop_signals[i], on_stop_signal, &vm, &handlers[i]);
 		if (rc != 0) {
-			fail("vmosal_signal_handle", rc);
+			fail("vmosal_signal_add_handler", rc);
 			goto out;
 		}
 	}
@@ -731,7 +731,7 @@ out:
 		return EXIT_FAILURE;
 	for (size_t i = 0; i < NSTOP_SIGNALS; i++)
 		if (handlers[i] != NULL)
-			vmosal_signal_unhandle(handlers[i]);
+			vmosal_signal_remove_handler(handlers[i]);
 	vm_destroy(&vm);
 	return status;
 }

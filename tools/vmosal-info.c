@@ -144,8 +144,8 @@ static void json_string(const char *s)
 struct report {
 	struct vmosal_backend_info backend;
 	size_t cpus_possible, cpus_online, cpus_usable;
-	struct vmosal_mem_info mem;
-	struct vmosal_page_sizes pages;
+	struct vmosal_host_memory mem;
+	struct vmosal_huge_page_sizes pages;
 	struct vmosal_huge_page_pool pools[MAX_POOLS];
 	size_t npools;
 	struct vmosal_host_caps caps;
@@ -177,7 +177,7 @@ static int gather(struct report *r)
 	if ((rc = vmosal_cpu_count(VMOSAL_CPUS_POSSIBLE, &r->cpus_possible)) != 0 ||
 	    (rc = vmosal_cpu_count(VMOSAL_CPUS_ONLINE, &r->cpus_online)) != 0 ||
 	    (rc = vmosal_cpu_count(VMOSAL_CPUS_USABLE, &r->cpus_usable)) != 0 ||
-	    (rc = vmosal_mem_info(&r->mem)) != 0 || (rc = vmosal_page_sizes(&r->pages)) != 0)
+	    (rc = vmosal_host_memory(&r->mem)) != 0 || (rc = vmosal_huge_page_sizes(&r->pages)) != 0)
 		return rc;
 	for (int i = 0; i < VMOSAL_ACCEL_COUNT; i++)
 		if ((rc = vmosal_accel_probe((enum vmosal_accel)i, &r->accel[i])) != 0)
@@ -308,7 +308,7 @@ static void print_json(const struct report *r, const struct tree *tree)
 	json_string(vmosal_libc_name());
 	printf(",\"harmonyos\":%s", vmosal_is_harmonyos() ? "true" : "false");
 	printf(",\"page_size\":%zu", vmosal_page_size());
-	printf(",\"page_sizes\":[%" PRIu64, r->pages.base);
+	printf(",\"huge_page_sizes\":[%" PRIu64, r->pages.base);
 	for (size_t i = 0; i < r->npools; i++)
 		printf(",%" PRIu64, r->pools[i].page_size);
 	printf("],\"hugepages\":{\"thp\":\"%s\",\"thp_size\":%" PRIu64
