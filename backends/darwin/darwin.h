@@ -7,6 +7,9 @@
 #ifndef VMOSAL_BACKEND_DARWIN_H
 #define VMOSAL_BACKEND_DARWIN_H
 
+#include <pthread.h>
+#include <mach/mach.h>
+
 #include "../posix/posix.h"
 #include "darwin_policy.h"
 
@@ -32,7 +35,9 @@ int darwin_thread_set_name(uint64_t tid, const char *name);
 int darwin_thread_get_name(uint64_t tid, char *buf, size_t len);
 int darwin_wait_u32(const uint32_t *addr, uint32_t expected, int64_t timeout_ns);
 int darwin_wake_u32(const uint32_t *addr, bool all);
-int darwin_thread_kick(uint64_t tid);
+/* The Mach port name and pthread of tid (0: the caller); VMOSAL_ESRCH for
+ * a port that is no thread of this process. */
+int darwin_thread_of(uint64_t tid, mach_port_t *port, pthread_t *thread);
 /* True when THREAD_AFFINITY_POLICY answers on this machine. */
 bool darwin_probe_affinity(void);
 
@@ -50,12 +55,15 @@ int darwin_icache_flush(void *addr, size_t size);
 int darwin_jit_write_begin(void *rw, void *rx, size_t size);
 int darwin_jit_write_end(void *rw, void *rx, size_t size);
 
-/* darwin_event.c */
-int darwin_event_create(unsigned flags, vmosal_handle_t *out);
+/* darwin_signal.c */
 int darwin_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
 		       struct vmosal_siginfo *out);
 int darwin_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out);
 int darwin_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out);
+int darwin_thread_kick(uint64_t tid);
+
+/* darwin_io.c */
+int darwin_event_create(unsigned flags, vmosal_handle_t *out);
 int darwin_clock_ns(int clock, uint64_t *out);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "../posix/posix.h"
 
+/* linux_host.c */
 int linux_host_info(struct vmosal_backend_host *out);
 int linux_host_memory(struct vmosal_backend_host_memory *out);
 int linux_accel_probe(int which, struct vmosal_backend_accel *out);
@@ -37,21 +38,24 @@ int linux_shm_create(const char *name, uint64_t size, unsigned flags,
 		     unsigned huge_page_shift, vmosal_handle_t *out);
 int linux_jit_map(size_t size, void **rw, void **rx);
 
-/* linux_event.c */
+int linux_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset);
+
+/* linux_signal.c */
+int linux_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out);
+int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out);
+int linux_thread_kick(uint64_t tid);
+/* This process's pid, kept (and forgotten at fork: no system call once
+ * read); reread: read it again, after tgkill said the pair is wrong. */
+pid_t linux_self_pid(bool reread);
+
+/* linux_io.c */
 int linux_event_create(unsigned flags, vmosal_handle_t *out);
 int linux_event_notify(vmosal_handle_t h);
 int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns);
 int linux_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending);
 /* posix_handle_close, forgetting an event of ours first. */
 int linux_handle_close(vmosal_handle_t h);
-int linux_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out);
-int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out);
 int linux_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
 		       int *result);
-int linux_thread_kick(uint64_t tid);
-/* This process's pid, kept (and forgotten at fork: no system call once
- * read); reread: read it again, after tgkill said the pair is wrong. */
-pid_t linux_self_pid(bool reread);
-int linux_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset);
 
 #endif

@@ -169,7 +169,7 @@ int posix_kick_os_signal(void);
 int posix_kick_wait_fd(int fd, int64_t timeout_ns, const uint32_t *kick_pending);
 
 /* ---- events of one FIFO descriptor, for hosts without eventfd
- * (posix_event.c) ---- */
+ * (posix_io.c) ---- */
 
 /* A FIFO made in dir (a directory this user may write), opened O_RDWR |
  * O_NONBLOCK | O_CLOEXEC and unlinked: the one descriptor is signalled and
@@ -185,7 +185,7 @@ int posix_fifo_event_wait(vmosal_handle_t h, int64_t timeout_ns);
 int posix_fifo_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns,
 			       const uint32_t *kick_pending);
 
-/* ---- events, clocks, devices (posix_io.c) ---- */
+/* ---- handles, clocks, devices (posix_io.c) ---- */
 
 int posix_handle_close(vmosal_handle_t h);
 int posix_clock_ns(int clock, uint64_t *out);

@@ -1,4 +1,5 @@
-/* Shared POSIX helpers: errno translation and file reading. */
+/* The POSIX backends' link to the host: the core's services, errno
+ * translation, and the host's files (under VMOSAL_FSROOT). */
 #include "config.h"
 
 #include <errno.h>
