@@ -29,7 +29,7 @@ int darwin_event_create(unsigned flags, vmosal_handle_t *out)
 	else
 		while (n > 2 && dir[n - 2] == '/')
 			dir[--n - 1] = '\0';
-	return posix_fifo_event_create(dir, out);
+	return posix_event_create_in(dir, out);
 }
 
 /* ---- clocks ---- */

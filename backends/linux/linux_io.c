@@ -126,6 +126,16 @@ int linux_handle_close(vmosal_handle_t h)
 	return posix_handle_close(h);
 }
 
+int linux_handle_dup(vmosal_handle_t h, vmosal_handle_t *out)
+{
+	int rc = posix_handle_dup(h, out);
+
+	/* A copy of an event of ours is one too: it keeps the fast check. */
+	if (rc == 0 && linux_event_marked(h))
+		linux_event_mark(*out, true);
+	return rc;
+}
+
 int linux_event_notify(vmosal_handle_t h)
 {
 	uint64_t one = 1;

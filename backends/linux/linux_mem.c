@@ -74,13 +74,13 @@ int linux_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal
 			  (int)(((flags >> VMOSAL_MAP_HUGE_SHIFT) & VMOSAL_MAP_HUGE_MASK) << MAP_HUGE_SHIFT);
 	flags &= ~(VMOSAL_MAP_NORESERVE | VMOSAL_MAP_POPULATE | VMOSAL_MAP_HUGETLB |
 		   (VMOSAL_MAP_HUGE_MASK << VMOSAL_MAP_HUGE_SHIFT));
-	return posix_mem_map(addr, size, prot, flags, fd, offset, native, out);
+	return posix_mmap(addr, size, prot, flags, fd, offset, native, out);
 }
 
 int linux_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
 			   vmosal_handle_t fd, int64_t offset)
 {
-	return posix_mem_map_reserved(linux_mem_map, addr, size, prot, flags, fd, offset);
+	return posix_map_into_reservation(linux_mem_map, addr, size, prot, flags, fd, offset);
 }
 
 /* Sized by what this backend was built to know: advice added to the public

@@ -22,6 +22,28 @@ int posix_handle_close(vmosal_handle_t h)
 	return 0;
 }
 
+int posix_handle_dup(vmosal_handle_t h, vmosal_handle_t *out)
+{
+	/* Close-on-exec from the start: no window in which another thread's
+	 * fork and exec could take it along. */
+	int fd = fcntl(h, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0)
+		return posix_last_error();
+	*out = fd;
+	return 0;
+}
+
+int posix_handle_set_inheritable(vmosal_handle_t h, bool inherit)
+{
+	int flags = fcntl(h, F_GETFD);
+
+	if (flags < 0)
+		return posix_last_error();
+	flags = inherit ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC;
+	return fcntl(h, F_SETFD, flags) == 0 ? 0 : posix_last_error();
+}
+
 /* Sized by what this backend knows: a clock added later is ENOTSUP. */
 static const clockid_t posix_clocks[] = {
 	[VMOSAL_CLOCK_MONOTONIC] = CLOCK_MONOTONIC,
@@ -119,7 +141,7 @@ int posix_process_id(uint64_t *out)
  * (SCM_RIGHTS), as an eventfd does. A kqueue can do none of the last two.
  * Built on every POSIX host, so that Linux runs its tests. */
 
-int posix_fifo_event_create(const char *dir, vmosal_handle_t *out)
+int posix_event_create_in(const char *dir, vmosal_handle_t *out)
 {
 	static atomic_uint serial;
 	char path[1024];
@@ -151,7 +173,7 @@ int posix_fifo_event_create(const char *dir, vmosal_handle_t *out)
 /* 0 when fd is a FIFO open for reading and writing (and, for a wait,
  * non-blocking: a blocking read could outlast the timeout); VMOSAL_EBADF
  * for anything else, VMOSAL_EINVAL when blocking. */
-static int posix_fifo_event_check(vmosal_handle_t fd, bool wait)
+static int posix_event_check(vmosal_handle_t fd, bool wait)
 {
 	struct stat st;
 	int flags;
@@ -164,12 +186,12 @@ static int posix_fifo_event_check(vmosal_handle_t fd, bool wait)
 	return !wait || (flags & O_NONBLOCK) ? 0 : VMOSAL_EINVAL;
 }
 
-int posix_fifo_event_notify(vmosal_handle_t h)
+int posix_event_notify(vmosal_handle_t h)
 {
 	const char one = 1;
 	int rc;
 
-	if ((rc = posix_fifo_event_check(h, false)) != 0)
+	if ((rc = posix_event_check(h, false)) != 0)
 		return rc;
 	/* One write(2): what a signal handler may call. Full (EAGAIN): it
 	 * is signalled already, and one wait takes every signal anyway. */
@@ -183,7 +205,7 @@ int posix_fifo_event_notify(vmosal_handle_t h)
 }
 
 /* Takes the event if signalled: 0, or VMOSAL_EAGAIN. */
-static int posix_fifo_event_take(vmosal_handle_t h)
+static int posix_event_take(vmosal_handle_t h)
 {
 	char buf[256];
 	bool got = false;
@@ -203,13 +225,12 @@ static int posix_fifo_event_take(vmosal_handle_t h)
 	return got ? 0 : VMOSAL_EAGAIN;
 }
 
-int posix_fifo_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns,
-			       const uint32_t *kick_pending)
+int posix_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending)
 {
 	uint64_t start = 0, now = 0;
 	int rc;
 
-	if ((rc = posix_fifo_event_check(h, true)) != 0)
+	if ((rc = posix_event_check(h, true)) != 0)
 		return rc;
 	if (kick_pending != NULL && __atomic_load_n(kick_pending, __ATOMIC_RELAXED) != 0)
 		return VMOSAL_EINTR;
@@ -217,7 +238,7 @@ int posix_fifo_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns,
 		posix_clock_ns(VMOSAL_CLOCK_MONOTONIC, &start);
 	/* Take it if signalled, else wait for the FIFO to become readable
 	 * and try again: another waiter may take it first. */
-	while ((rc = posix_fifo_event_take(h)) == VMOSAL_EAGAIN) {
+	while ((rc = posix_event_take(h)) == VMOSAL_EAGAIN) {
 		int64_t left = timeout_ns;
 
 		if (timeout_ns > 0) {
@@ -234,7 +255,7 @@ int posix_fifo_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns,
 	return rc;
 }
 
-int posix_fifo_event_wait(vmosal_handle_t h, int64_t timeout_ns)
+int posix_event_wait(vmosal_handle_t h, int64_t timeout_ns)
 {
-	return posix_fifo_event_wait_kick(h, timeout_ns, NULL);
+	return posix_event_wait_kick(h, timeout_ns, NULL);
 }
