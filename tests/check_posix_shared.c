@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -69,6 +70,31 @@ static void setup(void)
 	posix_core = &shared_services;
 	atomic_store(&kicks, 0);
 }
+
+/* Each code of error.h's list comes from the errno of its name, from
+ * posix_host.c's one table; libvmosal's own two codes from no errno. */
+#define EBACKEND (-1000)
+#define EUNKNOWN (-1001)
+START_TEST(test_errno_translation)
+{
+#define CHECK_ERRNO(name, value, msg)                                    \
+	if ((name) > 0)                                                  \
+		ck_assert_msg(posix_error_from_errno(name) == (value), "%s", #name);
+	VMOSAL_ERRNO_MAP(CHECK_ERRNO)
+#undef CHECK_ERRNO
+	ck_assert_int_eq(posix_error_from_errno(0), 0);
+	ck_assert_int_eq(posix_error_from_errno(ENXIO), VMOSAL_ENODEV);
+	ck_assert_int_eq(posix_error_from_errno(EOPNOTSUPP), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(posix_error_from_errno(EWOULDBLOCK), VMOSAL_EAGAIN);
+	ck_assert_int_eq(posix_error_from_errno(EDOM), VMOSAL_EUNKNOWN);
+	ck_assert_int_eq(posix_error_from_errno(-1), VMOSAL_EUNKNOWN);
+	ck_assert_int_eq(posix_error_from_errno(-1000), VMOSAL_EUNKNOWN);
+	errno = EBUSY;
+	ck_assert_int_eq(posix_last_error(), VMOSAL_EBUSY);
+}
+END_TEST
+#undef EBACKEND
+#undef EUNKNOWN
 
 START_TEST(test_stack_size)
 {
@@ -597,6 +623,7 @@ int main(void)
 	TCase *tc = tcase_create("shared");
 
 	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_errno_translation);
 	tcase_add_test(tc, test_stack_size);
 	tcase_add_test(tc, test_timeout_ms);
 	tcase_add_test(tc, test_shm_name);
