@@ -185,3 +185,8 @@ int vmosal_host_caps(struct vmosal_host_caps *out)
 	vmosal__struct_out(out, &caps, sizeof caps);
 	return 0;
 }
+
+uint32_t vmosal_version(void)
+{
+	return VMOSAL_VERSION;
+}
