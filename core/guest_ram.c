@@ -265,10 +265,12 @@ int vmosal_guest_ram_create(size_t size, const struct vmosal_guest_ram_options *
 			return VMOSAL_ENOTSUP;
 	}
 	if (flags & VMOSAL_GUEST_NUMA) {
+		if (o.numa_node < 0)
+			return VMOSAL_EINVAL;
 		topo = vmosal__topology(&rc);
 		if (topo == NULL)
 			return rc;
-		node = hwloc_get_numanode_obj_by_os_index(topo, o.numa_node);
+		node = hwloc_get_numanode_obj_by_os_index(topo, (unsigned)o.numa_node);
 		if (node == NULL)
 			return VMOSAL_ENOENT;
 	}

@@ -128,6 +128,44 @@ static inline int vmosal__ready_slot(const struct vmosal__state **out, size_t of
 }
 #define VMOSAL__READY_SLOT(out, m) vmosal__ready_slot((out), offsetof(struct vmosal_backend_ops, m))
 
+/* ---- loader.c: finding plugins and checking them against the ABI ---- */
+
+struct vmosal__plugin {
+	void *dso;
+	const struct vmosal_backend_ops *ops;
+	size_t usable; /* bytes of *ops this core reads */
+	char path[4096];
+};
+/* Opens one file and checks its table (major, size for its minor, name,
+ * mandatory slots); false with the reasons recorded. */
+bool vmosal__plugin_open(const char *path, struct vmosal__plugin *out);
+void vmosal__plugin_close(struct vmosal__plugin *p);
+/* True when the plugin called back into libvmosal since plugin_open. */
+bool vmosal__plugin_reentered(void);
+/* Copies the plugin's table into t, this core's full-size one (slots past
+ * its struct_size NULL), and stores which VMOSAL_SLOT_* groups it fills. */
+void vmosal__plugin_adopt(const struct vmosal__plugin *p, struct vmosal_backend_ops *t,
+			  uint32_t *groups);
+/* Offers each candidate for spec to use() until one is taken: a path
+ * itself; a name as vmosal_<name><module suffix> in near (a layer's own
+ * directory) if not NULL, then VMOSAL_BACKEND_PATH when use_env_path, then
+ * the installed directory. A candidate present but refused ends the
+ * search: no silent substitute. */
+typedef bool (*vmosal__plugin_use_fn)(const char *path);
+bool vmosal__plugin_find(const char *spec, bool use_env_path, const char *near,
+			 vmosal__plugin_use_fn use);
+/* Messages for vmosal_backend_error(): why candidates were refused, and
+ * notices about the environment. Written under the loader lock. */
+void vmosal__loader_refuse(const char *path, const char *fmt, ...) VMOSAL__PRINTF(2, 3);
+void vmosal__loader_note(const char *what, const char *fmt, ...) VMOSAL__PRINTF(2, 3);
+int vmosal__loader_messages(char *buf, size_t len);
+/* Brackets one load on the loading thread: clears the messages, then
+ * keeps the refusals only when it failed. */
+void vmosal__loader_begin(void);
+void vmosal__loader_end(bool ok);
+/* True on the thread inside vmosal__loader_begin/end. */
+bool vmosal__loader_loading(void);
+
 /* ---- debug output (VMOSAL_DEBUG=topic[,topic...] or all) ---- */
 bool vmosal__debug_enabled(const char *topic);
 void vmosal__debug(const char *topic, const char *fmt, ...) VMOSAL__PRINTF(2, 3);
@@ -142,7 +180,7 @@ const char *vmosal__secure_getenv(const char *name);
 bool vmosal__privileged(void);
 void vmosal__loader_lock(void);
 void vmosal__loader_unlock(void);
-/* init.c: true when the calling thread is loading a backend, i.e. a plugin
+/* loader.c: true when the calling thread is loading a backend, i.e. a plugin
  * calls back in while it loads; the plugin is then refused. A caller about
  * to take the loader lock returns VMOSAL_EBACKEND instead of deadlocking. */
 bool vmosal__loader_reentry(void);

@@ -454,7 +454,7 @@ int vmosal_jit_create(size_t size, struct vmosal_jit *out)
 		return VMOSAL_EOVERFLOW;
 	size = (size + page - 1) / page * page;
 	op = VMOSAL__OP(s, jit_map);
-	if (op == NULL || VMOSAL__OP(s, jit_unmap) == NULL)
+	if ((s->groups & VMOSAL_SLOT_JIT) == 0)
 		return VMOSAL_ENOTSUP;
 	rc = op(size, &rw, &rx);
 	if (rc != 0)
@@ -515,7 +515,7 @@ int vmosal_jit_write_begin(const struct vmosal_jit *jit)
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
 	if (jit_windows == 0) {
-		op = VMOSAL__OP(s, jit_write_begin);
+		op = (s->groups & VMOSAL_SLOT_JIT_WINDOW) != 0 ? s->ops->jit_write_begin : NULL;
 		/* A backend of ABI 2.2 or older: two views need nothing, one
 		 * view cannot be opened from here. */
 		if (op != NULL)
@@ -540,7 +540,8 @@ int vmosal_jit_write_end(const struct vmosal_jit *jit)
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	if (jit_windows == 1 && (op = VMOSAL__OP(s, jit_write_end)) != NULL)
+	if (jit_windows == 1 && (s->groups & VMOSAL_SLOT_JIT_WINDOW) != 0 &&
+	    (op = s->ops->jit_write_end) != NULL)
 		rc = op(jit->rw, jit->rx, jit->size);
 	/* Refused (views the backend cannot have made): still open. */
 	if (rc != 0)

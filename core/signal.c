@@ -77,8 +77,7 @@ static bool is_fault(int sig)
 /* The signal slots exist as a block (ABI 2.1): one check for all. */
 static bool has_signals(const struct vmosal__state *s)
 {
-	return VMOSAL__OP(s, signal_install) != NULL && VMOSAL__OP(s, signal_restore) != NULL &&
-	       VMOSAL__OP(s, signal_chain) != NULL;
+	return (s->groups & VMOSAL_SLOT_SIGNAL) != 0;
 }
 
 /* Takes one more user of sig, installing the backend's handler for the
@@ -233,16 +232,13 @@ static int set_mask(const enum vmosal_signal *sigs, size_t n, bool block)
 {
 	int list[VMOSAL_SIGNAL_COUNT];
 	const struct vmosal__state *s;
-	int (*op)(bool, const int *, size_t);
 	int rc = check_set(sigs, n, list);
 
 	if (rc != 0)
 		return rc;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_mask);
-	return op != NULL ? op(block, list, n) : VMOSAL_ENOTSUP;
+	if ((rc = VMOSAL__READY_SLOT(&s, signal_mask)) != 0)
+		return rc;
+	return s->ops->signal_mask(block, list, n);
 }
 
 int vmosal_signal_block(const enum vmosal_signal *sigs, size_t n)
@@ -291,8 +287,7 @@ int vmosal_signal_fd_create(const enum vmosal_signal *sigs, size_t n, vmosal_han
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
 	op = VMOSAL__OP(s, signal_fd_create);
-	return op != NULL && VMOSAL__OP(s, handle_close) != NULL ? op(list, n, out)
-								 : VMOSAL_ENOTSUP;
+	return (s->groups & VMOSAL_SLOT_SIGNAL_FD) != 0 ? op(list, n, out) : VMOSAL_ENOTSUP;
 }
 
 int vmosal_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
@@ -337,7 +332,7 @@ static int guard_setup(const struct vmosal__state *s)
 	guard_op_fn op = VMOSAL__OP(s, fault_guard);
 	int rc = 0;
 
-	if (op == NULL || !has_signals(s))
+	if ((s->groups & VMOSAL_SLOT_FAULT) == 0)
 		return VMOSAL_ENOTSUP;
 	vmosal__registry_lock();
 	if (atomic_load_explicit(&guard_op, memory_order_relaxed) == NULL) {

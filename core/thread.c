@@ -396,29 +396,25 @@ int vmosal_thread_set_name(vmosal_tid_t tid, const char *name)
 int vmosal_thread_get_name(vmosal_tid_t tid, char *buf, size_t len)
 {
 	const struct vmosal__state *s;
-	int (*op)(uint64_t, char *, size_t);
+	int rc;
 
 	if (buf == NULL || len == 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, thread_get_name);
-	return op != NULL ? op(resolve_tid(tid), buf, len) : VMOSAL_ENOTSUP;
+	if ((rc = VMOSAL__READY_SLOT(&s, thread_get_name)) != 0)
+		return rc;
+	return s->ops->thread_get_name(resolve_tid(tid), buf, len);
 }
 
 int vmosal_thread_current_cpu(size_t *cpu)
 {
 	const struct vmosal__state *s;
-	int (*op)(size_t *);
+	int rc;
 
 	if (cpu == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, thread_current_cpu);
-	return op != NULL ? op(cpu) : VMOSAL_ENOTSUP;
+	if ((rc = VMOSAL__READY_SLOT(&s, thread_current_cpu)) != 0)
+		return rc;
+	return s->ops->thread_current_cpu(cpu);
 }
 
 /* ---- creation ---- */
