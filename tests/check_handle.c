@@ -1,13 +1,10 @@
 /* What every handle shares (handle.h): duplicating one, choosing whether
  * child processes inherit it, closing it. POSIX only: whether a child
- * inherits a handle is asked of a program started by fork and exec
- * (tests/helper_fd). */
+ * inherits a handle is asked of a program started by fork and exec. */
 #include "config.h"
 
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,26 +21,25 @@ static void setup(void)
 }
 
 /* Whether a program that this process starts (fork, then exec) finds h
- * open under the same number. */
+ * open under the same number. The program is the host's /bin/sh, which
+ * an emulator (qemu-user) runs natively: the suite's own binaries it could
+ * only run through itself, with descriptors of its own in the way. */
 static bool child_sees(vmosal_handle_t h)
 {
-	const char *builddir = getenv("VMOSAL_TEST_BUILDDIR");
-	char helper[PATH_MAX], arg[32];
+	char script[64];
 	int status;
 	pid_t pid;
 
-	ck_assert_ptr_nonnull(builddir);
-	snprintf(helper, sizeof helper, "%s/helper_fd", builddir);
-	snprintf(arg, sizeof arg, "%d", (int)h);
+	snprintf(script, sizeof script, "[ -e /dev/fd/%d ]", (int)h);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		execl(helper, helper, arg, (char *)NULL);
+		execl("/bin/sh", "sh", "-c", script, (char *)NULL);
 		_exit(127);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 1,
-		      "%s %s: status %#x (not built, or could not run)", helper, arg, status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 1, "sh -c '%s': status %#x",
+		      script, status);
 	return WEXITSTATUS(status) == 0;
 }
 
