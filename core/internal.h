@@ -97,10 +97,6 @@ static inline const struct vmosal__state *vmosal__get(void)
 	return vmosal__load_slow();
 }
 
-/* Slot m of the loaded table, or NULL when the plugin leaves it empty or
- * predates it. */
-#define VMOSAL__OP(s, m) ((s)->ops->m)
-
 /* The prologue of every call that goes to the backend: the loaded state in
  * *out, with every slot of groups (VMOSAL_SLOT_*, backend.h) filled.
  * Returns 0, VMOSAL_EBACKEND when no backend loads, or VMOSAL_ENOTSUP when

@@ -66,7 +66,7 @@ _Atomic uint32_t *vmosal__kick_flag(void)
 
 static int kick_setup(const struct vmosal__state *s)
 {
-	int (*op)(int *) = VMOSAL__OP(s, kick_setup);
+	int (*op)(int *) = s->ops->kick_setup;
 	int rc = 0, sig = 0;
 
 	if (atomic_load_explicit(&kick_os_signal, memory_order_acquire) >= 0)

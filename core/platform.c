@@ -165,7 +165,7 @@ int vmosal_host_caps(struct vmosal_host_caps *out)
 		caps.flags |= VMOSAL_CAP_SHM;
 	if ((s->groups & VMOSAL_SLOT_JIT) != 0)
 		caps.flags |= VMOSAL_CAP_JIT;
-	if (VMOSAL__OP(s, mem_populate) != NULL)
+	if (s->ops->mem_populate != NULL)
 		caps.flags |= VMOSAL_CAP_PREALLOC;
 	if ((rc = vmosal_huge_page_sizes(&ps)) != 0)
 		return rc;

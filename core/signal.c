@@ -265,7 +265,7 @@ int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int64_t timeout
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_wait);
+	op = s->ops->signal_wait;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	rc = op(list, n, timeout_ns, &bi);
@@ -286,7 +286,7 @@ int vmosal_signal_fd_create(const enum vmosal_signal *sigs, size_t n, vmosal_han
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_fd_create);
+	op = s->ops->signal_fd_create;
 	return (s->groups & VMOSAL_SLOT_SIGNAL_FD) != 0 ? op(list, n, out) : VMOSAL_ENOTSUP;
 }
 
@@ -304,7 +304,7 @@ int vmosal_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_fd_read);
+	op = s->ops->signal_fd_read;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	rc = op(h, &bi);
@@ -329,7 +329,7 @@ static _Atomic(guard_op_fn) guard_op;
  * every guard two system calls. */
 static int guard_setup(const struct vmosal__state *s)
 {
-	guard_op_fn op = VMOSAL__OP(s, fault_guard);
+	guard_op_fn op = s->ops->fault_guard;
 	int rc = 0;
 
 	if ((s->groups & VMOSAL_SLOT_FAULT) == 0)
