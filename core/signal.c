@@ -1,7 +1,8 @@
 /* Signals: the one registry through which libvmosal owns every signal it
- * uses, the scoped fault guard built on it, and the vCPU kick. The OS work
- * (installing handlers, masks, the non-local exit of a guard, sending the
- * kick) is the backend's; what is decided here is the same on every OS. */
+ * uses, and the scoped fault guard built on it (the vCPU kick, which uses
+ * the registry, is kick.c's). The OS work (installing handlers, masks, the
+ * non-local exit of a guard) is the backend's; what is decided here is the
+ * same on every OS. */
 #include "config.h"
 
 #include <stdint.h>
@@ -215,15 +216,17 @@ int vmosal_signal_remove_handler(vmosal_signal_handler_t *h)
 	return 0;
 }
 
-/* Checks a caller's signal list; faults may not be blocked or waited for. */
-static int check_set(const enum vmosal_signal *sigs, size_t n, int *os_list)
+/* Checks a caller's signal list and copies it as the ints slots take
+ * (still enum vmosal_signal: the backend translates); faults may not be
+ * blocked or waited for. */
+static int check_set(const enum vmosal_signal *sigs, size_t n, int *slot_list)
 {
 	if (sigs == NULL || n == 0 || n > VMOSAL_SIGNAL_COUNT)
 		return VMOSAL_EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (!known_signal((int)sigs[i]) || is_fault((int)sigs[i]))
 			return VMOSAL_EINVAL;
-		os_list[i] = (int)sigs[i];
+		slot_list[i] = (int)sigs[i];
 	}
 	return 0;
 }
