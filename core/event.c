@@ -36,7 +36,7 @@ typedef int (*event_wait_op)(vmosal_handle_t, int64_t, const uint32_t *);
 static int event_wait_unaware(const struct vmosal__state *s, vmosal_handle_t event,
 			      int64_t timeout_ns, const uint32_t *kick_pending)
 {
-	int (*op)(vmosal_handle_t, int64_t) = VMOSAL__OP(s, event_wait);
+	int (*op)(vmosal_handle_t, int64_t) = s->ops->event_wait;
 
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
@@ -55,7 +55,7 @@ __attribute__((noinline))
 static int event_wait_blocking(const struct vmosal__state *s, event_wait_op op,
 			       vmosal_handle_t event, int64_t timeout_ns, const uint32_t *kick)
 {
-	int (*clock)(int, uint64_t *) = VMOSAL__OP(s, clock_ns);
+	int (*clock)(int, uint64_t *) = s->ops->clock_ns;
 	uint64_t start = 0, now = 0;
 	int rc;
 
@@ -83,16 +83,16 @@ static int event_wait_blocking(const struct vmosal__state *s, event_wait_op op,
 int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
 {
 	const struct vmosal__state *s;
+	int rc;
 	const uint32_t *kick;
 	event_wait_op op;
 
 	if (!VMOSAL_HANDLE_VALID(event))
 		return VMOSAL_EBADF;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	kick = (const uint32_t *)vmosal__kick_flag();
-	op = VMOSAL__OP(s, event_wait_kick);
+	op = s->ops->event_wait_kick;
 	/* A test that cannot block needs no signal mask: straight to the
 	 * backend, which reads the flag first, as cheap as the raw read. */
 	if (timeout_ns == 0 && op != NULL)
@@ -119,7 +119,7 @@ int vmosal_sleep_ns(uint64_t ns)
 
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, sleep_ns);
+	op = s->ops->sleep_ns;
 	return op != NULL ? op(ns) : VMOSAL_ENOTSUP;
 }
 
@@ -158,15 +158,15 @@ int vmosal_ioctl(vmosal_handle_t device, unsigned long request, void *arg, unsig
 {
 	const struct vmosal__state *s;
 	ioctl_op op;
+	int rc;
 
 	if (!VMOSAL_HANDLE_VALID(device))
 		return VMOSAL_EBADF;
 	if ((flags & ~VMOSAL_IOCTL_NO_RESTART) != 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (VMOSAL__UNLIKELY(s == NULL))
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, device_ioctl);
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
+	op = s->ops->device_ioctl;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	if (result == NULL)

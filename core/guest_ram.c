@@ -189,7 +189,7 @@ static int pick_hugetlb_size(uint64_t want, const struct vmosal_backend_huge_pag
 /* Advice guest RAM needs; a backend without the slot cannot take any. */
 static int advise(const struct vmosal__state *s, void *addr, size_t size, int advice)
 {
-	int (*op)(void *, size_t, int) = VMOSAL__OP(s, mem_advise);
+	int (*op)(void *, size_t, int) = s->ops->mem_advise;
 	return op != NULL ? op(addr, size, advice) : VMOSAL_ENOTSUP;
 }
 
@@ -219,9 +219,8 @@ int vmosal_guest_ram_create(size_t size, const struct vmosal_guest_ram_options *
 	    (o.huge_page_size != 0 && o.pages != VMOSAL_PAGES_HUGETLB) ||
 	    (o.alignment != 0 && !is_pow2(o.alignment)))
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	page = s->host.page_size;
 	/* The host's granule (vmosal_host_caps' map_granularity: the page
 	 * size on POSIX, 64 KiB on Windows), checked here so that every OS
@@ -260,7 +259,7 @@ int vmosal_guest_ram_create(size_t size, const struct vmosal_guest_ram_options *
 		return VMOSAL_EOVERFLOW;
 	reserve = size + 2 * guard;
 	if (flags & VMOSAL_GUEST_PREALLOC) {
-		populate = VMOSAL__OP(s, mem_populate);
+		populate = s->ops->mem_populate;
 		if (populate == NULL)
 			return VMOSAL_ENOTSUP;
 	}
@@ -372,19 +371,19 @@ fail_handle:
 int vmosal_guest_ram_discard(const struct vmosal_guest_ram *ram, size_t offset, size_t len)
 {
 	const struct vmosal__state *s;
+	int rc;
 	int (*op)(void *, size_t, vmosal_handle_t, int64_t);
 	uint64_t page;
 
 	if (vmosal__struct_out_check(ram, VMOSAL__MIN_GUEST_RAM) != 0 || ram->addr == NULL ||
 	    len == 0 || offset > ram->size || len > ram->size - offset)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	page = s->host.page_size;
 	if (offset % page != 0 || len % page != 0)
 		return VMOSAL_EINVAL;
-	op = VMOSAL__OP(s, mem_discard);
+	op = s->ops->mem_discard;
 	return op != NULL ? op((char *)ram->addr + offset, len, ram->handle, (int64_t)offset)
 			  : VMOSAL_ENOTSUP;
 }
@@ -403,9 +402,8 @@ int vmosal_guest_ram_destroy(struct vmosal_guest_ram *ram)
 		ram->handle = VMOSAL_NO_HANDLE;
 		return 0;
 	}
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	rc = s->ops->mem_release(ram->map_base, ram->map_size);
 	if (rc != 0)
 		return rc;

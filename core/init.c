@@ -275,7 +275,7 @@ void vmosal__unload(void)
 
 	if (s == NULL || atomic_exchange(&unloaded, true))
 		return;
-	fini = VMOSAL__OP(s, fini);
+	fini = s->ops->fini;
 	if (fini != NULL)
 		fini();
 }

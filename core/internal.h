@@ -97,10 +97,6 @@ static inline const struct vmosal__state *vmosal__get(void)
 	return vmosal__load_slow();
 }
 
-/* Slot m of the loaded table, or NULL when the plugin leaves it empty or
- * predates it. */
-#define VMOSAL__OP(s, m) ((s)->ops->m)
-
 /* The prologue of every call that goes to the backend: the loaded state in
  * *out, with every slot of groups (VMOSAL_SLOT_*, backend.h) filled.
  * Returns 0, VMOSAL_EBACKEND when no backend loads, or VMOSAL_ENOTSUP when
@@ -204,8 +200,15 @@ bool vmosal__is_path(const char *s);
 void vmosal__registry_lock(void);
 void vmosal__registry_unlock(void);
 
-/* signal.c: what the backend calls in signal context (core services). */
+/* signal.c: core service signal_dispatch, called in signal context. */
 void vmosal__signal_dispatch(const struct vmosal_siginfo *info, void *os_context);
+/* Runs fn under the fault guard with SEGV and BUS installed in the
+ * registry; 0 (fn's value in *fn_result), VMOSAL_EFAULT, or an error. */
+int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
+			struct vmosal_siginfo *fault, int *fn_result);
+
+/* kick.c: core service kick_received, in the kicked thread's signal
+ * context (or APC). */
 void vmosal__kick_received(void);
 /* The calling thread's pending-kick flag (non-zero: kicked), which every
  * blocking wait looks at (vmosal.h). */
@@ -216,10 +219,8 @@ void vmosal__kick_forget_self(void);
 /* In a forked child: forgets every kick registration (the child must
  * register again). */
 void vmosal__kick_after_fork(void);
-/* Runs fn under the fault guard with SEGV and BUS installed in the
- * registry; 0 (fn's value in *fn_result), VMOSAL_EFAULT, or an error. */
-int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
-			struct vmosal_siginfo *fault, int *fn_result);
+/* tid has a kick registration. */
+bool vmosal__kick_known(uint64_t tid);
 
 /* Forgets the calling thread's cached tid, and the threads known to be
  * ours: a forked child's only thread has a tid of its own. */
@@ -227,8 +228,6 @@ void vmosal__thread_forget_self(void);
 /* Core service tid_known: tid is a running thread that libvmosal started,
  * or one registered for kicks. No system call. */
 bool vmosal__tid_known(uint64_t tid);
-/* tid has a kick registration (signal.c). */
-bool vmosal__kick_known(uint64_t tid);
 
 /* Blocks while *word == expected (no spinning); spurious returns allowed.
  * Wakes one or all waiters on word. Both go through the backend's

@@ -1,7 +1,8 @@
 /* Signals: the one registry through which libvmosal owns every signal it
- * uses, the scoped fault guard built on it, and the vCPU kick. The OS work
- * (installing handlers, masks, the non-local exit of a guard, sending the
- * kick) is the backend's; what is decided here is the same on every OS. */
+ * uses, and the scoped fault guard built on it (the vCPU kick, which uses
+ * the registry, is kick.c's). The OS work (installing handlers, masks, the
+ * non-local exit of a guard) is the backend's; what is decided here is the
+ * same on every OS. */
 #include "config.h"
 
 #include <stdint.h>
@@ -153,9 +154,8 @@ int vmosal_signal_add_handler(enum vmosal_signal sig, vmosal_signal_fn fn, void 
 
 	if (!known_signal((int)sig) || fn == NULL || out == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	if (!has_signals(s))
 		return VMOSAL_ENOTSUP;
 	vmosal__registry_lock();
@@ -187,9 +187,8 @@ int vmosal_signal_remove_handler(vmosal_signal_handler_t *h)
 	slot = handle_slot(h, &sig, &gen);
 	if (slot == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	vmosal__registry_lock();
 	if (atomic_load(&slot->fn) == NULL || (slot->gen & HANDLE_GEN_MASK) != gen) {
 		rc = VMOSAL_EINVAL; /* removed already, and maybe reused */
@@ -215,15 +214,17 @@ int vmosal_signal_remove_handler(vmosal_signal_handler_t *h)
 	return 0;
 }
 
-/* Checks a caller's signal list; faults may not be blocked or waited for. */
-static int check_set(const enum vmosal_signal *sigs, size_t n, int *os_list)
+/* Checks a caller's signal list and copies it as the ints slots take
+ * (still enum vmosal_signal: the backend translates); faults may not be
+ * blocked or waited for. */
+static int check_set(const enum vmosal_signal *sigs, size_t n, int *slot_list)
 {
 	if (sigs == NULL || n == 0 || n > VMOSAL_SIGNAL_COUNT)
 		return VMOSAL_EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (!known_signal((int)sigs[i]) || is_fault((int)sigs[i]))
 			return VMOSAL_EINVAL;
-		os_list[i] = (int)sigs[i];
+		slot_list[i] = (int)sigs[i];
 	}
 	return 0;
 }
@@ -262,10 +263,9 @@ int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int64_t timeout
 
 	if (rc != 0 || (rc = vmosal__struct_out_check(out, sizeof(struct vmosal_siginfo))) != 0)
 		return rc;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_wait);
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
+	op = s->ops->signal_wait;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	rc = op(list, n, timeout_ns, &bi);
@@ -283,10 +283,9 @@ int vmosal_signal_fd_create(const enum vmosal_signal *sigs, size_t n, vmosal_han
 
 	if (rc != 0 || out == NULL)
 		return rc != 0 ? rc : VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_fd_create);
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
+	op = s->ops->signal_fd_create;
 	return (s->groups & VMOSAL_SLOT_SIGNAL_FD) != 0 ? op(list, n, out) : VMOSAL_ENOTSUP;
 }
 
@@ -301,10 +300,9 @@ int vmosal_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 		return VMOSAL_EBADF;
 	if (vmosal__struct_out_check(out, sizeof(struct vmosal_siginfo)) != 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_fd_read);
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
+	op = s->ops->signal_fd_read;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	rc = op(h, &bi);
@@ -329,7 +327,7 @@ static _Atomic(guard_op_fn) guard_op;
  * every guard two system calls. */
 static int guard_setup(const struct vmosal__state *s)
 {
-	guard_op_fn op = VMOSAL__OP(s, fault_guard);
+	guard_op_fn op = s->ops->fault_guard;
 	int rc = 0;
 
 	if ((s->groups & VMOSAL_SLOT_FAULT) == 0)
@@ -385,9 +383,8 @@ static int guard_slow(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault
 
 	if (fn == NULL || (fault != NULL && vmosal__struct_out_check(fault, sizeof *fault) != 0))
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	rc = guard_run(s, fn, arg, &bi, &result);
 	return rc != 0 ? guard_failed(rc, &bi, fault) : result;
 }

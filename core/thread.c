@@ -50,6 +50,7 @@ static vmosal_tid_t self_tid_of(const struct vmosal__state *s)
 int vmosal_thread_self(vmosal_tid_t *out)
 {
 	const struct vmosal__state *s;
+	int rc;
 	vmosal_tid_t tid;
 
 	if (out == NULL)
@@ -58,9 +59,8 @@ int vmosal_thread_self(vmosal_tid_t *out)
 		*out = self_tid;
 		return 0;
 	}
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	tid = self_tid_of(s);
 	if (tid == 0)
 		return VMOSAL_EUNKNOWN;
@@ -225,7 +225,7 @@ static int hwloc_get_affinity(uint64_t tid, size_t *cpus, size_t capacity, size_
 static int set_affinity(const struct vmosal__state *s, uint64_t tid, const size_t *cpus,
 			size_t ncpus)
 {
-	int (*op)(uint64_t, const size_t *, size_t) = VMOSAL__OP(s, thread_set_affinity);
+	int (*op)(uint64_t, const size_t *, size_t) = s->ops->thread_set_affinity;
 	int rc = check_cpus(s, cpus, ncpus);
 
 	if (rc != 0)
@@ -250,14 +250,14 @@ int vmosal_thread_set_affinity(vmosal_tid_t tid, const size_t *cpus, size_t ncpu
 int vmosal_thread_get_affinity(vmosal_tid_t tid, size_t *cpus, size_t capacity, size_t *ncpus)
 {
 	const struct vmosal__state *s;
+	int rc;
 	int (*op)(uint64_t, size_t *, size_t, size_t *);
 
 	if (ncpus == NULL || (cpus == NULL && capacity > 0))
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, thread_get_affinity);
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
+	op = s->ops->thread_get_affinity;
 	tid = resolve_tid(tid);
 	return op != NULL ? op(tid, cpus, capacity, ncpus)
 			  : hwloc_get_affinity(tid, cpus, capacity, ncpus);
@@ -267,7 +267,7 @@ uint32_t vmosal__affinity_kind(const struct vmosal__state *s)
 {
 	hwloc_topology_t topo;
 
-	if (VMOSAL__OP(s, thread_set_affinity) != NULL)
+	if (s->ops->thread_set_affinity != NULL)
 		return s->caps.affinity;
 	topo = vmosal__topology(NULL);
 	return topo != NULL && hwloc_topology_get_support(topo)->cpubind->set_thisthread_cpubind
@@ -283,7 +283,7 @@ static int check_priority(const struct vmosal__state *s, enum vmosal_priority pr
 		return VMOSAL_EINVAL;
 	if (prio == VMOSAL_PRIORITY_REALTIME && !(s->caps.flags & VMOSAL_BACKEND_CAP_REALTIME))
 		return VMOSAL_ENOTSUP;
-	return VMOSAL__OP(s, thread_set_priority) != NULL ? 0 : VMOSAL_ENOTSUP;
+	return s->ops->thread_set_priority != NULL ? 0 : VMOSAL_ENOTSUP;
 }
 
 int vmosal_thread_set_priority(vmosal_tid_t tid, enum vmosal_priority prio)
@@ -308,15 +308,15 @@ static int check_realtime(const struct vmosal__state *s, int policy, int level)
 	if (!(s->caps.flags & VMOSAL_BACKEND_CAP_REALTIME))
 		return VMOSAL_ENOTSUP;
 	/* Without the slot, only what REALTIME always meant is possible. */
-	if (VMOSAL__OP(s, thread_set_realtime) == NULL && (policy != VMOSAL_RT_FIFO || level > 1))
+	if (s->ops->thread_set_realtime == NULL && (policy != VMOSAL_RT_FIFO || level > 1))
 		return VMOSAL_ENOTSUP;
-	return VMOSAL__OP(s, thread_set_priority) != NULL ? 0 : VMOSAL_ENOTSUP;
+	return s->ops->thread_set_priority != NULL ? 0 : VMOSAL_ENOTSUP;
 }
 
 /* Applies a checked realtime request to tid. */
 static int apply_realtime(const struct vmosal__state *s, uint64_t tid, int policy, int level)
 {
-	int (*op)(uint64_t, int, int) = VMOSAL__OP(s, thread_set_realtime);
+	int (*op)(uint64_t, int, int) = s->ops->thread_set_realtime;
 
 	if (level == 0)
 		level = 1;
@@ -348,10 +348,9 @@ int vmosal_thread_get_priority(vmosal_tid_t tid, enum vmosal_priority *out)
 
 	if (out == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, thread_get_priority);
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
+	op = s->ops->thread_get_priority;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	rc = op(resolve_tid(tid), &prio);
@@ -374,7 +373,7 @@ static int check_name(const struct vmosal__state *s, const char *name)
 
 	if (name == NULL || name[0] == '\0')
 		return VMOSAL_EINVAL;
-	if (VMOSAL__OP(s, thread_set_name) == NULL)
+	if (s->ops->thread_set_name == NULL)
 		return VMOSAL_ENOTSUP;
 	len = strlen(name);
 	return len > s->caps.thread_name_max ? VMOSAL_ERANGE : 0;
@@ -590,7 +589,7 @@ static int thread_prepare(const struct vmosal__state *s, struct vmosal_thread *t
 static int thread_start(const struct vmosal__state *s, struct vmosal_thread *t)
 {
 	int (*op)(void *(*)(void *), void *, struct vmosal_backend_thread_attr *, void **) =
-		VMOSAL__OP(s, thread_create_attr);
+		s->ops->thread_create_attr;
 	struct vmosal_backend_thread_attr *attr = &t->attr;
 	int rc;
 
@@ -637,9 +636,8 @@ int vmosal_thread_create(const struct vmosal_thread_opts *opts, void *(*fn)(void
 
 	if (out == NULL || fn == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	t = calloc(1, sizeof *t);
 	if (t == NULL)
 		return VMOSAL_ENOMEM;
@@ -682,9 +680,8 @@ int vmosal_thread_join(vmosal_thread_t *t, void **result)
 
 	if (t == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	/* 0 until the thread starts: then it cannot be the caller. */
 	if (atomic_load_explicit(&t->tid, memory_order_acquire) == self_tid_of(s))
 		return VMOSAL_EBUSY;
