@@ -604,7 +604,7 @@ static int record_thread_kick(uint64_t tid)
 {
 	int rc = RECORD(thread_kick, tid);
 
-	if (rc == 0 && tid == 0)
+	if (rc == 0 && (tid == 0 || (own_tid != 0 && tid == own_tid)))
 		core_services->kick_received();
 	return rc;
 }

@@ -74,8 +74,9 @@
  *   event_wait_kick: (h, timeout_ns, kick_pending, *kick_pending), and
  *     it answers VMOSAL_EINTR while *kick_pending is set;
  *   device_ioctl: (h, request, arg, flags, result).
- * thread_kick of tid 0 runs the core's kick_received before it returns, as
- * a signal a thread sends itself arrives; other tids get nothing.
+ * thread_kick of the caller (tid 0 or its own) runs the core's
+ * kick_received before it returns, as a signal a thread sends itself
+ * arrives; other tids get nothing.
  * Unused places read 0. */
 #define VMOSAL_FAKE_ARG_PTR(p) ((uint64_t)(uintptr_t)(p))
 #define VMOSAL_FAKE_ARG_HANDLE(h) ((uint64_t)(int64_t)(intptr_t)(h))
