@@ -1028,6 +1028,44 @@ START_TEST(test_guest_ram_free)
 }
 END_TEST
 
+START_TEST(test_guest_ram_discard)
+{
+	struct vmosal_guest_ram ram = untouched_ram(), small, fd_ram = untouched_ram();
+	struct vmosal_guest_ram_options o = guest_options();
+	struct vmosal_fake_call c;
+
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, NULL, &ram), 0);
+	small = ram;
+	small.struct_size = sizeof small - 1;
+	ASSERT_NO_CALL(vmosal_guest_ram_discard(NULL, 0, PAGE), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_discard(&small, 0, PAGE), VMOSAL_EINVAL);
+	small = ram;
+	small.addr = NULL;
+	ASSERT_NO_CALL(vmosal_guest_ram_discard(&small, 0, PAGE), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_discard(&ram, 0, 0), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_discard(&ram, GUEST_SIZE + PAGE, PAGE), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_discard(&ram, GUEST_SIZE - PAGE, 2 * PAGE), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_discard(&ram, PAGE, SIZE_MAX - PAGE + 1), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_discard(&ram, 1, PAGE), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_guest_ram_discard(&ram, 0, PAGE + 1), VMOSAL_EINVAL);
+
+	ASSERT_CALLS(vmosal_guest_ram_discard(&ram, 2 * PAGE, 3 * PAGE), 0, "mem_discard");
+	c = call_at(0);
+	EXPECT_ARGS(c, ADDR(ram.addr) + 2 * PAGE, 3 * PAGE, NO_HANDLE_ARG, 2 * PAGE);
+	ASSERT_CALLS(vmosal_guest_ram_discard(&ram, GUEST_SIZE - PAGE, PAGE), 0, "mem_discard");
+
+	/* RAM with a handle: the object and the offset in it. */
+	o.flags = VMOSAL_GUEST_FD;
+	ck_assert_int_eq(vmosal_guest_ram_create(GUEST_SIZE, &o, &fd_ram), 0);
+	ASSERT_CALLS(vmosal_guest_ram_discard(&fd_ram, PAGE, PAGE), 0, "mem_discard");
+	c = call_at(0);
+	EXPECT_ARGS(c, ADDR(fd_ram.addr) + PAGE, PAGE, HANDLE_ARG(VMOSAL_FAKE_SHM_HANDLE), PAGE);
+
+	fail_slot("mem_discard", VMOSAL_ENOTSUP);
+	ASSERT_CALLS(vmosal_guest_ram_discard(&ram, 0, PAGE), VMOSAL_ENOTSUP, "mem_discard");
+}
+END_TEST
+
 /* ==== memory.h, the reservation contract: on a real backend ================== */
 
 /* A granule every OS maps at: the page size, or Windows' 64 KiB. */
@@ -1241,6 +1279,7 @@ void contract_memory(Suite *s)
 	tcase_add_test(tc, test_guest_ram_alloc_thp_advice);
 	tcase_add_test(tc, test_guest_ram_prealloc);
 	tcase_add_test(tc, test_guest_ram_free);
+	tcase_add_test(tc, test_guest_ram_discard);
 	suite_add_tcase(s, tc);
 }
 

@@ -412,6 +412,143 @@ START_TEST(test_get_affinity)
 }
 END_TEST
 
+START_TEST(test_set_realtime)
+{
+	struct vmosal_fake_call c;
+
+	ASSERT_NO_CALL(vmosal_thread_set_realtime(VMOSAL_TID_SELF, VMOSAL_RT_FIFO, 0),
+		       VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_thread_set_realtime(VMOSAL_TID_SELF, VMOSAL_RT_FIFO, -1),
+		       VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_thread_set_realtime(VMOSAL_TID_SELF, VMOSAL_RT_RR,
+						  VMOSAL_RT_LEVEL_MAX + 1),
+		       VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_thread_set_realtime(VMOSAL_TID_SELF, (enum vmosal_rt_policy)2, 1),
+		       VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_thread_set_realtime(VMOSAL_TID_SELF, (enum vmosal_rt_policy)-1, 1),
+		       VMOSAL_EINVAL);
+
+	ASSERT_CALLS(vmosal_thread_set_realtime(VMOSAL_TID_SELF, VMOSAL_RT_FIFO, 1), 0,
+		     "thread_set_realtime");
+	c = call_at(0);
+	EXPECT_ARGS(c, 0, VMOSAL_RT_FIFO, 1);
+	ASSERT_CALLS(vmosal_thread_set_realtime(own_tid, VMOSAL_RT_RR, VMOSAL_RT_LEVEL_MAX), 0,
+		     "thread_set_realtime");
+	c = call_at(0);
+	EXPECT_ARGS(c, 0, VMOSAL_RT_RR, VMOSAL_RT_LEVEL_MAX);
+	ASSERT_CALLS(vmosal_thread_set_realtime(OTHER_TID, VMOSAL_RT_RR, 7), 0,
+		     "thread_set_realtime");
+	c = call_at(0);
+	EXPECT_ARGS(c, OTHER_TID, VMOSAL_RT_RR, 7);
+
+	fail_slot("thread_set_realtime", VMOSAL_EPERM);
+	ASSERT_CALLS(vmosal_thread_set_realtime(OTHER_TID, VMOSAL_RT_FIFO, 2), VMOSAL_EPERM,
+		     "thread_set_realtime");
+	fail_slot("thread_set_realtime", VMOSAL_ESRCH);
+	ASSERT_CALLS(vmosal_thread_set_realtime(OTHER_TID, VMOSAL_RT_FIFO, 2), VMOSAL_ESRCH,
+		     "thread_set_realtime");
+}
+END_TEST
+
+/* The options appended to struct vmosal_thread_opts. */
+START_TEST(test_thread_create_appended_options)
+{
+	struct vmosal_thread_opts opts = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	vmosal_thread_t *t = NULL;
+	uint32_t not_applied = 99;
+	struct vmosal_fake_call c;
+
+	opts.flags = 0x2;
+	ASSERT_NO_CALL(vmosal_thread_create(&opts, note_start, NULL, &t), VMOSAL_EINVAL);
+	/* not_applied only with BEST_EFFORT. */
+	opts.flags = 0;
+	opts.not_applied = &not_applied;
+	ASSERT_NO_CALL(vmosal_thread_create(&opts, note_start, NULL, &t), VMOSAL_EINVAL);
+	/* A realtime policy or level only with priority REALTIME. */
+	opts.not_applied = NULL;
+	opts.rt_policy = VMOSAL_RT_RR;
+	ASSERT_NO_CALL(vmosal_thread_create(&opts, note_start, NULL, &t), VMOSAL_EINVAL);
+	opts.set_priority = true;
+	opts.priority = VMOSAL_PRIORITY_HIGH;
+	ASSERT_NO_CALL(vmosal_thread_create(&opts, note_start, NULL, &t), VMOSAL_EINVAL);
+	opts.rt_policy = VMOSAL_RT_FIFO;
+	opts.rt_level = 3;
+	ASSERT_NO_CALL(vmosal_thread_create(&opts, note_start, NULL, &t), VMOSAL_EINVAL);
+	/* Checked as vmosal_thread_set_realtime checks them. */
+	opts.priority = VMOSAL_PRIORITY_REALTIME;
+	opts.rt_level = VMOSAL_RT_LEVEL_MAX + 1;
+	ASSERT_NO_CALL(vmosal_thread_create(&opts, note_start, NULL, &t), VMOSAL_EINVAL);
+	opts.rt_level = -1;
+	ASSERT_NO_CALL(vmosal_thread_create(&opts, note_start, NULL, &t), VMOSAL_EINVAL);
+	opts.rt_policy = (enum vmosal_rt_policy)2;
+	opts.rt_level = 1;
+	ASSERT_NO_CALL(vmosal_thread_create(&opts, note_start, NULL, &t), VMOSAL_EINVAL);
+	ck_assert_ptr_null(t);
+
+	/* Given to the backend with the thread; this one applies nothing of
+	 * it, so the new thread does, before fn. */
+	opts.rt_policy = VMOSAL_RT_RR;
+	opts.rt_level = 7;
+	begin_calls();
+	ck_assert_int_eq(vmosal_thread_create(&opts, note_start, NULL, &t), 0);
+	expect_calls("thread_create_attr", "thread_self", "thread_set_realtime", NULL);
+	c = call_at(0);
+	EXPECT_ARGS(c, ANY_ARG, ANY_ARG, 0, 0, 1, (uint64_t)VMOSAL_RT_RR << 32 | 7);
+	c = call_at(2);
+	EXPECT_ARGS(c, 0, VMOSAL_RT_RR, 7);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	/* Level 0 means 1. */
+	opts.rt_level = 0;
+	begin_calls();
+	ck_assert_int_eq(vmosal_thread_create(&opts, note_start, NULL, &t), 0);
+	c = call_at(0);
+	EXPECT_ARGS(c, ANY_ARG, ANY_ARG, 0, 0, 1, (uint64_t)VMOSAL_RT_RR << 32 | 1);
+	c = call_at(2);
+	EXPECT_ARGS(c, 0, VMOSAL_RT_RR, 1);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+}
+END_TEST
+
+/* BEST_EFFORT: an option the OS refuses (EPERM, EACCES, ENOTSUP) is left
+ * out and reported; one wrong in itself still fails. */
+START_TEST(test_thread_create_best_effort)
+{
+	struct vmosal_thread_opts opts = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	vmosal_thread_t *t = NULL;
+	uint32_t not_applied = 99;
+	int token;
+	void *result = NULL;
+
+	opts.flags = VMOSAL_THREAD_BEST_EFFORT;
+	opts.not_applied = &not_applied;
+	opts.name = "vcpu3";
+	fail_slot("thread_set_name", VMOSAL_EPERM);
+	calls_before_fn = 0;
+	begin_calls();
+	ck_assert_int_eq(vmosal_thread_create(&opts, note_start, &token, &t), 0);
+	expect_calls("thread_create_attr", "thread_self", "thread_set_name", NULL);
+	ck_assert_uint_eq(not_applied, VMOSAL_THREAD_NOT_NAME);
+	ck_assert_uint_eq(calls_before_fn, 3);
+	ck_assert_int_eq(vmosal_thread_join(t, &result), 0);
+	ck_assert_ptr_eq(result, &token);
+
+	/* Everything applied: 0. */
+	fail_slot("thread_set_name", 0);
+	not_applied = 99;
+	ck_assert_int_eq(vmosal_thread_create(&opts, note_start, NULL, &t), 0);
+	ck_assert_uint_eq(not_applied, 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+
+	/* Not a refusal: still fails. */
+	fail_slot("thread_set_name", VMOSAL_ESRCH);
+	t = NULL;
+	ck_assert_int_eq(vmosal_thread_create(&opts, note_start, NULL, &t), VMOSAL_ESRCH);
+	ck_assert_ptr_null(t);
+	opts.name = "sixteen-chars-xx";
+	ASSERT_NO_CALL(vmosal_thread_create(&opts, note_start, NULL, &t), VMOSAL_ERANGE);
+}
+END_TEST
+
 void contract_thread(Suite *s)
 {
 	TCase *tc = tcase_create("thread");
@@ -431,5 +568,8 @@ void contract_thread(Suite *s)
 	tcase_add_test(tc, test_current_cpu);
 	tcase_add_test(tc, test_set_affinity);
 	tcase_add_test(tc, test_get_affinity);
+	tcase_add_test(tc, test_set_realtime);
+	tcase_add_test(tc, test_thread_create_appended_options);
+	tcase_add_test(tc, test_thread_create_best_effort);
 	suite_add_tcase(s, tc);
 }
