@@ -167,6 +167,17 @@ void fail_slot(const char *slot, int code)
 	ck_assert_msg(fake.set_failure(slot, code) == 0, "the fake has no slot %s", slot);
 }
 
+void contract_skip(int iteration, const char *fmt, ...)
+{
+	char reason[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	vmosal_test_skip_record(iteration, "%s", reason);
+}
+
 /* ---- loading --------------------------------------------------------------- */
 
 #ifndef VMOSAL_CONTRACT_BACKEND
@@ -272,6 +283,8 @@ static int run_on_backend(const char *name)
 		return 99;
 	}
 	contract_memory_on_backend(s);
+	contract_event_on_backend(s);
+	contract_handle_on_backend(s);
 	return vmosal_run_suite(s);
 }
 #endif

@@ -206,6 +206,55 @@ START_TEST(test_sleep_ns)
 }
 END_TEST
 
+/* ==== on a real backend: what the backend's half of the rules does ======== */
+
+/* However often it was notified, one wait takes them all. */
+START_TEST(test_os_event_round_trip)
+{
+	vmosal_handle_t h = VMOSAL_NO_HANDLE;
+
+	ck_assert_int_eq(vmosal_event_create(0, &h), 0);
+	ck_assert(VMOSAL_HANDLE_VALID(h));
+	ck_assert_int_eq(vmosal_event_wait(h, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_event_notify(h), 0);
+	ck_assert_int_eq(vmosal_event_notify(h), 0);
+	ck_assert_int_eq(vmosal_event_wait(h, 0), 0);
+	ck_assert_int_eq(vmosal_event_wait(h, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_event_notify(h), 0);
+	ck_assert_int_eq(vmosal_event_wait(h, -1), 0);
+	ck_assert_int_eq(vmosal_handle_close(h), 0);
+}
+END_TEST
+
+/* While the caller's kick is pending a wait is VMOSAL_EINTR before it
+ * looks at the event, which stays signalled; a bounded wait, so that a
+ * backend that broke the rule fails the test instead of hanging it. */
+START_TEST(test_os_event_wait_kick_pending)
+{
+	vmosal_handle_t h = VMOSAL_NO_HANDLE;
+	bool kicked = false;
+
+	ck_assert_int_eq(vmosal_event_create(0, &h), 0);
+	ck_assert_int_eq(vmosal_event_notify(h), 0);
+	ck_assert_int_eq(vmosal_thread_kick(VMOSAL_TID_SELF), 0);
+	ck_assert_int_eq(vmosal_event_wait(h, 0), VMOSAL_EINTR);
+	ck_assert_int_eq(vmosal_event_wait(h, INT64_C(10000000000)), VMOSAL_EINTR);
+	ck_assert_int_eq(vmosal_thread_kick_pending(true, &kicked), 0);
+	ck_assert(kicked);
+	ck_assert_int_eq(vmosal_event_wait(h, 0), 0);
+	ck_assert_int_eq(vmosal_handle_close(h), 0);
+}
+END_TEST
+
+void contract_event_on_backend(Suite *s)
+{
+	TCase *tc = tcase_create("event");
+
+	tcase_add_test(tc, test_os_event_round_trip);
+	tcase_add_test(tc, test_os_event_wait_kick_pending);
+	suite_add_tcase(s, tc);
+}
+
 void contract_event(Suite *s)
 {
 	TCase *tc = tcase_create("event");

@@ -84,6 +84,47 @@ START_TEST(test_handle_set_inheritable)
 }
 END_TEST
 
+/* ==== on a real backend ===================================================== */
+
+/* A duplicate names the same event, and is closed on its own. */
+START_TEST(test_os_dup_of_an_event)
+{
+	vmosal_handle_t h = VMOSAL_NO_HANDLE, dup = VMOSAL_NO_HANDLE;
+	int rc;
+
+	ck_assert_int_eq(vmosal_event_create(0, &h), 0);
+	ck_assert_int_eq(vmosal_handle_dup(h, NULL), VMOSAL_EINVAL);
+	rc = vmosal_handle_dup(h, &dup);
+	if (rc == VMOSAL_ENOTSUP) {
+		ck_assert_int_eq(vmosal_handle_close(h), 0);
+		CONTRACT_SKIP("backend %s has no handle_dup (ABI 2.4)", vmosal_backend_name());
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert(VMOSAL_HANDLE_VALID(dup));
+	ck_assert(dup != h);
+	ck_assert_int_eq(vmosal_event_notify(dup), 0);
+	ck_assert_int_eq(vmosal_event_wait(h, 0), 0);
+	ck_assert_int_eq(vmosal_handle_close(h), 0);
+	ck_assert_int_eq(vmosal_event_notify(dup), 0);
+	ck_assert_int_eq(vmosal_event_wait(dup, 0), 0);
+	rc = vmosal_handle_set_inheritable(dup, true);
+	ck_assert_msg(rc == 0 || rc == VMOSAL_ENOTSUP, "%s", vmosal_err_name(rc));
+	if (rc == 0)
+		ck_assert_int_eq(vmosal_handle_set_inheritable(dup, false), 0);
+	ck_assert_int_eq(vmosal_handle_close(dup), 0);
+	ck_assert_int_eq(vmosal_handle_close(VMOSAL_NO_HANDLE), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_handle_dup(VMOSAL_NO_HANDLE, &dup), VMOSAL_EBADF);
+}
+END_TEST
+
+void contract_handle_on_backend(Suite *s)
+{
+	TCase *tc = tcase_create("handle");
+
+	tcase_add_test(tc, test_os_dup_of_an_event);
+	suite_add_tcase(s, tc);
+}
+
 void contract_handle(Suite *s)
 {
 	TCase *tc = tcase_create("handle");
