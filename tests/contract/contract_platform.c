@@ -67,6 +67,8 @@ START_TEST(test_host_facts_come_from_the_load)
 	ck_assert_uint_eq(vmosal_thread_name_max(), VMOSAL_FAKE_THREAD_NAME_MAX);
 	ck_assert_ptr_nonnull(vmosal_host_arch());
 	ck_assert_str_ne(vmosal_host_arch(), "");
+	/* The library's version is its own, never the backend's. */
+	ck_assert_uint_eq(vmosal_version(), VMOSAL_VERSION);
 	ck_assert_uint_eq(fake.count(), before);
 }
 END_TEST
