@@ -264,13 +264,6 @@ START_TEST(test_fini_runs_at_exit)
 }
 END_TEST
 
-static bool take_nothing(const struct vmosal_siginfo *info, void *ctx)
-{
-	(void)info;
-	(void)ctx;
-	return false;
-}
-
 static int return_seven(void *arg)
 {
 	(void)arg;
@@ -299,8 +292,9 @@ START_TEST(test_previous_minor_gets_enotsup)
 				     0, &p),
 			 0);
 	ck_assert_int_eq(vmosal_munmap(p, 4096), 0);
-	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, take_nothing, NULL, &h),
-			 VMOSAL_ENOTSUP);
+	ck_assert_int_eq(
+		vmosal_signal_add_handler(VMOSAL_SIGUSR1, vmosal_test_decline_signal, NULL, &h),
+		VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_signal_block(&usr1, 1), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_signal_wait(&usr1, 1, 0, &si), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_signal_fd_create(&usr1, 1, &handle), VMOSAL_ENOTSUP);
