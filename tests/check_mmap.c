@@ -594,7 +594,7 @@ START_TEST(test_huge_page_sizes)
 		}
 		ck_assert(found);
 	}
-	if (access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0) {
+	if (vmosal_test_thp_present()) {
 		ck_assert_uint_ne(ps.thp_mode, VMOSAL_THP_UNAVAILABLE);
 		ck_assert_uint_gt(ps.thp_size, page);
 	}
