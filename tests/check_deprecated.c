@@ -28,20 +28,14 @@ START_TEST(test_handle_closes)
 }
 END_TEST
 
-static bool never(const struct vmosal_siginfo *info, void *ctx)
-{
-	(void)info;
-	(void)ctx;
-	return false;
-}
-
 START_TEST(test_signal_names)
 {
 	enum vmosal_signal usr1 = VMOSAL_SIGUSR1;
 	vmosal_signal_handler_t *h;
 	vmosal_handle_t fd;
 
-	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR2, never, NULL, &h), 0);
+	ck_assert_int_eq(vmosal_signal_handle(VMOSAL_SIGUSR2, vmosal_test_decline_signal, NULL, &h),
+			 0);
 	ck_assert_int_eq(vmosal_signal_unhandle(h), 0);
 	ck_assert_int_eq(vmosal_signal_block(&usr1, 1), 0);
 	ck_assert_int_eq(vmosal_signal_fd_open(&usr1, 1, &fd), 0);

@@ -719,24 +719,19 @@ static void signals_and_out_unchanged(struct fixture *fx, const void *before)
 	out_untouched(fx, 0);
 }
 
-static bool take_nothing(const struct vmosal_siginfo *info, void *ctx)
-{
-	(void)info;
-	(void)ctx;
-	return false;
-}
-
 static const enum vmosal_signal usr1 = VMOSAL_SIGUSR1;
 
 static int op_signal_handle(struct fixture *fx)
 {
-	return vmosal_signal_add_handler(VMOSAL_SIGUSR1, take_nothing, NULL,
+	return vmosal_signal_add_handler(VMOSAL_SIGUSR1, vmosal_test_decline_signal, NULL,
 				    (vmosal_signal_handler_t **)fx->out);
 }
 
 static void setup_signal_handled(struct fixture *fx)
 {
-	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, take_nothing, NULL, &fx->sh), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGUSR1, vmosal_test_decline_signal, NULL,
+						   &fx->sh),
+			 0);
 }
 
 static int op_signal_unhandle(struct fixture *fx)

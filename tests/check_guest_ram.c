@@ -24,7 +24,6 @@
 #include <hwloc.h>
 
 #ifndef _WIN32
-#include "hugetlb_pool.h"
 #include "posix.h"
 #endif
 #include "testutil.h"
@@ -52,34 +51,6 @@ static void setup(void)
 		VMOSAL_SKIP("Windows has no %s", why); \
 	}                                              \
 	END_TEST
-#endif
-
-
-#ifndef _WIN32
-/* Sums a field (in kB) of /proc/self/smaps over the mappings that overlap
- * [addr, addr + size) (the kernel may merge the region with a neighbour). */
-static uint64_t smaps_kb(const void *addr, size_t size, const char *field)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	bool inside = false;
-	uint64_t kb = 0;
-	size_t flen = strlen(field);
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof line, f) != NULL) {
-		unsigned long lo, hi;
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-			inside = lo < (uintptr_t)addr + size && hi > (uintptr_t)addr;
-			continue;
-		}
-		if (inside && strncmp(line, field, flen) == 0 && line[flen] == ':')
-			kb += strtoull(line + flen + 1, NULL, 10);
-	}
-	fclose(f);
-	return kb;
-}
-
 #endif
 
 /* The address ranges of the process's mappings. */
@@ -489,9 +460,9 @@ static void prealloc_check(uint32_t pages, unsigned threads)
 	ck_assert_uint_eq(pr.total, size);
 #ifndef _WIN32
 	if (pages == VMOSAL_PAGES_THP)
-		ck_assert_uint_gt(smaps_kb(ram.addr, size, "AnonHugePages"), 0);
+		ck_assert_uint_gt(vmosal_test_smaps_kb(ram.addr, size, "AnonHugePages"), 0);
 	if (pages == VMOSAL_PAGES_BASE)
-		ck_assert_uint_eq(smaps_kb(ram.addr, size, "AnonHugePages"), 0);
+		ck_assert_uint_eq(vmosal_test_smaps_kb(ram.addr, size, "AnonHugePages"), 0);
 #endif
 	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 }
@@ -624,72 +595,17 @@ START_TEST(test_fd_is_sealed)
 }
 END_TEST
 
-/* Whether a THP control lets PMD-size huge pages in, read as the kernel
- * documents it: the per-size control unless it says inherit, else the
- * top-level one; never and deny are off. */
-static bool thp_control_on(const char *name)
-{
-	char path[256], buf[160];
-	FILE *f;
-	unsigned long long pmd = 0;
-	bool got = false;
-
-	f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
-	if (f != NULL) {
-		if (fscanf(f, "%llu", &pmd) != 1)
-			pmd = 0;
-		fclose(f);
-	}
-	snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/hugepages-%llukB/%s",
-		 pmd / 1024, name);
-	if (pmd != 0 && (f = fopen(path, "r")) != NULL) {
-		got = fgets(buf, sizeof buf, f) != NULL && strstr(buf, "[inherit]") == NULL;
-		fclose(f);
-	}
-	if (!got) {
-		snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/%s", name);
-		if ((f = fopen(path, "r")) == NULL)
-			return false;
-		got = fgets(buf, sizeof buf, f) != NULL;
-		fclose(f);
-		if (!got)
-			return false;
-	}
-	return strstr(buf, "[never]") == NULL && strstr(buf, "[deny]") == NULL;
-}
-
-/* "THPeligible" of the mapping holding addr, from /proc/self/smaps. */
-static int thp_eligible(const void *addr)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512];
-	bool inside = false;
-	int v = -1;
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof line, f) != NULL) {
-		unsigned long lo, hi;
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-			inside = lo <= (uintptr_t)addr && hi > (uintptr_t)addr;
-			continue;
-		}
-		if (inside && sscanf(line, "THPeligible: %d", &v) == 1)
-			break;
-	}
-	fclose(f);
-	return v;
-}
-
 /* THP asked for by name on shared memory (a memfd, shared anonymous) is
  * the shmem control's: where that is off (never, the kernel's default),
  * ENOTSUP, never RAM that quietly has no huge pages. */
 START_TEST(test_thp_on_shared_memory)
 {
 	const unsigned kinds[] = {VMOSAL_GUEST_FD, VMOSAL_GUEST_SHARED};
-	bool anon_on = thp_control_on("enabled"), shmem_on = thp_control_on("shmem_enabled");
+	bool anon_on = vmosal_test_thp_control_on("enabled");
+	bool shmem_on = vmosal_test_thp_control_on("shmem_enabled");
 
 	VMOSAL_SKIP_IF_EMULATED("THP controls of the host kernel");
-	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0)
+	if (!vmosal_test_thp_present())
 		VMOSAL_SKIP("the kernel has no transparent huge pages");
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
 		struct vmosal_guest_ram_options o = {.struct_size = sizeof o, .flags = kinds[i],
@@ -704,7 +620,7 @@ START_TEST(test_thp_on_shared_memory)
 			continue;
 		}
 		ck_assert_int_eq(rc, 0);
-		ck_assert_int_eq(thp_eligible(ram.addr), 1);
+		ck_assert_int_eq(vmosal_test_thp_eligible(ram.addr), 1);
 		ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	}
 	/* Whatever the controls say, the default falls back quietly. */
@@ -714,7 +630,7 @@ START_TEST(test_thp_on_shared_memory)
 		struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 
 		ck_assert_int_eq(vmosal_guest_ram_create(4 * MIB, &o, &ram), 0);
-		ck_assert_int_eq(thp_eligible(ram.addr), anon_on && shmem_on ? 1 : 0);
+		ck_assert_int_eq(vmosal_test_thp_eligible(ram.addr), anon_on && shmem_on ? 1 : 0);
 		ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 	}
 }
@@ -780,12 +696,12 @@ POSIX_ONLY(test_fork_while_guarding, "fork")
 
 static void pool_setup(void)
 {
-	hugetlb_pool_make(POOL_PAGES);
+	vmosal_test_hugetlb_pool_make(POOL_PAGES);
 }
 
 static bool have_pool(void)
 {
-	return hugetlb_pool_read("free_hugepages") == POOL_PAGES;
+	return vmosal_test_hugetlb_pool_read("free_hugepages") == POOL_PAGES;
 }
 
 START_TEST(test_hugetlb_fits_pool)
@@ -793,18 +709,19 @@ START_TEST(test_hugetlb_fits_pool)
 	struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
 					     .flags = VMOSAL_GUEST_PREALLOC,
 					     .pages = VMOSAL_PAGES_HUGETLB,
-					     .huge_page_size = HUGETLB_POOL_PAGE};
+					     .huge_page_size = VMOSAL_TEST_HUGETLB_PAGE};
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 
 	VMOSAL_SKIP_IF_EMULATED("MAP_HUGETLB");
 	if (!have_pool())
 		VMOSAL_SKIP("needs root to make a pool of %d huge pages", POOL_PAGES);
-	ck_assert_int_eq(vmosal_guest_ram_create(POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram), 0);
-	ck_assert_uint_eq((uintptr_t)ram.addr % HUGETLB_POOL_PAGE, 0);
-	ck_assert_int_eq(hugetlb_pool_read("free_hugepages"), 0);
+	ck_assert_int_eq(vmosal_guest_ram_create(POOL_PAGES * VMOSAL_TEST_HUGETLB_PAGE, &o, &ram),
+			 0);
+	ck_assert_uint_eq((uintptr_t)ram.addr % VMOSAL_TEST_HUGETLB_PAGE, 0);
+	ck_assert_int_eq(vmosal_test_hugetlb_pool_read("free_hugepages"), 0);
 	memset(ram.addr, 7, ram.size);
 	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
-	ck_assert_int_eq(hugetlb_pool_read("free_hugepages"), POOL_PAGES);
+	ck_assert_int_eq(vmosal_test_hugetlb_pool_read("free_hugepages"), POOL_PAGES);
 }
 END_TEST
 
@@ -819,12 +736,13 @@ static void overcommit(unsigned flags, unsigned threads)
 	struct vmosal_guest_ram ram = {.struct_size = sizeof ram, .addr = (void *)0x1};
 	struct ranges *before = maps_now();
 
-	ck_assert_int_eq(vmosal_guest_ram_create(2 * POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram),
-			 VMOSAL_ENOMEM);
+	ck_assert_int_eq(
+		vmosal_guest_ram_create(2 * POOL_PAGES * VMOSAL_TEST_HUGETLB_PAGE, &o, &ram),
+		VMOSAL_ENOMEM);
 	ck_assert_ptr_eq(ram.addr, (void *)0x1);
-	ck_assert_int_eq(maps_new(before, 2 * POOL_PAGES * HUGETLB_POOL_PAGE), 0);
+	ck_assert_int_eq(maps_new(before, 2 * POOL_PAGES * VMOSAL_TEST_HUGETLB_PAGE), 0);
 	free(before);
-	ck_assert_int_eq(hugetlb_pool_read("free_hugepages"), POOL_PAGES);
+	ck_assert_int_eq(vmosal_test_hugetlb_pool_read("free_hugepages"), POOL_PAGES);
 }
 
 START_TEST(test_hugetlb_exhausted_enomem)
@@ -878,21 +796,22 @@ START_TEST(test_hugetlb_fd_is_sealed)
 	struct vmosal_guest_ram_options o = {.struct_size = sizeof o,
 					     .flags = VMOSAL_GUEST_FD,
 					     .pages = VMOSAL_PAGES_HUGETLB,
-					     .huge_page_size = HUGETLB_POOL_PAGE};
+					     .huge_page_size = VMOSAL_TEST_HUGETLB_PAGE};
 	struct vmosal_guest_ram ram = VMOSAL_STRUCT_INIT(struct vmosal_guest_ram);
 
 	VMOSAL_SKIP_IF_EMULATED("MAP_HUGETLB");
 	if (!have_pool())
 		VMOSAL_SKIP("needs root to make a pool of %d huge pages", POOL_PAGES);
-	ck_assert_int_eq(vmosal_guest_ram_create(POOL_PAGES * HUGETLB_POOL_PAGE, &o, &ram), 0);
-	expect_sealed(ram.handle, POOL_PAGES * HUGETLB_POOL_PAGE);
+	ck_assert_int_eq(vmosal_guest_ram_create(POOL_PAGES * VMOSAL_TEST_HUGETLB_PAGE, &o, &ram),
+			 0);
+	expect_sealed(ram.handle, POOL_PAGES * VMOSAL_TEST_HUGETLB_PAGE);
 	ck_assert_int_eq(vmosal_guest_ram_destroy(&ram), 0);
 }
 END_TEST
 
 START_TEST(test_touch_fallback_guard)
 {
-	const size_t size = 2 * POOL_PAGES * HUGETLB_POOL_PAGE;
+	const size_t size = 2 * POOL_PAGES * VMOSAL_TEST_HUGETLB_PAGE;
 	struct sigaction mine = {.sa_sigaction = app_sigbus, .sa_flags = SA_SIGINFO}, now;
 	struct vmosal_fault fault = VMOSAL_STRUCT_INIT(struct vmosal_fault);
 	struct touch half, all;
@@ -1003,7 +922,7 @@ int main(void)
 	tcase_set_timeout(pool, 60);
 	tcase_add_checked_fixture(pool, setup, NULL);
 #ifndef _WIN32
-	tcase_add_unchecked_fixture(pool, pool_setup, hugetlb_pool_restore);
+	tcase_add_unchecked_fixture(pool, pool_setup, vmosal_test_hugetlb_pool_restore);
 #endif
 	tcase_add_test(pool, test_hugetlb_fits_pool);
 	tcase_add_test(pool, test_hugetlb_exhausted_enomem);

@@ -15,7 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hugetlb_pool.h"
 #include "testutil.h"
 #include "vmosal.h"
 
@@ -32,7 +31,7 @@ static void setup(void)
  * too, where its process lives on. */
 static void teardown(void)
 {
-	hugetlb_pool_unlock();
+	vmosal_test_hugetlb_pool_unlock();
 }
 
 static void *map_anon(size_t size, unsigned prot)
@@ -177,28 +176,6 @@ END_TEST
 
 /* ---- reservations ---- */
 
-/* The mapping of /proc/self/maps that holds addr: its bounds and perms
- * ("---p"); false when addr is in no mapping. */
-static bool mapping_at(const void *addr, uintptr_t *start, uintptr_t *end, char perms[5])
-{
-	char line[512];
-	bool found = false;
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	ck_assert_ptr_nonnull(f);
-	while (!found && fgets(line, sizeof line, f) != NULL) {
-		unsigned long lo, hi;
-		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && (uintptr_t)addr >= lo &&
-		    (uintptr_t)addr < hi) {
-			*start = lo;
-			*end = hi;
-			found = true;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /* Reserved space is one inaccessible mapping of exactly the size asked,
  * aligned as asked, with no slack of the over-reservation left around. */
 START_TEST(test_reserve_aligned_without_slack)
@@ -211,13 +188,13 @@ START_TEST(test_reserve_aligned_without_slack)
 	for (int i = 0; i < 8; i++) {
 		ck_assert_int_eq(vmosal_mem_reserve(size, align, &r), 0);
 		ck_assert_uint_eq((uintptr_t)r % align, 0);
-		ck_assert(mapping_at(r, &lo, &hi, perms));
+		ck_assert(vmosal_test_mapping_at(r, &lo, &hi, perms));
 		ck_assert_str_eq(perms, "---p");
 		ck_assert_uint_eq(lo, (uintptr_t)r);
 		ck_assert_uint_eq(hi, (uintptr_t)r + size);
 		ck_assert_int_eq(vmosal_mem_release(r, size), 0);
-		ck_assert(!mapping_at(r, &lo, &hi, perms) || strcmp(perms, "---p") != 0 ||
-			  lo != (uintptr_t)r);
+		ck_assert(!vmosal_test_mapping_at(r, &lo, &hi, perms) ||
+			  strcmp(perms, "---p") != 0 || lo != (uintptr_t)r);
 	}
 	/* 0: the granularity (the page size here). */
 	ck_assert_int_eq(vmosal_mem_reserve(page, 0, &r), 0);
@@ -241,13 +218,13 @@ START_TEST(test_map_into_reservation)
 						 VMOSAL_NO_HANDLE, 0),
 			 0);
 	memset(r + 4 * page, 0x5a, 8 * page);
-	ck_assert(mapping_at(r + 4 * page, &lo, &hi, perms));
+	ck_assert(vmosal_test_mapping_at(r + 4 * page, &lo, &hi, perms));
 	ck_assert_str_eq(perms, "rw-p");
 	ck_assert_uint_eq(lo, (uintptr_t)r + 4 * page);
 	ck_assert_uint_eq(hi, (uintptr_t)r + 12 * page);
-	ck_assert(mapping_at(r, &lo, &hi, perms));
+	ck_assert(vmosal_test_mapping_at(r, &lo, &hi, perms));
 	ck_assert_str_eq(perms, "---p");
-	ck_assert(mapping_at(r + 12 * page, &lo, &hi, perms));
+	ck_assert(vmosal_test_mapping_at(r + 12 * page, &lo, &hi, perms));
 	ck_assert_str_eq(perms, "---p");
 	ck_assert_int_eq(vmosal_mem_release(r, size), 0);
 }
@@ -265,7 +242,7 @@ START_TEST(test_failed_map_stays_reserved)
 	char *r = NULL;
 	size_t huge;
 
-	hugetlb_pool_lock();
+	vmosal_test_hugetlb_pool_lock();
 	ck_assert_int_eq(vmosal_huge_page_sizes(&ps), 0);
 	if (ps.huge_count == 0 || ps.huge_default == 0)
 		VMOSAL_SKIP("the host has no hugetlb");
@@ -282,7 +259,7 @@ START_TEST(test_failed_map_stays_reserved)
 							 VMOSAL_MAP_HUGETLB,
 						 VMOSAL_NO_HANDLE, 0),
 			 VMOSAL_ENOMEM);
-	ck_assert(mapping_at(r + huge, &lo, &hi, perms));
+	ck_assert(vmosal_test_mapping_at(r + huge, &lo, &hi, perms));
 	ck_assert_str_eq(perms, "---p");
 	ck_assert_uint_le(lo, (uintptr_t)r + huge);
 	ck_assert_uint_ge(hi, (uintptr_t)r + 2 * huge);
@@ -361,35 +338,6 @@ START_TEST(test_mprotect_restores_access)
 }
 END_TEST
 
-/* Whether a THP control (enabled, shmem_enabled) lets PMD-size huge pages
- * in: the per-size control unless it says inherit, else the top-level one;
- * never and deny are off, and so is a kernel without the control. */
-static bool thp_control_on(const char *name)
-{
-	char path[256], buf[160] = "";
-	unsigned long long pmd = 0;
-	bool got = false;
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "r");
-
-	if (f != NULL) {
-		if (fscanf(f, "%llu", &pmd) != 1)
-			pmd = 0;
-		fclose(f);
-	}
-	snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/hugepages-%llukB/%s",
-		 pmd / 1024, name);
-	if (pmd != 0 && (f = fopen(path, "r")) != NULL) {
-		got = fgets(buf, sizeof buf, f) != NULL && strstr(buf, "[inherit]") == NULL;
-		fclose(f);
-	}
-	snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/%s", name);
-	if (!got && (f = fopen(path, "r")) != NULL) {
-		got = fgets(buf, sizeof buf, f) != NULL;
-		fclose(f);
-	}
-	return got && strstr(buf, "[never]") == NULL && strstr(buf, "[deny]") == NULL;
-}
-
 START_TEST(test_madvise)
 {
 	const size_t n = 4;
@@ -425,9 +373,9 @@ START_TEST(test_madvise)
 	ck_assert_int_eq(vmosal_mem_advise(p, page, VMOSAL_MADV_FREE), VMOSAL_ENOTSUP);
 	/* THP on shared memory is the shmem control's (Linux); where that is
 	 * off, the advice would change nothing, so it is refused. */
-	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0)
+	if (vmosal_test_thp_present())
 		ck_assert_int_eq(vmosal_mem_advise(p, page, VMOSAL_MADV_HUGEPAGE),
-				 thp_control_on("shmem_enabled") ? 0 : VMOSAL_ENOTSUP);
+				 vmosal_test_thp_control_on("shmem_enabled") ? 0 : VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_munmap(p, page), 0);
 }
 END_TEST
@@ -521,7 +469,7 @@ START_TEST(test_huge_page_sizes)
 		}
 		ck_assert(found);
 	}
-	if (access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0) {
+	if (vmosal_test_thp_present()) {
 		ck_assert_uint_ne(ps.thp_mode, VMOSAL_THP_UNAVAILABLE);
 		ck_assert_uint_gt(ps.thp_size, page);
 	}
@@ -586,7 +534,7 @@ START_TEST(test_hugetlb_without_pool)
 	void *p = NULL;
 
 	VMOSAL_SKIP_IF_EMULATED("MAP_HUGETLB");
-	hugetlb_pool_lock(); /* no other suite fills the pool meanwhile */
+	vmosal_test_hugetlb_pool_lock(); /* no other suite fills the pool meanwhile */
 	ck_assert_int_eq(vmosal_huge_page_sizes(&ps), 0);
 	if (ps.huge_count == 0)
 		VMOSAL_SKIP("the host has no hugetlb");

@@ -465,39 +465,15 @@ START_TEST(test_fifo_event_across_fork)
 }
 END_TEST
 
-static int fifo_recv_fd(int sock)
-{
-	char byte, control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {&byte, 1};
-	struct msghdr msg = {0};
-	struct cmsghdr *c;
-	int fd = -1;
-
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control;
-	msg.msg_controllen = sizeof control;
-	if (recvmsg(sock, &msg, 0) != 1 || (c = CMSG_FIRSTHDR(&msg)) == NULL ||
-	    c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof fd);
-	return fd;
-}
-
 /* Sent over SCM_RIGHTS to a process that did not inherit it: that
  * process signals it and waits on it, as the device half does. */
 START_TEST(test_fifo_event_over_scm_rights)
 {
-	char byte = 0, control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {&byte, 1};
-	struct msghdr msg = {0};
-	struct cmsghdr *c;
+	char byte = 0;
 	vmosal_handle_t e;
 	int sv[2], status;
 	pid_t pid;
 
-	/* All of it set: its padding is sent too (valgrind). */
-	memset(control, 0, sizeof control);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -505,7 +481,7 @@ START_TEST(test_fifo_event_over_scm_rights)
 		int got, ok;
 
 		close(sv[0]);
-		got = fifo_recv_fd(sv[1]);
+		got = vmosal_test_recv_fd(sv[1]);
 		ok = got >= 0 && posix_event_notify(got) == 0 &&
 		     read(sv[1], &byte, 1) == 1 &&
 		     posix_event_wait(got, 10000000000ll) == 0;
@@ -514,16 +490,7 @@ START_TEST(test_fifo_event_over_scm_rights)
 	close(sv[1]);
 	/* Made after the fork: the child has it only through the message. */
 	e = fifo_event();
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control;
-	msg.msg_controllen = sizeof control;
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &e, sizeof e);
-	ck_assert_int_eq(sendmsg(sv[0], &msg, 0), 1);
+	ck_assert(vmosal_test_send_fd(sv[0], e));
 	ck_assert_int_eq(posix_event_wait(e, 10000000000ll), 0);
 	ck_assert_int_eq(posix_event_notify(e), 0);
 	ck_assert_int_eq(write(sv[0], &byte, 1), 1);

@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hugetlb_pool.h"
 #include "testutil.h"
 #include "vmosal.h"
 
@@ -78,55 +77,10 @@ START_TEST(test_shm_unknown_huge_size)
 }
 END_TEST
 
-/* Sends fd over a Unix socket, as a VMM hands guest memory to a vhost-user
- * backend. */
-static void send_fd(int sock, int fd)
-{
-	char byte = 0;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof u.buf};
-	struct cmsghdr *c;
-
-	memset(u.buf, 0, sizeof u.buf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	ck_assert_int_eq(sendmsg(sock, &msg, 0), 1);
-}
-
-static int recv_fd(int sock)
-{
-	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof u.buf};
-	struct cmsghdr *c;
-	int fd = -1;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (c == NULL || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof fd);
-	return fd;
-}
-
 /* Writes "peer" at offset 0 of the shm received on sock; 0 when it worked. */
 static int peer_process(int sock, size_t size)
 {
-	int fd = recv_fd(sock);
+	int fd = vmosal_test_recv_fd(sock);
 	char *p = NULL;
 
 	if (fd < 0)
@@ -165,7 +119,7 @@ START_TEST(test_shm_passed_to_another_process)
 		_exit(peer_process(sv[1], size));
 	}
 	close(sv[1]);
-	send_fd(sv[0], fd);
+	ck_assert(vmosal_test_send_fd(sv[0], fd));
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
@@ -194,34 +148,34 @@ END_TEST
 
 static void pool_setup(void)
 {
-	hugetlb_pool_make(2);
+	vmosal_test_hugetlb_pool_make(2);
 }
 
 START_TEST(test_shm_hugetlb)
 {
-	const size_t size = HUGETLB_POOL_PAGE * 2;
+	const size_t size = VMOSAL_TEST_HUGETLB_PAGE * 2;
 	int fd = -1;
 	char *p = NULL;
 
 	VMOSAL_SKIP_IF_EMULATED("MAP_HUGETLB");
-	if (hugetlb_pool_read("free_hugepages") != 2)
+	if (vmosal_test_hugetlb_pool_read("free_hugepages") != 2)
 		VMOSAL_SKIP("needs root and two free 2 MiB huge pages made by the test");
 	ck_assert_int_eq(vmosal_shm_create("huge", size, VMOSAL_SHM_HUGETLB | VMOSAL_SHM_SEAL,
-					   HUGETLB_POOL_PAGE, &fd),
+					   VMOSAL_TEST_HUGETLB_PAGE, &fd),
 			 0);
 	ck_assert_int_eq(vmosal_mmap(NULL, size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
 				     VMOSAL_MAP_SHARED, fd, 0, (void **)&p),
 			 0);
-	ck_assert_uint_eq((uintptr_t)p % HUGETLB_POOL_PAGE, 0);
+	ck_assert_uint_eq((uintptr_t)p % VMOSAL_TEST_HUGETLB_PAGE, 0);
 	memset(p, 1, size);
 	/* Both pages came from the pool. */
-	ck_assert_int_eq(hugetlb_pool_read("free_hugepages"), 0);
+	ck_assert_int_eq(vmosal_test_hugetlb_pool_read("free_hugepages"), 0);
 	ck_assert_int_eq(vmosal_munmap(p, size), 0);
 	ck_assert_int_eq(vmosal_handle_close(fd), 0);
 	/* Not a multiple of the huge page size. */
-	ck_assert_int_eq(vmosal_shm_create("huge", page, VMOSAL_SHM_HUGETLB, HUGETLB_POOL_PAGE,
-					   &fd),
-			 VMOSAL_EINVAL);
+	ck_assert_int_eq(
+		vmosal_shm_create("huge", page, VMOSAL_SHM_HUGETLB, VMOSAL_TEST_HUGETLB_PAGE, &fd),
+		VMOSAL_EINVAL);
 }
 END_TEST
 
@@ -236,24 +190,6 @@ static const unsigned char ret42[] = {0x40, 0x05, 0x80, 0x52, 0xc0, 0x03, 0x5f, 
 #define HAVE_RET42 1
 #endif
 
-/* The permissions /proc/self/maps shows for the mapping holding addr. */
-static bool maps_perms(const void *addr, char perms[5])
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	bool found = false;
-
-	ck_assert_ptr_nonnull(f);
-	while (!found && fgets(line, sizeof line, f) != NULL) {
-		unsigned long lo, hi;
-		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && (uintptr_t)addr >= lo &&
-		    (uintptr_t)addr < hi)
-			found = true;
-	}
-	fclose(f);
-	return found;
-}
-
 START_TEST(test_jit_runs_code)
 {
 	struct vmosal_jit jit = VMOSAL_STRUCT_INIT(struct vmosal_jit);
@@ -263,9 +199,9 @@ START_TEST(test_jit_runs_code)
 	ck_assert_uint_eq(jit.size, page);
 	ck_assert_ptr_ne(jit.rw, jit.rx);
 	/* Never writable and executable at once. */
-	ck_assert(maps_perms(jit.rw, perms));
+	ck_assert(vmosal_test_mapping_at(jit.rw, NULL, NULL, perms));
 	ck_assert_str_eq(perms, "rw-s");
-	ck_assert(maps_perms(jit.rx, perms));
+	ck_assert(vmosal_test_mapping_at(jit.rx, NULL, NULL, perms));
 	ck_assert_str_eq(perms, "r-xs");
 #ifdef HAVE_RET42
 	{
@@ -373,7 +309,7 @@ int main(void)
 	TCase *jit = tcase_create("jit");
 
 	tcase_add_checked_fixture(shm, setup, NULL);
-	tcase_add_unchecked_fixture(shm, pool_setup, hugetlb_pool_restore);
+	tcase_add_unchecked_fixture(shm, pool_setup, vmosal_test_hugetlb_pool_restore);
 	tcase_add_test(shm, test_shm_rejects_bad_input);
 	tcase_add_test(shm, test_shm_unknown_huge_size);
 	tcase_add_test(shm, test_shm_passed_to_another_process);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "vmosal.h"
+#include "vmosal/backend.h"
 
 #include <stdlib.h>
 
@@ -225,8 +226,8 @@ static void print_text(const struct report *r)
 	printf("libvmosal %d.%d.%d\n", VMOSAL_VERSION_MAJOR, VMOSAL_VERSION_MINOR,
 	       VMOSAL_VERSION_PATCH);
 	printf("backend:     %s (ABI %u.%u)\n", r->backend.name,
-	       (unsigned)(r->backend.abi_version >> 16),
-	       (unsigned)(r->backend.abi_version & 0xffff));
+	       (unsigned)VMOSAL_BACKEND_ABI_MAJOR_OF(r->backend.abi_version),
+	       (unsigned)VMOSAL_BACKEND_ABI_MINOR_OF(r->backend.abi_version));
 	printf("  file:      %s\n", r->backend.path);
 	printf("os:          %s %s\n", vmosal_host_os(), vmosal_os_release());
 	printf("arch:        %s\n", vmosal_host_arch());
@@ -296,8 +297,9 @@ static void print_json(const struct report *r, const struct tree *tree)
 	json_string(r->backend.name);
 	printf(",\"path\":");
 	json_string(r->backend.path);
-	printf(",\"abi\":\"%u.%u\"},", (unsigned)(r->backend.abi_version >> 16),
-	       (unsigned)(r->backend.abi_version & 0xffff));
+	printf(",\"abi\":\"%u.%u\"},",
+	       (unsigned)VMOSAL_BACKEND_ABI_MAJOR_OF(r->backend.abi_version),
+	       (unsigned)VMOSAL_BACKEND_ABI_MINOR_OF(r->backend.abi_version));
 	printf("\"os\":");
 	json_string(vmosal_host_os());
 	printf(",\"os_release\":");
