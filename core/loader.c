@@ -90,6 +90,7 @@ void vmosal__loader_begin(void)
 	load_error[0] = '\0';
 	load_notice[0] = '\0';
 	loading = true;
+	reentered = false;
 }
 
 void vmosal__loader_end(bool ok)
@@ -162,7 +163,8 @@ static size_t check_ops(const char *path, const struct vmosal_backend_ops *ops)
 							   : sizeof(struct vmosal_backend_ops);
 }
 
-bool vmosal__plugin_open(const char *path, struct vmosal__plugin *out)
+/* Opens and checks path; reentered then says whether it called back in. */
+static bool plugin_open(const char *path, struct vmosal__plugin *out)
 {
 	char why[1024];
 	vmosal_backend_entry_fn entry;
@@ -201,6 +203,17 @@ bool vmosal__plugin_open(const char *path, struct vmosal__plugin *out)
 fail:
 	vmosal__plugin_close(out);
 	return false;
+}
+
+bool vmosal__plugin_open(const char *path, struct vmosal__plugin *out)
+{
+	/* A layer opens the plugin beneath it from its init: a call back in
+	 * that the layer made before must still be seen once it returns. */
+	bool outer = reentered;
+	bool ok = plugin_open(path, out);
+
+	reentered = reentered || outer;
+	return ok;
 }
 
 void vmosal__plugin_close(struct vmosal__plugin *p)

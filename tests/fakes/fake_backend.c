@@ -1,8 +1,9 @@
 /* Fake backends for the loader tests, built only for 'make check'.
  *
- * Each fake borrows the real host backend's ops table (so it stays complete
- * as slots are added) and then breaks exactly one thing, chosen by the
- * FAKE_* macro it is compiled with. */
+ * Each fake is a layer over the host's backend, which the core loads
+ * beneath it (layer_kit.h), so that it stays complete as slots are added;
+ * it then breaks exactly one thing, chosen by the FAKE_* macro it is
+ * compiled with. */
 #include "config.h"
 
 #include <dlfcn.h>
@@ -24,6 +25,8 @@ const char *vmosal_fake_not_an_entry(void)
 	return "no entry here";
 }
 #else
+
+#include "layer_kit.h"
 
 static struct {
 	struct vmosal_backend_ops ops;
@@ -145,32 +148,18 @@ static int fake_host_info(struct vmosal_backend_host *out)
 	return 0;
 }
 
-static const struct vmosal_backend_ops *real_ops(void)
+/* Has the core load the host's backend beneath this one. */
+static int fake_open_next(const struct vmosal_core_services *core,
+			  struct vmosal_backend_caps *caps)
 {
-	const char *dirs = getenv("VMOSAL_BACKEND_PATH");
-	char path[4096];
-	void *dso;
-	vmosal_backend_entry_fn entry;
-
-	if (dirs == NULL)
-		return NULL;
-	snprintf(path, sizeof path, "%.*s/vmosal_%s%s", (int)strcspn(dirs, ":"), dirs,
-		 VMOSAL_DEFAULT_BACKEND, LT_MODULE_EXT);
-	dso = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (dso == NULL)
-		return NULL;
-	*(void **)&entry = dlsym(dso, VMOSAL_BACKEND_ENTRY_NAME);
-	return entry != NULL ? entry(VMOSAL_BACKEND_ABI) : NULL;
+	return layer_open_next(core, caps, VMOSAL_DEFAULT_BACKEND, &fake.ops);
 }
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 {
-	const struct vmosal_backend_ops *real = real_ops();
-
 	(void)core_abi;
-	if (real == NULL)
-		return NULL;
-	memcpy(&fake.ops, real, sizeof fake.ops);
+	fake.ops = layer_forwarders;
+	fake.ops.init = fake_open_next;
 	fake.ops.name = "fake";
 	fake.ops.host_info = fake_host_info;
 #if defined(FAKE_BAD_MAJOR)
@@ -189,7 +178,7 @@ const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 #elif defined(FAKE_REENTER_ENTRY)
 	fake_call_back_in();
 #elif defined(FAKE_REENTER_INIT) || defined(FAKE_SLOW_INIT)
-	fake_real_init = real->init;
+	fake_real_init = fake_open_next;
 	fake.ops.init = fake_init_wrapped;
 #elif defined(FAKE_MINOR0)
 	/* A plugin built against ABI 2.0: its table ends before the 2.1
