@@ -3,7 +3,7 @@
 
 #include "win.h"
 
-static int win_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
+int win_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
 {
 	win_core = core;
 	caps->flags = VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS | VMOSAL_BACKEND_CAP_REALTIME;
@@ -12,20 +12,10 @@ static int win_init(const struct vmosal_core_services *core, struct vmosal_backe
 	return win_mem_init(caps);
 }
 
-static void win_fini(void)
+void win_fini(void)
 {
 	win_signal_fini();
 	win_io_fini();
-}
-
-/* jit_write_begin and jit_write_end: win_jit_map always makes two views
- * (a section mapped twice), rw always writable, so a window only checks
- * them: distinct, page-aligned, whole pages. */
-static int win_jit_write_views(void *rw, void *rx, size_t size)
-{
-	if (rw == rx || ((uintptr_t)rw | (uintptr_t)rx | size) % 4096u != 0)
-		return VMOSAL_EINVAL;
-	return 0;
 }
 
 static const struct vmosal_backend_ops win_ops = {
@@ -89,8 +79,11 @@ static const struct vmosal_backend_ops win_ops = {
 	.event_wait_kick = win_event_wait_kick,
 	.thread_set_realtime = win_thread_set_realtime,
 	/* ABI 2.3 */
-	.jit_write_begin = win_jit_write_views,
-	.jit_write_end = win_jit_write_views,
+	.jit_write_begin = win_jit_write_begin,
+	.jit_write_end = win_jit_write_end,
+	/* ABI 2.4 */
+	.handle_dup = win_handle_dup,
+	.handle_set_inheritable = win_handle_set_inheritable,
 };
 
 VMOSAL_BACKEND_EXPORT const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
