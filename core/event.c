@@ -8,32 +8,25 @@
 int vmosal_event_create(unsigned flags, vmosal_handle_t *out)
 {
 	const struct vmosal__state *s;
-	int (*op)(unsigned, vmosal_handle_t *);
+	int rc;
 
 	if (out == NULL || flags != 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, event_create);
-	if (op == NULL || VMOSAL__OP(s, event_notify) == NULL ||
-	    VMOSAL__OP(s, event_wait) == NULL || VMOSAL__OP(s, handle_close) == NULL)
-		return VMOSAL_ENOTSUP;
-	return op(flags, out);
+	if ((rc = vmosal__ready(&s, VMOSAL_SLOT_EVENT)) != 0)
+		return rc;
+	return s->ops->event_create(flags, out);
 }
 
 int vmosal_event_notify(vmosal_handle_t event)
 {
 	const struct vmosal__state *s;
-	int (*op)(vmosal_handle_t);
+	int rc;
 
 	if (!VMOSAL_HANDLE_VALID(event))
 		return VMOSAL_EBADF;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, event_notify);
-	return op != NULL ? op(event) : VMOSAL_ENOTSUP;
+	if ((rc = vmosal__ready(&s, VMOSAL_SLOT_EVENT)) != 0)
+		return rc;
+	return s->ops->event_notify(event);
 }
 
 typedef int (*event_wait_op)(vmosal_handle_t, int64_t, const uint32_t *);
@@ -43,7 +36,7 @@ typedef int (*event_wait_op)(vmosal_handle_t, int64_t, const uint32_t *);
 static int event_wait_unaware(const struct vmosal__state *s, vmosal_handle_t event,
 			      int64_t timeout_ns, const uint32_t *kick_pending)
 {
-	int (*op)(vmosal_handle_t, int64_t) = VMOSAL__OP(s, event_wait);
+	int (*op)(vmosal_handle_t, int64_t) = s->ops->event_wait;
 
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
@@ -62,7 +55,7 @@ __attribute__((noinline))
 static int event_wait_blocking(const struct vmosal__state *s, event_wait_op op,
 			       vmosal_handle_t event, int64_t timeout_ns, const uint32_t *kick)
 {
-	int (*clock)(int, uint64_t *) = VMOSAL__OP(s, clock_ns);
+	int (*clock)(int, uint64_t *) = s->ops->clock_ns;
 	uint64_t start = 0, now = 0;
 	int rc;
 
@@ -99,7 +92,7 @@ int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
 	kick = (const uint32_t *)vmosal__kick_flag();
-	op = VMOSAL__OP(s, event_wait_kick);
+	op = s->ops->event_wait_kick;
 	/* A test that cannot block needs no signal mask: straight to the
 	 * backend, which reads the flag first, as cheap as the raw read. */
 	if (timeout_ns == 0 && op != NULL)
@@ -110,15 +103,13 @@ int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
 int vmosal_clock_ns(enum vmosal_clock clock, uint64_t *out)
 {
 	const struct vmosal__state *s;
-	int (*op)(int, uint64_t *);
+	int rc;
 
 	if (out == NULL || (unsigned)clock >= VMOSAL_CLOCK_COUNT)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (VMOSAL__UNLIKELY(s == NULL))
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, clock_ns);
-	return op != NULL ? op((int)clock, out) : VMOSAL_ENOTSUP;
+	if ((rc = VMOSAL__READY_SLOT(&s, clock_ns)) != 0)
+		return rc;
+	return s->ops->clock_ns((int)clock, out);
 }
 
 int vmosal_sleep_ns(uint64_t ns)
@@ -128,24 +119,21 @@ int vmosal_sleep_ns(uint64_t ns)
 
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, sleep_ns);
+	op = s->ops->sleep_ns;
 	return op != NULL ? op(ns) : VMOSAL_ENOTSUP;
 }
 
 int vmosal_device_open(const char *path, unsigned flags, vmosal_handle_t *out)
 {
 	const struct vmosal__state *s;
-	int (*op)(const char *, unsigned, vmosal_handle_t *);
+	int rc;
 
 	if (path == NULL || path[0] == '\0' || out == NULL || flags == 0 ||
 	    (flags & ~KNOWN_DEVICE_FLAGS) != 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, device_open);
-	return op != NULL && VMOSAL__OP(s, handle_close) != NULL ? op(path, flags, out)
-								 : VMOSAL_ENOTSUP;
+	if ((rc = vmosal__ready(&s, VMOSAL_SLOT_DEVICE)) != 0)
+		return rc;
+	return s->ops->device_open(path, flags, out);
 }
 
 typedef int (*ioctl_op)(vmosal_handle_t, unsigned long, void *, unsigned, int *);
@@ -178,7 +166,7 @@ int vmosal_ioctl(vmosal_handle_t device, unsigned long request, void *arg, unsig
 	s = vmosal__get();
 	if (VMOSAL__UNLIKELY(s == NULL))
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, device_ioctl);
+	op = s->ops->device_ioctl;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	if (result == NULL)
@@ -189,13 +177,11 @@ int vmosal_ioctl(vmosal_handle_t device, unsigned long request, void *arg, unsig
 int vmosal_process_id(uint64_t *out)
 {
 	const struct vmosal__state *s;
-	int (*op)(uint64_t *);
+	int rc;
 
 	if (out == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, process_id);
-	return op != NULL ? op(out) : VMOSAL_ENOTSUP;
+	if ((rc = VMOSAL__READY_SLOT(&s, process_id)) != 0)
+		return rc;
+	return s->ops->process_id(out);
 }

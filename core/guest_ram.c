@@ -189,7 +189,7 @@ static int pick_hugetlb_size(uint64_t want, const struct vmosal_backend_huge_pag
 /* Advice guest RAM needs; a backend without the slot cannot take any. */
 static int advise(const struct vmosal__state *s, void *addr, size_t size, int advice)
 {
-	int (*op)(void *, size_t, int) = VMOSAL__OP(s, mem_advise);
+	int (*op)(void *, size_t, int) = s->ops->mem_advise;
 	return op != NULL ? op(addr, size, advice) : VMOSAL_ENOTSUP;
 }
 
@@ -260,15 +260,17 @@ int vmosal_guest_ram_create(size_t size, const struct vmosal_guest_ram_options *
 		return VMOSAL_EOVERFLOW;
 	reserve = size + 2 * guard;
 	if (flags & VMOSAL_GUEST_PREALLOC) {
-		populate = VMOSAL__OP(s, mem_populate);
+		populate = s->ops->mem_populate;
 		if (populate == NULL)
 			return VMOSAL_ENOTSUP;
 	}
 	if (flags & VMOSAL_GUEST_NUMA) {
+		if (o.numa_node < 0)
+			return VMOSAL_EINVAL;
 		topo = vmosal__topology(&rc);
 		if (topo == NULL)
 			return rc;
-		node = hwloc_get_numanode_obj_by_os_index(topo, o.numa_node);
+		node = hwloc_get_numanode_obj_by_os_index(topo, (unsigned)o.numa_node);
 		if (node == NULL)
 			return VMOSAL_ENOENT;
 	}
@@ -382,7 +384,7 @@ int vmosal_guest_ram_discard(const struct vmosal_guest_ram *ram, size_t offset, 
 	page = s->host.page_size;
 	if (offset % page != 0 || len % page != 0)
 		return VMOSAL_EINVAL;
-	op = VMOSAL__OP(s, mem_discard);
+	op = s->ops->mem_discard;
 	return op != NULL ? op((char *)ram->addr + offset, len, ram->handle, (int64_t)offset)
 			  : VMOSAL_ENOTSUP;
 }

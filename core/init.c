@@ -1,7 +1,8 @@
-/* The backend loader: finds, checks and initialises one OS backend plugin. */
+/* The backend the core runs on: loading it once, at first use or at
+ * vmosal_init(), and what the application can ask about it. Finding and
+ * checking plugin files is loader.c's. */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,44 +13,33 @@ struct vmosal__state vmosal__state;
 _Atomic(const struct vmosal__state *) vmosal__loaded;
 
 static atomic_bool load_failed;
-/* Why candidates were refused in the last load, and notices (a variable
- * ignored in an elevated process) that stay after a successful one. Both
- * written only under the loader lock. */
-static char load_error[4096];
-static char load_notice[1024];
-/* Set while this thread holds the loader lock to load a backend; a call
- * back into libvmosal from the plugin then sets reentered instead of
- * deadlocking on the lock. */
-static _Thread_local bool loading;
-static _Thread_local bool reentered;
+/* The directory of the plugin being initialised: a layer's next backend
+ * is looked for there first, so that a build tree tests its own. */
+static char loading_dir[4096];
 
-static const struct {
-	size_t offset;
-	const char *name;
-	uint32_t minor;
-	uint32_t groups;
-} slots[] = {
-#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) \
-	{offsetof(struct vmosal_backend_ops, name), #name, minor, groups},
-#include "vmosal/backend_slots.h"
-#undef VMOSAL_SLOT
-};
-#define SLOT_COUNT (sizeof slots / sizeof slots[0])
+/* Core service load_next (backend.h): the backend beneath a layer. */
+static bool keep_next(const char *path);
+static const struct vmosal_backend_ops *next_ops;
 
-/* The smallest table of ABI 2.minor: where its last slot ends. */
-static size_t ops_size_for_minor(uint32_t minor)
+static const struct vmosal_backend_ops *load_next(const char *spec)
 {
-	size_t need = 0;
-
-	for (size_t i = 0; i < SLOT_COUNT; i++)
-		if (slots[i].minor <= minor && slots[i].offset + sizeof(void (*)(void)) > need)
-			need = slots[i].offset + sizeof(void (*)(void));
-	return need;
+	if (spec == NULL || !vmosal__loader_loading())
+		return NULL;
+	next_ops = NULL;
+	if (!vmosal__plugin_find(spec, true, loading_dir[0] != '\0' ? loading_dir : NULL,
+				 keep_next))
+		return NULL;
+	return next_ops;
 }
 
-static bool slot_filled(const struct vmosal_backend_ops *ops, size_t i)
+static bool keep_next(const char *path)
 {
-	return *(void (*const *)(void))((const char *)ops + slots[i].offset) != NULL;
+	struct vmosal__plugin p;
+
+	if (!vmosal__plugin_open(path, &p))
+		return false;
+	next_ops = p.ops; /* the module stays loaded: the layer forwards to it */
+	return true;
 }
 
 static const struct vmosal_core_services core_services = {
@@ -62,130 +52,8 @@ static const struct vmosal_core_services core_services = {
 	.signal_dispatch = vmosal__signal_dispatch,
 	.kick_received = vmosal__kick_received,
 	.tid_known = vmosal__tid_known,
+	.load_next = load_next,
 };
-
-bool vmosal__debug_enabled(const char *topic)
-{
-	const char *list = vmosal__secure_getenv("VMOSAL_DEBUG");
-	size_t len = strlen(topic);
-
-	while (list != NULL && *list != '\0') {
-		size_t n = strcspn(list, ",");
-		if ((n == len && strncmp(list, topic, len) == 0) ||
-		    (n == 3 && strncmp(list, "all", 3) == 0))
-			return true;
-		list += n + (list[n] == ',');
-	}
-	return false;
-}
-
-void vmosal__debug(const char *topic, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!vmosal__debug_enabled(topic))
-		return;
-	va_start(ap, fmt);
-	fprintf(stderr, "vmosal: %s: ", topic);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-/* Appends "what: message" as a line of buf, and says it under
- * VMOSAL_DEBUG=loader. */
-static void add_line(char *buf, size_t size, const char *what, const char *sep,
-		     const char *fmt, va_list ap)
-{
-	size_t used = strlen(buf);
-	char why[1024];
-
-	vsnprintf(why, sizeof why, fmt, ap);
-	vmosal__debug("loader", "%s: %s%s", what, sep, why);
-	if (used < size)
-		snprintf(buf + used, size - used, "%s%s: %s", used > 0 ? "\n" : "", what, why);
-}
-
-/* Records why a candidate was refused, for vmosal_backend_error(). */
-static void VMOSAL__PRINTF(2, 3) refuse(const char *path, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	add_line(load_error, sizeof load_error, path, "refused: ", fmt, ap);
-	va_end(ap);
-}
-
-/* A notice about the environment, kept after a successful load too. */
-static void VMOSAL__PRINTF(2, 3) note(const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	add_line(load_notice, sizeof load_notice, what, "", fmt, ap);
-	va_end(ap);
-}
-
-static const char *missing_mandatory_slot(const struct vmosal_backend_ops *ops)
-{
-	for (size_t i = 0; i < SLOT_COUNT; i++)
-		if ((slots[i].groups & VMOSAL_SLOT_MANDATORY) && !slot_filled(ops, i))
-			return slots[i].name;
-	return NULL;
-}
-
-/* Copies the plugin's table of usable bytes into the state's full-size
- * one, and decides which groups it has. */
-static void adopt_table(const struct vmosal_backend_ops *ops, size_t usable)
-{
-	struct vmosal_backend_ops *t = &vmosal__state.table;
-	uint32_t missing = 0;
-
-	memset(t, 0, sizeof *t);
-	memcpy(t, ops, usable);
-	/* ABI 2.1 to 2.3 closed every handle through the slot now retired. */
-	if (VMOSAL_BACKEND_ABI_MINOR_OF(ops->abi_version) < 4 && t->retired_handle_close != NULL)
-		t->handle_close = t->retired_handle_close;
-	t->retired_handle_close = NULL;
-	for (size_t i = 0; i < SLOT_COUNT; i++)
-		if (!slot_filled(t, i))
-			missing |= slots[i].groups;
-	vmosal__state.ops = t;
-	vmosal__state.groups = ~missing & ~VMOSAL_SLOT_MANDATORY;
-}
-
-/* Checks the plugin's table against the ABI; returns the usable size or 0. */
-static size_t check_ops(const char *path, const struct vmosal_backend_ops *ops)
-{
-	uint32_t major = VMOSAL_BACKEND_ABI_MAJOR_OF(ops->abi_version);
-	uint32_t minor = VMOSAL_BACKEND_ABI_MINOR_OF(ops->abi_version);
-	size_t need, usable;
-	const char *missing;
-
-	if (major != VMOSAL_BACKEND_ABI_MAJOR) {
-		refuse(path, "ABI %u.%u, but this libvmosal speaks ABI %u.x",
-		       (unsigned)major, (unsigned)minor, VMOSAL_BACKEND_ABI_MAJOR);
-		return 0;
-	}
-	need = ops_size_for_minor(minor);
-	if (ops->struct_size < need) {
-		refuse(path, "ops table is %u bytes, ABI %u.%u needs at least %zu",
-		       (unsigned)ops->struct_size, (unsigned)major, (unsigned)minor, need);
-		return 0;
-	}
-	if (ops->name == NULL || ops->name[0] == '\0') {
-		refuse(path, "ops table has no backend name");
-		return 0;
-	}
-	missing = missing_mandatory_slot(ops);
-	if (missing != NULL) {
-		refuse(path, "mandatory slot '%s' is empty", missing);
-		return 0;
-	}
-	usable = ops->struct_size;
-	return usable < sizeof(struct vmosal_backend_ops) ? usable
-							   : sizeof(struct vmosal_backend_ops);
-}
 
 /* A plugin's strings are the core's to trust only once terminated. */
 static void terminate_host_strings(struct vmosal_backend_host *h)
@@ -198,156 +66,60 @@ static void terminate_host_strings(struct vmosal_backend_host *h)
 /* Loads one file; on success fills vmosal__state and keeps the module. */
 static bool try_file(const char *path)
 {
-	char why[1024];
-	void *dso;
-	vmosal_backend_entry_fn entry;
-	const struct vmosal_backend_ops *ops;
-	size_t usable;
+	struct vmosal__plugin p;
+	char *sep;
 	int rc;
 
-	vmosal__debug("loader", "trying %s", path);
-	reentered = false;
-	dso = vmosal__dso_open(path, why, sizeof why);
-	if (dso == NULL) {
-		refuse(path, "cannot load: %s", why);
+	if (!vmosal__plugin_open(path, &p))
 		return false;
-	}
-	if (reentered) {
-		refuse(path, "its constructor called back into libvmosal while it loaded");
-		goto fail;
-	}
-	*(void **)&entry = vmosal__dso_sym(dso, VMOSAL_BACKEND_ENTRY_NAME);
-	if (entry == NULL) {
-		refuse(path, "not a libvmosal backend: no %s symbol", VMOSAL_BACKEND_ENTRY_NAME);
-		goto fail;
-	}
-	ops = entry(VMOSAL_BACKEND_ABI);
-	if (reentered) {
-		refuse(path, "%s called back into libvmosal", VMOSAL_BACKEND_ENTRY_NAME);
-		goto fail;
-	}
-	if (ops == NULL) {
-		refuse(path, "%s returned no ops table", VMOSAL_BACKEND_ENTRY_NAME);
-		goto fail;
-	}
-	usable = check_ops(path, ops);
-	if (usable == 0)
-		goto fail;
-
 	memset(&vmosal__state, 0, sizeof vmosal__state);
 	vmosal__state.caps.struct_size = sizeof vmosal__state.caps;
 	vmosal__state.host.struct_size = sizeof vmosal__state.host;
-	rc = ops->init(&core_services, &vmosal__state.caps);
+	snprintf(loading_dir, sizeof loading_dir, "%s", path);
+	sep = strrchr(loading_dir, vmosal__dir_separator());
+	if (sep != NULL)
+		*sep = '\0';
+	else
+		loading_dir[0] = '\0';
+	rc = p.ops->init(&core_services, &vmosal__state.caps);
+	loading_dir[0] = '\0';
 	if (rc != 0) {
-		refuse(path, "backend init failed: %s (%s)", vmosal_err_name(rc),
-		       vmosal_strerror(rc));
+		vmosal__loader_refuse(path, "backend init failed: %s (%s)", vmosal_err_name(rc),
+				      vmosal_strerror(rc));
 		goto fail;
 	}
 	/* After init: a layer empties the slots its next backend lacks. */
-	adopt_table(ops, usable);
-	if (reentered) {
-		refuse(path, "its init called back into libvmosal");
+	vmosal__plugin_adopt(&p, &vmosal__state.table, &vmosal__state.groups);
+	vmosal__state.ops = &vmosal__state.table;
+	if (vmosal__plugin_reentered()) {
+		vmosal__loader_refuse(path, "its init called back into libvmosal");
 		goto fail_fini;
 	}
-	rc = ops->host_info(&vmosal__state.host);
+	rc = p.ops->host_info(&vmosal__state.host);
 	terminate_host_strings(&vmosal__state.host);
 	if (rc != 0 || vmosal__state.host.page_size == 0 ||
 	    (vmosal__state.host.page_size & (vmosal__state.host.page_size - 1)) != 0) {
-		refuse(path, "backend could not describe the host: %s",
-		       vmosal_err_name(rc != 0 ? rc : VMOSAL_EINVAL));
+		vmosal__loader_refuse(path, "backend could not describe the host: %s",
+				      vmosal_err_name(rc != 0 ? rc : VMOSAL_EINVAL));
 		goto fail_fini;
 	}
 	snprintf(vmosal__state.path, sizeof vmosal__state.path, "%s", path);
-	vmosal__debug("loader", "%s: loaded backend '%s', ABI %u.%u", path, ops->name,
-		      (unsigned)VMOSAL_BACKEND_ABI_MAJOR_OF(ops->abi_version),
-		      (unsigned)VMOSAL_BACKEND_ABI_MINOR_OF(ops->abi_version));
+	vmosal__debug("loader", "%s: loaded backend '%s', ABI %u.%u", path, p.ops->name,
+		      (unsigned)VMOSAL_BACKEND_ABI_MAJOR_OF(p.ops->abi_version),
+		      (unsigned)VMOSAL_BACKEND_ABI_MINOR_OF(p.ops->abi_version));
 	return true;
 fail_fini:
-	if (VMOSAL__OP(&vmosal__state, fini) != NULL)
-		ops->fini();
+	if (vmosal__state.table.fini != NULL)
+		vmosal__state.table.fini();
 fail:
 	memset(&vmosal__state, 0, sizeof vmosal__state);
-	vmosal__dso_close(dso);
+	vmosal__plugin_close(&p);
 	return false;
 }
 
-static bool file_exists(const char *path)
+static bool load_spec(const char *spec, bool use_env_path)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return false;
-	fclose(f);
-	return true;
-}
-
-/* A name may only pick a file inside the backend directories. */
-static bool valid_backend_name(const char *name)
-{
-	if (name[0] == '\0' || strlen(name) > 64)
-		return false;
-	for (const char *p = name; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
-			return false;
-	return true;
-}
-
-/* Tries dir/vmosal_<name><module suffix>. Returns 1 loaded, 0 absent, -1
- * present but refused (the search stops: no silent substitute). */
-static int try_in_dir(const char *dir, const char *name)
-{
-	char path[4096];
-	int n = snprintf(path, sizeof path, "%s%cvmosal_%s%s", dir, vmosal__dir_separator(), name,
-			 LT_MODULE_EXT);
-
-	if (n < 0 || (size_t)n >= sizeof path) {
-		refuse(dir, "backend directory path too long");
-		return 0;
-	}
-	if (!file_exists(path)) {
-		refuse(path, "no such file");
-		return 0;
-	}
-	return try_file(path) ? 1 : -1;
-}
-
-static bool load_by_name(const char *name, bool use_env_path)
-{
-	const char *list = use_env_path ? vmosal__secure_getenv("VMOSAL_BACKEND_PATH") : NULL;
-	char sep = vmosal__path_list_separator();
-	char dir[4096];
-	int rc;
-
-	if (!valid_backend_name(name)) {
-		refuse(name, "not a backend name (letters, digits, '_' and '-') nor a path");
-		return false;
-	}
-	while (list != NULL && *list != '\0') {
-		const char *end = strchr(list, sep);
-		size_t n = end != NULL ? (size_t)(end - list) : strlen(list);
-		if (n >= sizeof dir) {
-			note("VMOSAL_BACKEND_PATH", "an entry of %zu bytes was skipped: too long", n);
-		} else if (n > 0) {
-			memcpy(dir, list, n);
-			dir[n] = '\0';
-			rc = try_in_dir(dir, name);
-			if (rc != 0)
-				return rc > 0;
-		}
-		list += n + (end != NULL);
-	}
-	if (use_env_path && vmosal__privileged() && getenv("VMOSAL_BACKEND_PATH") != NULL)
-		note("VMOSAL_BACKEND_PATH", "ignored: the process runs with elevated privileges");
-	if (!vmosal__backend_dir(dir, sizeof dir)) {
-		refuse(name, "the installed backend directory cannot be found");
-		return false;
-	}
-	return try_in_dir(dir, name) > 0;
-}
-
-static bool load_spec(const char *spec)
-{
-	return vmosal__is_path(spec) ? try_file(spec) : load_by_name(spec, true);
+	return vmosal__plugin_find(spec, use_env_path, NULL, try_file);
 }
 
 /* Precedence: explicit argument > VMOSAL_BACKEND > host default. */
@@ -355,20 +127,18 @@ static bool load_locked(const char *explicit_spec)
 {
 	const char *env;
 
-	load_error[0] = '\0';
-	load_notice[0] = '\0';
 	if (explicit_spec != NULL)
-		return load_spec(explicit_spec);
+		return load_spec(explicit_spec, true);
 	env = getenv("VMOSAL_BACKEND");
 	if (env != NULL && env[0] != '\0') {
 		if (!vmosal__privileged())
-			return load_spec(env);
+			return load_spec(env, true);
 		if (!vmosal__is_path(env))
-			return load_by_name(env, false);
-		note("VMOSAL_BACKEND", "the path '%s' was ignored: the process runs with elevated "
+			return load_spec(env, false);
+		vmosal__loader_note("VMOSAL_BACKEND", "the path '%s' was ignored: the process runs with elevated "
 		     "privileges", env);
 	}
-	return load_by_name(VMOSAL_DEFAULT_BACKEND, true);
+	return load_spec(VMOSAL_DEFAULT_BACKEND, true);
 }
 
 /* Runs load_locked under the loader lock, marking this thread as the
@@ -377,9 +147,9 @@ static bool load_marked(const char *explicit_spec)
 {
 	bool ok;
 
-	loading = true;
+	vmosal__loader_begin();
 	ok = load_locked(explicit_spec);
-	loading = false;
+	vmosal__loader_end(ok);
 	return ok;
 }
 
@@ -391,26 +161,11 @@ static bool load_marked(const char *explicit_spec)
 static void publish(bool ok)
 {
 	if (ok) {
-		load_error[0] = '\0';
 		atomic_store_explicit(&load_failed, false, memory_order_relaxed);
 		atomic_store_explicit(&vmosal__loaded, &vmosal__state, memory_order_release);
 	} else {
 		atomic_store_explicit(&load_failed, true, memory_order_release);
 	}
-}
-
-/* A call from the plugin while it loads: refuse it, and the plugin. */
-static bool reentry(void)
-{
-	if (!loading)
-		return false;
-	reentered = true;
-	return true;
-}
-
-bool vmosal__loader_reentry(void)
-{
-	return reentry();
 }
 
 /* Loads in the normal order unless something is loaded already. An
@@ -420,7 +175,7 @@ static const struct vmosal__state *load_default(bool retry)
 {
 	const struct vmosal__state *s;
 
-	if (reentry() || (!retry && atomic_load_explicit(&load_failed, memory_order_acquire)))
+	if (vmosal__loader_reentry() || (!retry && atomic_load_explicit(&load_failed, memory_order_acquire)))
 		return NULL;
 	vmosal__loader_lock();
 	s = atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
@@ -451,7 +206,7 @@ int vmosal_init_backend(const char *name_or_path)
 
 	if (name_or_path == NULL || name_or_path[0] == '\0')
 		return VMOSAL_EINVAL;
-	if (reentry())
+	if (vmosal__loader_reentry())
 		return VMOSAL_EBACKEND;
 	vmosal__loader_lock();
 	s = atomic_load_explicit(&vmosal__loaded, memory_order_acquire);
@@ -496,8 +251,8 @@ int vmosal_backend_info(struct vmosal_backend_info *out)
 
 int vmosal_backend_error(char *buf, size_t len)
 {
-	bool locked = !reentry();
-	int n;
+	bool locked = !vmosal__loader_reentry();
+	int rc;
 
 	if (buf == NULL || len == 0)
 		return VMOSAL_EINVAL;
@@ -505,11 +260,10 @@ int vmosal_backend_error(char *buf, size_t len)
 	 * while it loads already holds. */
 	if (locked)
 		vmosal__loader_lock();
-	n = snprintf(buf, len, "%s%s%s", load_notice,
-		     load_notice[0] != '\0' && load_error[0] != '\0' ? "\n" : "", load_error);
+	rc = vmosal__loader_messages(buf, len);
 	if (locked)
 		vmosal__loader_unlock();
-	return n >= 0 && (size_t)n < len ? 0 : VMOSAL_ERANGE;
+	return rc;
 }
 
 void vmosal__unload(void)
@@ -521,7 +275,7 @@ void vmosal__unload(void)
 
 	if (s == NULL || atomic_exchange(&unloaded, true))
 		return;
-	fini = VMOSAL__OP(s, fini);
+	fini = s->ops->fini;
 	if (fini != NULL)
 		fini();
 }

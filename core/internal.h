@@ -97,10 +97,6 @@ static inline const struct vmosal__state *vmosal__get(void)
 	return vmosal__load_slow();
 }
 
-/* Slot m of the loaded table, or NULL when the plugin leaves it empty or
- * predates it. */
-#define VMOSAL__OP(s, m) ((s)->ops->m)
-
 /* The prologue of every call that goes to the backend: the loaded state in
  * *out, with every slot of groups (VMOSAL_SLOT_*, backend.h) filled.
  * Returns 0, VMOSAL_EBACKEND when no backend loads, or VMOSAL_ENOTSUP when
@@ -128,6 +124,44 @@ static inline int vmosal__ready_slot(const struct vmosal__state **out, size_t of
 }
 #define VMOSAL__READY_SLOT(out, m) vmosal__ready_slot((out), offsetof(struct vmosal_backend_ops, m))
 
+/* ---- loader.c: finding plugins and checking them against the ABI ---- */
+
+struct vmosal__plugin {
+	void *dso;
+	const struct vmosal_backend_ops *ops;
+	size_t usable; /* bytes of *ops this core reads */
+	char path[4096];
+};
+/* Opens one file and checks its table (major, size for its minor, name,
+ * mandatory slots); false with the reasons recorded. */
+bool vmosal__plugin_open(const char *path, struct vmosal__plugin *out);
+void vmosal__plugin_close(struct vmosal__plugin *p);
+/* True when the plugin called back into libvmosal since plugin_open. */
+bool vmosal__plugin_reentered(void);
+/* Copies the plugin's table into t, this core's full-size one (slots past
+ * its struct_size NULL), and stores which VMOSAL_SLOT_* groups it fills. */
+void vmosal__plugin_adopt(const struct vmosal__plugin *p, struct vmosal_backend_ops *t,
+			  uint32_t *groups);
+/* Offers each candidate for spec to use() until one is taken: a path
+ * itself; a name as vmosal_<name><module suffix> in near (a layer's own
+ * directory) if not NULL, then VMOSAL_BACKEND_PATH when use_env_path, then
+ * the installed directory. A candidate present but refused ends the
+ * search: no silent substitute. */
+typedef bool (*vmosal__plugin_use_fn)(const char *path);
+bool vmosal__plugin_find(const char *spec, bool use_env_path, const char *near,
+			 vmosal__plugin_use_fn use);
+/* Messages for vmosal_backend_error(): why candidates were refused, and
+ * notices about the environment. Written under the loader lock. */
+void vmosal__loader_refuse(const char *path, const char *fmt, ...) VMOSAL__PRINTF(2, 3);
+void vmosal__loader_note(const char *what, const char *fmt, ...) VMOSAL__PRINTF(2, 3);
+int vmosal__loader_messages(char *buf, size_t len);
+/* Brackets one load on the loading thread: clears the messages, then
+ * keeps the refusals only when it failed. */
+void vmosal__loader_begin(void);
+void vmosal__loader_end(bool ok);
+/* True on the thread inside vmosal__loader_begin/end. */
+bool vmosal__loader_loading(void);
+
 /* ---- debug output (VMOSAL_DEBUG=topic[,topic...] or all) ---- */
 bool vmosal__debug_enabled(const char *topic);
 void vmosal__debug(const char *topic, const char *fmt, ...) VMOSAL__PRINTF(2, 3);
@@ -142,7 +176,7 @@ const char *vmosal__secure_getenv(const char *name);
 bool vmosal__privileged(void);
 void vmosal__loader_lock(void);
 void vmosal__loader_unlock(void);
-/* init.c: true when the calling thread is loading a backend, i.e. a plugin
+/* loader.c: true when the calling thread is loading a backend, i.e. a plugin
  * calls back in while it loads; the plugin is then refused. A caller about
  * to take the loader lock returns VMOSAL_EBACKEND instead of deadlocking. */
 bool vmosal__loader_reentry(void);
@@ -166,8 +200,15 @@ bool vmosal__is_path(const char *s);
 void vmosal__registry_lock(void);
 void vmosal__registry_unlock(void);
 
-/* signal.c: what the backend calls in signal context (core services). */
+/* signal.c: core service signal_dispatch, called in signal context. */
 void vmosal__signal_dispatch(const struct vmosal_siginfo *info, void *os_context);
+/* Runs fn under the fault guard with SEGV and BUS installed in the
+ * registry; 0 (fn's value in *fn_result), VMOSAL_EFAULT, or an error. */
+int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
+			struct vmosal_siginfo *fault, int *fn_result);
+
+/* kick.c: core service kick_received, in the kicked thread's signal
+ * context (or APC). */
 void vmosal__kick_received(void);
 /* The calling thread's pending-kick flag (non-zero: kicked), which every
  * blocking wait looks at (vmosal.h). */
@@ -178,10 +219,8 @@ void vmosal__kick_forget_self(void);
 /* In a forked child: forgets every kick registration (the child must
  * register again). */
 void vmosal__kick_after_fork(void);
-/* Runs fn under the fault guard with SEGV and BUS installed in the
- * registry; 0 (fn's value in *fn_result), VMOSAL_EFAULT, or an error. */
-int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
-			struct vmosal_siginfo *fault, int *fn_result);
+/* tid has a kick registration. */
+bool vmosal__kick_known(uint64_t tid);
 
 /* Forgets the calling thread's cached tid, and the threads known to be
  * ours: a forked child's only thread has a tid of its own. */
@@ -189,8 +228,6 @@ void vmosal__thread_forget_self(void);
 /* Core service tid_known: tid is a running thread that libvmosal started,
  * or one registered for kicks. No system call. */
 bool vmosal__tid_known(uint64_t tid);
-/* tid has a kick registration (signal.c). */
-bool vmosal__kick_known(uint64_t tid);
 
 /* Blocks while *word == expected (no spinning); spurious returns allowed.
  * Wakes one or all waiters on word. Both go through the backend's

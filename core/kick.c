@@ -66,12 +66,12 @@ _Atomic uint32_t *vmosal__kick_flag(void)
 
 static int kick_setup(const struct vmosal__state *s)
 {
-	int (*op)(int *) = VMOSAL__OP(s, kick_setup);
+	int (*op)(int *) = s->ops->kick_setup;
 	int rc = 0, sig = 0;
 
 	if (atomic_load_explicit(&kick_os_signal, memory_order_acquire) >= 0)
 		return 0;
-	if (op == NULL || VMOSAL__OP(s, thread_kick) == NULL)
+	if ((s->groups & VMOSAL_SLOT_KICK) == 0)
 		return VMOSAL_ENOTSUP;
 	vmosal__registry_lock();
 	if (atomic_load_explicit(&kick_os_signal, memory_order_relaxed) < 0 &&

@@ -228,7 +228,7 @@ int vmosal_mem_advise(void *addr, size_t size, enum vmosal_advice advice)
 		return VMOSAL_EINVAL;
 	if ((rc = vmosal__check_range(s, addr, size)) != 0)
 		return rc;
-	op = VMOSAL__OP(s, mem_advise);
+	op = s->ops->mem_advise;
 	return op != NULL ? op(addr, size, (int)advice) : VMOSAL_ENOTSUP;
 }
 
@@ -242,7 +242,7 @@ int vmosal_mem_lock(void *addr, size_t size)
 		return VMOSAL_EBACKEND;
 	if ((rc = vmosal__check_range(s, addr, size)) != 0)
 		return rc;
-	op = VMOSAL__OP(s, mem_lock);
+	op = s->ops->mem_lock;
 	return op != NULL ? op(addr, size) : VMOSAL_ENOTSUP;
 }
 
@@ -256,7 +256,7 @@ int vmosal_mem_unlock(void *addr, size_t size)
 		return VMOSAL_EBACKEND;
 	if ((rc = vmosal__check_range(s, addr, size)) != 0)
 		return rc;
-	op = VMOSAL__OP(s, mem_unlock);
+	op = s->ops->mem_unlock;
 	return op != NULL ? op(addr, size) : VMOSAL_ENOTSUP;
 }
 
@@ -274,7 +274,7 @@ int vmosal_mem_sync(void *addr, size_t size, unsigned flags)
 		return VMOSAL_EINVAL;
 	if ((rc = vmosal__check_range(s, addr, size)) != 0)
 		return rc;
-	op = VMOSAL__OP(s, mem_sync);
+	op = s->ops->mem_sync;
 	return op != NULL ? op(addr, size, flags) : VMOSAL_ENOTSUP;
 }
 
@@ -285,7 +285,7 @@ static bool is_pow2(uint64_t v)
 
 int vmosal__huge_page_sizes(const struct vmosal__state *s, struct vmosal_backend_huge_page_sizes *out)
 {
-	int (*op)(struct vmosal_backend_huge_page_sizes *) = VMOSAL__OP(s, huge_page_sizes);
+	int (*op)(struct vmosal_backend_huge_page_sizes *) = s->ops->huge_page_sizes;
 	int rc;
 
 	memset(out, 0, sizeof *out);
@@ -453,8 +453,8 @@ int vmosal_jit_create(size_t size, struct vmosal_jit *out)
 	if (size > SIZE_MAX - page)
 		return VMOSAL_EOVERFLOW;
 	size = (size + page - 1) / page * page;
-	op = VMOSAL__OP(s, jit_map);
-	if (op == NULL || VMOSAL__OP(s, jit_unmap) == NULL)
+	op = s->ops->jit_map;
+	if ((s->groups & VMOSAL_SLOT_JIT) == 0)
 		return VMOSAL_ENOTSUP;
 	rc = op(size, &rw, &rx);
 	if (rc != 0)
@@ -480,7 +480,7 @@ int vmosal_jit_flush(const struct vmosal_jit *jit, size_t offset, size_t len)
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
 	start = (char *)jit->rx + offset;
-	op = VMOSAL__OP(s, icache_flush);
+	op = s->ops->icache_flush;
 	if (op != NULL)
 		return op(start, len);
 #if defined(__GNUC__)
@@ -515,7 +515,7 @@ int vmosal_jit_write_begin(const struct vmosal_jit *jit)
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
 	if (jit_windows == 0) {
-		op = VMOSAL__OP(s, jit_write_begin);
+		op = (s->groups & VMOSAL_SLOT_JIT_WINDOW) != 0 ? s->ops->jit_write_begin : NULL;
 		/* A backend of ABI 2.2 or older: two views need nothing, one
 		 * view cannot be opened from here. */
 		if (op != NULL)
@@ -540,7 +540,8 @@ int vmosal_jit_write_end(const struct vmosal_jit *jit)
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	if (jit_windows == 1 && (op = VMOSAL__OP(s, jit_write_end)) != NULL)
+	if (jit_windows == 1 && (s->groups & VMOSAL_SLOT_JIT_WINDOW) != 0 &&
+	    (op = s->ops->jit_write_end) != NULL)
 		rc = op(jit->rw, jit->rx, jit->size);
 	/* Refused (views the backend cannot have made): still open. */
 	if (rc != 0)
@@ -561,7 +562,7 @@ int vmosal_jit_destroy(struct vmosal_jit *jit)
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, jit_unmap);
+	op = s->ops->jit_unmap;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	rc = op(jit->rw, jit->rx, jit->size);

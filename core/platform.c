@@ -163,9 +163,9 @@ int vmosal_host_caps(struct vmosal_host_caps *out)
 		caps.flags |= VMOSAL_CAP_REALTIME;
 	if ((s->groups & VMOSAL_SLOT_SHM) != 0)
 		caps.flags |= VMOSAL_CAP_SHM;
-	if (VMOSAL__OP(s, jit_map) != NULL && VMOSAL__OP(s, jit_unmap) != NULL)
+	if ((s->groups & VMOSAL_SLOT_JIT) != 0)
 		caps.flags |= VMOSAL_CAP_JIT;
-	if (VMOSAL__OP(s, mem_populate) != NULL)
+	if (s->ops->mem_populate != NULL)
 		caps.flags |= VMOSAL_CAP_PREALLOC;
 	if ((rc = vmosal_huge_page_sizes(&ps)) != 0)
 		return rc;
@@ -184,4 +184,9 @@ int vmosal_host_caps(struct vmosal_host_caps *out)
 	caps.thread_name_max = s->caps.thread_name_max;
 	vmosal__struct_out(out, &caps, sizeof caps);
 	return 0;
+}
+
+uint32_t vmosal_version(void)
+{
+	return VMOSAL_VERSION;
 }

@@ -1,7 +1,8 @@
 /* Signals: the one registry through which libvmosal owns every signal it
- * uses, the scoped fault guard built on it, and the vCPU kick. The OS work
- * (installing handlers, masks, the non-local exit of a guard, sending the
- * kick) is the backend's; what is decided here is the same on every OS. */
+ * uses, and the scoped fault guard built on it (the vCPU kick, which uses
+ * the registry, is kick.c's). The OS work (installing handlers, masks, the
+ * non-local exit of a guard) is the backend's; what is decided here is the
+ * same on every OS. */
 #include "config.h"
 
 #include <stdint.h>
@@ -77,8 +78,7 @@ static bool is_fault(int sig)
 /* The signal slots exist as a block (ABI 2.1): one check for all. */
 static bool has_signals(const struct vmosal__state *s)
 {
-	return VMOSAL__OP(s, signal_install) != NULL && VMOSAL__OP(s, signal_restore) != NULL &&
-	       VMOSAL__OP(s, signal_chain) != NULL;
+	return (s->groups & VMOSAL_SLOT_SIGNAL) != 0;
 }
 
 /* Takes one more user of sig, installing the backend's handler for the
@@ -216,15 +216,17 @@ int vmosal_signal_remove_handler(vmosal_signal_handler_t *h)
 	return 0;
 }
 
-/* Checks a caller's signal list; faults may not be blocked or waited for. */
-static int check_set(const enum vmosal_signal *sigs, size_t n, int *os_list)
+/* Checks a caller's signal list and copies it as the ints slots take
+ * (still enum vmosal_signal: the backend translates); faults may not be
+ * blocked or waited for. */
+static int check_set(const enum vmosal_signal *sigs, size_t n, int *slot_list)
 {
 	if (sigs == NULL || n == 0 || n > VMOSAL_SIGNAL_COUNT)
 		return VMOSAL_EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (!known_signal((int)sigs[i]) || is_fault((int)sigs[i]))
 			return VMOSAL_EINVAL;
-		os_list[i] = (int)sigs[i];
+		slot_list[i] = (int)sigs[i];
 	}
 	return 0;
 }
@@ -233,16 +235,13 @@ static int set_mask(const enum vmosal_signal *sigs, size_t n, bool block)
 {
 	int list[VMOSAL_SIGNAL_COUNT];
 	const struct vmosal__state *s;
-	int (*op)(bool, const int *, size_t);
 	int rc = check_set(sigs, n, list);
 
 	if (rc != 0)
 		return rc;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_mask);
-	return op != NULL ? op(block, list, n) : VMOSAL_ENOTSUP;
+	if ((rc = VMOSAL__READY_SLOT(&s, signal_mask)) != 0)
+		return rc;
+	return s->ops->signal_mask(block, list, n);
 }
 
 int vmosal_signal_block(const enum vmosal_signal *sigs, size_t n)
@@ -269,7 +268,7 @@ int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int64_t timeout
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_wait);
+	op = s->ops->signal_wait;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	rc = op(list, n, timeout_ns, &bi);
@@ -290,9 +289,8 @@ int vmosal_signal_fd_create(const enum vmosal_signal *sigs, size_t n, vmosal_han
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_fd_create);
-	return op != NULL && VMOSAL__OP(s, handle_close) != NULL ? op(list, n, out)
-								 : VMOSAL_ENOTSUP;
+	op = s->ops->signal_fd_create;
+	return (s->groups & VMOSAL_SLOT_SIGNAL_FD) != 0 ? op(list, n, out) : VMOSAL_ENOTSUP;
 }
 
 int vmosal_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
@@ -309,7 +307,7 @@ int vmosal_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, signal_fd_read);
+	op = s->ops->signal_fd_read;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	rc = op(h, &bi);
@@ -334,10 +332,10 @@ static _Atomic(guard_op_fn) guard_op;
  * every guard two system calls. */
 static int guard_setup(const struct vmosal__state *s)
 {
-	guard_op_fn op = VMOSAL__OP(s, fault_guard);
+	guard_op_fn op = s->ops->fault_guard;
 	int rc = 0;
 
-	if (op == NULL || !has_signals(s))
+	if ((s->groups & VMOSAL_SLOT_FAULT) == 0)
 		return VMOSAL_ENOTSUP;
 	vmosal__registry_lock();
 	if (atomic_load_explicit(&guard_op, memory_order_relaxed) == NULL) {

@@ -225,7 +225,7 @@ static int hwloc_get_affinity(uint64_t tid, size_t *cpus, size_t capacity, size_
 static int set_affinity(const struct vmosal__state *s, uint64_t tid, const size_t *cpus,
 			size_t ncpus)
 {
-	int (*op)(uint64_t, const size_t *, size_t) = VMOSAL__OP(s, thread_set_affinity);
+	int (*op)(uint64_t, const size_t *, size_t) = s->ops->thread_set_affinity;
 	int rc = check_cpus(s, cpus, ncpus);
 
 	if (rc != 0)
@@ -257,7 +257,7 @@ int vmosal_thread_get_affinity(vmosal_tid_t tid, size_t *cpus, size_t capacity, 
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, thread_get_affinity);
+	op = s->ops->thread_get_affinity;
 	tid = resolve_tid(tid);
 	return op != NULL ? op(tid, cpus, capacity, ncpus)
 			  : hwloc_get_affinity(tid, cpus, capacity, ncpus);
@@ -267,7 +267,7 @@ uint32_t vmosal__affinity_kind(const struct vmosal__state *s)
 {
 	hwloc_topology_t topo;
 
-	if (VMOSAL__OP(s, thread_set_affinity) != NULL)
+	if (s->ops->thread_set_affinity != NULL)
 		return s->caps.affinity;
 	topo = vmosal__topology(NULL);
 	return topo != NULL && hwloc_topology_get_support(topo)->cpubind->set_thisthread_cpubind
@@ -283,7 +283,7 @@ static int check_priority(const struct vmosal__state *s, enum vmosal_priority pr
 		return VMOSAL_EINVAL;
 	if (prio == VMOSAL_PRIORITY_REALTIME && !(s->caps.flags & VMOSAL_BACKEND_CAP_REALTIME))
 		return VMOSAL_ENOTSUP;
-	return VMOSAL__OP(s, thread_set_priority) != NULL ? 0 : VMOSAL_ENOTSUP;
+	return s->ops->thread_set_priority != NULL ? 0 : VMOSAL_ENOTSUP;
 }
 
 int vmosal_thread_set_priority(vmosal_tid_t tid, enum vmosal_priority prio)
@@ -308,15 +308,15 @@ static int check_realtime(const struct vmosal__state *s, int policy, int level)
 	if (!(s->caps.flags & VMOSAL_BACKEND_CAP_REALTIME))
 		return VMOSAL_ENOTSUP;
 	/* Without the slot, only what REALTIME always meant is possible. */
-	if (VMOSAL__OP(s, thread_set_realtime) == NULL && (policy != VMOSAL_RT_FIFO || level > 1))
+	if (s->ops->thread_set_realtime == NULL && (policy != VMOSAL_RT_FIFO || level > 1))
 		return VMOSAL_ENOTSUP;
-	return VMOSAL__OP(s, thread_set_priority) != NULL ? 0 : VMOSAL_ENOTSUP;
+	return s->ops->thread_set_priority != NULL ? 0 : VMOSAL_ENOTSUP;
 }
 
 /* Applies a checked realtime request to tid. */
 static int apply_realtime(const struct vmosal__state *s, uint64_t tid, int policy, int level)
 {
-	int (*op)(uint64_t, int, int) = VMOSAL__OP(s, thread_set_realtime);
+	int (*op)(uint64_t, int, int) = s->ops->thread_set_realtime;
 
 	if (level == 0)
 		level = 1;
@@ -351,7 +351,7 @@ int vmosal_thread_get_priority(vmosal_tid_t tid, enum vmosal_priority *out)
 	s = vmosal__get();
 	if (s == NULL)
 		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, thread_get_priority);
+	op = s->ops->thread_get_priority;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
 	rc = op(resolve_tid(tid), &prio);
@@ -374,7 +374,7 @@ static int check_name(const struct vmosal__state *s, const char *name)
 
 	if (name == NULL || name[0] == '\0')
 		return VMOSAL_EINVAL;
-	if (VMOSAL__OP(s, thread_set_name) == NULL)
+	if (s->ops->thread_set_name == NULL)
 		return VMOSAL_ENOTSUP;
 	len = strlen(name);
 	return len > s->caps.thread_name_max ? VMOSAL_ERANGE : 0;
@@ -396,29 +396,25 @@ int vmosal_thread_set_name(vmosal_tid_t tid, const char *name)
 int vmosal_thread_get_name(vmosal_tid_t tid, char *buf, size_t len)
 {
 	const struct vmosal__state *s;
-	int (*op)(uint64_t, char *, size_t);
+	int rc;
 
 	if (buf == NULL || len == 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, thread_get_name);
-	return op != NULL ? op(resolve_tid(tid), buf, len) : VMOSAL_ENOTSUP;
+	if ((rc = VMOSAL__READY_SLOT(&s, thread_get_name)) != 0)
+		return rc;
+	return s->ops->thread_get_name(resolve_tid(tid), buf, len);
 }
 
 int vmosal_thread_current_cpu(size_t *cpu)
 {
 	const struct vmosal__state *s;
-	int (*op)(size_t *);
+	int rc;
 
 	if (cpu == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
-	op = VMOSAL__OP(s, thread_current_cpu);
-	return op != NULL ? op(cpu) : VMOSAL_ENOTSUP;
+	if ((rc = VMOSAL__READY_SLOT(&s, thread_current_cpu)) != 0)
+		return rc;
+	return s->ops->thread_current_cpu(cpu);
 }
 
 /* ---- creation ---- */
@@ -594,7 +590,7 @@ static int thread_prepare(const struct vmosal__state *s, struct vmosal_thread *t
 static int thread_start(const struct vmosal__state *s, struct vmosal_thread *t)
 {
 	int (*op)(void *(*)(void *), void *, struct vmosal_backend_thread_attr *, void **) =
-		VMOSAL__OP(s, thread_create_attr);
+		s->ops->thread_create_attr;
 	struct vmosal_backend_thread_attr *attr = &t->attr;
 	int rc;
 

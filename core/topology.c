@@ -51,7 +51,7 @@ static void fill_pu(hwloc_topology_t topo, hwloc_obj_t pu, struct vmosal_pu_info
 	out->numa_node = 0;
 	while ((node = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, node)) != NULL)
 		if (hwloc_bitmap_isset(node->cpuset, pu->os_index)) {
-			out->numa_node = node->os_index;
+			out->numa_node = (int32_t)node->os_index;
 			break;
 		}
 }
@@ -196,7 +196,7 @@ static size_t placement_order(const struct topo_table *t, enum vmosal_placement 
 
 	for (uint32_t i = 0; i < t->counts.pus; i++) {
 		const struct vmosal_pu_info *pu = &t->pus[i];
-		bool candidate = (numa_node < 0 || pu->numa_node == (uint32_t)numa_node) &&
+		bool candidate = (numa_node < 0 || pu->numa_node == numa_node) &&
 				 (pick == NULL || hwloc_bitmap_isset(pick, pu->os_index));
 
 		rank[i] = candidate ? per_core[pu->core]++ : UINT32_MAX;
@@ -221,7 +221,7 @@ static int place(const struct topo_table *t, size_t n, enum vmosal_placement pol
 	bool node_found = numa_node < 0;
 
 	for (uint32_t i = 0; i < t->counts.pus && !node_found; i++)
-		node_found = t->pus[i].numa_node == (uint32_t)numa_node;
+		node_found = t->pus[i].numa_node == numa_node;
 	if (!node_found)
 		return VMOSAL_ENOENT;
 	/* A PU outside any core counts as its own core (fill_pu). */

@@ -20,8 +20,39 @@
  *    "unknown", 0, false or NULL; vmosal_init() returns the error.
  *  - Thread ids: VMOSAL_TID_SELF (0) means the calling thread and is never
  *    the id of a thread; vmosal_thread_self() stores the caller's real id.
- *  - Numbers: CPUs are the OS's logical CPU numbers and NUMA nodes the OS's
- *    node numbers (as numactl and /sys show them), in every header.
+ *  - Numbers: CPUs are the OS's logical CPU numbers (size_t) and NUMA
+ *    nodes the OS's node numbers (as numactl and /sys show them), an int
+ *    in every header; an argument of VMOSAL_NUMA_ANY (-1) means any node.
+ *    A struct member that must read as "not set" when zeroed (growable
+ *    structs are zero-filled) comes with a flag that says it was set
+ *    (VMOSAL_GUEST_NUMA).
+ *  - Version: VMOSAL_VERSION is the headers', vmosal_version() the
+ *    library's (platform.h).
+ *  - Names. Every function is vmosal_<area>_<verb>[_<object>], the area
+ *    being the header it lives in or the object it acts on
+ *    (vmosal_thread_set_affinity, vmosal_event_notify,
+ *    vmosal_signal_add_handler). Memory keeps the three POSIX names the
+ *    original API had, vmosal_mmap, vmosal_munmap and vmosal_mprotect;
+ *    every other call on address space is vmosal_mem_<verb>
+ *    (vmosal_mem_advise, _lock, _sync, _reserve, _release). Host facts
+ *    are vmosal_host_* or read once at load (vmosal_page_size); huge page
+ *    facts are vmosal_huge_page_*. Getters and setters pair as get/set.
+ *  - Lifecycle verbs, one pair per kind of thing:
+ *    create / vmosal_handle_close  an OS object behind a vmosal_handle_t
+ *        (vmosal_shm_create, vmosal_event_create, vmosal_signal_fd_create);
+ *        open instead of create when the object exists already and is
+ *        found by name (vmosal_device_open). Every handle, whatever made
+ *        it, is closed, duplicated and made inheritable by handle.h.
+ *    create / destroy  a libvmosal object in a struct the caller owns
+ *        (vmosal_jit_create, vmosal_guest_ram_create);
+ *    create / join  a thread;
+ *    reserve / release  address space; mmap / munmap a mapping;
+ *    add / remove  a callback in a process-wide table
+ *        (vmosal_signal_add_handler);
+ *    register / unregister  the calling thread, for a service
+ *        (vmosal_thread_kick_register).
+ *    Calls that switch a state on and off pair as lock/unlock,
+ *    block/unblock, begin/end.
  *  - OS objects cross the API as vmosal_handle_t (common.h), "none" being
  *    VMOSAL_NO_HANDLE.
  *  - Structs begin with struct_size, set by the caller (common.h).

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "testutil.h"
 #include "vmosal.h"
@@ -106,7 +107,8 @@ AT(vmosal_core_services, strerror, 32);
 AT(vmosal_core_services, signal_dispatch, 40);
 AT(vmosal_core_services, kick_received, 48);
 AT(vmosal_core_services, tid_known, 56);
-SIZE(vmosal_core_services, 64);
+AT(vmosal_core_services, load_next, 64);
+SIZE(vmosal_core_services, 72);
 
 AT(vmosal_backend_thread_attr, applied, 4);
 AT(vmosal_backend_thread_attr, stack_size, 8);
@@ -263,12 +265,60 @@ START_TEST(test_version_packing)
 }
 END_TEST
 
+/* The minor each released slot came with, by index: the frozen truth the
+ * slot list (backend_slots.h) is checked against. */
+static uint32_t frozen_minor(size_t index)
+{
+	return index < 34 ? 0 : index < 54 ? 1 : index < 57 ? 2 : index < 59 ? 3 : 4;
+}
+#define FROZEN_SLOTS 61
+
+START_TEST(test_slot_list_matches_frozen)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+		uint32_t minor;
+	} list[] = {
+#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) \
+	{#name, offsetof(ops_t, name), minor},
+#include "vmosal/backend_slots.h"
+#undef VMOSAL_SLOT
+	};
+	size_t n = sizeof list / sizeof list[0];
+
+	ck_assert_uint_eq(n, FROZEN_SLOTS);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_msg(list[i].offset == SLOT(i), "%s is line %zu of the list but not slot %zu",
+			      list[i].name, i, i);
+		ck_assert_msg(list[i].minor == frozen_minor(i), "%s says ABI 2.%u, it was 2.%u",
+			      list[i].name, (unsigned)list[i].minor, (unsigned)frozen_minor(i));
+		ck_assert_uint_le(list[i].minor, VMOSAL_BACKEND_ABI_MINOR);
+	}
+}
+END_TEST
+
+START_TEST(test_library_version)
+{
+	char text[32];
+
+	/* One source: configure took PACKAGE_VERSION from common.h. */
+	snprintf(text, sizeof text, "%d.%d.%d", VMOSAL_VERSION_MAJOR, VMOSAL_VERSION_MINOR,
+		 VMOSAL_VERSION_PATCH);
+	ck_assert_str_eq(text, PACKAGE_VERSION);
+	ck_assert_uint_eq(vmosal_version(), VMOSAL_VERSION);
+	ck_assert_uint_eq(VMOSAL_VERSION_OF(1, 2, 3), 0x010203u);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("abi");
 	TCase *tc = tcase_create("layout");
 
 	tcase_add_test(tc, test_version_packing);
+	tcase_add_test(tc, test_slot_list_matches_frozen);
+	tcase_add_test(tc, test_library_version);
 	suite_add_tcase(s, tc);
 	return vmosal_run_suite(s);
 }

@@ -993,7 +993,8 @@ START_TEST(test_guest_ram_discard)
 		 * nothing punches a hole in one. Private memory stays
 		 * accessible, reading back as its old data or zero. */
 		if (kinds[i] != 0) {
-			ck_assert_int_eq(vmosal_guest_ram_discard(&ram, pg, 2 * pg), VMOSAL_ENOTSUP);
+			ck_assert_int_eq(vmosal_guest_ram_discard(&ram, pg, 2 * pg),
+					 VMOSAL_ENOTSUP);
 		} else {
 			ck_assert_int_eq(vmosal_guest_ram_discard(&ram, pg, 2 * pg), 0);
 			ck_assert_int_eq(p[pg - 1], 0x5a);

@@ -23,7 +23,7 @@ static void setup(void)
 {
 	char why[4200];
 
-	ops = direct_backend_open(getenv("VMOSAL_BACKEND_PATH"), "linux", &caps, why, sizeof why);
+	ops = direct_backend_open(getenv("VMOSAL_TEST_FAKES"), "linux", &caps, why, sizeof why);
 	ck_assert_msg(ops != NULL, "%s", why);
 }
 

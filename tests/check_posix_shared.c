@@ -22,52 +22,12 @@
 
 #include "testutil.h"
 #include "posix.h"
-
-static atomic_int kicks;
-
-static const char *shared_getenv(const char *name)
-{
-	return getenv(name);
-}
-
-static bool shared_debug_enabled(const char *topic)
-{
-	(void)topic;
-	return false;
-}
-
-static void shared_debug(const char *topic, const char *fmt, ...)
-{
-	(void)topic;
-	(void)fmt;
-}
-
-static void shared_dispatch(const struct vmosal_siginfo *info, void *os_context)
-{
-	(void)info;
-	(void)os_context;
-}
-
-static void shared_kick_received(void)
-{
-	atomic_fetch_add(&kicks, 1);
-}
-
-static const struct vmosal_core_services shared_services = {
-	.abi_version = VMOSAL_BACKEND_ABI,
-	.struct_size = sizeof shared_services,
-	.secure_getenv = shared_getenv,
-	.debug_enabled = shared_debug_enabled,
-	.debug = shared_debug,
-	.strerror = vmosal_strerror,
-	.signal_dispatch = shared_dispatch,
-	.kick_received = shared_kick_received,
-};
+#include "test_services.h"
 
 static void setup(void)
 {
-	posix_core = &shared_services;
-	atomic_store(&kicks, 0);
+	posix_core = &test_services;
+	test_services_reset();
 }
 
 START_TEST(test_stack_size)
@@ -578,7 +538,7 @@ START_TEST(test_kick_without_realtime_signals)
 	ck_assert_int_eq(os, SIGUSR2);
 	ck_assert_int_eq(posix_kick_os_signal(), SIGUSR2);
 	ck_assert_int_eq(pthread_kill(pthread_self(), SIGUSR2), 0);
-	ck_assert_int_eq(atomic_load(&kicks), 1);
+	ck_assert_int_eq(atomic_load(&test_services_kicks), 1);
 	ck_assert_int_eq(posix_signal_install(VMOSAL_SIGUSR2), VMOSAL_EBUSY);
 	/* The other SIGUSR stays the application's to register... */
 	ck_assert_int_eq(posix_signal_install(VMOSAL_SIGUSR1), 0);

@@ -1,6 +1,6 @@
 /* The Windows backend's signal, fault-guard, kick, event and handle slots
  * (win_signal.c, win_io.c), called directly with a core-services table
- * of the test's own (tests/win_direct.h) that records what reaches the
+ * of the tests' own (tests/test_services.h) that counts what reaches the
  * core. Console events are handed to the console handler as Windows
  * would: Wine's headless console cannot raise them. The last cases run
  * a child with a console of its own, through the core, as an
@@ -15,42 +15,26 @@
 
 #include "testutil.h"
 #include "win.h"
-#include "win_direct.h"
+#include "test_services.h"
 
-static atomic_int dispatched[VMOSAL_SIGNAL_COUNT];
-static atomic_int last_os_signal[VMOSAL_SIGNAL_COUNT];
-static atomic_int kicks;
 static bool handled = true; /* what the core's handlers answer */
 /* commit_later commits the page at fix_later and counts. */
 static void *volatile fix_later;
 static atomic_int later_saw;
 
-static void record_dispatch(const struct vmosal_siginfo *info, void *os_context)
+/* As the core does when no handler took the signal. */
+static void chain_unhandled(const struct vmosal_siginfo *info, void *os_context)
 {
-	if (info->signal < VMOSAL_SIGNAL_COUNT) {
-		atomic_store(&last_os_signal[info->signal], info->os_signal);
-		atomic_fetch_add(&dispatched[info->signal], 1);
-	}
-	/* As the core does when no handler took it. */
 	if (!handled)
 		win_signal_chain(info, os_context);
 }
 
-static void record_kick(void)
-{
-	atomic_fetch_add(&kicks, 1);
-}
-
-static struct vmosal_core_services services;
-
 static void setup(void)
 {
-	services = win_direct_services(record_dispatch, record_kick);
-	win_core = &services;
+	test_services_reset();
+	test_services_on_dispatch = chain_unhandled;
+	win_core = &test_services;
 	handled = true;
-	for (int i = 0; i < VMOSAL_SIGNAL_COUNT; i++)
-		atomic_store(&dispatched[i], 0);
-	atomic_store(&kicks, 0);
 	atomic_store(&later_saw, 0);
 }
 
@@ -83,14 +67,15 @@ static DWORD WINAPI call_console_handler(LPVOID arg)
 static bool console_handler_holds(DWORD ctrl, int sig, HANDLE h, BOOL *rc)
 {
 	struct handler_call c = {.ctrl = ctrl};
-	int before = atomic_load(&dispatched[sig]);
+	int before = atomic_load(&test_services_dispatched[sig]);
 	HANDLE t = CreateThread(NULL, 0, call_console_handler, &c, 0, NULL);
 	bool held;
 
 	ck_assert_ptr_nonnull(t);
 	if (h != NULL)
 		ck_assert_uint_eq(WaitForSingleObject(h, 10000), WAIT_OBJECT_0);
-	for (int i = 0; h == NULL && i < 1000 && atomic_load(&dispatched[sig]) == before; i++)
+	for (int i = 0;
+	     h == NULL && i < 1000 && atomic_load(&test_services_dispatched[sig]) == before; i++)
 		Sleep(10);
 	held = WaitForSingleObject(t, 200) == WAIT_TIMEOUT;
 	win_signal_fini();
@@ -135,7 +120,7 @@ START_TEST(test_console_events_map)
 	};
 
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-		int before = atomic_load(&dispatched[map[i].sig]);
+		int before = atomic_load(&test_services_dispatched[map[i].sig]);
 		BOOL rc = FALSE;
 
 		install_console_signals();
@@ -147,8 +132,9 @@ START_TEST(test_console_events_map)
 				      "process at once",
 				      (unsigned long)map[i].ctrl);
 		ck_assert(rc);
-		ck_assert_int_eq(atomic_load(&dispatched[map[i].sig]), before + 1);
-		ck_assert_int_eq(atomic_load(&last_os_signal[map[i].sig]), (int)map[i].ctrl);
+		ck_assert_int_eq(atomic_load(&test_services_dispatched[map[i].sig]), before + 1);
+		ck_assert_int_eq(atomic_load(&test_services_last_os_signal[map[i].sig]),
+				 (int)map[i].ctrl);
 	}
 }
 END_TEST
@@ -162,15 +148,15 @@ START_TEST(test_console_chain_and_uninstalled)
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGHUP), 0);
 	handled = false;
 	ck_assert(!win_console_handler(CTRL_C_EVENT));
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 1);
 	ck_assert(!console_handler_returns(CTRL_CLOSE_EVENT));
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGHUP]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGHUP]), 1);
 	ck_assert_int_eq(win_signal_restore(VMOSAL_SIGINT), 0);
 	ck_assert_int_eq(win_signal_restore(VMOSAL_SIGHUP), 0);
 	ck_assert(!win_console_handler(CTRL_C_EVENT));
 	ck_assert(!console_handler_returns(CTRL_CLOSE_EVENT));
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 1);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGHUP]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGHUP]), 1);
 }
 END_TEST
 
@@ -191,8 +177,8 @@ START_TEST(test_signal_handle_queues)
 	ck_assert(win_console_handler(CTRL_C_EVENT));
 	ck_assert(console_handler_holds(CTRL_LOGOFF_EVENT, VMOSAL_SIGTERM, h, &rc));
 	ck_assert(rc);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGTERM]), 0);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 0);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGTERM]), 0);
 	ck_assert_uint_eq(WaitForSingleObject(h, 0), WAIT_OBJECT_0);
 	ck_assert_int_eq(win_signal_fd_read(h, &si), 0);
 	ck_assert_uint_eq(si.signal, VMOSAL_SIGINT);
@@ -207,7 +193,7 @@ START_TEST(test_signal_handle_queues)
 	/* Closed: dispatched again. */
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGINT), 0);
 	ck_assert(win_console_handler(CTRL_C_EVENT));
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 1);
 }
 END_TEST
 
@@ -243,11 +229,13 @@ START_TEST(test_end_of_session_is_term)
 	ck_assert_ptr_null(GetParent(w)); /* top level: message-only ones hear nothing */
 	t = CreateThread(NULL, 0, end_the_session, w, 0, NULL);
 	ck_assert_ptr_nonnull(t);
-	for (int i = 0; i < 1000 && atomic_load(&dispatched[VMOSAL_SIGTERM]) == 0; i++)
+	for (int i = 0; i < 1000 && atomic_load(&test_services_dispatched[VMOSAL_SIGTERM]) == 0;
+	     i++)
 		Sleep(10);
 	held = WaitForSingleObject(t, 200) == WAIT_TIMEOUT;
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGTERM]), 1);
-	ck_assert_int_eq(atomic_load(&last_os_signal[VMOSAL_SIGTERM]), CTRL_LOGOFF_EVENT);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGTERM]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_last_os_signal[VMOSAL_SIGTERM]),
+			 CTRL_LOGOFF_EVENT);
 	win_signal_fini();
 	ck_assert_uint_eq(WaitForSingleObject(t, 10000), WAIT_OBJECT_0);
 	ck_assert(GetExitCodeThread(t, &code));
@@ -262,11 +250,12 @@ START_TEST(test_end_of_session_is_term)
 	w = win_session_window();
 	ck_assert_ptr_nonnull(w);
 	ck_assert_int_eq(SendMessageW(w, WM_ENDSESSION, FALSE, 0), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGTERM]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGTERM]), 1);
 	handled = false; /* not taken: not held */
 	ck_assert_int_eq(SendMessageW(w, WM_ENDSESSION, TRUE, 0), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGTERM]), 2);
-	ck_assert_int_eq(atomic_load(&last_os_signal[VMOSAL_SIGTERM]), CTRL_SHUTDOWN_EVENT);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGTERM]), 2);
+	ck_assert_int_eq(atomic_load(&test_services_last_os_signal[VMOSAL_SIGTERM]),
+			 CTRL_SHUTDOWN_EVENT);
 	win_signal_fini();
 }
 END_TEST
@@ -293,7 +282,7 @@ START_TEST(test_signal_wait)
 	ck_assert_uint_eq(si.signal, VMOSAL_SIGINT);
 	WaitForSingleObject(t, INFINITE);
 	CloseHandle(t);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 0);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 0);
 }
 END_TEST
 
@@ -594,12 +583,11 @@ static LONG CALLBACK commit_later(EXCEPTION_POINTERS *ep)
 
 static void commit_in_core(const struct vmosal_siginfo *info, void *os_context)
 {
-	record_dispatch(info, os_context);
+	chain_unhandled(info, os_context);
 	if (handled && info->fault_addr == fix_in_core)
 		VirtualAlloc(fix_in_core, 4096, MEM_COMMIT, PAGE_READWRITE);
 }
 
-static struct vmosal_core_services fixing_services;
 
 START_TEST(test_faults_reach_the_core)
 {
@@ -608,24 +596,23 @@ START_TEST(test_faults_reach_the_core)
 
 	ck_assert_ptr_nonnull(area);
 	ck_assert_ptr_nonnull(last);
-	fixing_services = win_direct_services(commit_in_core, record_kick);
-	win_core = &fixing_services;
+	test_services_on_dispatch = commit_in_core;
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGSEGV), 0);
 	fix_in_core = area;
 	ck_assert_int_eq(read_at(area), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGSEGV]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGSEGV]), 1);
 	ck_assert_int_eq(atomic_load(&later_saw), 0);
 	/* Not handled: chained to the next handler. */
 	handled = false;
 	fix_later = area + 4096;
 	ck_assert_int_eq(read_at(area + 4096), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGSEGV]), 2);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGSEGV]), 2);
 	ck_assert_int_eq(atomic_load(&later_saw), 1);
 	/* Restored: the core no longer sees it. */
 	ck_assert_int_eq(win_signal_restore(VMOSAL_SIGSEGV), 0);
 	fix_later = area + 8192;
 	ck_assert_int_eq(read_at(area + 8192), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGSEGV]), 2);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGSEGV]), 2);
 	ck_assert_int_eq(atomic_load(&later_saw), 2);
 	fix_later = NULL;
 	RemoveVectoredExceptionHandler(last);
@@ -670,7 +657,7 @@ START_TEST(test_kick_ends_an_event_wait)
 	ck_assert_uint_eq(WaitForSingleObject(t, 5000), WAIT_OBJECT_0);
 	CloseHandle(t);
 	ck_assert_int_eq(w.rc, VMOSAL_EINTR);
-	ck_assert_int_eq(atomic_load(&kicks), 1);
+	ck_assert_int_eq(atomic_load(&test_services_kicks), 1);
 	ck_assert_int_eq(win_thread_kick(0xfffffff0u), VMOSAL_ESRCH);
 	ck_assert_int_eq(win_handle_close(w.event), 0);
 }
@@ -698,7 +685,7 @@ static DWORD WINAPI busy_then_alertable(LPVOID arg)
 	if (!v->alertable_wait)
 		return 0; /* ends with them queued: Windows drops them */
 	SleepEx(0, TRUE); /* runs every APC queued */
-	v->apcs = atomic_load(&kicks);
+	v->apcs = atomic_load(&test_services_kicks);
 	if (win_event_create(0, &ev) != 0)
 		return 1;
 	atomic_store(&v->waiting, true);
@@ -746,7 +733,7 @@ START_TEST(test_kicks_queue_one_apc)
 	ck_assert_int_eq(win_thread_kick(v.tid), 0);
 	ck_assert_uint_eq(WaitForSingleObject(t, 10000), WAIT_OBJECT_0);
 	ck_assert_int_eq(v.wait_rc, VMOSAL_EINTR);
-	ck_assert_int_eq(atomic_load(&kicks), 2);
+	ck_assert_int_eq(atomic_load(&test_services_kicks), 2);
 	CloseHandle(t);
 	CloseHandle(v.go);
 }
@@ -766,7 +753,7 @@ START_TEST(test_kick_to_ended_thread)
 	ck_assert_uint_eq(WaitForSingleObject(t, 10000), WAIT_OBJECT_0);
 	CloseHandle(t);
 	ck_assert_int_eq(win_thread_kick(v.tid), VMOSAL_ESRCH);
-	ck_assert_int_eq(atomic_load(&kicks), 0);
+	ck_assert_int_eq(atomic_load(&test_services_kicks), 0);
 	CloseHandle(v.go);
 }
 END_TEST
@@ -789,7 +776,7 @@ START_TEST(test_kick_queued_over_fini)
 	ck_assert_int_eq(win_thread_kick(v.tid), 0);
 	ck_assert_uint_eq(WaitForSingleObject(t, 10000), WAIT_OBJECT_0);
 	ck_assert_int_eq(v.wait_rc, VMOSAL_EINTR);
-	ck_assert_int_eq(atomic_load(&kicks), 1);
+	ck_assert_int_eq(atomic_load(&test_services_kicks), 1);
 	CloseHandle(t);
 	CloseHandle(v.go);
 }
@@ -907,13 +894,13 @@ START_TEST(test_dup_of_a_signal_handle)
 	ck_assert_int_eq(win_signal_fd_read(h, &si), VMOSAL_EAGAIN);
 	ck_assert_int_eq(win_handle_close(h), 0);
 	ck_assert(win_console_handler(CTRL_C_EVENT));
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 0);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 0);
 	ck_assert_int_eq(win_signal_fd_read(dup, &si), 0);
 	ck_assert_int_eq(si.os_signal, CTRL_C_EVENT);
 	ck_assert_int_eq(win_signal_fd_read(dup, &si), VMOSAL_EAGAIN);
 	ck_assert_int_eq(win_handle_close(dup), 0);
 	ck_assert(win_console_handler(CTRL_C_EVENT));
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 1);
 }
 END_TEST
 

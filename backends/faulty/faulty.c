@@ -1,5 +1,5 @@
-/* The fault-injection backend (VMOSAL_BACKEND=faulty): loads the host's
- * default backend, forwards every slot to it, and makes the calls named in
+/* The fault-injection layer (VMOSAL_BACKEND=faulty): has the core load the
+ * host's default backend beneath it (load_next), forwards every slot to it, and makes the calls named in
  * VMOSAL_FAULTS fail with a chosen code before they reach the OS, so that a
  * VMM (and libvmosal's own tests) can walk every error path.
  *
@@ -24,12 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifdef _WIN32
-#include <windows.h>
-#else
-#include <dlfcn.h>
-#endif
 
 #include "vmosal/backend.h"
 
@@ -82,163 +76,20 @@ static struct faulty_rule faulty_rules[FAULTY_MAX_RULES];
 static size_t faulty_nrules;
 static const struct vmosal_core_services *faulty_core;
 static const struct vmosal_backend_ops *faulty_real;
-static uint32_t faulty_real_size;
 
 /* Calls made so far, per slot and of any slot; slots run on many threads. */
 static atomic_uint_fast64_t faulty_calls[FAULTY_SLOT_COUNT];
 static atomic_uint_fast64_t faulty_calls_any;
 
-/* ---- module loading: the one OS-specific part ---- */
+/* ---- the backend beneath ---- */
 
-#ifdef _WIN32
-#define FAULTY_DIR_SEPARATORS "\\/"
-#define FAULTY_PATH_LIST_SEPARATOR ';'
-
-static void *faulty_module_open(const char *path)
-{
-	wchar_t wpath[MAX_PATH];
-
-	if (MultiByteToWideChar(CP_UTF8, 0, path, -1, wpath, MAX_PATH) == 0)
-		return NULL;
-	/* An absolute path whose own directory resolves its imports. */
-	return (void *)LoadLibraryExW(wpath, NULL, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR |
-						   LOAD_LIBRARY_SEARCH_DEFAULT_DIRS);
-}
-
-static void *faulty_module_sym(void *module, const char *name)
-{
-	FARPROC fn = GetProcAddress((HMODULE)module, name);
-	void *sym;
-
-	/* As dlsym() hands a function out: in a data pointer. */
-	memcpy(&sym, &fn, sizeof sym);
-	return sym;
-}
-
-static void faulty_module_close(void *module)
-{
-	FreeLibrary((HMODULE)module);
-}
-
-/* The path of the module that holds this code. */
-static bool faulty_module_self(char *buf, size_t len)
-{
-	HMODULE self;
-	wchar_t wpath[MAX_PATH];
-	DWORD n;
-
-	if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
-					GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-				(LPCWSTR)(uintptr_t)faulty_module_open, &self))
-		return false;
-	n = GetModuleFileNameW(self, wpath, MAX_PATH);
-	if (n == 0 || n >= MAX_PATH)
-		return false;
-	return WideCharToMultiByte(CP_UTF8, 0, wpath, -1, buf, (int)len, NULL, NULL) > 0;
-}
-#else
-#define FAULTY_DIR_SEPARATORS "/"
-#define FAULTY_PATH_LIST_SEPARATOR ':'
-
-static void *faulty_module_open(const char *path)
-{
-	return dlopen(path, RTLD_NOW | RTLD_LOCAL);
-}
-
-static void *faulty_module_sym(void *module, const char *name)
-{
-	return dlsym(module, name);
-}
-
-static void faulty_module_close(void *module)
-{
-	dlclose(module);
-}
-
-/* The path of the module that holds this code. */
-static bool faulty_module_self(char *buf, size_t len)
-{
-	Dl_info info;
-	int n;
-
-	if (dladdr((void *)(uintptr_t)faulty_module_open, &info) == 0 || info.dli_fname == NULL)
-		return false;
-	n = snprintf(buf, len, "%s", info.dli_fname);
-	return n > 0 && (size_t)n < len;
-}
-#endif
-
-/* ---- the real backend ---- */
-
-/* The real backend's slot at offset, or NULL when its table is too old to
+/* The next backend's slot at offset, or NULL when its table is too old to
  * have it or leaves it empty. */
 static void (*faulty_real_slot(size_t offset))(void)
 {
-	if (faulty_real_size < offset + sizeof(void (*)(void)))
+	if (faulty_real->struct_size < offset + sizeof(void (*)(void)))
 		return NULL;
 	return *(void (*const *)(void))((const char *)faulty_real + offset);
-}
-
-/* Loads dir/vmosal_<default><suffix>; true once its table is usable. */
-static bool faulty_load_from(const char *dir, size_t dir_len)
-{
-	char path[4096];
-	void *module;
-	vmosal_backend_entry_fn entry;
-	const struct vmosal_backend_ops *ops;
-	int n;
-
-	n = snprintf(path, sizeof path, "%.*s/vmosal_%s%s", (int)dir_len, dir,
-		     VMOSAL_DEFAULT_BACKEND, LT_MODULE_EXT);
-	if (n < 0 || (size_t)n >= sizeof path)
-		return false;
-	module = faulty_module_open(path);
-	if (module == NULL) {
-		faulty_core->debug("faults", "%s: cannot load", path);
-		return false;
-	}
-	*(void **)&entry = faulty_module_sym(module, VMOSAL_BACKEND_ENTRY_NAME);
-	ops = entry != NULL ? entry(VMOSAL_BACKEND_ABI) : NULL;
-	if (ops == NULL ||
-	    VMOSAL_BACKEND_ABI_MAJOR_OF(ops->abi_version) != VMOSAL_BACKEND_ABI_MAJOR ||
-	    ops->struct_size < offsetof(struct vmosal_backend_ops, init) + sizeof ops->init ||
-	    ops->init == NULL) {
-		faulty_core->debug("faults", "%s: not an ABI %u backend", path,
-				   VMOSAL_BACKEND_ABI_MAJOR);
-		faulty_module_close(module);
-		return false;
-	}
-	faulty_real = ops;
-	faulty_real_size = ops->struct_size;
-	faulty_core->debug("faults", "forwarding to %s", path);
-	return true;
-}
-
-/* The default backend, next to this plugin first, so that a build tree
- * tests its own; then VMOSAL_BACKEND_PATH and the install directory, as
- * the core searches them. */
-static bool faulty_load_real(void)
-{
-	const char *list = faulty_core->secure_getenv("VMOSAL_BACKEND_PATH");
-	char self[4096];
-
-	if (faulty_module_self(self, sizeof self)) {
-		size_t dir_len = 0;
-
-		for (size_t i = 0; self[i] != '\0'; i++)
-			if (strchr(FAULTY_DIR_SEPARATORS, self[i]) != NULL)
-				dir_len = i;
-		if (dir_len > 0 && faulty_load_from(self, dir_len))
-			return true;
-	}
-	while (list != NULL && *list != '\0') {
-		size_t n = strcspn(list, (char[]){FAULTY_PATH_LIST_SEPARATOR, '\0'});
-
-		if (n > 0 && faulty_load_from(list, n))
-			return true;
-		list += n + (list[n] != '\0');
-	}
-	return faulty_load_from(VMOSAL_BACKEND_DIR, strlen(VMOSAL_BACKEND_DIR));
 }
 
 /* ---- VMOSAL_FAULTS ---- */
@@ -426,7 +277,8 @@ static int faulty_init(const struct vmosal_core_services *core,
 	spec = core->secure_getenv("VMOSAL_FAULTS");
 	if (spec != NULL && (rc = faulty_parse(spec)) != 0)
 		return rc;
-	if (!faulty_load_real()) {
+	if (!VMOSAL_BACKEND_HAS_MEMBER(core, struct vmosal_core_services, load_next) ||
+	    (faulty_real = core->load_next(VMOSAL_DEFAULT_BACKEND)) == NULL) {
 		core->debug("loader", "faulty: cannot load the %s backend to forward to",
 			    VMOSAL_DEFAULT_BACKEND);
 		return VMOSAL_EBACKEND;

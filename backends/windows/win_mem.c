@@ -1157,7 +1157,7 @@ int win_mem_release(void *addr, size_t size)
 
 		if (win_record_is(r, WIN_REGION_PLACEHOLDER) && p->state == WIN_FREE)
 			ok = win_api.virtual_free((void *)p->start, 0, MEM_RELEASE);
-		else if (win_record_is(r, WIN_REGION_PLACEHOLDER) || win_record_is(r, WIN_REGION_WHOLE))
+		else if (win_record_is(r, WIN_REGION_PLACEHOLDER | WIN_REGION_WHOLE))
 			ok = win_unmap_raw(p, win_record_is(r, WIN_REGION_PLACEHOLDER), false);
 		else
 			ok = true; /* released with the region below */
@@ -1166,7 +1166,8 @@ int win_mem_release(void *addr, size_t size)
 			break;
 		}
 	}
-	if (rc == 0 && !win_record_is(r, WIN_REGION_PLACEHOLDER | WIN_REGION_WHOLE | WIN_REGION_LOST) &&
+	if (rc == 0 &&
+	    !win_record_is(r, WIN_REGION_PLACEHOLDER | WIN_REGION_WHOLE | WIN_REGION_LOST) &&
 	    !VirtualFree((void *)r->base, 0, MEM_RELEASE))
 		rc = win_last_error();
 	if (rc == 0)

@@ -93,6 +93,20 @@ struct vmosal_core_services {
 	 * for kicks): a slot may then skip its own "is this tid ours" check.
 	 * False says nothing. Cheap, no system call; safe from any thread. */
 	bool (*tid_known)(uint64_t tid);
+
+	/* ---- ABI 2.4 ---- */
+
+	/* For a layer, a plugin that wraps another (as faulty does), and
+	 * only from its init: finds the plugin spec names (a path, or a name
+	 * looked for beside the layer, then as VMOSAL_BACKEND names are),
+	 * checks it as the core checks any plugin, and returns its table,
+	 * not yet initialised. The layer calls its init with these services
+	 * and forwards to its slots; a slot the next backend leaves empty the
+	 * layer must empty in its own table before its init returns (the core
+	 * reads the table once, after init). The module stays loaded for the
+	 * life of the process. NULL when none is usable; the reasons are in
+	 * vmosal_backend_error(). */
+	const struct vmosal_backend_ops *(*load_next)(const char *spec);
 };
 
 /* What a slot is to the loader (backend_slots.h). MANDATORY: the loader

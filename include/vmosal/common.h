@@ -27,9 +27,19 @@
 #define VMOSAL_API
 #endif
 
+/* The version of these headers; the only place it is written (configure
+ * reads it). vmosal_version() (platform.h) is the library's at run time. */
 #define VMOSAL_VERSION_MAJOR 0
-#define VMOSAL_VERSION_MINOR 1
+#define VMOSAL_VERSION_MINOR 2
 #define VMOSAL_VERSION_PATCH 0
+#define VMOSAL_VERSION_OF(major, minor, patch) \
+	(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(patch))
+#define VMOSAL_VERSION \
+	VMOSAL_VERSION_OF(VMOSAL_VERSION_MAJOR, VMOSAL_VERSION_MINOR, VMOSAL_VERSION_PATCH)
+
+/* A NUMA node is the OS's node number, an int; as an argument, -1 means
+ * any node. */
+#define VMOSAL_NUMA_ANY (-1)
 
 /* OS thread id, valid for any thread of the process (Linux: kernel tid;
  * Windows: thread id). VMOSAL_TID_SELF (0) is never a real thread's id: as

@@ -306,7 +306,9 @@ struct vmosal_guest_ram_options {
 	uint64_t huge_page_size; /* with PAGES_HUGETLB; 0: the host default */
 	size_t alignment;        /* power of two >= page size; 0: 2 MiB (or the huge page size) */
 	size_t guard_size;       /* inaccessible bytes before and after; granule multiple */
-	unsigned numa_node;      /* the OS's node number, with VMOSAL_GUEST_NUMA */
+	/* The OS's node number (>= 0) with VMOSAL_GUEST_NUMA; a zeroed struct
+	 * must mean "no binding", hence the flag (vmosal.h). */
+	int32_t numa_node;
 	unsigned threads;        /* prealloc threads; 0: usable CPUs (of the node) */
 	/* Called during prealloc with bytes done so far; never concurrently,
 	 * done never decreases, and the last call has done == total. It may
@@ -347,8 +349,8 @@ struct vmosal_guest_ram {
  * failure nothing stays mapped and *out is untouched. Returns VMOSAL_EINVAL
  * for bad options (unknown flags, alignment not a power of two or below the
  * page size, size or guard not a granule multiple, huge_page_size without
- * HUGETLB), VMOSAL_ENOENT for a NUMA node the host lacks,
- * VMOSAL_ENOTSUP for a page kind the host lacks. */
+ * HUGETLB, a negative numa_node with NUMA), VMOSAL_ENOENT for a NUMA node
+ * the host lacks, VMOSAL_ENOTSUP for a page kind the host lacks. */
 VMOSAL_API int vmosal_guest_ram_create(size_t size, const struct vmosal_guest_ram_options *opts,
 				      struct vmosal_guest_ram *out);
 

@@ -53,6 +53,12 @@ VMOSAL_API int vmosal_init(void);
  * default) for a caller that wants that fallback. */
 VMOSAL_API int vmosal_init_backend(const char *name_or_path);
 
+/* The version of the library running, as VMOSAL_VERSION (common.h) packs
+ * it: compare with VMOSAL_VERSION, that of the headers a program was built
+ * with, to refuse a library older than a feature needs. Cannot fail, and
+ * loads no backend. */
+VMOSAL_API uint32_t vmosal_version(void);
+
 /* The loaded backend's name ("linux"), or NULL if none is loaded. */
 VMOSAL_API const char *vmosal_backend_name(void);
 

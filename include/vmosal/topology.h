@@ -27,7 +27,7 @@ struct vmosal_pu_info {
 	uint32_t os_index;  /* the OS's CPU number */
 	uint32_t core;
 	uint32_t package;
-	uint32_t numa_node; /* the OS's node number */
+	int32_t numa_node;  /* the OS's node number */
 	uint32_t smt_rank;  /* 0 for a core's first hardware thread, 1, ... */
 };
 
@@ -60,8 +60,8 @@ enum vmosal_placement {
  * using only CPUs the process may use: inside its cgroup cpuset, and inside
  * the union of the affinity masks of all its threads now (a VMM started
  * with taskset stays inside that set; one thread pinning itself, to an
- * emulator CPU say, does not shrink it). numa_node >= 0 restricts to that node (the OS's node
- * number); -1 means any. When n exceeds the CPUs available the sequence
+ * emulator CPU say, does not shrink it). numa_node >= 0 restricts to that
+ * node (the OS's node number); VMOSAL_NUMA_ANY (-1) means any. When n exceeds the CPUs available the sequence
  * wraps around. EINVAL: cpus NULL, n 0, bad policy; ENOENT: no such node,
  * or no usable CPU there. */
 VMOSAL_API int vmosal_topology_place(size_t n, enum vmosal_placement policy, int numa_node,

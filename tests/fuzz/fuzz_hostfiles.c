@@ -49,14 +49,13 @@ static void remove_root(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *dir = getenv("VMOSAL_BACKEND_PATH");
 	struct vmosal_backend_caps caps;
 	char why[4200];
 
 	(void)argc;
 	(void)argv;
-	ops = direct_backend_open(dir != NULL ? dir : FUZZ_BACKEND_DIR, "linux", &caps, why,
-				  sizeof why);
+	setenv("VMOSAL_BACKEND_PATH", FUZZ_BACKEND_DIR, 0);
+	ops = direct_backend_open(FUZZ_FAKES_DIR, "linux", &caps, why, sizeof why);
 	if (ops == NULL)
 		FUZZ_FAIL("%s", why);
 	snprintf(root, sizeof root, "%s/vmosal-fuzz-root-XXXXXX",
