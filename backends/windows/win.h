@@ -40,8 +40,9 @@ win_proc win_system_proc(const wchar_t *dll, const char *name);
 win_proc win_kernel_proc(const char *name);
 
 /* Every slot is win_<slot name>, declared from the one slot list: a
- * signature that differs from the table's fails to compile. init and fini
- * are win_backend.c's; the retired slot is declared and never defined. */
+ * signature that differs from the table's fails to compile, and the table
+ * in win_backend.c is made from the same list. init and fini are
+ * win_host.c's; the retired slot is declared and never defined. */
 #define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) ret win_##name params;
 #include "vmosal/backend_slots.h"
 #undef VMOSAL_SLOT
@@ -95,11 +96,11 @@ bool win_mem_placeholders(void);
 size_t win_mem_regions(void);
 
 /* win_signal.c */
-/* The record of signal handles, for the handle slots (win_io.c): dup is
- * now a second handle of orig's event, which gets a record of its own for
- * the same signals when orig is a signal handle (VMOSAL_ENOSPC when the
- * record is full; 0 when orig is not one); forget drops h's record before
- * h is closed. */
+/* The record of signal handles, for the handle slots (win_io.c).
+ * handle_dup made dup, a second handle of orig: when orig is a signal
+ * handle, dup gets a record of its own for the same signals (0 when orig
+ * is none; VMOSAL_ENOSPC when the record is full). handle_close forgets
+ * h's record before closing h. */
 int win_signal_handle_dup(HANDLE orig, HANDLE dup);
 void win_signal_handle_forget(HANDLE h);
 /* Takes the console and exception handlers away again (fini). */

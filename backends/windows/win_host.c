@@ -1,4 +1,5 @@
-/* Host facts and accelerator detection for Windows. */
+/* Host facts, accelerator detection, and the backend's init (its
+ * capabilities) and fini for Windows. */
 #include "config.h"
 
 #include <stdio.h>
@@ -143,4 +144,21 @@ int win_accel_probe(int which, struct vmosal_backend_accel *out)
 	default:
 		return VMOSAL_ENOTSUP;
 	}
+}
+
+/* ---- lifecycle ---- */
+
+int win_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
+{
+	win_core = core;
+	caps->flags = VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS | VMOSAL_BACKEND_CAP_REALTIME;
+	caps->affinity = VMOSAL_AFFINITY_HARD;
+	caps->thread_name_max = WIN_THREAD_NAME_MAX;
+	return win_mem_init(caps);
+}
+
+void win_fini(void)
+{
+	win_signal_fini();
+	win_io_fini();
 }
