@@ -5,7 +5,11 @@
 #include "win.h"
 
 /* Every slot is win_<slot name> (win.h): the table is the slot list, so
- * a slot left unimplemented fails to link. The retired one stays NULL. */
+ * a slot neither implemented nor named here fails to link. The retired
+ * one stays NULL, and so do these, where the core's fallback
+ * (backend_slots.h) serves: */
+#define win_thread_create_attr NULL /* the core applies the options in the new thread */
+
 #define WIN_SLOT_loader(name) .name = win_##name,
 #define WIN_SLOT_call(name) .name = win_##name,
 #define WIN_SLOT_retired(name)
