@@ -83,14 +83,14 @@ static int event_wait_blocking(const struct vmosal__state *s, event_wait_op op,
 int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
 {
 	const struct vmosal__state *s;
+	int rc;
 	const uint32_t *kick;
 	event_wait_op op;
 
 	if (!VMOSAL_HANDLE_VALID(event))
 		return VMOSAL_EBADF;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	kick = (const uint32_t *)vmosal__kick_flag();
 	op = s->ops->event_wait_kick;
 	/* A test that cannot block needs no signal mask: straight to the
@@ -158,14 +158,14 @@ int vmosal_ioctl(vmosal_handle_t device, unsigned long request, void *arg, unsig
 {
 	const struct vmosal__state *s;
 	ioctl_op op;
+	int rc;
 
 	if (!VMOSAL_HANDLE_VALID(device))
 		return VMOSAL_EBADF;
 	if ((flags & ~VMOSAL_IOCTL_NO_RESTART) != 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (VMOSAL__UNLIKELY(s == NULL))
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	op = s->ops->device_ioctl;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;

@@ -219,9 +219,8 @@ int vmosal_guest_ram_create(size_t size, const struct vmosal_guest_ram_options *
 	    (o.huge_page_size != 0 && o.pages != VMOSAL_PAGES_HUGETLB) ||
 	    (o.alignment != 0 && !is_pow2(o.alignment)))
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	page = s->host.page_size;
 	/* The host's granule (vmosal_host_caps' map_granularity: the page
 	 * size on POSIX, 64 KiB on Windows), checked here so that every OS
@@ -372,15 +371,15 @@ fail_handle:
 int vmosal_guest_ram_discard(const struct vmosal_guest_ram *ram, size_t offset, size_t len)
 {
 	const struct vmosal__state *s;
+	int rc;
 	int (*op)(void *, size_t, vmosal_handle_t, int64_t);
 	uint64_t page;
 
 	if (vmosal__struct_out_check(ram, VMOSAL__MIN_GUEST_RAM) != 0 || ram->addr == NULL ||
 	    len == 0 || offset > ram->size || len > ram->size - offset)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	page = s->host.page_size;
 	if (offset % page != 0 || len % page != 0)
 		return VMOSAL_EINVAL;
@@ -403,9 +402,8 @@ int vmosal_guest_ram_destroy(struct vmosal_guest_ram *ram)
 		ram->handle = VMOSAL_NO_HANDLE;
 		return 0;
 	}
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	rc = s->ops->mem_release(ram->map_base, ram->map_size);
 	if (rc != 0)
 		return rc;

@@ -127,9 +127,8 @@ int vmosal_thread_kick_register(const struct vmosal_kick_target *target)
 		return VMOSAL_EINVAL;
 	if ((rc = vmosal__struct_in(&t, sizeof t, target, sizeof t)) != 0)
 		return rc;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	if ((rc = kick_setup(s)) != 0 || (rc = vmosal_thread_self(&self)) != 0)
 		return rc;
 	if (!vmosal__kick_tid_valid(self))
@@ -307,9 +306,8 @@ int vmosal_thread_kick_signal(int *os_signal)
 
 	if (os_signal == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	if ((rc = kick_setup(s)) != 0)
 		return rc;
 	*os_signal = atomic_load(&kick_os_signal);

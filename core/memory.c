@@ -102,9 +102,8 @@ int vmosal_mmap(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_h
 		return rc;
 	if ((flags & (VMOSAL_MAP_FIXED | VMOSAL_MAP_FIXED_NOREPLACE)) != 0 && addr == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	align = vmosal__map_align(s);
 	if ((uint64_t)offset % align != 0 || (uintptr_t)addr % align != 0)
 		return VMOSAL_EINVAL;
@@ -147,9 +146,8 @@ int vmosal_mem_reserve(size_t size, size_t alignment, void **out)
 
 	if (out == NULL || (alignment & (alignment - 1)) != 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	if ((rc = check_granular_size(s, size, alignment)) != 0)
 		return rc;
 	return vmosal__reserve(s, size, alignment, 0, out);
@@ -330,11 +328,12 @@ int vmosal__huge_page_sizes(const struct vmosal__state *s, struct vmosal_backend
 static int page_sizes_for(const void *out, size_t min_size, const struct vmosal__state **s,
 			  struct vmosal_backend_huge_page_sizes *bps)
 {
+	int rc;
+
 	if (vmosal__struct_out_check(out, min_size) != 0)
 		return VMOSAL_EINVAL;
-	*s = vmosal__get();
-	if (*s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(s, 0)) != 0)
+		return rc;
 	return vmosal__huge_page_sizes(*s, bps);
 }
 
@@ -398,6 +397,7 @@ int vmosal_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t 
 {
 	const struct vmosal__state *s;
 	int (*op)(const char *, uint64_t, unsigned, unsigned, vmosal_handle_t *);
+	int rc;
 
 	if (out == NULL || size == 0 || (flags & ~(VMOSAL_SHM_HUGETLB | VMOSAL_SHM_SEAL)) != 0)
 		return VMOSAL_EINVAL;
@@ -406,9 +406,8 @@ int vmosal_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t 
 		return VMOSAL_EINVAL;
 	if (size > INT64_MAX)
 		return VMOSAL_EOVERFLOW;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	if (size % s->host.page_size != 0 || (huge_page_size != 0 && size % huge_page_size != 0))
 		return VMOSAL_EINVAL;
 	if ((s->groups & VMOSAL_SLOT_SHM) == 0)
@@ -420,9 +419,8 @@ int vmosal_shm_create(const char *name, uint64_t size, unsigned flags, uint64_t 
 		 * `size` is checked against it too. */
 		struct vmosal_backend_huge_page_sizes ps;
 		bool offered = false;
-		int rc = vmosal__huge_page_sizes(s, &ps);
 
-		if (rc != 0)
+		if ((rc = vmosal__huge_page_sizes(s, &ps)) != 0)
 			return rc;
 		if (huge_page_size == 0)
 			huge_page_size = ps.huge_default;
@@ -446,9 +444,8 @@ int vmosal_jit_create(size_t size, struct vmosal_jit *out)
 
 	if (vmosal__struct_out_check(out, VMOSAL__MIN_JIT) != 0 || size == 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	page = (size_t)s->host.page_size;
 	if (size > SIZE_MAX - page)
 		return VMOSAL_EOVERFLOW;
@@ -469,6 +466,7 @@ int vmosal_jit_create(size_t size, struct vmosal_jit *out)
 int vmosal_jit_flush(const struct vmosal_jit *jit, size_t offset, size_t len)
 {
 	const struct vmosal__state *s;
+	int rc;
 	int (*op)(void *, size_t);
 	char *start;
 
@@ -476,9 +474,8 @@ int vmosal_jit_flush(const struct vmosal_jit *jit, size_t offset, size_t len)
 	    offset > jit->size ||
 	    len > jit->size - offset)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	start = (char *)jit->rx + offset;
 	op = s->ops->icache_flush;
 	if (op != NULL)
@@ -511,9 +508,8 @@ int vmosal_jit_write_begin(const struct vmosal_jit *jit)
 		return VMOSAL_EINVAL;
 	if (jit_windows == UINT32_MAX)
 		return VMOSAL_EOVERFLOW;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	if (jit_windows == 0) {
 		op = (s->groups & VMOSAL_SLOT_JIT_WINDOW) != 0 ? s->ops->jit_write_begin : NULL;
 		/* A backend of ABI 2.2 or older: two views need nothing, one
@@ -537,9 +533,8 @@ int vmosal_jit_write_end(const struct vmosal_jit *jit)
 
 	if (!jit_valid(jit) || jit_windows == 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	if (jit_windows == 1 && (s->groups & VMOSAL_SLOT_JIT_WINDOW) != 0 &&
 	    (op = s->ops->jit_write_end) != NULL)
 		rc = op(jit->rw, jit->rx, jit->size);
@@ -559,9 +554,8 @@ int vmosal_jit_destroy(struct vmosal_jit *jit)
 	if (vmosal__struct_out_check(jit, VMOSAL__MIN_JIT) != 0 || jit->rw == NULL ||
 	    jit->rx == NULL || jit->size == 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	op = s->ops->jit_unmap;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;

@@ -65,12 +65,12 @@ const char *vmosal_libc_name(void)
 int vmosal_cpu_count(enum vmosal_cpu_set which, size_t *out)
 {
 	const struct vmosal__state *s;
+	int rc;
 
 	if (out == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	switch (which) {
 	case VMOSAL_CPUS_POSSIBLE:
 		*out = (size_t)s->host.cpus_possible;
@@ -93,9 +93,8 @@ int vmosal_host_memory(struct vmosal_host_memory *out)
 
 	if (vmosal__struct_out_check(out, VMOSAL__MIN_HOST_MEMORY) != 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	rc = s->ops->host_memory(&m);
 	if (rc == 0) {
 		struct vmosal_host_memory info = {
@@ -118,9 +117,8 @@ int vmosal_accel_probe(enum vmosal_accel which, struct vmosal_accel_status *out)
 	if (vmosal__struct_out_check(out, VMOSAL__MIN_ACCEL_STATUS) != 0 ||
 	    (unsigned)which >= VMOSAL_ACCEL_COUNT)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	rc = s->ops->accel_probe((int)which, &a);
 	if (rc == VMOSAL_ENOTSUP) {
 		/* A backend older than this accelerator's enum value. */
@@ -154,9 +152,8 @@ int vmosal_host_caps(struct vmosal_host_caps *out)
 
 	if (vmosal__struct_out_check(out, VMOSAL__MIN_HOST_CAPS) != 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	if (s->caps.flags & VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS)
 		caps.flags |= VMOSAL_CAP_AFFINITY_OTHER_THREADS;
 	if (s->caps.flags & VMOSAL_BACKEND_CAP_REALTIME)

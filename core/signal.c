@@ -154,9 +154,8 @@ int vmosal_signal_add_handler(enum vmosal_signal sig, vmosal_signal_fn fn, void 
 
 	if (!known_signal((int)sig) || fn == NULL || out == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	if (!has_signals(s))
 		return VMOSAL_ENOTSUP;
 	vmosal__registry_lock();
@@ -188,9 +187,8 @@ int vmosal_signal_remove_handler(vmosal_signal_handler_t *h)
 	slot = handle_slot(h, &sig, &gen);
 	if (slot == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	vmosal__registry_lock();
 	if (atomic_load(&slot->fn) == NULL || (slot->gen & HANDLE_GEN_MASK) != gen) {
 		rc = VMOSAL_EINVAL; /* removed already, and maybe reused */
@@ -265,9 +263,8 @@ int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int64_t timeout
 
 	if (rc != 0 || (rc = vmosal__struct_out_check(out, sizeof(struct vmosal_siginfo))) != 0)
 		return rc;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	op = s->ops->signal_wait;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
@@ -286,9 +283,8 @@ int vmosal_signal_fd_create(const enum vmosal_signal *sigs, size_t n, vmosal_han
 
 	if (rc != 0 || out == NULL)
 		return rc != 0 ? rc : VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	op = s->ops->signal_fd_create;
 	return (s->groups & VMOSAL_SLOT_SIGNAL_FD) != 0 ? op(list, n, out) : VMOSAL_ENOTSUP;
 }
@@ -304,9 +300,8 @@ int vmosal_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 		return VMOSAL_EBADF;
 	if (vmosal__struct_out_check(out, sizeof(struct vmosal_siginfo)) != 0)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	op = s->ops->signal_fd_read;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
@@ -388,9 +383,8 @@ static int guard_slow(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault
 
 	if (fn == NULL || (fault != NULL && vmosal__struct_out_check(fault, sizeof *fault) != 0))
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	rc = guard_run(s, fn, arg, &bi, &result);
 	return rc != 0 ? guard_failed(rc, &bi, fault) : result;
 }

@@ -50,6 +50,7 @@ static vmosal_tid_t self_tid_of(const struct vmosal__state *s)
 int vmosal_thread_self(vmosal_tid_t *out)
 {
 	const struct vmosal__state *s;
+	int rc;
 	vmosal_tid_t tid;
 
 	if (out == NULL)
@@ -58,9 +59,8 @@ int vmosal_thread_self(vmosal_tid_t *out)
 		*out = self_tid;
 		return 0;
 	}
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	tid = self_tid_of(s);
 	if (tid == 0)
 		return VMOSAL_EUNKNOWN;
@@ -250,13 +250,13 @@ int vmosal_thread_set_affinity(vmosal_tid_t tid, const size_t *cpus, size_t ncpu
 int vmosal_thread_get_affinity(vmosal_tid_t tid, size_t *cpus, size_t capacity, size_t *ncpus)
 {
 	const struct vmosal__state *s;
+	int rc;
 	int (*op)(uint64_t, size_t *, size_t, size_t *);
 
 	if (ncpus == NULL || (cpus == NULL && capacity > 0))
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	op = s->ops->thread_get_affinity;
 	tid = resolve_tid(tid);
 	return op != NULL ? op(tid, cpus, capacity, ncpus)
@@ -348,9 +348,8 @@ int vmosal_thread_get_priority(vmosal_tid_t tid, enum vmosal_priority *out)
 
 	if (out == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	op = s->ops->thread_get_priority;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
@@ -637,9 +636,8 @@ int vmosal_thread_create(const struct vmosal_thread_opts *opts, void *(*fn)(void
 
 	if (out == NULL || fn == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	t = calloc(1, sizeof *t);
 	if (t == NULL)
 		return VMOSAL_ENOMEM;
@@ -682,9 +680,8 @@ int vmosal_thread_join(vmosal_thread_t *t, void **result)
 
 	if (t == NULL)
 		return VMOSAL_EINVAL;
-	s = vmosal__get();
-	if (s == NULL)
-		return VMOSAL_EBACKEND;
+	if ((rc = vmosal__ready(&s, 0)) != 0)
+		return rc;
 	/* 0 until the thread starts: then it cannot be the caller. */
 	if (atomic_load_explicit(&t->tid, memory_order_acquire) == self_tid_of(s))
 		return VMOSAL_EBUSY;

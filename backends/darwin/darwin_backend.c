@@ -5,8 +5,7 @@
 
 bool darwin_affinity_tags;
 
-static int darwin_init(const struct vmosal_core_services *core,
-		       struct vmosal_backend_caps *caps)
+int darwin_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
 {
 	posix_core = core;
 	/* Affinity tags are a hint to the scheduler, and exist on Intel
@@ -73,8 +72,8 @@ static const struct vmosal_backend_ops darwin_ops = {
 	.kick_setup = posix_kick_setup,
 	.thread_kick = darwin_thread_kick,
 	.event_create = darwin_event_create,
-	.event_notify = posix_fifo_event_notify,
-	.event_wait = posix_fifo_event_wait,
+	.event_notify = posix_event_notify,
+	.event_wait = posix_event_wait,
 	.clock_ns = darwin_clock_ns,
 	.sleep_ns = posix_sleep_ns,
 	.device_open = posix_device_open,
@@ -83,7 +82,7 @@ static const struct vmosal_backend_ops darwin_ops = {
 	/* No hole punching in POSIX shared memory; MADV_FREE does not
 	 * promise zeroes. */
 	.mem_discard = NULL,
-	.event_wait_kick = posix_fifo_event_wait_kick,
+	.event_wait_kick = posix_event_wait_kick,
 	/* ABI 2.2: no pre-start attributes for a Mach policy or an affinity
 	 * tag; the core applies them in the new thread. */
 	.thread_create_attr = NULL,
@@ -91,6 +90,10 @@ static const struct vmosal_backend_ops darwin_ops = {
 	/* ABI 2.3: Apple silicon's per-thread MAP_JIT switch. */
 	.jit_write_begin = darwin_jit_write_begin,
 	.jit_write_end = darwin_jit_write_end,
+	/* ABI 2.4. A signal descriptor (a kqueue) is never inherited by a
+	 * child, whatever its flag says (kqueue(2)). */
+	.handle_dup = posix_handle_dup,
+	.handle_set_inheritable = posix_handle_set_inheritable,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

@@ -13,6 +13,7 @@
 #include <TargetConditionals.h>
 
 #include "darwin.h"
+#include "../common/accel.h"
 
 /* A numeric sysctl of either width; false when absent. */
 static bool darwin_sysctl_u64(const char *name, uint64_t *out)
@@ -186,21 +187,8 @@ static void darwin_probe_hvf(struct vmosal_backend_accel *out)
 
 int darwin_accel_probe(int which, struct vmosal_backend_accel *out)
 {
-	switch (which) {
-	case VMOSAL_ACCEL_KVM:
-		out->error = VMOSAL_ENOTSUP;
-		snprintf(out->reason, sizeof out->reason, "KVM exists only on Linux");
-		break;
-	case VMOSAL_ACCEL_HVF:
-		darwin_probe_hvf(out);
-		break;
-	case VMOSAL_ACCEL_WHPX:
-		out->error = VMOSAL_ENOTSUP;
-		snprintf(out->reason, sizeof out->reason,
-			 "Windows Hypervisor Platform exists only on Windows");
-		break;
-	default:
-		return VMOSAL_ENOTSUP;
-	}
+	if (which != VMOSAL_ACCEL_HVF)
+		return accel_refuse_foreign(which, out);
+	darwin_probe_hvf(out);
 	return 0;
 }

@@ -20,17 +20,17 @@ int darwin_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosa
 		   int64_t offset, void **out)
 {
 	/* Darwin commits nothing up front, so NORESERVE is what it does
-	 * anyway. POPULATE and HUGETLB stay in flags: posix_mem_map answers
+	 * anyway. POPULATE and HUGETLB stay in flags: posix_mmap answers
 	 * VMOSAL_ENOTSUP, never a mapping without them. FIXED_NOREPLACE is
 	 * a hint checked after the call. */
 	flags &= ~VMOSAL_MAP_NORESERVE;
-	return posix_mem_map(addr, size, prot, flags, fd, offset, 0, out);
+	return posix_mmap(addr, size, prot, flags, fd, offset, 0, out);
 }
 
 int darwin_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
 			    vmosal_handle_t fd, int64_t offset)
 {
-	return posix_mem_map_reserved(darwin_mem_map, addr, size, prot, flags, fd, offset);
+	return posix_map_into_reservation(darwin_mem_map, addr, size, prot, flags, fd, offset);
 }
 
 int darwin_mem_advise(void *addr, size_t size, int advice)
@@ -169,7 +169,7 @@ static int darwin_jit_window(void *rw, void *rx, size_t size, int protect)
 	int rc;
 
 	if (rw != rx)
-		return posix_jit_write_views(rw, rx, size);
+		return posix_jit_write_begin(rw, rx, size); /* checks the views only */
 	if ((rc = darwin_jit_one_view(rw, size)) != 0)
 		return rc;
 	pthread_jit_write_protect_np(protect);

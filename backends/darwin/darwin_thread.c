@@ -1,10 +1,9 @@
 /* Darwin thread slots: Mach thread ports, affinity tags, QoS classes and
- * the time-constraint policy, names, the kick, and wait/wake on a word. */
+ * the time-constraint policy, names, and wait/wake on a word. */
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <pthread/qos.h>
@@ -24,7 +23,7 @@ _Static_assert(QOS_CLASS_BACKGROUND == DARWIN_QOS_BACKGROUND, "qos_class_t");
 
 /* The Mach port name and pthread of tid (0: the caller). A port that is no
  * thread of this process has no pthread here: VMOSAL_ESRCH. */
-static int darwin_thread_of(uint64_t tid, mach_port_t *port, pthread_t *thread)
+int darwin_thread_of(uint64_t tid, mach_port_t *port, pthread_t *thread)
 {
 	pthread_t t;
 
@@ -260,23 +259,6 @@ int darwin_thread_get_name(uint64_t tid, char *buf, size_t len)
 		return VMOSAL_ERANGE;
 	memcpy(buf, name, n + 1);
 	return 0;
-}
-
-/* ---- the kick ---- */
-
-int darwin_thread_kick(uint64_t tid)
-{
-	int sig = posix_kick_os_signal();
-	mach_port_t port;
-	pthread_t thread;
-	int rc;
-
-	if (sig == 0)
-		return VMOSAL_ENOTSUP;
-	if ((rc = darwin_thread_of(tid, &port, &thread)) != 0)
-		return rc;
-	rc = pthread_kill(thread, sig);
-	return rc == ESRCH ? VMOSAL_ESRCH : posix_error_from_errno(rc);
 }
 
 /* ---- wait/wake on a word ---- */

@@ -3,8 +3,7 @@
 
 #include "linux.h"
 
-static int linux_init(const struct vmosal_core_services *core,
-		      struct vmosal_backend_caps *caps)
+int linux_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
 {
 	posix_core = core;
 	caps->flags = VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS | VMOSAL_BACKEND_CAP_REALTIME;
@@ -73,8 +72,11 @@ static const struct vmosal_backend_ops linux_ops = {
 	.thread_create_attr = linux_thread_create_attr,
 	.thread_set_realtime = linux_thread_set_realtime,
 	/* ABI 2.3: two views, rw always writable. */
-	.jit_write_begin = posix_jit_write_views,
-	.jit_write_end = posix_jit_write_views,
+	.jit_write_begin = posix_jit_write_begin,
+	.jit_write_end = posix_jit_write_end,
+	/* ABI 2.4 */
+	.handle_dup = linux_handle_dup,
+	.handle_set_inheritable = posix_handle_set_inheritable,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

@@ -16,6 +16,7 @@
 #include <linux/kvm.h>
 
 #include "linux.h"
+#include "../common/accel.h"
 
 /* A Linux build may run on HarmonyOS (OpenHarmony's Linux kernel), so the
  * flavour is read from the filesystem, not only from the compiler. */
@@ -294,22 +295,8 @@ out:
 
 int linux_accel_probe(int which, struct vmosal_backend_accel *out)
 {
-	switch (which) {
-	case VMOSAL_ACCEL_KVM:
-		linux_probe_kvm(out);
-		break;
-	case VMOSAL_ACCEL_HVF:
-		out->error = VMOSAL_ENOTSUP;
-		snprintf(out->reason, sizeof out->reason,
-			 "Hypervisor.framework exists only on macOS and iOS");
-		break;
-	case VMOSAL_ACCEL_WHPX:
-		out->error = VMOSAL_ENOTSUP;
-		snprintf(out->reason, sizeof out->reason,
-			 "Windows Hypervisor Platform exists only on Windows");
-		break;
-	default:
-		return VMOSAL_ENOTSUP;
-	}
+	if (which != VMOSAL_ACCEL_KVM)
+		return accel_refuse_foreign(which, out);
+	linux_probe_kvm(out);
 	return 0;
 }

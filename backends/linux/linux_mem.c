@@ -1,6 +1,6 @@
 /* Linux memory: the Linux-only map flags and advice, hugetlb pools from
- * sysfs, MADV_POPULATE_WRITE prefaulting, memfd shared memory and the memfd
- * double map for W^X code. */
+ * sysfs, MADV_POPULATE_WRITE prefaulting, memfd shared memory, the memfd
+ * double map for W^X code, and discarding guest memory. */
 #include "config.h"
 
 #include <dirent.h>
@@ -40,6 +40,15 @@
 #ifndef MADV_FREE
 #define MADV_FREE 8
 #endif
+#ifndef MADV_REMOVE
+#define MADV_REMOVE 9
+#endif
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE 0x01
+#endif
+#ifndef FALLOC_FL_PUNCH_HOLE
+#define FALLOC_FL_PUNCH_HOLE 0x02
+#endif
 #ifndef F_ADD_SEALS
 #define F_ADD_SEALS 1033
 #define F_SEAL_SEAL 0x0001
@@ -65,13 +74,13 @@ int linux_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal
 			  (int)(((flags >> VMOSAL_MAP_HUGE_SHIFT) & VMOSAL_MAP_HUGE_MASK) << MAP_HUGE_SHIFT);
 	flags &= ~(VMOSAL_MAP_NORESERVE | VMOSAL_MAP_POPULATE | VMOSAL_MAP_HUGETLB |
 		   (VMOSAL_MAP_HUGE_MASK << VMOSAL_MAP_HUGE_SHIFT));
-	return posix_mem_map(addr, size, prot, flags, fd, offset, native, out);
+	return posix_mmap(addr, size, prot, flags, fd, offset, native, out);
 }
 
 int linux_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
 			   vmosal_handle_t fd, int64_t offset)
 {
-	return posix_mem_map_reserved(linux_mem_map, addr, size, prot, flags, fd, offset);
+	return posix_map_into_reservation(linux_mem_map, addr, size, prot, flags, fd, offset);
 }
 
 /* Sized by what this backend was built to know: advice added to the public
@@ -375,4 +384,27 @@ int linux_jit_map(size_t size, void **rw, void **rx)
 	*rw = w;
 	*rx = x;
 	return 0;
+}
+
+int linux_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset)
+{
+	/* An object of our own (a memfd): punch the hole in it, which also
+	 * empties every mapping of that range, here and in a vhost-user
+	 * peer. */
+	if (h != VMOSAL_NO_HANDLE) {
+		if (fallocate(h, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
+			      (off_t)size) == 0)
+			return 0;
+		if (errno != EOPNOTSUPP && errno != ENOSYS)
+			return posix_last_error();
+	}
+	/* Shared memory (shmem, hugetlbfs): MADV_REMOVE frees the backing;
+	 * private anonymous memory refuses it, and MADV_DONTNEED frees that. */
+	if (madvise(addr, size, MADV_REMOVE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return errno == EOPNOTSUPP ? VMOSAL_ENOTSUP : posix_last_error();
+	if (madvise(addr, size, MADV_DONTNEED) == 0)
+		return 0;
+	return errno == EINVAL ? VMOSAL_ENOTSUP : posix_last_error();
 }

@@ -16,8 +16,18 @@
 #include "vmosal/event.h"
 #include "vmosal/device.h"
 
+/* Every slot's prototype as posix_<slot>, from backend_slots.h: the
+ * functions below that share a slot's name are that slot, for every POSIX
+ * backend whose ops table names them. Only those defined in backends/posix
+ * exist (the list at the end of this file). */
+#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) ret posix_##name params;
+#include "vmosal/backend_slots.h"
+#undef VMOSAL_SLOT
+
 /* The core's services, saved by the backend's init(). */
 extern const struct vmosal_core_services *posix_core;
+
+/* ---- the host (posix_host.c) ---- */
 
 /* Translates an errno value into a VMOSAL_E* code at the backend boundary. */
 int posix_error_from_errno(int errnum);
@@ -33,72 +43,38 @@ const char *posix_host_path(char *buf, size_t len, const char *path);
  * length or a negative VMOSAL_E* code. */
 long posix_read_file(const char *path, char *buf, size_t len);
 
+/* ---- threads (posix_thread.c) ---- */
+
 /* The stack size pthread_attr_setstacksize takes for a request of size
  * bytes (size > 0): at least min, rounded up to whole pages (Darwin
  * refuses any other size), or size itself where rounding would wrap. */
 size_t posix_stack_size(size_t size, size_t min, size_t page);
 
-/* pthread_create / pthread_join behind the thread_create / thread_join
- * slots; the handle is a heap-allocated pthread_t. */
-int posix_thread_create(void *(*start)(void *), void *arg, size_t stack_size,
-			void **handle);
-int posix_thread_join(void *handle, void **result);
-
 /* ---- memory (posix_mem.c) ---- */
-
-/* False for prot bits this backend does not know (VMOSAL_ENOTSUP). */
-bool posix_known_prot(unsigned prot);
-/* VMOSAL_PROT_* to PROT_*. */
-int posix_prot(unsigned prot);
 
 /* mmap for the portable flags (SHARED, PRIVATE, ANONYMOUS, FIXED,
  * FIXED_NOREPLACE); any other VMOSAL_MAP_* bit left in flags is ENOTSUP, so
- * a backend translates its own and passes them as native_flags. Checks a
- * file's access mode first. FIXED_NOREPLACE is verified after the call, so
- * it also holds where the OS treats the address as a hint. */
-int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t fd,
-		  int64_t offset, int native_flags, void **out);
-/* The mem_unmap slot: munmap, except that a range touching a reservation
- * must be exactly one piece mapped into it, which is reserved again. */
-int posix_mem_unmap(void *addr, size_t size);
+ * a backend's mem_map translates its own and passes them as native_flags.
+ * Checks a file's access mode first. FIXED_NOREPLACE is verified after the
+ * call, so it also holds where the OS treats the address as a hint. */
+int posix_mmap(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t fd,
+	       int64_t offset, int native_flags, void **out);
 /* Unmaps a whole mapping the backend made itself, on a cleanup path where
  * the caller already has an error to return; a failure is reported
  * through VMOSAL_DEBUG=memory. */
 void posix_unmap_own(void *addr, size_t size);
-/* Reservations: PROT_NONE, MAP_NORESERVE anonymous memory, aligned by
- * over-reserving and trimming (every trim checked), and recorded (see
- * posix_mem.c for the contract the record keeps); mapping into one is a
- * MAP_FIXED mapping over reserved pages; release is munmap of the whole. */
-int posix_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **out);
-int posix_mem_release(void *addr, size_t size);
-/* How many reservations the record holds (for tests). */
-size_t posix_mem_reservations(void);
-/* A flag only posix_mem_map_reserved passes to a backend's mem_map (which
- * hands it on to posix_mem_map): this FIXED mapping goes into a recorded
- * reservation. The core never passes it: it is no VMOSAL_MAP_* bit. */
+/* A flag only posix_map_into_reservation passes to a backend's mem_map
+ * (which hands it on to posix_mmap): this FIXED mapping goes into a
+ * recorded reservation. The core never passes it: it is no VMOSAL_MAP_*
+ * bit. */
 #define POSIX_MAP_INTO_RESERVATION 0x01000000u
-/* Puts [addr, addr + size) back to reserved after a MAP_FIXED mapping into
- * it failed: the kernel may already have dropped the old pages. */
-int posix_mem_rereserve(void *addr, size_t size);
-/* A backend's mem_map, as posix_mem_map_reserved calls it. */
+/* A backend's mem_map, as posix_map_into_reservation calls it. */
 typedef int (*posix_map_fn)(void *addr, size_t size, unsigned prot, unsigned flags,
 			    vmosal_handle_t fd, int64_t offset, void **out);
-/* The mem_map_reserved slot on top of a backend's mem_map: a FIXED mapping
- * into the reservation, which is reserved again if that fails. */
-int posix_mem_map_reserved(posix_map_fn map, void *addr, size_t size, unsigned prot,
-			   unsigned flags, vmosal_handle_t fd, int64_t offset);
-int posix_mem_protect(void *addr, size_t size, unsigned prot);
-int posix_mem_lock(void *addr, size_t size);
-int posix_mem_unlock(void *addr, size_t size);
-int posix_mem_sync(void *addr, size_t size, unsigned flags);
-
-/* Unmaps both views of a W^X code buffer; one view when rw == rx (a
- * buffer whose writability is a per-thread switch, as Apple's MAP_JIT). */
-int posix_jit_unmap(void *rw, void *rx, size_t size);
-/* jit_write_begin and jit_write_end where a buffer has two views: rw is
- * always writable, so only the views are checked (two distinct,
- * page-aligned views of whole pages, else VMOSAL_EINVAL). No system call. */
-int posix_jit_write_views(void *rw, void *rx, size_t size);
+/* A backend's mem_map_reserved on top of its mem_map: a FIXED mapping into
+ * the reservation, which is reserved again if that fails. */
+int posix_map_into_reservation(posix_map_fn map, void *addr, size_t size, unsigned prot,
+			       unsigned flags, vmosal_handle_t fd, int64_t offset);
 
 /* Writes the name of a fresh POSIX shared memory object into buf (at least
  * POSIX_SHM_NAME_MAX + 1 bytes): "/vmosal.<pid>.<serial>", short enough
@@ -123,16 +99,6 @@ int posix_signal_of(int os_signal);
 /* A sigset of sigs[0..n) (enum vmosal_signal); VMOSAL_ENOTSUP when one is
  * unknown here. */
 int posix_sigset(const int *sigs, size_t n, sigset_t *set);
-int posix_signal_install(int sig);
-int posix_signal_restore(int sig);
-void posix_signal_chain(const struct vmosal_siginfo *info, void *os_context);
-int posix_signal_mask(bool block, const int *sigs, size_t n);
-int posix_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
-		      struct vmosal_siginfo *out);
-/* Fills *out from a siginfo_t the OS delivered. */
-void posix_siginfo_of(const siginfo_t *si, struct vmosal_siginfo *out);
-int posix_fault_guard(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault,
-		      int *fn_result);
 /* Takes one signal of set that is pending for the calling thread or the
  * process and fills *out; VMOSAL_EAGAIN when none is. Never blocks, even
  * while other threads take the same signals: sigtimedwait with a zero
@@ -155,8 +121,6 @@ size_t posix_kick_candidates(bool realtime, int *out, size_t cap);
 /* Installs the kick handler, without SA_RESTART, on the first of
  * cands[0..n) that nothing in the process handles. */
 int posix_kick_setup_from(const int *cands, size_t n, int *os_signal);
-/* posix_kick_setup_from on this system's candidates. */
-int posix_kick_setup(int *os_signal);
 /* The signal posix_kick_setup chose; 0 before. */
 int posix_kick_os_signal(void);
 /* Waits up to timeout_ns (negative: no limit) for fd to become readable:
@@ -168,37 +132,43 @@ int posix_kick_os_signal(void);
  * thread's timer slack; Darwin: microseconds (pselect). */
 int posix_kick_wait_fd(int fd, int64_t timeout_ns, const uint32_t *kick_pending);
 
-/* ---- events of one FIFO descriptor, for hosts without eventfd
- * (posix_event.c) ---- */
+/* ---- handles, clocks, devices, events (posix_io.c) ---- */
 
-/* A FIFO made in dir (a directory this user may write), opened O_RDWR |
- * O_NONBLOCK | O_CLOEXEC and unlinked: the one descriptor is signalled and
- * waited on, in any process holding it (fork, SCM_RIGHTS). */
-int posix_fifo_event_create(const char *dir, vmosal_handle_t *out);
-/* Writes a byte (full: signalled already, 0). VMOSAL_EBADF for anything
- * but a FIFO open for reading and writing. One write(2): signal-safe. */
-int posix_fifo_event_notify(vmosal_handle_t h);
-/* event_wait and event_wait_kick: drains it if signalled, else waits for
- * it to become readable (posix_kick_wait_fd) and tries again. VMOSAL_EBADF
- * as for signal; VMOSAL_EINVAL for a blocking one. */
-int posix_fifo_event_wait(vmosal_handle_t h, int64_t timeout_ns);
-int posix_fifo_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns,
-			       const uint32_t *kick_pending);
-
-/* ---- events, clocks, devices (posix_io.c) ---- */
-
-int posix_handle_close(vmosal_handle_t h);
-int posix_clock_ns(int clock, uint64_t *out);
-int posix_sleep_ns(uint64_t ns);
-int posix_device_open(const char *path, unsigned flags, vmosal_handle_t *out);
-/* ioctl(2) through libc, retried on EINTR unless flags has
- * VMOSAL_IOCTL_NO_RESTART; ENOTTY is VMOSAL_ENOTSUP. */
-int posix_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
-		       int *result);
 /* A wait's timeout as poll(2) takes it: -1 for none (timeout_ns < 0),
  * whole milliseconds rounded up (a wait never ends early), INT32_MAX at
  * most. */
 int posix_timeout_ms(int64_t timeout_ns);
-int posix_process_id(uint64_t *out);
+/* An event for hosts without eventfd (Darwin): a FIFO made in dir (a
+ * directory this user may write), opened O_RDWR | O_NONBLOCK | O_CLOEXEC
+ * and unlinked: the one descriptor is signalled and waited on, in any
+ * process holding it (fork, SCM_RIGHTS). posix_event_notify, _wait and
+ * _wait_kick take it; the backend's event_create picks dir. */
+int posix_event_create_in(const char *dir, vmosal_handle_t *out);
+
+/* ---- the slots defined here ----
+ * thread_create, thread_join (posix_thread.c): pthread_create and
+ *   pthread_join; the handle is a heap-allocated pthread_t.
+ * mem_unmap, mem_reserve, mem_release, mem_protect, mem_lock, mem_unlock,
+ *   mem_sync, jit_unmap, jit_write_begin, jit_write_end (posix_mem.c).
+ *   Reservations are PROT_NONE, MAP_NORESERVE anonymous memory, aligned
+ *   by over-reserving and trimming (every trim checked), and recorded
+ *   (posix_mem.c states what the record keeps); mem_unmap is munmap,
+ *   except that a range touching a reservation must be exactly one piece
+ *   mapped into it, which is reserved again; jit_unmap takes one view when
+ *   rw == rx (Apple's MAP_JIT); jit_write_begin and _end serve two views,
+ *   which only need checking (rw is always writable): no system call.
+ * signal_install, signal_restore, signal_chain, signal_mask, signal_wait,
+ *   fault_guard, kick_setup (posix_signal.c): kick_setup is
+ *   posix_kick_setup_from on this system's candidates.
+ * handle_close, handle_dup, handle_set_inheritable, clock_ns, sleep_ns,
+ *   device_open, device_ioctl, process_id (posix_io.c): device_ioctl is
+ *   ioctl(2) through libc, retried on EINTR unless flags has
+ *   VMOSAL_IOCTL_NO_RESTART, ENOTTY being VMOSAL_ENOTSUP.
+ * event_notify, event_wait, event_wait_kick (posix_io.c), on an event of
+ *   posix_event_create_in: notify writes a byte (full: signalled already,
+ *   0), one write(2), signal-safe; a wait drains it if signalled, else
+ *   waits for it to become readable (posix_kick_wait_fd) and tries again.
+ *   VMOSAL_EBADF for anything but a FIFO open for reading and writing;
+ *   VMOSAL_EINVAL for a wait on a blocking one. */
 
 #endif

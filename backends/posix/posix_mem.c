@@ -119,25 +119,16 @@ static bool posix_rec_overlaps(uintptr_t a, size_t len)
 	return hit;
 }
 
-size_t posix_mem_reservations(void)
-{
-	size_t n;
-
-	pthread_mutex_lock(&posix_rec_lock);
-	n = posix_rec.n;
-	pthread_mutex_unlock(&posix_rec_lock);
-	return n;
-}
-
 /* ---- translation ---- */
 
-bool posix_known_prot(unsigned prot)
+/* False for prot bits this backend does not know (VMOSAL_ENOTSUP). */
+static bool posix_known_prot(unsigned prot)
 {
 	return (prot & ~(VMOSAL_PROT_READ | VMOSAL_PROT_WRITE | VMOSAL_PROT_EXEC)) == 0;
 }
 
-/* Unknown bits were refused by posix_known_prot. */
-int posix_prot(unsigned prot)
+/* VMOSAL_PROT_* to PROT_*; unknown bits were refused by posix_known_prot. */
+static int posix_prot(unsigned prot)
 {
 	int p = PROT_NONE;
 
@@ -166,8 +157,8 @@ static int posix_check_fd_access(int fd, unsigned prot, unsigned flags)
 	return 0;
 }
 
-int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t fd,
-		  int64_t offset, int native_flags, void **out)
+int posix_mmap(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t fd,
+	       int64_t offset, int native_flags, void **out)
 {
 	const unsigned generic = VMOSAL_MAP_SHARED | VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS |
 				 VMOSAL_MAP_FIXED | VMOSAL_MAP_FIXED_NOREPLACE |
@@ -203,6 +194,16 @@ int posix_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal
 	}
 	*out = p;
 	return 0;
+}
+
+/* Puts [addr, addr + size) back to reserved after a MAP_FIXED mapping into
+ * it failed (the kernel may already have dropped the old pages), or when a
+ * piece mapped into it is unmapped. */
+static int posix_mem_rereserve(void *addr, size_t size)
+{
+	void *p = mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+		       -1, 0);
+	return p == MAP_FAILED ? posix_last_error() : 0;
 }
 
 int posix_mem_unmap(void *addr, size_t size)
@@ -294,15 +295,8 @@ int posix_mem_reserve(size_t size, size_t alignment, size_t align_offset, void *
 	return 0;
 }
 
-int posix_mem_rereserve(void *addr, size_t size)
-{
-	void *p = mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
-		       -1, 0);
-	return p == MAP_FAILED ? posix_last_error() : 0;
-}
-
-int posix_mem_map_reserved(posix_map_fn map, void *addr, size_t size, unsigned prot,
-			   unsigned flags, vmosal_handle_t fd, int64_t offset)
+int posix_map_into_reservation(posix_map_fn map, void *addr, size_t size, unsigned prot,
+			       unsigned flags, vmosal_handle_t fd, int64_t offset)
 {
 	uintptr_t a = (uintptr_t)addr;
 	size_t len = posix_round_page(size);
@@ -399,13 +393,19 @@ int posix_jit_unmap(void *rw, void *rx, size_t size)
 	return rc != 0 ? rc : rc2;
 }
 
-int posix_jit_write_views(void *rw, void *rx, size_t size)
+int posix_jit_write_begin(void *rw, void *rx, size_t size)
 {
 	size_t page = posix_page();
 
+	/* Two views: rw is always writable, so only the views are checked. */
 	if (rw == rx || ((uintptr_t)rw | (uintptr_t)rx | size) % page != 0)
 		return VMOSAL_EINVAL;
 	return 0;
+}
+
+int posix_jit_write_end(void *rw, void *rx, size_t size)
+{
+	return posix_jit_write_begin(rw, rx, size);
 }
 
 void posix_shm_name(char *buf, size_t len, long pid, unsigned serial)

@@ -208,7 +208,8 @@ static bool posix_is_fault(int os)
 	return os == SIGSEGV || os == SIGBUS || os == SIGILL || os == SIGFPE;
 }
 
-void posix_siginfo_of(const siginfo_t *si, struct vmosal_siginfo *out)
+/* Fills *out from a siginfo_t the OS delivered. */
+static void posix_siginfo_of(const siginfo_t *si, struct vmosal_siginfo *out)
 {
 	out->struct_size = sizeof *out;
 	out->signal = (uint32_t)posix_signal_of(si->si_signo);

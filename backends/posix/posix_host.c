@@ -1,4 +1,5 @@
-/* Shared POSIX helpers: errno translation and file reading. */
+/* The POSIX backends' link to the host: the core's services, errno
+ * translation, and the host's files (under VMOSAL_FSROOT). */
 #include "config.h"
 
 #include <errno.h>
@@ -10,58 +11,40 @@
 
 const struct vmosal_core_services *posix_core;
 
+/* error.h's VMOSAL_ERRNO_MAP names each code after its errno, except
+ * libvmosal's own two, which no errno can be: given values errno never
+ * takes, they expand to cases that are never reached. A code appended to
+ * the list without an errno of its name fails to compile here: define it
+ * the same way. */
+#if defined(EBACKEND) || defined(EUNKNOWN)
+#error "this libc has an errno named as one of libvmosal's own codes"
+#endif
+#define EBACKEND (-1000)
+#define EUNKNOWN (-1001)
+
 int posix_error_from_errno(int errnum)
 {
+	if (errnum <= 0)
+		return errnum == 0 ? 0 : VMOSAL_EUNKNOWN;
 	switch (errnum) {
-	case 0:
-		return 0;
-	case EPERM:
-		return VMOSAL_EPERM;
-	case ENOENT:
-		return VMOSAL_ENOENT;
-	case ESRCH:
-		return VMOSAL_ESRCH;
-	case EINTR:
-		return VMOSAL_EINTR;
-	case EIO:
-		return VMOSAL_EIO;
-	case EBADF:
-		return VMOSAL_EBADF;
-	case EAGAIN:
-		return VMOSAL_EAGAIN;
-	case ENOMEM:
-		return VMOSAL_ENOMEM;
-	case EACCES:
-		return VMOSAL_EACCES;
-	case EFAULT:
-		return VMOSAL_EFAULT;
-	case EBUSY:
-		return VMOSAL_EBUSY;
-	case EEXIST:
-		return VMOSAL_EEXIST;
-	case ENODEV:
+#define POSIX_ERRNO_CASE(name, value, msg) \
+	case name:                         \
+		return VMOSAL_##name;
+	VMOSAL_ERRNO_MAP(POSIX_ERRNO_CASE)
+#undef POSIX_ERRNO_CASE
+	/* errno values with the same meaning as one of the list's. */
 	case ENXIO:
 		return VMOSAL_ENODEV;
-	case EINVAL:
-		return VMOSAL_EINVAL;
-	case ENOSPC:
-		return VMOSAL_ENOSPC;
-	case ERANGE:
-		return VMOSAL_ERANGE;
-	case ENOSYS:
-		return VMOSAL_ENOSYS;
-	case EOVERFLOW:
-		return VMOSAL_EOVERFLOW;
-#if defined(ENOTSUP) && defined(EOPNOTSUPP) && ENOTSUP != EOPNOTSUPP
+#if defined(EOPNOTSUPP) && EOPNOTSUPP != ENOTSUP
 	case EOPNOTSUPP:
-#endif
-	case ENOTSUP:
 		return VMOSAL_ENOTSUP;
-	case ETIMEDOUT:
-		return VMOSAL_ETIMEDOUT;
+#endif
 	}
 	return VMOSAL_EUNKNOWN;
 }
+
+#undef EBACKEND
+#undef EUNKNOWN
 
 int posix_last_error(void)
 {

@@ -1,12 +1,13 @@
-/* Darwin events (a FIFO, shared with posix_event.c), signal waits and
- * signal descriptors (kqueue EVFILT_SIGNAL: Darwin has neither
- * sigtimedwait nor signalfd), and clocks. */
+/* Darwin signal waits and signal descriptors (kqueue EVFILT_SIGNAL:
+ * Darwin has neither sigtimedwait nor signalfd), and the kick
+ * (pthread_kill); the handlers, the fault guard and the kick's signal are
+ * posix_signal.c's. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/event.h>
@@ -49,29 +50,6 @@ static struct timespec *darwin_timespec(int64_t timeout_ns, struct timespec *ts)
 	ts->tv_sec = (time_t)(timeout_ns / 1000000000);
 	ts->tv_nsec = (long)(timeout_ns % 1000000000);
 	return ts;
-}
-
-/* ---- events ----
- * A FIFO open for reading and writing (posix_event.c), not a kqueue user
- * event: a kqueue is not inherited by fork and cannot be sent over
- * SCM_RIGHTS, and the device half passes events to other processes. */
-
-int darwin_event_create(unsigned flags, vmosal_handle_t *out)
-{
-	char dir[1024];
-	size_t n;
-
-	if (flags != 0)
-		return VMOSAL_ENOTSUP;
-	/* The per-user temporary directory (confstr(3)): writable inside
-	 * the App Sandbox too, unlike /tmp. */
-	n = confstr(_CS_DARWIN_USER_TEMP_DIR, dir, sizeof dir);
-	if (n == 0 || n > sizeof dir)
-		snprintf(dir, sizeof dir, "/tmp");
-	else
-		while (n > 2 && dir[n - 2] == '/')
-			dir[--n - 1] = '\0';
-	return posix_fifo_event_create(dir, out);
 }
 
 /* ---- signals ---- */
@@ -212,30 +190,19 @@ int darwin_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 	return VMOSAL_EAGAIN;
 }
 
-/* ---- clocks ---- */
+/* ---- the kick ---- */
 
-/* Darwin's CLOCK_MONOTONIC counts time asleep; CLOCK_UPTIME_RAW
- * (mach_absolute_time) is the one that stops. Sized by what this backend
- * knows: a clock added later is ENOTSUP. */
-static const clockid_t darwin_clocks[] = {
-	[VMOSAL_CLOCK_MONOTONIC] = CLOCK_UPTIME_RAW,
-	[VMOSAL_CLOCK_MONOTONIC_RAW] = CLOCK_UPTIME_RAW,
-	[VMOSAL_CLOCK_REALTIME] = CLOCK_REALTIME,
-	[VMOSAL_CLOCK_THREAD_CPU] = CLOCK_THREAD_CPUTIME_ID,
-	[VMOSAL_CLOCK_BOOTTIME] = CLOCK_MONOTONIC_RAW,
-};
-
-int darwin_clock_ns(int clock, uint64_t *out)
+int darwin_thread_kick(uint64_t tid)
 {
-	uint64_t ns;
+	int sig = posix_kick_os_signal();
+	mach_port_t port;
+	pthread_t thread;
+	int rc;
 
-	if (clock < 0 || (size_t)clock >= sizeof darwin_clocks / sizeof darwin_clocks[0])
+	if (sig == 0)
 		return VMOSAL_ENOTSUP;
-	/* 0 with errno set is its only error answer. */
-	errno = 0;
-	ns = clock_gettime_nsec_np(darwin_clocks[clock]);
-	if (ns == 0 && errno != 0)
-		return posix_last_error();
-	*out = ns;
-	return 0;
+	if ((rc = darwin_thread_of(tid, &port, &thread)) != 0)
+		return rc;
+	rc = pthread_kill(thread, sig);
+	return rc == ESRCH ? VMOSAL_ESRCH : posix_error_from_errno(rc);
 }

@@ -1,35 +1,21 @@
-/* Linux events (eventfd), signal descriptors (signalfd), ioctl with the
- * KVM_RUN rule, the kick (tgkill), and discarding guest memory. */
+/* Linux events (eventfd), the one close for every handle, and ioctl with
+ * the KVM_RUN rule; clocks and device files are posix_io.c's. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
 #include "linux.h"
-
-#ifndef MADV_REMOVE
-#define MADV_REMOVE 9
-#endif
-#ifndef FALLOC_FL_KEEP_SIZE
-#define FALLOC_FL_KEEP_SIZE 0x01
-#endif
-#ifndef FALLOC_FL_PUNCH_HOLE
-#define FALLOC_FL_PUNCH_HOLE 0x02
-#endif
 
 /* A system call made here rather than through libc's wrapper, for the
  * calls a VMM makes on every exit (ioctl, eventfd): the wrapper's return
@@ -140,6 +126,16 @@ int linux_handle_close(vmosal_handle_t h)
 	return posix_handle_close(h);
 }
 
+int linux_handle_dup(vmosal_handle_t h, vmosal_handle_t *out)
+{
+	int rc = posix_handle_dup(h, out);
+
+	/* A copy of an event of ours is one too: it keeps the fast check. */
+	if (rc == 0 && linux_event_marked(h))
+		linux_event_mark(*out, true);
+	return rc;
+}
+
 int linux_event_notify(vmosal_handle_t h)
 {
 	uint64_t one = 1;
@@ -189,40 +185,6 @@ int linux_event_wait(vmosal_handle_t h, int64_t timeout_ns)
 	return linux_event_wait_kick(h, timeout_ns, NULL);
 }
 
-int linux_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out)
-{
-	sigset_t set;
-	int rc = posix_sigset(sigs, n, &set), fd;
-
-	if (rc != 0)
-		return rc;
-	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fd < 0)
-		return posix_last_error();
-	*out = fd;
-	return 0;
-}
-
-int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
-{
-	struct signalfd_siginfo ssi;
-	ssize_t n;
-
-	do
-		n = read(h, &ssi, sizeof ssi);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EAGAIN ? VMOSAL_EAGAIN : posix_last_error();
-	if (n != (ssize_t)sizeof ssi)
-		return VMOSAL_EIO;
-	out->struct_size = sizeof *out;
-	out->signal = (uint32_t)posix_signal_of((int)ssi.ssi_signo);
-	out->os_signal = (int32_t)ssi.ssi_signo;
-	out->os_code = ssi.ssi_code;
-	out->fault_addr = NULL;
-	return 0;
-}
-
 int linux_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
 		       int *result)
 {
@@ -240,79 +202,4 @@ int linux_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsi
 		return r == -ENOTTY ? VMOSAL_ENOTSUP : posix_error_from_errno((int)-r);
 	*result = (int)r;
 	return 0;
-}
-
-/* getpid() is a system call on the kick's fast path; the pid is kept, and
- * read again after fork and whenever tgkill says the pair is wrong (a
- * process made by a raw clone() has another pid). */
-static _Atomic pid_t linux_pid;
-
-static void linux_forget_pid(void)
-{
-	atomic_store(&linux_pid, 0);
-}
-
-__attribute__((constructor)) static void linux_pid_register_fork(void)
-{
-	pthread_atfork(NULL, NULL, linux_forget_pid);
-}
-
-pid_t linux_self_pid(bool reread)
-{
-	pid_t pid = atomic_load_explicit(&linux_pid, memory_order_relaxed);
-
-	if (pid == 0 || reread) {
-		pid = getpid();
-		atomic_store_explicit(&linux_pid, pid, memory_order_relaxed);
-	}
-	return pid;
-}
-
-int linux_thread_kick(uint64_t tid)
-{
-	pid_t pid = atomic_load_explicit(&linux_pid, memory_order_relaxed);
-	int sig = posix_kick_os_signal();
-
-	if (sig == 0)
-		return VMOSAL_ENOTSUP;
-	if (tid == 0)
-		tid = (uint64_t)syscall(SYS_gettid);
-	if (tid > INT32_MAX)
-		return VMOSAL_ESRCH;
-	if (pid == 0) {
-		pid = getpid();
-		atomic_store_explicit(&linux_pid, pid, memory_order_relaxed);
-	}
-	if (syscall(SYS_tgkill, (long)pid, (long)tid, (long)sig) == 0)
-		return 0;
-	if (errno == ESRCH && pid != getpid()) {
-		pid = getpid();
-		atomic_store_explicit(&linux_pid, pid, memory_order_relaxed);
-		if (syscall(SYS_tgkill, (long)pid, (long)tid, (long)sig) == 0)
-			return 0;
-	}
-	return posix_last_error();
-}
-
-int linux_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset)
-{
-	/* An object of our own (a memfd): punch the hole in it, which also
-	 * empties every mapping of that range, here and in a vhost-user
-	 * peer. */
-	if (h != VMOSAL_NO_HANDLE) {
-		if (fallocate(h, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
-			      (off_t)size) == 0)
-			return 0;
-		if (errno != EOPNOTSUPP && errno != ENOSYS)
-			return posix_last_error();
-	}
-	/* Shared memory (shmem, hugetlbfs): MADV_REMOVE frees the backing;
-	 * private anonymous memory refuses it, and MADV_DONTNEED frees that. */
-	if (madvise(addr, size, MADV_REMOVE) == 0)
-		return 0;
-	if (errno != EINVAL)
-		return errno == EOPNOTSUPP ? VMOSAL_ENOTSUP : posix_last_error();
-	if (madvise(addr, size, MADV_DONTNEED) == 0)
-		return 0;
-	return errno == EINVAL ? VMOSAL_ENOTSUP : posix_last_error();
 }
