@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "accel.h"
 #include "win.h"
 
 typedef LONG(WINAPI *win_rtl_get_version_fn)(OSVERSIONINFOW *info);
@@ -130,20 +131,10 @@ done:
 
 int win_accel_probe(int which, struct vmosal_backend_accel *out)
 {
-	switch (which) {
-	case VMOSAL_ACCEL_KVM:
-		win_accel_refuse(out, VMOSAL_ENOTSUP, "KVM exists only on Linux");
-		return 0;
-	case VMOSAL_ACCEL_HVF:
-		win_accel_refuse(out, VMOSAL_ENOTSUP,
-				 "Hypervisor.framework exists only on macOS and iOS");
-		return 0;
-	case VMOSAL_ACCEL_WHPX:
-		win_probe_whpx(out);
-		return 0;
-	default:
-		return VMOSAL_ENOTSUP;
-	}
+	if (which != VMOSAL_ACCEL_WHPX)
+		return accel_refuse_foreign(which, out);
+	win_probe_whpx(out);
+	return 0;
 }
 
 /* ---- lifecycle ---- */
