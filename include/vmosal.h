@@ -53,6 +53,11 @@
  *        (vmosal_thread_kick_register).
  *    Calls that switch a state on and off pair as lock/unlock,
  *    block/unblock, begin/end.
+ *  - Files. <vmosal/X.h> is implemented in core/X.c, and its OS part in
+ *    backends/<os>/<os>_<area>.c, the area being host (platform.h), mem
+ *    (memory.h), thread, signal (signal.h and the kick), or io (event.h,
+ *    device.h, handle.h); each slot function is <os>_<slot name>. The
+ *    README's "Source layout" has the table.
  *  - OS objects cross the API as vmosal_handle_t (common.h), "none" being
  *    VMOSAL_NO_HANDLE.
  *  - Structs begin with struct_size, set by the caller (common.h).

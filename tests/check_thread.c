@@ -106,36 +106,6 @@ START_TEST(test_create_cpus_without_count_inherits)
 }
 END_TEST
 
-START_TEST(test_create_rejects_bad_input)
-{
-	vmosal_thread_t *t = NULL;
-	vmosal_tid_t seen = 0;
-	size_t too_big = (size_t)1 << 40;
-	struct vmosal_thread_opts o = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
-
-	ck_assert_int_eq(vmosal_thread_create(NULL, report_self, &seen, NULL), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_thread_create(NULL, NULL, &seen, &t), VMOSAL_EINVAL);
-	memset(&o, 0, sizeof o);
-	o.struct_size = sizeof o;
-	o.name = "a-name-much-too-long-for-linux";
-	ck_assert_int_eq(vmosal_thread_create(&o, report_self, &seen, &t), VMOSAL_ERANGE);
-	memset(&o, 0, sizeof o);
-	o.struct_size = sizeof o;
-	o.ncpus = 1;
-	ck_assert_int_eq(vmosal_thread_create(&o, report_self, &seen, &t), VMOSAL_EINVAL);
-	o.cpus = &too_big;
-	ck_assert_int_eq(vmosal_thread_create(&o, report_self, &seen, &t), VMOSAL_ERANGE);
-	memset(&o, 0, sizeof o);
-	o.struct_size = sizeof o;
-	o.set_priority = true;
-	o.priority = (enum vmosal_priority)42;
-	ck_assert_int_eq(vmosal_thread_create(&o, report_self, &seen, &t), VMOSAL_EINVAL);
-	/* No thread ever ran user code. */
-	ck_assert_uint_eq(seen, 0);
-	ck_assert_ptr_null(t);
-}
-END_TEST
-
 struct entry_state {
 	size_t cpus[64];
 	size_t ncpus;
@@ -185,20 +155,11 @@ START_TEST(test_create_applies_settings_before_user_code)
 }
 END_TEST
 
-START_TEST(test_affinity_bad_input_changes_nothing)
+START_TEST(test_affinity_of_a_foreign_tid_changes_nothing)
 {
 	size_t before = get_mine(my_cpus, 4096), after;
 	size_t cpus[4096];
-	size_t huge = (size_t)1 << 20, zero = 0;
 
-	ck_assert_int_eq(vmosal_thread_set_affinity(0, NULL, 1), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_thread_set_affinity(0, &zero, 0), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_thread_set_affinity(0, &huge, 1), VMOSAL_ERANGE);
-	{
-		/* A valid core with an out-of-range one: refused as a whole. */
-		size_t mixed[2] = {my_cpus[0], huge};
-		ck_assert_int_eq(vmosal_thread_set_affinity(0, mixed, 2), VMOSAL_ERANGE);
-	}
 	/* pid 1 is a task of the system but not a thread of this process. */
 	if (getpid() != 1)
 		ck_assert_int_eq(vmosal_thread_set_affinity(1, my_cpus, 1), VMOSAL_ESRCH);
@@ -350,8 +311,6 @@ START_TEST(test_get_affinity_capacity)
 
 	ck_assert_int_eq(vmosal_thread_get_affinity(0, NULL, 0, &needed), VMOSAL_ERANGE);
 	ck_assert_uint_eq(needed, n);
-	ck_assert_int_eq(vmosal_thread_get_affinity(0, my_cpus, 4096, NULL), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_thread_get_affinity(0, NULL, 4, &needed), VMOSAL_EINVAL);
 }
 END_TEST
 
@@ -644,14 +603,10 @@ START_TEST(test_names)
 	vmosal_tid_t tid;
 
 	ck_assert_uint_eq(vmosal_thread_name_max(), 15);
-	ck_assert_int_eq(vmosal_thread_set_name(0, NULL), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_thread_set_name(0, ""), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_thread_set_name(0, "0123456789abcdef"), VMOSAL_ERANGE);
 	ck_assert_int_eq(vmosal_thread_set_name(0, "0123456789abcde"), 0);
 	ck_assert_int_eq(vmosal_thread_get_name(0, buf, sizeof buf), 0);
 	ck_assert_str_eq(buf, "0123456789abcde");
 	ck_assert_int_eq(vmosal_thread_get_name(0, buf, 4), VMOSAL_ERANGE);
-	ck_assert_int_eq(vmosal_thread_get_name(0, NULL, 4), VMOSAL_EINVAL);
 
 	atomic_store(&stop_spinning, 0);
 	ck_assert_int_eq(vmosal_thread_create(NULL, spin, NULL, &t), 0);
@@ -663,31 +618,6 @@ START_TEST(test_names)
 	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
 	if (getpid() != 1)
 		ck_assert_int_eq(vmosal_thread_set_name(1, "x"), VMOSAL_ESRCH);
-}
-END_TEST
-
-static vmosal_thread_t *joining_self;
-static _Atomic int handle_ready;
-
-static void *join_myself(void *arg)
-{
-	while (!atomic_load(&handle_ready))
-		;
-	*(int *)arg = vmosal_thread_join(joining_self, NULL);
-	return NULL;
-}
-
-START_TEST(test_join_rules)
-{
-	int rc = 0;
-
-	ck_assert_int_eq(vmosal_thread_join(NULL, NULL), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_thread_create(NULL, join_myself, &rc, &joining_self), 0);
-	atomic_store(&handle_ready, 1);
-	ck_assert_int_eq(vmosal_thread_join(joining_self, NULL), 0);
-	ck_assert_int_eq(rc, VMOSAL_EBUSY);
-	ck_assert_int_eq(vmosal_thread_current_cpu(NULL), VMOSAL_EINVAL);
-	ck_assert_int_eq(vmosal_thread_tid(NULL, NULL), VMOSAL_EINVAL);
 }
 END_TEST
 
@@ -1052,10 +982,9 @@ static Suite *thread_suite(void)
 	tcase_add_test(tc, test_self_is_cached_and_distinct);
 	tcase_add_test(tc, test_self_after_fork);
 	tcase_add_test(tc, test_create_join_and_tid);
-	tcase_add_test(tc, test_create_rejects_bad_input);
 	tcase_add_test(tc, test_create_cpus_without_count_inherits);
 	tcase_add_test(tc, test_create_applies_settings_before_user_code);
-	tcase_add_test(tc, test_affinity_bad_input_changes_nothing);
+	tcase_add_test(tc, test_affinity_of_a_foreign_tid_changes_nothing);
 	tcase_add_test(tc, test_affinity_outside_allowed_set);
 	tcase_add_test(tc, test_affinity_outside_cgroup_cpuset);
 	tcase_add_test(tc, test_affinity_of_another_thread);
@@ -1069,7 +998,6 @@ static Suite *thread_suite(void)
 	vmosal_tcase_add_own_process(tc, test_priority_normal_classes_unprivileged);
 	vmosal_tcase_add_own_process(tc, test_priority_eperm_unprivileged);
 	tcase_add_test(tc, test_names);
-	tcase_add_test(tc, test_join_rules);
 	tcase_add_test(tc, test_create_pinned_named_does_not_wait);
 	tcase_add_test(tc, test_tid_of_unwaited_thread);
 	vmosal_tcase_add_own_process(tc, test_known_threads_skip_the_tid_check);

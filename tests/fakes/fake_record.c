@@ -1,11 +1,15 @@
-/* A recording fake backend for the contract suite (check_contract), built
- * only for 'make check'.
+/* The recording fake backends for the contract suites (tests/contract/),
+ * built only for 'make check'.
  *
- * It fills every slot of ABI 2.0 and touches the OS only to start a thread:
- * each call is recorded with its arguments and answered with fixed values
- * (fake_record.h), so a test sees exactly what the core asked the backend
- * and with which translated arguments. Addresses it hands out are made up
- * and never mapped: the suite never dereferences them. */
+ * vmosal_fake_record fills every slot of the current ABI; built with
+ * RECORD_BARE (vmosal_fake_bare) it fills only the mandatory ones. Its
+ * slot list, names and table come from backend_slots.h, so a slot added
+ * there does not build here until it has a record_<slot> below. It
+ * touches the OS only to start a thread: each call is recorded with its
+ * arguments and answered with fixed values (fake_record.h), so a test sees
+ * exactly what the core asked the backend and with which translated
+ * arguments. Addresses and handles it hands out are made up and never
+ * used: the suites never dereference them or close them for real. */
 #include "config.h"
 
 #include <stdatomic.h>
@@ -21,40 +25,40 @@
 
 #include "fake_record.h"
 
-/* X(slot, optional): every slot of ABI 2.0, in table order, then the
- * JIT write window of ABI 2.3. */
-#define RECORD_SLOTS(X)                                                        \
-	X(init, false) X(fini, true) X(host_info, false) X(host_memory, false)    \
-	X(accel_probe, false) X(thread_create, false) X(thread_join, false)    \
-	X(thread_self, false) X(thread_set_affinity, true)                     \
-	X(thread_get_affinity, true) X(thread_set_priority, true)              \
-	X(thread_get_priority, true) X(thread_set_name, true)                  \
-	X(thread_get_name, true) X(thread_current_cpu, true)                   \
-	X(wait_u32, false) X(wake_u32, false) X(mem_map, false)                \
-	X(mem_unmap, false) X(mem_protect, false) X(mem_reserve, false)        \
-	X(mem_map_reserved, false) X(mem_release, false) X(mem_advise, true)   \
-	X(mem_lock, true) X(mem_unlock, true) X(mem_sync, true)                \
-	X(huge_page_sizes, true) X(mem_populate, true) X(shm_create, true)          \
-	X(handle_close, true) X(jit_map, true) X(jit_unmap, true)                 \
-	X(icache_flush, true)                                                  \
-	X(jit_write_begin, true) X(jit_write_end, true)
+/* One entry per slot a plugin may fill: the loader's and the public
+ * calls' (kind loader or call); retired slots have none. */
+#define SLOT_ENUM_loader(name) SLOT_##name,
+#define SLOT_ENUM_call(name) SLOT_##name,
+#define SLOT_ENUM_retired(name)
 
 enum record_slot {
-#define SLOT_ENUM(m, optional) SLOT_##m,
-	RECORD_SLOTS(SLOT_ENUM)
-#undef SLOT_ENUM
+#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) SLOT_ENUM_##kind(name)
+#include "vmosal/backend_slots.h"
+#undef VMOSAL_SLOT
 	SLOT_COUNT
 };
 
+#define SLOT_INFO_loader(name, groups) [SLOT_##name] = {#name, groups},
+#define SLOT_INFO_call(name, groups) [SLOT_##name] = {#name, groups},
+#define SLOT_INFO_retired(name, groups)
+
 static const struct {
 	const char *name;
-	size_t offset;
-	bool optional;
+	uint32_t groups; /* VMOSAL_SLOT_MANDATORY, or the groups needing it */
 } slot_info[SLOT_COUNT] = {
-#define SLOT_INFO(m, optional) {#m, offsetof(struct vmosal_backend_ops, m), optional},
-	RECORD_SLOTS(SLOT_INFO)
-#undef SLOT_INFO
+#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) SLOT_INFO_##kind(name, groups)
+#include "vmosal/backend_slots.h"
+#undef VMOSAL_SLOT
 };
+
+/* Which slots the module fills: all, or the mandatory ones. */
+#ifdef RECORD_BARE
+#define RECORD_MODULE_NAME VMOSAL_FAKE_BARE_NAME
+#define RECORD_FILLS(slot) ((slot_info[slot].groups & VMOSAL_SLOT_MANDATORY) != 0)
+#else
+#define RECORD_MODULE_NAME VMOSAL_FAKE_RECORD_NAME
+#define RECORD_FILLS(slot) ((void)(slot), true)
+#endif
 
 #define ADDR VMOSAL_FAKE_ARG_PTR
 #define HANDLE_ARG VMOSAL_FAKE_ARG_HANDLE
@@ -68,6 +72,8 @@ static uintptr_t next_address = FAKE_ADDRESS_BASE;
 static int priority = VMOSAL_PRIORITY_NORMAL;
 static atomic_uint threads_seen;
 static _Thread_local uint64_t own_tid;
+static const struct vmosal_core_services *core_services;
+static _Atomic uint64_t clock_reads;
 
 /* Appends a call and returns the failure programmed for its slot. Workers
  * the core starts may record too, hence the atomic index. */
@@ -120,6 +126,7 @@ static int record_init(const struct vmosal_core_services *core, struct vmosal_ba
 	caps->thread_name_max = VMOSAL_FAKE_THREAD_NAME_MAX;
 	caps->map_granularity = 0;
 	core_caps = caps;
+	core_services = core;
 	return 0;
 }
 
@@ -232,15 +239,11 @@ static int run_to_completion(struct record_thread *t)
 }
 #endif
 
-static int record_thread_create(void *(*start)(void *), void *arg, size_t stack_size,
-				void **handle)
+static int start_thread(void *(*start)(void *), void *arg, void **handle)
 {
-	struct record_thread *t;
-	int rc = RECORD(thread_create, ADDR(start), ADDR(arg), stack_size, ADDR(handle));
+	struct record_thread *t = calloc(1, sizeof *t);
+	int rc;
 
-	if (rc != 0)
-		return rc;
-	t = calloc(1, sizeof *t);
 	if (t == NULL)
 		return VMOSAL_ENOMEM;
 	t->start = start;
@@ -252,6 +255,14 @@ static int record_thread_create(void *(*start)(void *), void *arg, size_t stack_
 	}
 	*handle = t;
 	return 0;
+}
+
+static int record_thread_create(void *(*start)(void *), void *arg, size_t stack_size,
+				void **handle)
+{
+	int rc = RECORD(thread_create, ADDR(start), ADDR(arg), stack_size, ADDR(handle));
+
+	return rc != 0 ? rc : start_thread(start, arg, handle);
 }
 
 static int record_thread_join(void *handle, void **result)
@@ -494,25 +505,260 @@ static int record_jit_write_end(void *rw, void *rx, size_t size)
 	return RECORD(jit_write_end, ADDR(rw), ADDR(rx), size);
 }
 
+/* ---- ABI 2.1: signals ---- */
+
+/* The siginfo of a made-up signal sig. */
+static void fake_siginfo(struct vmosal_siginfo *out, int sig)
+{
+	out->signal = (uint32_t)sig;
+	out->os_signal = VMOSAL_FAKE_OS_SIGNAL_BASE + sig;
+	out->os_code = VMOSAL_FAKE_SI_CODE;
+	out->fault_addr = NULL;
+}
+
+static int record_signal_install(int sig)
+{
+	return RECORD(signal_install, (uint64_t)(int64_t)sig);
+}
+
+static int record_signal_restore(int sig)
+{
+	return RECORD(signal_restore, (uint64_t)(int64_t)sig);
+}
+
+static void record_signal_chain(const struct vmosal_siginfo *info, void *os_context)
+{
+	RECORD(signal_chain, info->signal, (uint64_t)(int64_t)info->os_signal,
+	       (uint64_t)(int64_t)info->os_code, ADDR(info->fault_addr), ADDR(os_context));
+}
+
+#define SIG_AT(sigs, n, i) ((n) > (i) ? (uint64_t)(int64_t)(sigs)[i] : 0)
+
+static int record_signal_mask(bool block, const int *sigs, size_t n)
+{
+	return RECORD(signal_mask, block, ADDR(sigs), n, SIG_AT(sigs, n, 0), SIG_AT(sigs, n, 1),
+		      SIG_AT(sigs, n, 2));
+}
+
+static int record_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
+			      struct vmosal_siginfo *out)
+{
+	int rc = RECORD(signal_wait, ADDR(sigs), n, (uint64_t)timeout_ns, SIG_AT(sigs, n, 0),
+			SIG_AT(sigs, n, 1), ADDR(out));
+
+	if (rc == 0)
+		fake_siginfo(out, sigs[0]);
+	return rc;
+}
+
+static int record_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out)
+{
+	int rc = RECORD(signal_fd_create, ADDR(sigs), n, SIG_AT(sigs, n, 0), SIG_AT(sigs, n, 1),
+			ADDR(out));
+
+	if (rc == 0)
+		*out = VMOSAL_FAKE_SIGNAL_FD_HANDLE;
+	return rc;
+}
+
+static int record_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
+{
+	int rc = RECORD(signal_fd_read, HANDLE_ARG(h), ADDR(out));
+
+	if (rc == 0)
+		fake_siginfo(out, VMOSAL_SIGUSR1);
+	return rc;
+}
+
+/* Runs fn, or, with VMOSAL_EFAULT programmed, reports the fault a guarded
+ * access would have raised, without running it. */
+static int record_fault_guard(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault,
+			      int *fn_result)
+{
+	int rc = RECORD(fault_guard, ADDR(fn), ADDR(arg), ADDR(fault), ADDR(fn_result));
+
+	if (rc == VMOSAL_EFAULT) {
+		fake_siginfo(fault, VMOSAL_SIGBUS);
+		fault->os_code = VMOSAL_FAKE_FAULT_CODE;
+		fault->fault_addr = VMOSAL_FAKE_FAULT_ADDR;
+	}
+	if (rc != 0)
+		return rc;
+	*fn_result = fn(arg);
+	return 0;
+}
+
+/* ---- ABI 2.1: kick ---- */
+
+static int record_kick_setup(int *os_signal)
+{
+	int rc = RECORD(kick_setup, ADDR(os_signal));
+
+	if (rc == 0)
+		*os_signal = VMOSAL_FAKE_KICK_SIGNAL;
+	return rc;
+}
+
+/* A signal a thread sends itself arrives before the send returns. */
+static int record_thread_kick(uint64_t tid)
+{
+	int rc = RECORD(thread_kick, tid);
+
+	if (rc == 0 && (tid == 0 || (own_tid != 0 && tid == own_tid)))
+		core_services->kick_received();
+	return rc;
+}
+
+/* ---- ABI 2.1: events, clocks, devices ---- */
+
+static int record_event_create(unsigned flags, vmosal_handle_t *out)
+{
+	int rc = RECORD(event_create, flags, ADDR(out));
+
+	if (rc == 0)
+		*out = VMOSAL_FAKE_EVENT_HANDLE;
+	return rc;
+}
+
+static int record_event_notify(vmosal_handle_t h)
+{
+	return RECORD(event_notify, HANDLE_ARG(h));
+}
+
+static int record_event_wait(vmosal_handle_t h, int64_t timeout_ns)
+{
+	return RECORD(event_wait, HANDLE_ARG(h), (uint64_t)timeout_ns);
+}
+
+static int record_clock_ns(int clock, uint64_t *out)
+{
+	int rc = RECORD(clock_ns, (uint64_t)(int64_t)clock, ADDR(out));
+
+	if (rc == 0)
+		*out = VMOSAL_FAKE_CLOCK_START +
+		       VMOSAL_FAKE_CLOCK_STEP * atomic_fetch_add(&clock_reads, 1);
+	return rc;
+}
+
+static int record_sleep_ns(uint64_t ns)
+{
+	return RECORD(sleep_ns, ns);
+}
+
+static int record_device_open(const char *path, unsigned flags, vmosal_handle_t *out)
+{
+	int rc = RECORD_TEXT(device_open, path, ADDR(path), flags, ADDR(out));
+
+	if (rc == 0)
+		*out = VMOSAL_FAKE_DEVICE_HANDLE;
+	return rc;
+}
+
+static int record_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg,
+			       unsigned flags, int *result)
+{
+	int rc = RECORD(device_ioctl, HANDLE_ARG(h), request, ADDR(arg), flags, ADDR(result));
+
+	if (rc == 0 && result != NULL)
+		*result = VMOSAL_FAKE_IOCTL_RESULT;
+	return rc;
+}
+
+static int record_process_id(uint64_t *out)
+{
+	int rc = RECORD(process_id, ADDR(out));
+
+	if (rc == 0)
+		*out = VMOSAL_FAKE_PROCESS_ID;
+	return rc;
+}
+
+static int record_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset)
+{
+	return RECORD(mem_discard, ADDR(addr), size, HANDLE_ARG(h), (uint64_t)offset);
+}
+
+/* ---- ABI 2.2 ---- */
+
+/* The backend's half of the kick rule: a pending kick ends the wait
+ * before the event is looked at. */
+static int record_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns,
+				  const uint32_t *kick_pending)
+{
+	uint32_t pending = __atomic_load_n(kick_pending, __ATOMIC_SEQ_CST);
+	int rc = RECORD(event_wait_kick, HANDLE_ARG(h), (uint64_t)timeout_ns, ADDR(kick_pending),
+			pending);
+
+	if (rc != 0)
+		return rc;
+	return pending != 0 ? VMOSAL_EINTR : 0;
+}
+
+/* thread_create, applying nothing of attr: the core's trampoline does it
+ * all in the new thread, as with thread_create. */
+static int record_thread_create_attr(void *(*start)(void *), void *arg,
+				     struct vmosal_backend_thread_attr *attr, void **handle)
+{
+	int rc = RECORD(thread_create_attr, ADDR(start), ADDR(arg), attr->stack_size, attr->ncpus,
+			attr->realtime,
+			(uint64_t)(uint32_t)attr->rt_policy << 32 | (uint32_t)attr->rt_level);
+
+	if (rc != 0)
+		return rc;
+	attr->applied = 0;
+	return start_thread(start, arg, handle);
+}
+
+static int record_thread_set_realtime(uint64_t tid, int policy, int level)
+{
+	return RECORD(thread_set_realtime, tid, (uint64_t)(int64_t)policy,
+		      (uint64_t)(int64_t)level);
+}
+
+/* ---- ABI 2.4: handles ---- */
+
+static int record_handle_dup(vmosal_handle_t h, vmosal_handle_t *out)
+{
+	int rc = RECORD(handle_dup, HANDLE_ARG(h), ADDR(out));
+
+	if (rc == 0)
+		*out = VMOSAL_FAKE_DUP_HANDLE;
+	return rc;
+}
+
+static int record_handle_set_inheritable(vmosal_handle_t h, bool inherit)
+{
+	return RECORD(handle_set_inheritable, HANDLE_ARG(h), inherit);
+}
+
 /* ---- the table, and the test's controls ---- */
 
-static const struct vmosal_backend_ops record_full_ops = {
+static struct vmosal_backend_ops record_ops = {
 	.abi_version = VMOSAL_BACKEND_ABI,
 	.struct_size = sizeof(struct vmosal_backend_ops),
-	.name = VMOSAL_FAKE_RECORD_NAME,
-#define SLOT_FN(m, optional) .m = record_##m,
-	RECORD_SLOTS(SLOT_FN)
-#undef SLOT_FN
+	.name = RECORD_MODULE_NAME,
 };
 
-/* What the core reads; a test may empty optional slots of it. */
-static struct vmosal_backend_ops record_ops;
+#define SLOT_FN_loader(name)            \
+	if (RECORD_FILLS(SLOT_##name)) \
+		record_ops.name = record_##name;
+#define SLOT_FN_call(name) SLOT_FN_loader(name)
+#define SLOT_FN_retired(name)
+
+/* Fills the table from the slot list: a slot without its record_<slot>
+ * above does not compile. */
+static void fill_ops(void)
+{
+#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) SLOT_FN_##kind(name)
+#include "vmosal/backend_slots.h"
+#undef VMOSAL_SLOT
+}
 
 static int slot_by_name(const char *name)
 {
 	for (int i = 0; name != NULL && i < SLOT_COUNT; i++)
-		if (strcmp(slot_info[i].name, name) == 0)
-			return i;
+		if (slot_info[i].name != NULL && strcmp(slot_info[i].name, name) == 0)
+			return RECORD_FILLS(i) ? i : -1;
 	return -1;
 }
 
@@ -520,9 +766,9 @@ void vmosal_fake_record_reset(void)
 {
 	atomic_store(&calls, 0);
 	memset(fail_code, 0, sizeof fail_code);
-	record_ops = record_full_ops;
 	next_address = FAKE_ADDRESS_BASE;
 	priority = VMOSAL_PRIORITY_NORMAL;
+	atomic_store(&clock_reads, 0);
 	vmosal_fake_record_granularity(0);
 }
 
@@ -557,20 +803,15 @@ int vmosal_fake_record_fail(const char *slot, int code)
 	return 0;
 }
 
-int vmosal_fake_record_remove(const char *slot)
+void vmosal_fake_record_deliver(const struct vmosal_siginfo *info)
 {
-	int i = slot_by_name(slot);
-
-	if (i < 0 || !slot_info[i].optional)
-		return -1;
-	/* The core reads each optional slot when it is called, never once. */
-	*(void (**)(void))((char *)&record_ops + slot_info[i].offset) = NULL;
-	return 0;
+	if (core_services != NULL)
+		core_services->signal_dispatch(info, NULL);
 }
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 {
 	(void)core_abi;
-	record_ops = record_full_ops;
+	fill_ops();
 	return &record_ops;
 }
