@@ -17,6 +17,9 @@
 #include "testutil.h"
 #include "vmosal.h"
 #include "kick_table.h"
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__))
+#include <linux/kvm.h>
+#endif
 
 static void setup(void)
 {
@@ -746,6 +749,115 @@ START_TEST(test_kicks_to_tid_minus_one_race_unregister)
 }
 END_TEST
 
+/* ---- KVM_RUN ----
+ * The guest below is x86 code, run by Linux's KVM. */
+#if defined(__linux__) && (defined(__x86_64__) || defined(__i386__))
+static vmosal_handle_t kvm_or_skip_reason(const char **why)
+{
+	vmosal_handle_t kvm = VMOSAL_NO_HANDLE;
+	int rc = vmosal_device_open("/dev/kvm", VMOSAL_DEVICE_READ | VMOSAL_DEVICE_WRITE, &kvm);
+
+	*why = rc == 0 ? NULL : vmosal_strerror(rc);
+	return kvm;
+}
+
+struct run_vcpu {
+	vmosal_handle_t vcpu;
+	struct kvm_run *run;
+	_Atomic vmosal_tid_t tid;
+	int rc;
+};
+
+/* KVM_RUN of a vCPU whose guest spins forever; only a kick ends it. */
+static void *run_until_kicked(void *arg)
+{
+	struct run_vcpu *r = arg;
+	struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
+	vmosal_tid_t self = 0;
+
+	k.immediate_exit = &r->run->immediate_exit;
+	vmosal_thread_kick_register(&k);
+	vmosal_thread_self(&self);
+	atomic_store(&r->tid, self);
+	/* No NO_RESTART flag: KVM_RUN is never retried all the same. */
+	r->rc = vmosal_ioctl(r->vcpu, KVM_RUN, NULL, 0, NULL);
+	return NULL;
+}
+
+/* KVM_RUN returns EINTR to the caller when kicked, and a kick that came
+ * before KVM_RUN makes it return at once (immediate_exit). */
+START_TEST(test_kvm_run_is_kicked)
+{
+	const char *why;
+	vmosal_handle_t kvm = kvm_or_skip_reason(&why), vm, vcpu;
+	struct kvm_userspace_memory_region region = {0};
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = {0};
+	struct run_vcpu r = {0};
+	vmosal_thread_t *t;
+	int api = 0, vm_fd, vcpu_fd, map_size;
+	void *mem;
+
+	if (why != NULL)
+		VMOSAL_SKIP("/dev/kvm cannot be opened: %s", why);
+	ck_assert_int_eq(vmosal_ioctl(kvm, KVM_GET_API_VERSION, NULL, 0, &api), 0);
+	ck_assert_int_eq(api, KVM_API_VERSION);
+	if (vmosal_ioctl(kvm, KVM_CREATE_VM, NULL, 0, &vm_fd) != 0)
+		VMOSAL_SKIP("KVM_CREATE_VM failed: no usable virtualization here");
+	vm = vm_fd;
+	ck_assert_int_eq(vmosal_mmap(NULL, 0x1000, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS, VMOSAL_NO_HANDLE,
+				     0, &mem),
+			 0);
+	((unsigned char *)mem)[0] = 0xeb; /* jmp $ */
+	((unsigned char *)mem)[1] = 0xfe;
+	region.memory_size = 0x1000;
+	region.userspace_addr = (uintptr_t)mem;
+	ck_assert_int_eq(vmosal_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region, 0, NULL), 0);
+	ck_assert_int_eq(vmosal_ioctl(vm, KVM_CREATE_VCPU, (void *)0, 0, &vcpu_fd), 0);
+	vcpu = vcpu_fd;
+	ck_assert_int_eq(vmosal_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, NULL, 0, &map_size), 0);
+	ck_assert_int_eq(vmosal_mmap(NULL, (size_t)map_size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_SHARED, vcpu, 0, (void **)&r.run),
+			 0);
+	ck_assert_int_eq(vmosal_ioctl(vcpu, KVM_GET_SREGS, &sregs, 0, NULL), 0);
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	ck_assert_int_eq(vmosal_ioctl(vcpu, KVM_SET_SREGS, &sregs, 0, NULL), 0);
+	regs.rip = 0;
+	regs.rflags = 2;
+	ck_assert_int_eq(vmosal_ioctl(vcpu, KVM_SET_REGS, &regs, 0, NULL), 0);
+	r.vcpu = vcpu;
+
+	/* A kick before KVM_RUN: the byte makes it return at once. */
+	r.run->immediate_exit = 1;
+	ck_assert_int_eq(vmosal_ioctl(vcpu, KVM_RUN, NULL, 0, NULL), VMOSAL_EINTR);
+	r.run->immediate_exit = 0;
+
+	/* A kick while the guest spins inside KVM_RUN. */
+	ck_assert_int_eq(vmosal_thread_create(NULL, run_until_kicked, &r, &t), 0);
+	while (atomic_load(&r.tid) == 0)
+		vmosal_sleep_ns(1000000);
+	vmosal_sleep_ns(50 * 1000 * 1000);
+	ck_assert_int_eq(vmosal_thread_kick(atomic_load(&r.tid)), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_int_eq(r.rc, VMOSAL_EINTR);
+	vmosal_munmap(r.run, (size_t)map_size);
+	vmosal_handle_close(vcpu);
+	vmosal_handle_close(vm);
+	vmosal_munmap(mem, 0x1000);
+	vmosal_handle_close(kvm);
+}
+END_TEST
+#else
+START_TEST(test_kvm_run_is_kicked)
+{
+	VMOSAL_SKIP("the spinning guest is x86 code for Linux's KVM; this host is %s on %s",
+		    vmosal_host_arch(), vmosal_host_os());
+}
+END_TEST
+#endif
+
 int main(void)
 {
 	Suite *s = suite_create("kick");
@@ -766,6 +878,7 @@ int main(void)
 	tcase_add_test(kick, test_kick_before_wait_of_unregistered_thread);
 	tcase_add_test(kick, test_kicks_to_a_blocking_thread_do_not_queue);
 	tcase_add_test(kick, test_kicks_reach_a_thread_that_never_clears);
+	tcase_add_test(kick, test_kvm_run_is_kicked);
 	suite_add_tcase(s, kick);
 
 	tcase_add_test(busy, test_busy_kick_arriving_while_owner_leaves);

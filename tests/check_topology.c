@@ -1,17 +1,47 @@
 /* Topology and placement: on the host, and on hwloc XML topologies of big
  * machines kept in tests/topologies (each test is its own forked process,
- * so each loads the topology it chooses). */
+ * so each loads the topology it chooses). Built for every host: a case
+ * that needs what Windows lacks (fork, /proc) skips there, saying what. */
 #include "config.h"
 
 #include <stdatomic.h>
-#include <dirent.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <dirent.h>
+#include <sched.h>
+#endif
 
 #include "testutil.h"
 #include "vmosal.h"
 
+#ifdef _WIN32
+/* A case that needs what Windows lacks: it skips, saying what. */
+#define POSIX_ONLY(name, why)                          \
+	START_TEST(name)                               \
+	{                                              \
+		VMOSAL_SKIP("Windows has no %s", why); \
+	}                                              \
+	END_TEST
+
+/* The calling thread's processor group and mask, which tests change: each
+ * test gets the thread back as the first had it (one process runs all). */
+static GROUP_AFFINITY saved_affinity;
+
+static void affinity_save(void)
+{
+	ck_assert(GetThreadGroupAffinity(GetCurrentThread(), &saved_affinity));
+}
+
+static void affinity_restore(void)
+{
+	SetThreadGroupAffinity(GetCurrentThread(), &saved_affinity, NULL);
+}
+#endif
+
+#ifndef _WIN32
 /* Points hwloc at tests/topologies/<name> before the first topology use. */
 static void use_xml(const char *name)
 {
@@ -38,6 +68,7 @@ static struct vmosal_pu_info pu_of_os(size_t os)
 	ck_abort_msg("CPU %zu not in the topology", os);
 	return pu;
 }
+#endif
 
 START_TEST(test_host_counts_are_consistent)
 {
@@ -80,6 +111,7 @@ START_TEST(test_load_never_moves_the_caller)
 }
 END_TEST
 
+#ifndef _WIN32
 struct watch {
 	vmosal_tid_t target;
 	atomic_bool done;
@@ -129,6 +161,11 @@ START_TEST(test_load_never_touches_the_callers_mask)
 }
 END_TEST
 
+#else
+POSIX_ONLY(test_load_never_touches_the_callers_mask,
+	   "fork: the case before loaded the topology in this process")
+#endif
+
 static void *park_until_done(void *arg)
 {
 	while (!atomic_load((atomic_bool *)arg))
@@ -160,7 +197,7 @@ START_TEST(test_host_placement_uses_the_union_of_masks)
 }
 END_TEST
 
-
+#ifndef _WIN32
 /* Binds every thread but the caller to cpus[0..n). */
 static void bind_other_threads(const size_t *cpus, size_t n)
 {
@@ -207,6 +244,28 @@ START_TEST(test_host_placement_uses_usable_cpus)
 }
 END_TEST
 
+#else
+POSIX_ONLY(test_host_placement_uses_usable_cpus, "/proc/self/task, to bind every other thread")
+
+/* The mask set is the one read back, and the thread runs there. */
+START_TEST(test_affinity_round_trip)
+{
+	size_t online = 0, cpus[64], n = 0, last;
+
+	ck_assert_int_eq(vmosal_cpu_count(VMOSAL_CPUS_ONLINE, &online), 0);
+	last = online - 1;
+	ck_assert_int_eq(vmosal_thread_set_affinity(VMOSAL_TID_SELF, &last, 1), 0);
+	ck_assert_int_eq(vmosal_thread_get_affinity(VMOSAL_TID_SELF, cpus, 64, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(cpus[0], last);
+	Sleep(1); /* the next quantum runs where the mask says */
+	ck_assert_uint_eq(GetCurrentProcessorNumber(), last);
+}
+END_TEST
+
+#endif
+
+#ifndef _WIN32
 START_TEST(test_xml_big_machine_counts)
 {
 	struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
@@ -341,6 +400,16 @@ START_TEST(test_xml_4096_pus)
 }
 END_TEST
 
+#else
+/* hwloc reads HWLOC_XMLFILE at the first load, once per process. */
+POSIX_ONLY(test_xml_big_machine_counts, "fork, for a process per XML topology")
+POSIX_ONLY(test_xml_spread_avoids_siblings, "fork, for a process per XML topology")
+POSIX_ONLY(test_xml_compact_and_numa, "fork, for a process per XML topology")
+POSIX_ONLY(test_xml_place_within_counts_cores_in_the_set,
+	   "fork, for a process per XML topology")
+POSIX_ONLY(test_xml_4096_pus, "fork, for a process per XML topology")
+#endif
+
 static Suite *topology_suite(void)
 {
 	Suite *s = suite_create("topology");
@@ -350,6 +419,21 @@ static Suite *topology_suite(void)
 	/* A test that moves the caller gets it back as it was. The topology is
 	 * read once per process: a test that loads its own (an XML machine) or
 	 * watches the first load needs a fresh process. */
+#ifdef _WIN32
+	/* One process runs every case: the first one is the first load. */
+	tcase_add_checked_fixture(host, affinity_save, affinity_restore);
+	tcase_add_test(host, test_load_never_moves_the_caller);
+	tcase_add_test(host, test_host_counts_are_consistent);
+	tcase_add_test(host, test_load_never_touches_the_callers_mask);
+	tcase_add_test(host, test_affinity_round_trip);
+	tcase_add_test(host, test_host_placement_uses_usable_cpus);
+	tcase_add_test(host, test_host_placement_uses_the_union_of_masks);
+	tcase_add_test(xml, test_xml_big_machine_counts);
+	tcase_add_test(xml, test_xml_spread_avoids_siblings);
+	tcase_add_test(xml, test_xml_compact_and_numa);
+	tcase_add_test(xml, test_xml_place_within_counts_cores_in_the_set);
+	tcase_add_test(xml, test_xml_4096_pus);
+#else
 	tcase_add_checked_fixture(host, vmosal_test_sched_save, vmosal_test_sched_restore);
 	tcase_add_test(host, test_host_counts_are_consistent);
 	vmosal_tcase_add_own_process(host, test_load_never_moves_the_caller);
@@ -361,6 +445,7 @@ static Suite *topology_suite(void)
 	vmosal_tcase_add_own_process(xml, test_xml_compact_and_numa);
 	vmosal_tcase_add_own_process(xml, test_xml_place_within_counts_cores_in_the_set);
 	vmosal_tcase_add_own_process(xml, test_xml_4096_pus);
+#endif
 	tcase_set_timeout(xml, 60);
 	suite_add_tcase(s, host);
 	suite_add_tcase(s, xml);

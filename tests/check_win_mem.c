@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "vmosal.h"
 #include "win.h"
 
 #define KIB ((size_t)1 << 10)
@@ -455,7 +456,7 @@ START_TEST(map_reserved_section)
 	p[0] = 1;
 	ck_assert_int_eq(win_mem_release(p, size), 0);
 	ck_assert_int_eq(win_mem_unmap(q, size), 0);
-	ck_assert_int_eq(win_shm_close(h), 0);
+	ck_assert_int_eq(win_handle_close(h), 0);
 }
 END_TEST
 
@@ -481,7 +482,7 @@ START_TEST(fallback_race)
 	ck_assert_uint_eq(state_of(p, NULL, NULL), MEM_RESERVE);
 	ck_assert(VirtualFree(fake_stolen, 0, MEM_RELEASE));
 	fake_stolen = NULL;
-	ck_assert_int_eq(win_shm_close(h), 0);
+	ck_assert_int_eq(win_handle_close(h), 0);
 }
 END_TEST
 
@@ -579,7 +580,7 @@ START_TEST(partial_unmap)
 	ck_assert_uint_eq(state_of(v, NULL, NULL), MEM_FREE);
 	ck_assert_int_eq(win_mem_unmap(v, 4 * GRAN), VMOSAL_EINVAL);
 	ck_assert_int_eq(win_mem_unmap(a, 4 * GRAN), 0);
-	ck_assert_int_eq(win_shm_close(h), 0);
+	ck_assert_int_eq(win_handle_close(h), 0);
 }
 END_TEST
 
@@ -669,10 +670,10 @@ START_TEST(shm_shared)
 	ck_assert(CloseHandle(ro));
 	ck_assert_int_eq(win_shm_create("x", MIB, 0x80, 0, &hh), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(win_shm_create("x", MIB, VMOSAL_SHM_SEAL, 0, &hh), 0);
-	ck_assert_int_eq(win_shm_close(hh), 0);
+	ck_assert_int_eq(win_handle_close(hh), 0);
 	ck_assert_int_eq(win_mem_unmap(a, MIB), 0);
 	ck_assert_int_eq(win_mem_unmap(c, MIB), 0);
-	ck_assert_int_eq(win_shm_close(h), 0);
+	ck_assert_int_eq(win_handle_close(h), 0);
 }
 END_TEST
 
@@ -736,7 +737,7 @@ START_TEST(large_pages)
 	rc = win_shm_create("large", ps.huge_default, VMOSAL_SHM_HUGETLB, 0, &h);
 	ck_assert(rc == 0 || rc == VMOSAL_EPERM || rc == VMOSAL_ENOMEM);
 	if (rc == 0)
-		ck_assert_int_eq(win_shm_close(h), 0);
+		ck_assert_int_eq(win_handle_close(h), 0);
 	ck_assert_int_eq(win_shm_create("large", ps.huge_default, VMOSAL_SHM_HUGETLB, 30, &h),
 			 VMOSAL_ENOTSUP);
 	/* Into a reservation: refused the same way, still reserved. */
@@ -799,7 +800,7 @@ START_TEST(advise)
 	ck_assert_int_eq(win_mem_release(r, MIB), 0);
 	ck_assert_int_eq(win_mem_unmap(p, MIB), 0);
 	ck_assert_int_eq(win_mem_unmap(v, MIB), 0);
-	ck_assert_int_eq(win_shm_close(h), 0);
+	ck_assert_int_eq(win_handle_close(h), 0);
 	VirtualFree(foreign, 0, MEM_RELEASE);
 }
 END_TEST
@@ -900,7 +901,7 @@ START_TEST(discard)
 	ck_assert_int_eq(win_mem_release(r, 2 * MIB), 0);
 	ck_assert_int_eq(win_mem_unmap(p, MIB), 0);
 	ck_assert_int_eq(win_mem_unmap(v, MIB), 0);
-	ck_assert_int_eq(win_shm_close(h), 0);
+	ck_assert_int_eq(win_handle_close(h), 0);
 }
 END_TEST
 
@@ -1019,7 +1020,7 @@ START_TEST(exec_only_when_asked)
 	ck_assert_int_eq(win_mem_unmap(b, MIB), 0);
 	ck_assert_int_eq(win_mem_unmap(a, MIB), 0);
 	ck_assert(CloseHandle(f));
-	ck_assert_int_eq(win_shm_close(h), 0);
+	ck_assert_int_eq(win_handle_close(h), 0);
 }
 END_TEST
 
@@ -1203,6 +1204,108 @@ START_TEST(threads)
 }
 END_TEST
 
+/* ---- through the core ----
+ * The public calls, as an application makes them: vmosal_windows.dll,
+ * loaded by libvmosal, keeps a record of its own. */
+
+#define CORE_GRANULARITY ((size_t)64 * 1024)
+
+START_TEST(test_map_protect_unmap)
+{
+	const size_t size = 2 * CORE_GRANULARITY;
+	uint8_t *p = NULL;
+
+	ck_assert_int_eq(vmosal_mmap(NULL, size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS, VMOSAL_NO_HANDLE, 0,
+				     (void **)&p),
+			 0);
+	ck_assert_uint_eq((uintptr_t)p % CORE_GRANULARITY, 0);
+	p[0] = 1;
+	p[size - 1] = 2;
+	ck_assert_int_eq(vmosal_mprotect(p, size, VMOSAL_PROT_READ), 0);
+	/* A range Windows never gave us is refused, not guessed at. */
+	ck_assert_int_eq(vmosal_munmap(p + size, CORE_GRANULARITY), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_munmap(p, size), 0);
+}
+END_TEST
+
+static int touch(void *arg)
+{
+	*(volatile uint8_t *)arg = 7;
+	return 0;
+}
+
+/* A reservation is aligned, faults until mapped, and maps a section
+ * into its middle. */
+START_TEST(test_reserve_and_map_reserved)
+{
+	const size_t two_mib = (size_t)2 << 20, size = 4 * two_mib;
+	struct vmosal_siginfo f = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
+	uint8_t *base = NULL;
+
+	ck_assert_int_eq(vmosal_mem_reserve(size, two_mib, (void **)&base), 0);
+	ck_assert_uint_eq((uintptr_t)base % two_mib, 0);
+	ck_assert_int_eq(vmosal_fault_guard(touch, base + two_mib, &f), VMOSAL_EFAULT);
+	ck_assert_ptr_eq(f.fault_addr, base + two_mib);
+	ck_assert_uint_eq(f.signal, VMOSAL_SIGSEGV);
+	ck_assert_int_eq(vmosal_mem_map_reserved(base + two_mib, two_mib,
+						 VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+						 VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS,
+						 VMOSAL_NO_HANDLE, 0),
+			 0);
+	ck_assert_int_eq(vmosal_fault_guard(touch, base + two_mib, NULL), 0);
+	ck_assert_uint_eq(base[two_mib], 7);
+	ck_assert_int_eq(vmosal_mem_release(base, size), 0);
+}
+END_TEST
+
+/* Shared memory: one section, two views, one set of pages. */
+START_TEST(test_shm_two_views)
+{
+	const size_t size = CORE_GRANULARITY;
+	vmosal_handle_t h = VMOSAL_NO_HANDLE;
+	uint8_t *a = NULL, *b = NULL;
+
+	ck_assert_int_eq(vmosal_shm_create("vmosal-check", size, 0, 0, &h), 0);
+	ck_assert(VMOSAL_HANDLE_VALID(h));
+	ck_assert_int_eq(vmosal_mmap(NULL, size, VMOSAL_PROT_READ | VMOSAL_PROT_WRITE,
+				     VMOSAL_MAP_SHARED, h, 0, (void **)&a),
+			 0);
+	ck_assert_int_eq(vmosal_mmap(NULL, size, VMOSAL_PROT_READ, VMOSAL_MAP_SHARED, h, 0,
+				     (void **)&b),
+			 0);
+	ck_assert_ptr_ne(a, b);
+	a[100] = 0x5a;
+	ck_assert_uint_eq(b[100], 0x5a);
+	ck_assert_int_eq(vmosal_munmap(a, size), 0);
+	ck_assert_int_eq(vmosal_munmap(b, size), 0);
+	ck_assert_int_eq(vmosal_handle_close(h), 0);
+}
+END_TEST
+
+/* Code written through one view runs through the other. */
+START_TEST(test_jit_double_map)
+{
+	/* mov eax, 42; ret */
+	static const uint8_t code[] = {0xb8, 42, 0, 0, 0, 0xc3};
+	struct vmosal_jit jit = VMOSAL_STRUCT_INIT(struct vmosal_jit);
+	int (*fn)(void);
+
+#if !defined(__x86_64__)
+	VMOSAL_SKIP("the code bytes are x86-64");
+#endif
+	ck_assert_int_eq(vmosal_jit_create(4096, &jit), 0);
+	ck_assert_ptr_ne(jit.rw, jit.rx);
+	ck_assert_int_eq(vmosal_jit_write_begin(&jit), 0);
+	memcpy(jit.rw, code, sizeof code);
+	ck_assert_int_eq(vmosal_jit_write_end(&jit), 0);
+	ck_assert_int_eq(vmosal_jit_flush(&jit, 0, sizeof code), 0);
+	memcpy(&fn, &jit.rx, sizeof fn);
+	ck_assert_int_eq(fn(), 42);
+	ck_assert_int_eq(vmosal_jit_destroy(&jit), 0);
+}
+END_TEST
+
 static Suite *win_mem_suite(void)
 {
 	Suite *s = suite_create("win_mem");
@@ -1240,6 +1343,15 @@ static Suite *win_mem_suite(void)
 
 		tcase_add_checked_fixture(tc, setup, teardown);
 		tcase_add_loop_test(tc, tests[i].test, 0, tests[i].loops);
+		suite_add_tcase(s, tc);
+	}
+	{
+		TCase *tc = tcase_create("through the core");
+
+		tcase_add_test(tc, test_map_protect_unmap);
+		tcase_add_test(tc, test_reserve_and_map_reserved);
+		tcase_add_test(tc, test_shm_two_views);
+		tcase_add_test(tc, test_jit_double_map);
 		suite_add_tcase(s, tc);
 	}
 	return s;

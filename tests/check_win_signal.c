@@ -1,63 +1,40 @@
-/* The Windows backend's signal, fault-guard, kick and event slots
+/* The Windows backend's signal, fault-guard, kick, event and handle slots
  * (win_signal.c, win_io.c), called directly with a core-services table
- * of the test's own that records what reaches the core. Console events
- * are handed to the console handler as Windows would: Wine's headless
- * console cannot raise them. */
+ * of the tests' own (tests/test_services.h) that counts what reaches the
+ * core. Console events are handed to the console handler as Windows
+ * would: Wine's headless console cannot raise them. The last cases run
+ * a child with a console of its own, through the core, as an
+ * application does. */
 #include "config.h"
 
 #include <malloc.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "testutil.h"
 #include "win.h"
+#include "test_services.h"
 
-static atomic_int dispatched[VMOSAL_SIGNAL_COUNT];
-static atomic_int last_os_signal[VMOSAL_SIGNAL_COUNT];
-static atomic_int kicks;
 static bool handled = true; /* what the core's handlers answer */
 /* commit_later commits the page at fix_later and counts. */
 static void *volatile fix_later;
 static atomic_int later_saw;
 
-static void record_dispatch(const struct vmosal_siginfo *info, void *os_context)
+/* As the core does when no handler took the signal. */
+static void chain_unhandled(const struct vmosal_siginfo *info, void *os_context)
 {
-	if (info->signal < VMOSAL_SIGNAL_COUNT) {
-		atomic_store(&last_os_signal[info->signal], info->os_signal);
-		atomic_fetch_add(&dispatched[info->signal], 1);
-	}
-	/* As the core does when no handler took it. */
 	if (!handled)
 		win_signal_chain(info, os_context);
 }
 
-static void record_kick(void)
-{
-	atomic_fetch_add(&kicks, 1);
-}
-
-static const char *no_env(const char *name)
-{
-	(void)name;
-	return NULL;
-}
-
-static const struct vmosal_core_services services = {
-	.abi_version = VMOSAL_BACKEND_ABI,
-	.struct_size = sizeof services,
-	.secure_getenv = no_env,
-	.signal_dispatch = record_dispatch,
-	.kick_received = record_kick,
-};
-
 static void setup(void)
 {
-	win_core = &services;
+	test_services_reset();
+	test_services_on_dispatch = chain_unhandled;
+	win_core = &test_services;
 	handled = true;
-	for (int i = 0; i < VMOSAL_SIGNAL_COUNT; i++)
-		atomic_store(&dispatched[i], 0);
-	atomic_store(&kicks, 0);
 	atomic_store(&later_saw, 0);
 }
 
@@ -90,14 +67,15 @@ static DWORD WINAPI call_console_handler(LPVOID arg)
 static bool console_handler_holds(DWORD ctrl, int sig, HANDLE h, BOOL *rc)
 {
 	struct handler_call c = {.ctrl = ctrl};
-	int before = atomic_load(&dispatched[sig]);
+	int before = atomic_load(&test_services_dispatched[sig]);
 	HANDLE t = CreateThread(NULL, 0, call_console_handler, &c, 0, NULL);
 	bool held;
 
 	ck_assert_ptr_nonnull(t);
 	if (h != NULL)
 		ck_assert_uint_eq(WaitForSingleObject(h, 10000), WAIT_OBJECT_0);
-	for (int i = 0; h == NULL && i < 1000 && atomic_load(&dispatched[sig]) == before; i++)
+	for (int i = 0;
+	     h == NULL && i < 1000 && atomic_load(&test_services_dispatched[sig]) == before; i++)
 		Sleep(10);
 	held = WaitForSingleObject(t, 200) == WAIT_TIMEOUT;
 	win_signal_fini();
@@ -142,7 +120,7 @@ START_TEST(test_console_events_map)
 	};
 
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-		int before = atomic_load(&dispatched[map[i].sig]);
+		int before = atomic_load(&test_services_dispatched[map[i].sig]);
 		BOOL rc = FALSE;
 
 		install_console_signals();
@@ -154,8 +132,9 @@ START_TEST(test_console_events_map)
 				      "process at once",
 				      (unsigned long)map[i].ctrl);
 		ck_assert(rc);
-		ck_assert_int_eq(atomic_load(&dispatched[map[i].sig]), before + 1);
-		ck_assert_int_eq(atomic_load(&last_os_signal[map[i].sig]), (int)map[i].ctrl);
+		ck_assert_int_eq(atomic_load(&test_services_dispatched[map[i].sig]), before + 1);
+		ck_assert_int_eq(atomic_load(&test_services_last_os_signal[map[i].sig]),
+				 (int)map[i].ctrl);
 	}
 }
 END_TEST
@@ -169,15 +148,15 @@ START_TEST(test_console_chain_and_uninstalled)
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGHUP), 0);
 	handled = false;
 	ck_assert(!win_console_handler(CTRL_C_EVENT));
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 1);
 	ck_assert(!console_handler_returns(CTRL_CLOSE_EVENT));
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGHUP]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGHUP]), 1);
 	ck_assert_int_eq(win_signal_restore(VMOSAL_SIGINT), 0);
 	ck_assert_int_eq(win_signal_restore(VMOSAL_SIGHUP), 0);
 	ck_assert(!win_console_handler(CTRL_C_EVENT));
 	ck_assert(!console_handler_returns(CTRL_CLOSE_EVENT));
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 1);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGHUP]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGHUP]), 1);
 }
 END_TEST
 
@@ -198,8 +177,8 @@ START_TEST(test_signal_handle_queues)
 	ck_assert(win_console_handler(CTRL_C_EVENT));
 	ck_assert(console_handler_holds(CTRL_LOGOFF_EVENT, VMOSAL_SIGTERM, h, &rc));
 	ck_assert(rc);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGTERM]), 0);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 0);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGTERM]), 0);
 	ck_assert_uint_eq(WaitForSingleObject(h, 0), WAIT_OBJECT_0);
 	ck_assert_int_eq(win_signal_fd_read(h, &si), 0);
 	ck_assert_uint_eq(si.signal, VMOSAL_SIGINT);
@@ -214,7 +193,7 @@ START_TEST(test_signal_handle_queues)
 	/* Closed: dispatched again. */
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGINT), 0);
 	ck_assert(win_console_handler(CTRL_C_EVENT));
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 1);
 }
 END_TEST
 
@@ -250,11 +229,13 @@ START_TEST(test_end_of_session_is_term)
 	ck_assert_ptr_null(GetParent(w)); /* top level: message-only ones hear nothing */
 	t = CreateThread(NULL, 0, end_the_session, w, 0, NULL);
 	ck_assert_ptr_nonnull(t);
-	for (int i = 0; i < 1000 && atomic_load(&dispatched[VMOSAL_SIGTERM]) == 0; i++)
+	for (int i = 0; i < 1000 && atomic_load(&test_services_dispatched[VMOSAL_SIGTERM]) == 0;
+	     i++)
 		Sleep(10);
 	held = WaitForSingleObject(t, 200) == WAIT_TIMEOUT;
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGTERM]), 1);
-	ck_assert_int_eq(atomic_load(&last_os_signal[VMOSAL_SIGTERM]), CTRL_LOGOFF_EVENT);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGTERM]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_last_os_signal[VMOSAL_SIGTERM]),
+			 CTRL_LOGOFF_EVENT);
 	win_signal_fini();
 	ck_assert_uint_eq(WaitForSingleObject(t, 10000), WAIT_OBJECT_0);
 	ck_assert(GetExitCodeThread(t, &code));
@@ -269,11 +250,12 @@ START_TEST(test_end_of_session_is_term)
 	w = win_session_window();
 	ck_assert_ptr_nonnull(w);
 	ck_assert_int_eq(SendMessageW(w, WM_ENDSESSION, FALSE, 0), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGTERM]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGTERM]), 1);
 	handled = false; /* not taken: not held */
 	ck_assert_int_eq(SendMessageW(w, WM_ENDSESSION, TRUE, 0), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGTERM]), 2);
-	ck_assert_int_eq(atomic_load(&last_os_signal[VMOSAL_SIGTERM]), CTRL_SHUTDOWN_EVENT);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGTERM]), 2);
+	ck_assert_int_eq(atomic_load(&test_services_last_os_signal[VMOSAL_SIGTERM]),
+			 CTRL_SHUTDOWN_EVENT);
 	win_signal_fini();
 }
 END_TEST
@@ -300,18 +282,19 @@ START_TEST(test_signal_wait)
 	ck_assert_uint_eq(si.signal, VMOSAL_SIGINT);
 	WaitForSingleObject(t, INFINITE);
 	CloseHandle(t);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGINT]), 0);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 0);
 }
 END_TEST
 
 START_TEST(test_signals_windows_lacks)
 {
-	int sigs[] = {VMOSAL_SIGUSR1};
+	int sigs[] = {VMOSAL_SIGUSR1}, console[] = {VMOSAL_SIGINT};
 
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGUSR1), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGCHLD), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGNAL_COUNT + 5), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(win_signal_mask(true, sigs, 1), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(win_signal_mask(true, console, 1), VMOSAL_ENOTSUP);
 }
 END_TEST
 
@@ -543,6 +526,43 @@ START_TEST(test_fault_guard_fresh_thread)
 }
 END_TEST
 
+/* Faults inside nested guards: the inner guard takes its fault, the outer
+ * one sees fn return, and the guard works again afterwards. Not the first
+ * 64 KiB, which the guard leaves to fn's own NULL dereference. */
+static char *volatile nest_area;
+
+static int fault_in_area(void *arg)
+{
+	(void)arg;
+	return *(volatile int *)(nest_area + 16);
+}
+
+static int nested_guard(void *arg)
+{
+	struct vmosal_siginfo *inner = arg;
+	int result = 0;
+
+	return win_fault_guard(fault_in_area, NULL, inner, &result) == VMOSAL_EFAULT ? 5 : 6;
+}
+
+START_TEST(test_fault_guard_nests)
+{
+	struct vmosal_siginfo inner = {.struct_size = sizeof inner};
+	struct vmosal_siginfo outer = {.struct_size = sizeof outer};
+	int result = 0;
+
+	nest_area = VirtualAlloc(NULL, 65536, MEM_RESERVE, PAGE_NOACCESS);
+	ck_assert_ptr_nonnull(nest_area);
+	ck_assert_int_eq(win_fault_guard(nested_guard, &inner, &outer, &result), 0);
+	ck_assert_int_eq(result, 5);
+	ck_assert_ptr_eq(inner.fault_addr, nest_area + 16);
+	ck_assert_int_eq(inner.os_signal, (int32_t)EXCEPTION_ACCESS_VIOLATION);
+	ck_assert_int_eq(win_fault_guard(fault_in_area, NULL, &outer, &result), VMOSAL_EFAULT);
+	ck_assert_ptr_eq(outer.fault_addr, nest_area + 16);
+	ck_assert(VirtualFree(nest_area, 0, MEM_RELEASE));
+}
+END_TEST
+
 /* Outside a guard, an installed fault reaches the core, whose handler
  * may make the access work (then it is retried), or pass it on to the
  * handlers after ours (here a last vectored handler that commits it). */
@@ -563,18 +583,11 @@ static LONG CALLBACK commit_later(EXCEPTION_POINTERS *ep)
 
 static void commit_in_core(const struct vmosal_siginfo *info, void *os_context)
 {
-	record_dispatch(info, os_context);
+	chain_unhandled(info, os_context);
 	if (handled && info->fault_addr == fix_in_core)
 		VirtualAlloc(fix_in_core, 4096, MEM_COMMIT, PAGE_READWRITE);
 }
 
-static const struct vmosal_core_services fixing_services = {
-	.abi_version = VMOSAL_BACKEND_ABI,
-	.struct_size = sizeof fixing_services,
-	.secure_getenv = no_env,
-	.signal_dispatch = commit_in_core,
-	.kick_received = record_kick,
-};
 
 START_TEST(test_faults_reach_the_core)
 {
@@ -583,23 +596,23 @@ START_TEST(test_faults_reach_the_core)
 
 	ck_assert_ptr_nonnull(area);
 	ck_assert_ptr_nonnull(last);
-	win_core = &fixing_services;
+	test_services_on_dispatch = commit_in_core;
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGSEGV), 0);
 	fix_in_core = area;
 	ck_assert_int_eq(read_at(area), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGSEGV]), 1);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGSEGV]), 1);
 	ck_assert_int_eq(atomic_load(&later_saw), 0);
 	/* Not handled: chained to the next handler. */
 	handled = false;
 	fix_later = area + 4096;
 	ck_assert_int_eq(read_at(area + 4096), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGSEGV]), 2);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGSEGV]), 2);
 	ck_assert_int_eq(atomic_load(&later_saw), 1);
 	/* Restored: the core no longer sees it. */
 	ck_assert_int_eq(win_signal_restore(VMOSAL_SIGSEGV), 0);
 	fix_later = area + 8192;
 	ck_assert_int_eq(read_at(area + 8192), 0);
-	ck_assert_int_eq(atomic_load(&dispatched[VMOSAL_SIGSEGV]), 2);
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGSEGV]), 2);
 	ck_assert_int_eq(atomic_load(&later_saw), 2);
 	fix_later = NULL;
 	RemoveVectoredExceptionHandler(last);
@@ -644,7 +657,7 @@ START_TEST(test_kick_ends_an_event_wait)
 	ck_assert_uint_eq(WaitForSingleObject(t, 5000), WAIT_OBJECT_0);
 	CloseHandle(t);
 	ck_assert_int_eq(w.rc, VMOSAL_EINTR);
-	ck_assert_int_eq(atomic_load(&kicks), 1);
+	ck_assert_int_eq(atomic_load(&test_services_kicks), 1);
 	ck_assert_int_eq(win_thread_kick(0xfffffff0u), VMOSAL_ESRCH);
 	ck_assert_int_eq(win_handle_close(w.event), 0);
 }
@@ -672,7 +685,7 @@ static DWORD WINAPI busy_then_alertable(LPVOID arg)
 	if (!v->alertable_wait)
 		return 0; /* ends with them queued: Windows drops them */
 	SleepEx(0, TRUE); /* runs every APC queued */
-	v->apcs = atomic_load(&kicks);
+	v->apcs = atomic_load(&test_services_kicks);
 	if (win_event_create(0, &ev) != 0)
 		return 1;
 	atomic_store(&v->waiting, true);
@@ -720,7 +733,7 @@ START_TEST(test_kicks_queue_one_apc)
 	ck_assert_int_eq(win_thread_kick(v.tid), 0);
 	ck_assert_uint_eq(WaitForSingleObject(t, 10000), WAIT_OBJECT_0);
 	ck_assert_int_eq(v.wait_rc, VMOSAL_EINTR);
-	ck_assert_int_eq(atomic_load(&kicks), 2);
+	ck_assert_int_eq(atomic_load(&test_services_kicks), 2);
 	CloseHandle(t);
 	CloseHandle(v.go);
 }
@@ -740,7 +753,7 @@ START_TEST(test_kick_to_ended_thread)
 	ck_assert_uint_eq(WaitForSingleObject(t, 10000), WAIT_OBJECT_0);
 	CloseHandle(t);
 	ck_assert_int_eq(win_thread_kick(v.tid), VMOSAL_ESRCH);
-	ck_assert_int_eq(atomic_load(&kicks), 0);
+	ck_assert_int_eq(atomic_load(&test_services_kicks), 0);
 	CloseHandle(v.go);
 }
 END_TEST
@@ -763,7 +776,7 @@ START_TEST(test_kick_queued_over_fini)
 	ck_assert_int_eq(win_thread_kick(v.tid), 0);
 	ck_assert_uint_eq(WaitForSingleObject(t, 10000), WAIT_OBJECT_0);
 	ck_assert_int_eq(v.wait_rc, VMOSAL_EINTR);
-	ck_assert_int_eq(atomic_load(&kicks), 1);
+	ck_assert_int_eq(atomic_load(&test_services_kicks), 1);
 	CloseHandle(t);
 	CloseHandle(v.go);
 }
@@ -809,12 +822,406 @@ START_TEST(test_clocks)
 }
 END_TEST
 
-int main(void)
+/* ---- handles (win_io.c) ---- */
+
+static bool inheritable(HANDLE h)
 {
-	Suite *s = suite_create("win_signal");
-	TCase *console = tcase_create("console");
-	TCase *faults = tcase_create("faults");
-	TCase *io = tcase_create("io");
+	DWORD flags = 0;
+
+	ck_assert(GetHandleInformation(h, &flags));
+	return (flags & HANDLE_FLAG_INHERIT) != 0;
+}
+
+/* A dup is a second handle of the same event: it outlives the original,
+ * and is not inherited. */
+START_TEST(test_dup_of_an_event_outlives_it)
+{
+	vmosal_handle_t ev, dup = NULL;
+
+	ck_assert_int_eq(win_event_create(0, &ev), 0);
+	ck_assert_int_eq(win_handle_dup(ev, &dup), 0);
+	ck_assert_ptr_nonnull(dup);
+	ck_assert_ptr_ne(dup, ev);
+	ck_assert(!inheritable(dup));
+	ck_assert_int_eq(win_event_notify(ev), 0);
+	ck_assert_int_eq(win_handle_close(ev), 0);
+	ck_assert_int_eq(win_event_wait(dup, 0), 0);
+	ck_assert_int_eq(win_event_wait(dup, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(win_event_notify(dup), 0);
+	ck_assert_int_eq(win_event_wait(dup, 0), 0);
+	ck_assert_int_eq(win_handle_close(dup), 0);
+}
+END_TEST
+
+/* A dup of a section maps the same pages once the original is closed. */
+START_TEST(test_dup_of_a_section_outlives_it)
+{
+	const size_t size = 65536;
+	const unsigned rw = VMOSAL_PROT_READ | VMOSAL_PROT_WRITE;
+	vmosal_handle_t h, dup = NULL;
+	volatile uint8_t *a = NULL, *b = NULL;
+
+	ck_assert_int_eq(win_shm_create("dup", size, 0, 0, &h), 0);
+	ck_assert_int_eq(win_mem_map(NULL, size, rw, VMOSAL_MAP_SHARED, h, 0, (void **)&a), 0);
+	ck_assert_int_eq(win_handle_dup(h, &dup), 0);
+	ck_assert(!inheritable(dup));
+	ck_assert_int_eq(win_handle_close(h), 0);
+	ck_assert_int_eq(win_mem_map(NULL, size, rw, VMOSAL_MAP_SHARED, dup, 0, (void **)&b), 0);
+	a[4095] = 0xa5;
+	ck_assert_uint_eq(b[4095], 0xa5);
+	ck_assert_int_eq(win_mem_unmap((void *)a, size), 0);
+	ck_assert_int_eq(win_mem_unmap((void *)b, size), 0);
+	ck_assert_int_eq(win_handle_close(dup), 0);
+}
+END_TEST
+
+/* A dup of a signal handle reads the same signals and keeps them queued
+ * after the original is closed; closing the dup too dispatches them
+ * again. */
+START_TEST(test_dup_of_a_signal_handle)
+{
+	int sigs[] = {VMOSAL_SIGINT};
+	struct vmosal_siginfo si = {.struct_size = sizeof si};
+	vmosal_handle_t h, dup = NULL;
+
+	ck_assert_int_eq(win_signal_install(VMOSAL_SIGINT), 0);
+	ck_assert_int_eq(win_signal_fd_create(sigs, 1, &h), 0);
+	ck_assert_int_eq(win_handle_dup(h, &dup), 0);
+	ck_assert(win_console_handler(CTRL_C_EVENT));
+	ck_assert_uint_eq(WaitForSingleObject(dup, 0), WAIT_OBJECT_0);
+	ck_assert_int_eq(win_signal_fd_read(dup, &si), 0);
+	ck_assert_uint_eq(si.signal, VMOSAL_SIGINT);
+	ck_assert_int_eq(win_signal_fd_read(h, &si), VMOSAL_EAGAIN);
+	ck_assert_int_eq(win_handle_close(h), 0);
+	ck_assert(win_console_handler(CTRL_C_EVENT));
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 0);
+	ck_assert_int_eq(win_signal_fd_read(dup, &si), 0);
+	ck_assert_int_eq(si.os_signal, CTRL_C_EVENT);
+	ck_assert_int_eq(win_signal_fd_read(dup, &si), VMOSAL_EAGAIN);
+	ck_assert_int_eq(win_handle_close(dup), 0);
+	ck_assert(win_console_handler(CTRL_C_EVENT));
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), 1);
+}
+END_TEST
+
+START_TEST(test_set_inheritable)
+{
+	vmosal_handle_t ev, dup = NULL;
+
+	ck_assert_int_eq(win_event_create(0, &ev), 0);
+	ck_assert(!inheritable(ev));
+	ck_assert_int_eq(win_handle_set_inheritable(ev, true), 0);
+	ck_assert(inheritable(ev));
+	/* A dup is never inherited, whatever its original. */
+	ck_assert_int_eq(win_handle_dup(ev, &dup), 0);
+	ck_assert(!inheritable(dup));
+	ck_assert_int_eq(win_handle_set_inheritable(ev, false), 0);
+	ck_assert(!inheritable(ev));
+	ck_assert_int_eq(win_handle_close(ev), 0);
+	ck_assert_int_eq(win_handle_close(dup), 0);
+	ck_assert_int_eq(win_handle_dup(ev, &dup), VMOSAL_EBADF);
+	ck_assert_int_eq(win_handle_set_inheritable(ev, true), VMOSAL_EBADF);
+}
+END_TEST
+
+struct core_vcpu {
+	vmosal_handle_t event;
+	volatile uint8_t immediate_exit;
+	atomic_int cancels;
+	atomic_bool registered;
+	int wait_rc;
+	bool pending;
+	_Atomic vmosal_tid_t tid;
+};
+
+static void core_cancel_run(void *ctx)
+{
+	struct core_vcpu *v = ctx;
+
+	atomic_fetch_add(&v->cancels, 1);
+}
+
+static void *core_vcpu_loop(void *arg)
+{
+	struct core_vcpu *v = arg;
+	struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
+	vmosal_tid_t self = 0;
+
+	k.immediate_exit = &v->immediate_exit;
+	k.cancel = core_cancel_run;
+	k.cancel_ctx = v;
+	vmosal_thread_self(&self);
+	vmosal_thread_kick_register(&k);
+	atomic_store(&v->tid, self);
+	v->wait_rc = vmosal_event_wait(v->event, (int64_t)10 * 1000000000);
+	vmosal_thread_kick_pending(true, &v->pending);
+	vmosal_thread_kick_unregister();
+	return NULL;
+}
+
+/* Through the core: a kick ends an event wait with VMOSAL_EINTR, after
+ * setting the byte and running the cancel callback (thread.h). */
+START_TEST(test_kick_through_the_core)
+{
+	struct core_vcpu v = {0};
+	vmosal_thread_t *t;
+	uint64_t start, end;
+	int os_signal = -1;
+
+	ck_assert_int_eq(vmosal_event_create(0, &v.event), 0);
+	ck_assert_int_eq(vmosal_thread_create(NULL, core_vcpu_loop, &v, &t), 0);
+	while (atomic_load(&v.tid) == 0)
+		vmosal_sleep_ns(1000000);
+	vmosal_sleep_ns(20 * 1000000); /* into the wait */
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &start), 0);
+	ck_assert_int_eq(vmosal_thread_kick(atomic_load(&v.tid)), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, NULL), 0);
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &end), 0);
+	ck_assert_int_eq(v.wait_rc, VMOSAL_EINTR);
+	ck_assert(v.pending);
+	ck_assert_uint_eq(v.immediate_exit, 1);
+	ck_assert_int_eq(atomic_load(&v.cancels), 1);
+	ck_assert_uint_lt(end - start, (uint64_t)5 * 1000000000);
+	ck_assert_int_eq(vmosal_thread_kick_signal(&os_signal), 0);
+	ck_assert_int_eq(os_signal, 0); /* an APC, no signal */
+	ck_assert_int_eq(vmosal_handle_close(v.event), 0);
+}
+END_TEST
+
+/* ---- console events, in a child with a console of its own ----
+ * An event raised on the test's own console would reach every process
+ * attached to it, the CI job's shell included. The test binary runs itself
+ * again (--console-child WHAT) with a console and a process group of its
+ * own (CREATE_NEW_CONSOLE, CREATE_NEW_PROCESS_GROUP), raises the event
+ * there, where it is the only process, and says in its exit code what it
+ * saw. Wine raises CTRL_C_EVENT only, and its consoles have no window to
+ * close. */
+#define CHILD_CANNOT 77 /* the OS (Wine) cannot raise this event here */
+#define CHILD_HELD 42   /* still running after a process-ending event */
+
+static atomic_int child_hits[VMOSAL_SIGNAL_COUNT];
+static atomic_int child_os_signal;
+
+static bool child_count(const struct vmosal_siginfo *info, void *ctx)
+{
+	(void)ctx;
+	atomic_store(&child_os_signal, info->os_signal);
+	atomic_fetch_add(&child_hits[info->signal], 1);
+	return true;
+}
+
+static const char *child_reached; /* the parent's event, set on a hit */
+
+static bool child_wait_hit(int sig, int n)
+{
+	HANDLE ev;
+
+	for (int i = 0; i < 1000 && atomic_load(&child_hits[sig]) < n; i++)
+		Sleep(10);
+	if (atomic_load(&child_hits[sig]) < n)
+		return false;
+	if ((ev = OpenEventA(EVENT_MODIFY_STATE, FALSE, child_reached)) != NULL) {
+		SetEvent(ev);
+		CloseHandle(ev);
+	}
+	return true;
+}
+
+static BOOL CALLBACK child_find_session_window(HWND w, LPARAM arg)
+{
+	wchar_t cls[32];
+	DWORD pid = 0;
+
+	GetWindowThreadProcessId(w, &pid);
+	if (pid == GetCurrentProcessId() && GetClassNameW(w, cls, 32) > 0 &&
+	    wcscmp(cls, L"vmosal-session") == 0) {
+		*(HWND *)arg = w;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static DWORD WINAPI child_end_session(LPVOID arg)
+{
+	SendMessageW((HWND)arg, WM_ENDSESSION, TRUE, 0);
+	return 0;
+}
+
+/* INT from Ctrl+C or Ctrl+Break: to the handler, then queued on a signal
+ * handle instead. HUP from closing the console, TERM from the end of the
+ * session: the child is still there to exit by itself a while after its
+ * handler ran (Windows would end it as soon as the console handler
+ * returned). */
+static int console_child(const char *what, const char *reached)
+{
+	enum vmosal_signal intr = VMOSAL_SIGINT;
+	struct vmosal_siginfo si = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
+	vmosal_signal_handler_t *h;
+	vmosal_handle_t fd;
+	DWORD ctrl;
+
+	child_reached = reached;
+	if (vmosal_init() != 0)
+		return 2;
+	/* CREATE_NEW_PROCESS_GROUP turned Ctrl+C off in this process. */
+	SetConsoleCtrlHandler(NULL, FALSE);
+	if (strcmp(what, "ctrl-c") == 0 || strcmp(what, "ctrl-break") == 0) {
+		ctrl = what[5] == 'c' ? CTRL_C_EVENT : CTRL_BREAK_EVENT;
+		if (vmosal_signal_add_handler(VMOSAL_SIGINT, child_count, NULL, &h) != 0)
+			return 3;
+		if (!GenerateConsoleCtrlEvent(ctrl, 0))
+			return CHILD_CANNOT;
+		if (!child_wait_hit(VMOSAL_SIGINT, 1) || atomic_load(&child_os_signal) != (int)ctrl)
+			return 4;
+		if (vmosal_signal_fd_create(&intr, 1, &fd) != 0 || !GenerateConsoleCtrlEvent(ctrl, 0) ||
+		    WaitForSingleObject(fd, 10000) != WAIT_OBJECT_0 ||
+		    vmosal_signal_fd_read(fd, &si) != 0)
+			return 5;
+		if (si.signal != VMOSAL_SIGINT || si.os_signal != (int32_t)ctrl ||
+		    vmosal_signal_fd_read(fd, &si) != VMOSAL_EAGAIN)
+			return 6;
+		if (atomic_load(&child_hits[VMOSAL_SIGINT]) != 1) /* queued, not dispatched */
+			return 7;
+		return vmosal_handle_close(fd) == 0 && vmosal_signal_remove_handler(h) == 0 ? 0 : 8;
+	}
+	if (strcmp(what, "close") == 0) {
+		HWND console = GetConsoleWindow();
+
+		if (vmosal_signal_add_handler(VMOSAL_SIGHUP, child_count, NULL, &h) != 0)
+			return 3;
+		if (console == NULL)
+			return CHILD_CANNOT;
+		/* Closing the console window sends CTRL_CLOSE_EVENT. */
+		PostMessageW(console, WM_CLOSE, 0, 0);
+		if (!child_wait_hit(VMOSAL_SIGHUP, 1))
+			return 4;
+		Sleep(500); /* shutting down; well within Windows' 5 s */
+		return atomic_load(&child_os_signal) == CTRL_CLOSE_EVENT ? CHILD_HELD : 5;
+	}
+	if (strcmp(what, "end-session") == 0) {
+		HWND w = NULL;
+		HANDLE t;
+
+		if (vmosal_signal_add_handler(VMOSAL_SIGTERM, child_count, NULL, &h) != 0)
+			return 3;
+		EnumWindows(child_find_session_window, (LPARAM)&w);
+		if (w == NULL)
+			return CHILD_CANNOT;
+		/* As Windows sends it at shutdown, from outside the window's
+		 * thread; the window's thread stays in the handler. */
+		t = CreateThread(NULL, 0, child_end_session, w, 0, NULL);
+		if (t == NULL || !child_wait_hit(VMOSAL_SIGTERM, 1))
+			return 4;
+		Sleep(500);
+		if (WaitForSingleObject(t, 0) != WAIT_TIMEOUT)
+			return 6; /* returned: the session would have ended the process */
+		return atomic_load(&child_os_signal) == CTRL_SHUTDOWN_EVENT ? CHILD_HELD : 5;
+	}
+	return 9;
+}
+
+static bool under_wine(void)
+{
+	return GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != NULL;
+}
+
+/* Runs console_child(what) in a new process with its own console and
+ * process group (the window hidden), and returns its exit code; *reached:
+ * whether the child's handler ran. */
+static DWORD run_console_child(const char *what, bool *reached)
+{
+	STARTUPINFOA si;
+	PROCESS_INFORMATION pi;
+	char self[MAX_PATH], cmd[2 * MAX_PATH], name[64];
+	DWORD n = GetModuleFileNameA(NULL, self, sizeof self), code = 1000;
+	HANDLE ev;
+
+	ck_assert(n > 0 && n < sizeof self);
+	snprintf(name, sizeof name, "vmosal-check-win-signal-%lu-%s",
+		 (unsigned long)GetCurrentProcessId(), what);
+	ev = CreateEventA(NULL, TRUE, FALSE, name);
+	ck_assert_ptr_nonnull(ev);
+	snprintf(cmd, sizeof cmd, "\"%s\" --console-child %s %s", self, what, name);
+	memset(&si, 0, sizeof si);
+	si.cb = sizeof si;
+	si.dwFlags = STARTF_USESHOWWINDOW;
+	si.wShowWindow = SW_HIDE;
+	ck_assert_msg(CreateProcessA(self, cmd, NULL, NULL, FALSE,
+				     CREATE_NEW_CONSOLE | CREATE_NEW_PROCESS_GROUP, NULL, NULL, &si,
+				     &pi),
+		      "CreateProcess: error %lu", (unsigned long)GetLastError());
+	CloseHandle(pi.hThread);
+	ck_assert_uint_eq(WaitForSingleObject(pi.hProcess, 60000), WAIT_OBJECT_0);
+	ck_assert(GetExitCodeProcess(pi.hProcess, &code));
+	CloseHandle(pi.hProcess);
+	*reached = WaitForSingleObject(ev, 0) == WAIT_OBJECT_0;
+	CloseHandle(ev);
+	return code;
+}
+
+START_TEST(test_console_ctrl_c)
+{
+	bool reached;
+	DWORD code = run_console_child("ctrl-c", &reached);
+
+	if (code == CHILD_CANNOT)
+		VMOSAL_SKIP("no console to raise CTRL_C_EVENT in");
+	ck_assert_uint_eq(code, 0);
+}
+END_TEST
+
+START_TEST(test_console_ctrl_break)
+{
+	bool reached;
+	DWORD code = run_console_child("ctrl-break", &reached);
+
+	if (code == CHILD_CANNOT)
+		VMOSAL_SKIP("the console cannot raise CTRL_BREAK_EVENT (Wine raises CTRL_C only)");
+	ck_assert_uint_eq(code, 0);
+}
+END_TEST
+
+START_TEST(test_console_close)
+{
+	bool reached;
+	DWORD code = run_console_child("close", &reached);
+
+	if (code == CHILD_CANNOT)
+		VMOSAL_SKIP("the console has no window to close");
+	if (!reached && under_wine())
+		VMOSAL_SKIP("Wine ended the child without CTRL_CLOSE_EVENT (exit code %lu)",
+			    (unsigned long)code);
+	/* Not 0xC000013A (STATUS_CONTROL_C_EXIT): ended by Windows. */
+	ck_assert_msg(reached, "closing the console sent no CTRL_CLOSE_EVENT");
+	ck_assert_uint_eq(code, CHILD_HELD);
+}
+END_TEST
+
+START_TEST(test_end_of_session)
+{
+	bool reached;
+	DWORD code = run_console_child("end-session", &reached);
+
+	if (code == CHILD_CANNOT)
+		VMOSAL_SKIP("no window could be made (Wine wants a display driver)");
+	ck_assert(reached);
+	ck_assert_uint_eq(code, CHILD_HELD);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	Suite *s;
+	TCase *console, *faults, *io, *handles, *child;
+
+	if (argc == 4 && strcmp(argv[1], "--console-child") == 0)
+		return console_child(argv[2], argv[3]);
+	s = suite_create("win_signal");
+	console = tcase_create("console");
+	faults = tcase_create("faults");
+	io = tcase_create("io");
+	handles = tcase_create("handles");
+	child = tcase_create("through the core");
 
 	tcase_add_checked_fixture(console, setup, teardown);
 	tcase_add_test(console, test_console_events_map);
@@ -830,6 +1237,7 @@ int main(void)
 	tcase_add_test(faults, test_fault_guard_clears_df);
 	tcase_add_test(faults, test_fault_guard_fresh_thread);
 	tcase_add_test(faults, test_faults_reach_the_core);
+	tcase_add_test(faults, test_fault_guard_nests);
 	tcase_add_checked_fixture(io, setup, teardown);
 	tcase_add_test(io, test_kick_ends_an_event_wait);
 	tcase_add_test(io, test_kicks_queue_one_apc);
@@ -837,12 +1245,26 @@ int main(void)
 	tcase_add_test(io, test_kick_queued_over_fini);
 	tcase_add_test(io, test_event_wait_timeouts);
 	tcase_add_test(io, test_clocks);
+	tcase_add_checked_fixture(handles, setup, teardown);
+	tcase_add_test(handles, test_dup_of_an_event_outlives_it);
+	tcase_add_test(handles, test_dup_of_a_section_outlives_it);
+	tcase_add_test(handles, test_dup_of_a_signal_handle);
+	tcase_add_test(handles, test_set_inheritable);
+	/* Through the core; the console in a child process of its own. */
+	tcase_add_test(child, test_kick_through_the_core);
+	tcase_add_test(child, test_console_ctrl_c);
+	tcase_add_test(child, test_console_ctrl_break);
+	tcase_add_test(child, test_console_close);
+	tcase_add_test(child, test_end_of_session);
 	/* Under CK_FORK=no no limit is enforced; tests/test-runner.sh has one. */
 	tcase_set_timeout(console, 60);
 	tcase_set_timeout(faults, 60);
 	tcase_set_timeout(io, 60);
+	tcase_set_timeout(child, 60);
 	suite_add_tcase(s, console);
 	suite_add_tcase(s, faults);
 	suite_add_tcase(s, io);
+	suite_add_tcase(s, handles);
+	suite_add_tcase(s, child);
 	return vmosal_run_suite(s);
 }

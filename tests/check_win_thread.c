@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmosal.h"
 #include "win.h"
 
 /* ---- helpers ---- */
@@ -767,6 +768,68 @@ START_TEST(test_wait_timer_per_thread)
 }
 END_TEST
 
+/* ---- through the core ----
+ * The same slots as an application reaches them: vmosal_windows.dll,
+ * loaded by libvmosal. */
+
+struct named {
+	char name[64];
+	vmosal_tid_t tid;
+	size_t cpu;
+};
+
+static void *report_self(void *arg)
+{
+	struct named *n = arg;
+
+	vmosal_thread_self(&n->tid);
+	vmosal_thread_get_name(VMOSAL_TID_SELF, n->name, sizeof n->name);
+	vmosal_thread_current_cpu(&n->cpu);
+	return (void *)(uintptr_t)0xfeed;
+}
+
+/* Everything opts asks for is in place before fn runs. */
+START_TEST(test_thread_create_applies_options)
+{
+	struct vmosal_thread_opts opts = VMOSAL_STRUCT_INIT(struct vmosal_thread_opts);
+	struct named seen = {0};
+	size_t cpu = 0;
+	vmosal_thread_t *t;
+	vmosal_tid_t tid = 0;
+	void *result = NULL;
+
+	opts.name = "vcpu-0 \xc3\xa9";
+	opts.cpus = &cpu;
+	opts.ncpus = 1;
+	ck_assert_int_eq(vmosal_thread_create(&opts, report_self, &seen, &t), 0);
+	ck_assert_int_eq(vmosal_thread_tid(t, &tid), 0);
+	ck_assert_int_eq(vmosal_thread_join(t, &result), 0);
+	ck_assert_ptr_eq(result, (void *)(uintptr_t)0xfeed);
+	ck_assert_uint_eq(seen.tid, tid);
+	ck_assert_str_eq(seen.name, "vcpu-0 \xc3\xa9");
+	ck_assert_uint_eq(seen.cpu, 0);
+}
+END_TEST
+
+START_TEST(test_thread_ids_and_priority)
+{
+	enum vmosal_priority prio;
+	vmosal_tid_t self = vmosal_test_self();
+
+	ck_assert_uint_eq(self, GetCurrentThreadId());
+	/* Wine stores the priority without applying it: what is read back
+	 * is what Windows reports. */
+	ck_assert_int_eq(vmosal_thread_set_priority(self, VMOSAL_PRIORITY_LOW), 0);
+	ck_assert_int_eq(GetThreadPriority(GetCurrentThread()), THREAD_PRIORITY_BELOW_NORMAL);
+	ck_assert_int_eq(vmosal_thread_get_priority(self, &prio), 0);
+	ck_assert_int_eq(prio, VMOSAL_PRIORITY_LOW);
+	ck_assert_int_eq(vmosal_thread_set_priority(self, VMOSAL_PRIORITY_NORMAL), 0);
+	ck_assert_int_eq(vmosal_thread_set_priority(self, (enum vmosal_priority)99),
+			 VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_thread_set_name(424242, "x"), VMOSAL_ESRCH);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("win_thread");
@@ -818,6 +881,11 @@ int main(void)
 	tcase_add_test(tc, test_thread_cpu_cycles);
 	tcase_add_test(tc, test_sleep_at_least);
 	tcase_add_test(tc, test_wait_timer_per_thread);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("through the core");
+	tcase_add_test(tc, test_thread_create_applies_options);
+	tcase_add_test(tc, test_thread_ids_and_priority);
 	suite_add_tcase(s, tc);
 
 	return vmosal_run_suite(s);

@@ -39,27 +39,17 @@ win_proc win_system_proc(const wchar_t *dll, const char *name);
  * live, else kernel32.dll, which forwards them. */
 win_proc win_kernel_proc(const char *name);
 
-/* win_host.c */
-int win_host_info(struct vmosal_backend_host *out);
-int win_host_memory(struct vmosal_backend_host_memory *out);
-int win_accel_probe(int which, struct vmosal_backend_accel *out);
+/* Every slot is win_<slot name>, declared from the one slot list: a
+ * signature that differs from the table's fails to compile, and the table
+ * in win_backend.c is made from the same list. init and fini are
+ * win_host.c's; the retired slot is declared and never defined. */
+#define VMOSAL_SLOT(kind, name, ret, params, args, minor, groups) ret win_##name params;
+#include "vmosal/backend_slots.h"
+#undef VMOSAL_SLOT
 
 /* win_thread.c (processor-group arithmetic: win_groups.h, OS-neutral) */
 #include "win_groups.h"
 
-int win_thread_create(void *(*start)(void *), void *arg, size_t stack_size, void **handle);
-int win_thread_join(void *handle, void **result);
-int win_thread_self(uint64_t *tid);
-int win_thread_set_affinity(uint64_t tid, const size_t *cpus, size_t ncpus);
-int win_thread_get_affinity(uint64_t tid, size_t *cpus, size_t capacity, size_t *ncpus);
-int win_thread_set_priority(uint64_t tid, int prio);
-int win_thread_set_realtime(uint64_t tid, int policy, int level);
-int win_thread_get_priority(uint64_t tid, int *prio);
-int win_thread_set_name(uint64_t tid, const char *name);
-int win_thread_get_name(uint64_t tid, char *buf, size_t len);
-int win_thread_current_cpu(size_t *cpu);
-int win_wait_u32(const uint32_t *addr, uint32_t expected, int64_t timeout_ns);
-int win_wake_u32(const uint32_t *addr, bool all);
 /* Opens thread tid of this process (0: the caller's pseudo handle) with
  * access; *h must go to win_thread_close. VMOSAL_ESRCH for other tids. */
 int win_thread_open(uint64_t tid, DWORD access, HANDLE *h);
@@ -73,27 +63,6 @@ void win_thread_close(uint64_t tid, HANDLE h);
 const struct win_groups *win_groups_of_host(void);
 
 /* win_mem.c */
-int win_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_handle_t h,
-		int64_t offset, void **out);
-int win_mem_unmap(void *addr, size_t size);
-int win_mem_protect(void *addr, size_t size, unsigned prot);
-int win_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **out);
-int win_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
-			 vmosal_handle_t h, int64_t offset);
-int win_mem_release(void *addr, size_t size);
-int win_mem_advise(void *addr, size_t size, int advice);
-int win_mem_lock(void *addr, size_t size);
-int win_mem_unlock(void *addr, size_t size);
-int win_mem_sync(void *addr, size_t size, unsigned flags);
-int win_huge_page_sizes(struct vmosal_backend_huge_page_sizes *out);
-int win_mem_populate(void *addr, size_t size);
-int win_shm_create(const char *name, uint64_t size, unsigned flags, unsigned huge_page_shift,
-		   vmosal_handle_t *out);
-int win_shm_close(vmosal_handle_t h);
-int win_jit_map(size_t size, void **rw, void **rx);
-int win_jit_unmap(void *rw, void *rx, size_t size);
-int win_icache_flush(void *addr, size_t size);
-int win_mem_discard(void *addr, size_t size, vmosal_handle_t h, int64_t offset);
 /* Called by init(): reads the granularity and whether placeholders work. */
 int win_mem_init(struct vmosal_backend_caps *caps);
 /* The calls of Windows 10 1803 that placeholders need, resolved at run time
@@ -127,20 +96,13 @@ bool win_mem_placeholders(void);
 size_t win_mem_regions(void);
 
 /* win_signal.c */
-int win_signal_install(int sig);
-int win_signal_restore(int sig);
-void win_signal_chain(const struct vmosal_siginfo *info, void *os_context);
-int win_signal_mask(bool block, const int *sigs, size_t n);
-int win_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,
-		    struct vmosal_siginfo *out);
-int win_signal_fd_create(const int *sigs, size_t n, vmosal_handle_t *out);
-int win_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out);
-int win_fault_guard(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault,
-		    int *fn_result);
-int win_kick_setup(int *os_signal);
-int win_thread_kick(uint64_t tid);
-/* Closes any handle; a signal handle's record goes with it. */
-int win_handle_close(vmosal_handle_t h);
+/* The record of signal handles, for the handle slots (win_io.c).
+ * handle_dup made dup, a second handle of orig: when orig is a signal
+ * handle, dup gets a record of its own for the same signals (0 when orig
+ * is none; VMOSAL_ENOSPC when the record is full). handle_close forgets
+ * h's record before closing h. */
+int win_signal_handle_dup(HANDLE orig, HANDLE dup);
+void win_signal_handle_forget(HANDLE h);
 /* Takes the console and exception handlers away again (fini). */
 void win_signal_fini(void);
 /* The console control handler: queues the event for a waiter, or
@@ -163,12 +125,6 @@ void win_guard_redirect(CONTEXT *c, const void *guard);
 /* Milliseconds for a wait of ns, rounded up so a timeout never comes
  * early, at most 0xfffffffe (below INFINITE). */
 DWORD win_wait_ms(uint64_t ns);
-int win_event_create(unsigned flags, vmosal_handle_t *out);
-int win_event_notify(vmosal_handle_t h);
-int win_event_wait(vmosal_handle_t h, int64_t timeout_ns);
-int win_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending);
-int win_clock_ns(int clock, uint64_t *out);
-int win_sleep_ns(uint64_t ns);
 /* Whether sleeps and event waits use high-resolution waitable timers
  * (true once one was made); tests: off forces whole milliseconds. */
 bool win_hires_timers(void);
@@ -181,9 +137,5 @@ long win_wait_timers_open(void);
 uint64_t win_cycles_to_ns(uint64_t cycles, uint64_t hz);
 /* Tests: THREAD_CPU from cycles(thread) at hz; cycles NULL: GetThreadTimes. */
 void win_thread_clock_test(BOOL(WINAPI *cycles)(HANDLE, PULONG64), uint64_t hz);
-int win_device_open(const char *path, unsigned flags, vmosal_handle_t *out);
-int win_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsigned flags,
-		     int *result);
-int win_process_id(uint64_t *out);
 
 #endif

@@ -1,8 +1,10 @@
-/* Host facts and accelerator detection for Windows. */
+/* Host facts, accelerator detection, and the backend's init (its
+ * capabilities) and fini for Windows. */
 #include "config.h"
 
 #include <stdio.h>
 
+#include "accel.h"
 #include "win.h"
 
 typedef LONG(WINAPI *win_rtl_get_version_fn)(OSVERSIONINFOW *info);
@@ -129,18 +131,25 @@ done:
 
 int win_accel_probe(int which, struct vmosal_backend_accel *out)
 {
-	switch (which) {
-	case VMOSAL_ACCEL_KVM:
-		win_accel_refuse(out, VMOSAL_ENOTSUP, "KVM exists only on Linux");
-		return 0;
-	case VMOSAL_ACCEL_HVF:
-		win_accel_refuse(out, VMOSAL_ENOTSUP,
-				 "Hypervisor.framework exists only on macOS and iOS");
-		return 0;
-	case VMOSAL_ACCEL_WHPX:
-		win_probe_whpx(out);
-		return 0;
-	default:
-		return VMOSAL_ENOTSUP;
-	}
+	if (which != VMOSAL_ACCEL_WHPX)
+		return accel_refuse_foreign(which, out);
+	win_probe_whpx(out);
+	return 0;
+}
+
+/* ---- lifecycle ---- */
+
+int win_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
+{
+	win_core = core;
+	caps->flags = VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS | VMOSAL_BACKEND_CAP_REALTIME;
+	caps->affinity = VMOSAL_AFFINITY_HARD;
+	caps->thread_name_max = WIN_THREAD_NAME_MAX;
+	return win_mem_init(caps);
+}
+
+void win_fini(void)
+{
+	win_signal_fini();
+	win_io_fini();
 }

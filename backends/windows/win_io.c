@@ -399,6 +399,39 @@ int win_event_wait(vmosal_handle_t h, int64_t timeout_ns)
 	return win_event_wait_kick(h, timeout_ns, NULL);
 }
 
+/* ---- handles ---- */
+
+/* Any handle a slot made; a signal handle's record goes with it. */
+int win_handle_close(vmosal_handle_t h)
+{
+	win_signal_handle_forget(h);
+	return CloseHandle(h) ? 0 : win_last_error();
+}
+
+/* Same access, not inheritable, like every handle a slot makes. A second
+ * handle of a signal handle is one too (win_signal.c keeps the record). */
+int win_handle_dup(vmosal_handle_t h, vmosal_handle_t *out)
+{
+	HANDLE self = GetCurrentProcess(), d;
+	int rc;
+
+	if (!DuplicateHandle(self, h, self, &d, 0, FALSE, DUPLICATE_SAME_ACCESS))
+		return win_last_error();
+	if ((rc = win_signal_handle_dup(h, d)) != 0) {
+		CloseHandle(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+int win_handle_set_inheritable(vmosal_handle_t h, bool inherit)
+{
+	if (!SetHandleInformation(h, HANDLE_FLAG_INHERIT, inherit ? HANDLE_FLAG_INHERIT : 0))
+		return win_last_error();
+	return 0;
+}
+
 /* Handles CreateFileW makes are not inherited by child processes unless
  * asked: the close-on-exec of POSIX. */
 int win_device_open(const char *path, unsigned flags, vmosal_handle_t *out)

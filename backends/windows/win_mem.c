@@ -60,6 +60,7 @@
 
 #include "region.h"
 #include "win.h"
+#include "win_record.h"
 
 /* Newer than some SDK headers that mingw-w64 ships. */
 #ifndef MEM_RESERVE_PLACEHOLDER
@@ -85,27 +86,15 @@
  * the aligned range between release and re-reserve. */
 #define WIN_RESERVE_TRIES 64
 
-/* The record is backends/common/region.h's. A piece's state is its kind;
- * pieces cover their region whole, reserved parts included. */
-enum win_piece_kind {
-	WIN_FREE,   /* reserved: a placeholder, or reserved pages of a MEM_RESERVE region */
-	WIN_COMMIT, /* committed into a fallback reservation (private anonymous) */
-	WIN_ALLOC,  /* an allocation of its own (VirtualAlloc, or a replaced placeholder) */
-	WIN_VIEW    /* a view of a section */
-};
-
-/* A piece's flags; its data is our duplicate of the file, for
- * FlushFileBuffers, or NULL. */
-#define WIN_PIECE_COW 0x1u   /* PRIVATE view: writes are copied */
-#define WIN_PIECE_LARGE 0x2u /* large pages: never decommitted */
-#define WIN_PIECE_FILE 0x4u  /* a view of a file rather than of the paging file */
-
-/* A region's flags: its type, and what became of a reservation. */
-enum win_region_type { WIN_MAPPING, WIN_RESERVATION, WIN_JIT };
-#define WIN_REGION_TYPE 0x3u
-#define WIN_REGION_PLACEHOLDER 0x4u /* a reservation of placeholders */
-#define WIN_REGION_WHOLE 0x8u       /* fallback: the reservation gave way to one whole mapping */
-#define WIN_REGION_LOST 0x10u       /* fallback: another allocator took the range */
+/* The record's kinds and flags are win_record.h's, and so is every
+ * decision made on it alone. */
+_Static_assert(WIN_PAGE_NOACCESS == PAGE_NOACCESS && WIN_PAGE_READONLY == PAGE_READONLY &&
+		       WIN_PAGE_READWRITE == PAGE_READWRITE &&
+		       WIN_PAGE_WRITECOPY == PAGE_WRITECOPY && WIN_PAGE_EXECUTE == PAGE_EXECUTE &&
+		       WIN_PAGE_EXECUTE_READ == PAGE_EXECUTE_READ &&
+		       WIN_PAGE_EXECUTE_READWRITE == PAGE_EXECUTE_READWRITE &&
+		       WIN_PAGE_EXECUTE_WRITECOPY == PAGE_EXECUTE_WRITECOPY,
+	       "win_record.h's page protections are winnt.h's");
 
 static SRWLOCK win_rec_lock = SRWLOCK_INIT;
 static struct region_set win_rec;
@@ -258,20 +247,7 @@ static size_t win_round_page(size_t size)
 /* Unknown bits were refused by the callers. */
 static DWORD win_page_prot(unsigned prot, bool cow)
 {
-	bool r = prot & VMOSAL_PROT_READ, w = prot & VMOSAL_PROT_WRITE;
-	bool x = prot & VMOSAL_PROT_EXEC;
-
-	if (w)
-		return x ? (cow ? PAGE_EXECUTE_WRITECOPY : PAGE_EXECUTE_READWRITE)
-			 : (cow ? PAGE_WRITECOPY : PAGE_READWRITE);
-	if (x)
-		return r ? PAGE_EXECUTE_READ : PAGE_EXECUTE;
-	return r ? PAGE_READONLY : PAGE_NOACCESS;
-}
-
-static bool win_known_prot(unsigned prot)
-{
-	return (prot & ~(VMOSAL_PROT_READ | VMOSAL_PROT_WRITE | VMOSAL_PROT_EXEC)) == 0;
+	return win_record_page_prot(prot, cow);
 }
 
 /* Errors of a mapping call, where a refused access is the caller's object
@@ -340,27 +316,13 @@ static int win_large_page_privilege(void)
 static int win_large_check(unsigned flags)
 {
 	unsigned shift = (flags >> VMOSAL_MAP_HUGE_SHIFT) & VMOSAL_MAP_HUGE_MASK;
-	size_t large = GetLargePageMinimum();
 
-	if (large == 0)
-		return VMOSAL_ENOTSUP;
-	if (shift != 0 && (shift >= sizeof(size_t) * 8 || ((size_t)1 << shift) != large))
+	if (!win_record_large_size(shift, GetLargePageMinimum()))
 		return VMOSAL_ENOTSUP;
 	return win_large_page_privilege();
 }
 
 /* ---- the record ---- */
-
-static unsigned win_type(const struct region *r)
-{
-	return r->flags & WIN_REGION_TYPE;
-}
-
-/* Whether r has any of the WIN_REGION_* flags in flag. */
-static bool win_is(const struct region *r, unsigned flag)
-{
-	return (r->flags & flag) != 0;
-}
 
 /* The region holding all of [a, a + size), or NULL. */
 static struct region *win_region_at(uintptr_t a, size_t size)
@@ -401,39 +363,6 @@ static void win_region_add(struct region *r)
 	else
 		region_forget(&win_rec, r->base, r->size);
 	region_put(&win_rec, r);
-}
-
-/* Index of the piece holding a (a lies inside the region). */
-static size_t win_piece_at(const struct region *r, uintptr_t a)
-{
-	return region_piece_index(r, a);
-}
-
-/* A new region of one piece, with its piece array allocated. */
-static int win_region_new(struct region *r, unsigned type, const struct region_piece *p)
-{
-	memset(r, 0, sizeof *r);
-	r->flags = type;
-	r->base = p->start;
-	r->size = p->size;
-	if (region_piece_room(r, 1) != 0)
-		return VMOSAL_ENOMEM;
-	r->pieces[0] = *p;
-	r->n = 1;
-	return 0;
-}
-
-/* Checks [a, a + size) of region r: every piece it touches is mapped
- * (VMOSAL_ENOMEM otherwise, as for an unmapped part on POSIX), and none is
- * of a lost reservation. */
-static int win_range_mapped(const struct region *r, uintptr_t a, size_t size)
-{
-	if (win_is(r, WIN_REGION_LOST))
-		return VMOSAL_EBUSY;
-	for (size_t i = win_piece_at(r, a); i < r->n && r->pieces[i].start < a + size; i++)
-		if (r->pieces[i].state == WIN_FREE)
-			return VMOSAL_ENOMEM;
-	return 0;
 }
 
 /* ---- objects and views ---- */
@@ -754,15 +683,10 @@ static void win_populate_fresh(const struct region_piece *p, unsigned prot)
 /* What mem_map and mem_map_reserved accept of flags. */
 static int win_check_flags(unsigned prot, unsigned flags)
 {
-	const unsigned known = VMOSAL_MAP_SHARED | VMOSAL_MAP_PRIVATE | VMOSAL_MAP_ANONYMOUS |
-			       VMOSAL_MAP_FIXED | VMOSAL_MAP_NORESERVE | VMOSAL_MAP_POPULATE |
-			       VMOSAL_MAP_FIXED_NOREPLACE | VMOSAL_MAP_HUGETLB |
-			       (VMOSAL_MAP_HUGE_MASK << VMOSAL_MAP_HUGE_SHIFT);
+	int rc = win_record_check_flags(prot, flags);
 
-	if (!win_known_prot(prot) || (flags & ~known) != 0)
-		return VMOSAL_ENOTSUP;
-	if (flags & (VMOSAL_MAP_FIXED | VMOSAL_MAP_NORESERVE))
-		return VMOSAL_ENOTSUP;
+	if (rc != 0)
+		return rc;
 	if (flags & VMOSAL_MAP_HUGETLB)
 		return win_large_check(flags);
 	return 0;
@@ -788,7 +712,7 @@ int win_mem_map(void *addr, size_t size, unsigned prot, unsigned flags, vmosal_h
 		place = WIN_HINT;
 	AcquireSRWLockExclusive(&win_rec_lock);
 	if ((rc = region_room(&win_rec)) == 0 && (rc = win_map_raw(&rq, addr, place, &p)) == 0) {
-		if (win_region_new(&r, WIN_MAPPING, &p) == 0) {
+		if (win_record_new(&r, WIN_MAPPING, &p) == 0) {
 			win_region_add(&r);
 		} else {
 			win_unmap_raw(&p, false, false);
@@ -867,12 +791,9 @@ static int win_ph_coalesce(struct region *r, size_t i, size_t j)
  * behind still works, it only takes more pieces. */
 static void win_ph_tidy(struct region *r, size_t i)
 {
-	size_t lo = i, hi = i;
+	size_t lo, hi;
 
-	while (lo > 0 && r->pieces[lo - 1].state == WIN_FREE)
-		lo--;
-	while (hi + 1 < r->n && r->pieces[hi + 1].state == WIN_FREE)
-		hi++;
+	win_record_free_run(r, i, &lo, &hi);
 	win_ph_coalesce(r, lo, hi);
 }
 
@@ -900,38 +821,31 @@ static int win_ph_split(struct region *r, size_t i, uintptr_t a, size_t size, si
 
 static int win_map_into_placeholder(struct region *r, const struct win_req *rq, uintptr_t a)
 {
-	size_t i = win_piece_at(r, a), j = i, at = 0;
+	size_t i, j, at = 0;
 	struct region_piece p;
 	int rc;
 
-	/* Pieces are 64 KiB granules: the next one must start on one. */
-	if ((a + rq->size) % win_gran != 0)
-		return VMOSAL_EINVAL;
-	while (j < r->n && r->pieces[j].state == WIN_FREE &&
-	       r->pieces[j].start + r->pieces[j].size < a + rq->size)
-		j++;
-	if (j >= r->n || r->pieces[j].state != WIN_FREE || r->pieces[i].state != WIN_FREE)
-		return VMOSAL_EEXIST;
-	if ((rc = region_piece_room(r, 2)) != 0 || (rc = win_ph_coalesce(r, i, j)) != 0)
+	if ((rc = win_record_placeholder_span(r, a, rq->size, win_gran, &i, &j)) != 0 ||
+	    (rc = region_piece_room(r, 2)) != 0 || (rc = win_ph_coalesce(r, i, j)) != 0)
 		return rc;
 	if ((rc = win_ph_split(r, i, a, rq->size, &at)) != 0)
 		goto fail;
 	if ((rc = win_map_raw(rq, (void *)a, WIN_REPLACE, &p)) != 0) {
-		win_ph_tidy(r, win_piece_at(r, a));
+		win_ph_tidy(r, region_piece_index(r, a));
 		/* Large pages in place of a placeholder may be refused (the
 		 * documentation of VirtualAlloc2 and MapViewOfFile3 does not
 		 * say they are allowed with MEM_REPLACE_PLACEHOLDER; Wine has
 		 * neither to try). For the whole reservation there is the
 		 * fallback's way; for a part of it, the error stands. */
 		if ((rq->flags & VMOSAL_MAP_HUGETLB) && rc != VMOSAL_EPERM && rc != VMOSAL_ENOMEM &&
-		    a == r->base && rq->size == r->size && r->n == 1)
+		    win_record_whole(r, a, rq->size))
 			return win_map_whole(r, rq);
 		return rc;
 	}
 	r->pieces[at] = p;
 	return 0;
 fail:
-	win_ph_tidy(r, win_piece_at(r, a));
+	win_ph_tidy(r, region_piece_index(r, a));
 	return rc;
 }
 
@@ -941,9 +855,8 @@ static int win_map_into_fallback(struct region *r, const struct win_req *rq, uin
 	bool private_anon = (rq->flags & (anon | VMOSAL_MAP_HUGETLB)) == anon;
 	int rc;
 
-	for (size_t k = win_piece_at(r, a); k < r->n && r->pieces[k].start < a + rq->size; k++)
-		if (r->pieces[k].state != WIN_FREE)
-			return VMOSAL_EEXIST;
+	if ((rc = win_record_fallback_free(r, a, rq->size)) != 0)
+		return rc;
 	if (private_anon) {
 		/* Committing pages of a reservation needs no release. */
 		struct region_piece c = {.start = a, .size = rq->size, .state = WIN_COMMIT};
@@ -967,7 +880,7 @@ static int win_map_into_fallback(struct region *r, const struct win_req *rq, uin
 	}
 	/* A view or large pages cannot go into a MEM_RESERVE region: only a
 	 * whole reservation can be given up for one. */
-	if (a != r->base || rq->size != r->size || r->n != 1)
+	if (!win_record_whole(r, a, rq->size))
 		return VMOSAL_ENOTSUP;
 	return win_map_whole(r, rq);
 }
@@ -987,11 +900,11 @@ int win_mem_map_reserved(void *addr, size_t size, unsigned prot, unsigned flags,
 		return VMOSAL_EINVAL;
 	AcquireSRWLockExclusive(&win_rec_lock);
 	r = win_region_at(a, rq.size);
-	if (r == NULL || win_type(r) != WIN_RESERVATION)
+	if (r == NULL || win_record_type(r) != WIN_RESERVATION)
 		rc = VMOSAL_EINVAL;
-	else if (win_is(r, WIN_REGION_LOST))
+	else if (win_record_is(r, WIN_REGION_LOST))
 		rc = VMOSAL_EBUSY;
-	else if (win_is(r, WIN_REGION_PLACEHOLDER))
+	else if (win_record_is(r, WIN_REGION_PLACEHOLDER))
 		rc = win_map_into_placeholder(r, &rq, a);
 	else
 		rc = win_map_into_fallback(r, &rq, a);
@@ -1016,22 +929,15 @@ int win_mem_unmap(void *addr, size_t size)
 	size = win_round_page(size);
 	AcquireSRWLockExclusive(&win_rec_lock);
 	r = win_region_at(a, size);
-	if (r == NULL || win_type(r) == WIN_JIT || win_is(r, WIN_REGION_LOST)) {
-		rc = r != NULL && win_is(r, WIN_REGION_LOST) ? VMOSAL_EBUSY : VMOSAL_EINVAL;
+	if ((rc = win_record_unmap_piece(r, a, size, &i)) != 0)
 		goto out;
-	}
-	i = win_piece_at(r, a);
 	p = &r->pieces[i];
-	if (p->start != a || p->size != size || p->state == WIN_FREE) {
-		rc = VMOSAL_EINVAL;
-		goto out;
-	}
-	if (win_type(r) == WIN_MAPPING) {
+	if (win_record_type(r) == WIN_MAPPING) {
 		if (!win_unmap_raw(p, false, false))
 			rc = win_last_error();
 		else
 			win_region_drop(r);
-	} else if (win_is(r, WIN_REGION_PLACEHOLDER)) {
+	} else if (win_record_is(r, WIN_REGION_PLACEHOLDER)) {
 		if (!win_unmap_raw(p, true, true)) {
 			rc = win_last_error();
 		} else {
@@ -1039,7 +945,7 @@ int win_mem_unmap(void *addr, size_t size)
 			p->flags = 0;
 			win_ph_tidy(r, i);
 		}
-	} else if (win_is(r, WIN_REGION_WHOLE)) {
+	} else if (win_record_is(r, WIN_REGION_WHOLE)) {
 		/* Back to reserved: the same race as mapping it. */
 		if (!win_unmap_raw(p, false, false))
 			rc = win_last_error();
@@ -1050,14 +956,11 @@ int win_mem_unmap(void *addr, size_t size)
 			rc = win_last_error();
 		} else {
 			/* Merge with FREE neighbours; no OS call needed. */
-			size_t lo = i, hi = i;
+			size_t lo, hi;
 
 			p->state = WIN_FREE;
 			p->flags = 0;
-			if (hi + 1 < r->n && r->pieces[hi + 1].state == WIN_FREE)
-				hi++;
-			if (lo > 0 && r->pieces[lo - 1].state == WIN_FREE)
-				lo--;
+			win_record_free_run(r, i, &lo, &hi);
 			region_piece_merge(r, lo, hi);
 		}
 	}
@@ -1073,17 +976,17 @@ int win_mem_protect(void *addr, size_t size, unsigned prot)
 	DWORD old;
 	int rc;
 
-	if (!win_known_prot(prot))
+	if (!win_record_known_prot(prot))
 		return VMOSAL_ENOTSUP;
 	win_mem_ready();
 	size = win_round_page(size);
 	end = a + size;
 	AcquireSRWLockShared(&win_rec_lock);
 	r = win_region_at(a, size);
-	rc = r == NULL ? VMOSAL_EINVAL : win_range_mapped(r, a, size);
+	rc = r == NULL ? VMOSAL_EINVAL : win_record_range_mapped(r, a, size);
 	/* One VirtualProtect per piece: Windows changes one allocation or
 	 * view per call. */
-	for (size_t i = rc == 0 ? win_piece_at(r, a) : SIZE_MAX;
+	for (size_t i = rc == 0 ? region_piece_index(r, a) : SIZE_MAX;
 	     rc == 0 && i < r->n && r->pieces[i].start < end; i++) {
 		const struct region_piece *p = &r->pieces[i];
 		uintptr_t s = p->start > a ? p->start : a;
@@ -1108,12 +1011,6 @@ int win_mem_protect(void *addr, size_t size, unsigned prot)
 }
 
 /* ---- reservations ---- */
-
-/* The first address at or above base where start + off is aligned. */
-static uintptr_t win_align_start(uintptr_t base, size_t alignment, size_t off)
-{
-	return ((base + off + alignment - 1) & ~((uintptr_t)alignment - 1)) - off;
-}
 
 static int win_reserve_placeholder(size_t size, size_t alignment, size_t off, uintptr_t *out)
 {
@@ -1143,7 +1040,7 @@ static int win_reserve_placeholder(size_t size, size_t alignment, size_t off, ui
 	if (p == NULL)
 		return win_map_error(GetLastError());
 	base = (uintptr_t)p;
-	start = win_align_start(base, alignment, off);
+	start = win_record_align_start(base, alignment, off);
 	head = start - base;
 	tail = alignment - head;
 	if (head > 0) {
@@ -1195,7 +1092,7 @@ static int win_reserve_fallback(size_t size, size_t alignment, size_t off, uintp
 		p = VirtualAlloc(NULL, size + alignment, MEM_RESERVE, PAGE_NOACCESS);
 		if (p == NULL)
 			return win_map_error(GetLastError());
-		start = win_align_start((uintptr_t)p, alignment, off);
+		start = win_record_align_start((uintptr_t)p, alignment, off);
 		VirtualFree(p, 0, MEM_RELEASE);
 		if (VirtualAlloc((void *)start, size, MEM_RESERVE, PAGE_NOACCESS) != NULL) {
 			*out = start;
@@ -1213,12 +1110,8 @@ int win_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **o
 	int rc;
 
 	win_mem_ready();
-	if (alignment < win_gran)
-		alignment = win_gran;
-	/* Windows allocates on 64 KiB boundaries only. */
-	if (size == 0 || size % win_gran != 0 || (alignment & (alignment - 1)) != 0 ||
-	    align_offset % win_gran != 0 || align_offset >= size)
-		return VMOSAL_EINVAL;
+	if ((rc = win_record_reserve_args(size, &alignment, align_offset, win_gran)) != 0)
+		return rc;
 	AcquireSRWLockExclusive(&win_rec_lock);
 	ph = win_have_placeholders && !atomic_load(&win_fallback_forced);
 	if ((rc = region_room(&win_rec)) != 0)
@@ -1228,7 +1121,7 @@ int win_mem_reserve(size_t size, size_t alignment, size_t align_offset, void **o
 	if (rc != 0)
 		goto out;
 	whole.size = size;
-	if (win_region_new(&r, WIN_RESERVATION, &whole) != 0) {
+	if (win_record_new(&r, WIN_RESERVATION, &whole) != 0) {
 		if (ph)
 			win_api.virtual_free((void *)whole.start, 0, MEM_RELEASE);
 		else
@@ -1254,21 +1147,18 @@ int win_mem_release(void *addr, size_t size)
 	win_mem_ready();
 	AcquireSRWLockExclusive(&win_rec_lock);
 	r = win_region_at((uintptr_t)addr, 1);
-	if (r == NULL || win_type(r) != WIN_RESERVATION || r->base != (uintptr_t)addr ||
-	    r->size != win_round_page(size)) {
-		rc = VMOSAL_EINVAL;
+	if ((rc = win_record_release_check(r, (uintptr_t)addr, win_round_page(size))) != 0)
 		goto out;
-	}
 	/* Whatever was let go is forgotten, so a failure (only a bug) leaves
 	 * a record that still matches the address space. */
 	for (i = 0; i < r->n; i++) {
 		struct region_piece *p = &r->pieces[i];
 		bool ok;
 
-		if (win_is(r, WIN_REGION_PLACEHOLDER) && p->state == WIN_FREE)
+		if (win_record_is(r, WIN_REGION_PLACEHOLDER) && p->state == WIN_FREE)
 			ok = win_api.virtual_free((void *)p->start, 0, MEM_RELEASE);
-		else if (win_is(r, WIN_REGION_PLACEHOLDER) || win_is(r, WIN_REGION_WHOLE))
-			ok = win_unmap_raw(p, win_is(r, WIN_REGION_PLACEHOLDER), false);
+		else if (win_record_is(r, WIN_REGION_PLACEHOLDER | WIN_REGION_WHOLE))
+			ok = win_unmap_raw(p, win_record_is(r, WIN_REGION_PLACEHOLDER), false);
 		else
 			ok = true; /* released with the region below */
 		if (!ok) {
@@ -1276,7 +1166,8 @@ int win_mem_release(void *addr, size_t size)
 			break;
 		}
 	}
-	if (rc == 0 && !win_is(r, WIN_REGION_PLACEHOLDER | WIN_REGION_WHOLE | WIN_REGION_LOST) &&
+	if (rc == 0 &&
+	    !win_record_is(r, WIN_REGION_PLACEHOLDER | WIN_REGION_WHOLE | WIN_REGION_LOST) &&
 	    !VirtualFree((void *)r->base, 0, MEM_RELEASE))
 		rc = win_last_error();
 	if (rc == 0)
@@ -1310,11 +1201,6 @@ static int win_discard_private(uintptr_t a, size_t size)
 	return 0;
 }
 
-static bool win_private_anon(const struct region_piece *p)
-{
-	return (p->state == WIN_ALLOC || p->state == WIN_COMMIT) && !(p->flags & WIN_PIECE_LARGE);
-}
-
 /* Calls fn on each piece's part of [a, a + size) after ok accepted every
  * piece (so a refusal changes nothing). Runs under the shared lock. */
 static int win_each_piece(uintptr_t a, size_t size, int (*ok)(const struct region_piece *, int),
@@ -1327,9 +1213,9 @@ static int win_each_piece(uintptr_t a, size_t size, int (*ok)(const struct regio
 
 	if (r == NULL)
 		return VMOSAL_EINVAL;
-	if ((rc = win_range_mapped(r, a, size)) != 0)
+	if ((rc = win_record_range_mapped(r, a, size)) != 0)
 		return rc;
-	first = win_piece_at(r, a);
+	first = region_piece_index(r, a);
 	for (size_t i = first; i < r->n && r->pieces[i].start < end; i++)
 		if ((rc = ok(&r->pieces[i], arg)) != 0)
 			return rc;
@@ -1344,29 +1230,10 @@ static int win_each_piece(uintptr_t a, size_t size, int (*ok)(const struct regio
 	return 0;
 }
 
-static int win_advice_ok(const struct region_piece *p, int advice)
-{
-	switch (advice) {
-	case VMOSAL_MADV_DONTNEED:
-		/* A private copy of a file page cannot be dropped for the
-		 * file's page again; large pages cannot be decommitted. */
-		return win_private_anon(p) || (p->state == WIN_VIEW && !(p->flags & WIN_PIECE_COW))
-			       ? 0
-			       : VMOSAL_ENOTSUP;
-	case VMOSAL_MADV_FREE:
-		return win_private_anon(p) ? 0 : VMOSAL_ENOTSUP;
-	case VMOSAL_MADV_POPULATE_WRITE:
-		/* A file view's in-page error would raise, not return. */
-		return (p->flags & WIN_PIECE_FILE) ? VMOSAL_ENOTSUP : 0;
-	default:
-		return 0;
-	}
-}
-
 static int win_advice_do(const struct region_piece *p, uintptr_t a, size_t size, int advice)
 {
 	if (advice == VMOSAL_MADV_DONTNEED) {
-		if (win_private_anon(p))
+		if (win_record_private_anon(p))
 			return win_discard_private(a, size);
 		/* Shared pages keep their data: this drops them from the
 		 * working set, which unlocking pages that are not locked does.
@@ -1421,7 +1288,7 @@ int win_mem_advise(void *addr, size_t size, int advice)
 	if (advice == VMOSAL_MADV_WILLNEED && win_prefetch == NULL)
 		return VMOSAL_ENOTSUP;
 	AcquireSRWLockShared(&win_rec_lock);
-	rc = win_each_piece(a, size, win_advice_ok, win_advice_do, advice);
+	rc = win_each_piece(a, size, win_record_advice_ok, win_advice_do, advice);
 	if (rc == 0 && advice == VMOSAL_MADV_POPULATE_WRITE && !win_writable(a, size))
 		rc = VMOSAL_EACCES;
 	ReleaseSRWLockShared(&win_rec_lock);
@@ -1577,10 +1444,7 @@ int win_shm_create(const char *name, uint64_t size, unsigned flags, unsigned hug
 	if (flags & VMOSAL_SHM_HUGETLB) {
 		size_t large = GetLargePageMinimum();
 
-		bool other = huge_page_shift != 0 &&
-			     (huge_page_shift >= 64 || ((uint64_t)1 << huge_page_shift) != large);
-
-		if (large == 0 || other)
+		if (!win_record_large_size(huge_page_shift, large))
 			return VMOSAL_ENOTSUP;
 		if (size % large != 0)
 			return VMOSAL_EINVAL;
@@ -1628,12 +1492,12 @@ int win_jit_map(size_t size, void **rw, void **rx)
 	if (rc == 0 && (rc = region_room(&win_rec)) == 0) {
 		p.start = (uintptr_t)w;
 		p.size = size;
-		if (win_region_new(&rr, WIN_JIT, &p) != 0) {
+		if (win_record_new(&rr, WIN_JIT, &p) != 0) {
 			rc = VMOSAL_ENOMEM;
 		} else {
 			win_region_add(&rr);
 			p.start = (uintptr_t)x;
-			if (region_room(&win_rec) != 0 || win_region_new(&rxr, WIN_JIT, &p) != 0) {
+			if (region_room(&win_rec) != 0 || win_record_new(&rxr, WIN_JIT, &p) != 0) {
 				win_region_drop(win_region_at((uintptr_t)w, size));
 				rc = VMOSAL_ENOMEM;
 			} else {
@@ -1664,12 +1528,8 @@ int win_jit_unmap(void *rw, void *rx, size_t size)
 	AcquireSRWLockExclusive(&win_rec_lock);
 	r = win_region_at((uintptr_t)rw, size);
 	x = win_region_at((uintptr_t)rx, size);
-	if (r == NULL || x == NULL || r == x || win_type(r) != WIN_JIT || win_type(x) != WIN_JIT ||
-	    r->base != (uintptr_t)rw || x->base != (uintptr_t)rx || r->size != size ||
-	    x->size != size) {
-		rc = VMOSAL_EINVAL;
+	if ((rc = win_record_jit_check(r, x, (uintptr_t)rw, (uintptr_t)rx, size)) != 0)
 		goto out;
-	}
 	if (!UnmapViewOfFile(rw)) {
 		rc = win_last_error();
 		goto out;
@@ -1686,6 +1546,26 @@ out:
 	return rc;
 }
 
+/* win_jit_map always makes two views (a section mapped twice), rw always
+ * writable, so a write window only checks them: distinct, page-aligned,
+ * whole pages. */
+static int win_jit_views(void *rw, void *rx, size_t size)
+{
+	if (rw == rx || ((uintptr_t)rw | (uintptr_t)rx | size) % 4096u != 0)
+		return VMOSAL_EINVAL;
+	return 0;
+}
+
+int win_jit_write_begin(void *rw, void *rx, size_t size)
+{
+	return win_jit_views(rw, rx, size);
+}
+
+int win_jit_write_end(void *rw, void *rx, size_t size)
+{
+	return win_jit_views(rw, rx, size);
+}
+
 int win_icache_flush(void *addr, size_t size)
 {
 	return FlushInstructionCache(GetCurrentProcess(), addr, size) ? 0 : win_last_error();
@@ -1694,9 +1574,7 @@ int win_icache_flush(void *addr, size_t size)
 static int win_discard_ok(const struct region_piece *p, int unused)
 {
 	(void)unused;
-	/* A section keeps its pages until its last view and handle go; no
-	 * call punches a hole in one. */
-	return win_private_anon(p) ? 0 : VMOSAL_ENOTSUP;
+	return win_record_discard_ok(p);
 }
 
 static int win_discard_do(const struct region_piece *p, uintptr_t a, size_t size, int unused)

@@ -885,7 +885,7 @@ int win_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 	return 0;
 }
 
-int win_handle_close(vmosal_handle_t h)
+void win_signal_handle_forget(HANDLE h)
 {
 	uint32_t bits = 0;
 
@@ -898,7 +898,39 @@ int win_handle_close(vmosal_handle_t h)
 	}
 	ReleaseSRWLockExclusive(&win_sig_lock);
 	win_wait_end(bits);
-	return CloseHandle(h) ? 0 : win_last_error();
+}
+
+/* The pending signals are the process's, so a second record for the same
+ * event and signals reads the same queue, as a dup'ed signalfd does; each
+ * record holds its own waiting counts, which its close gives back. */
+int win_signal_handle_dup(HANDLE orig, HANDLE dup)
+{
+	uint32_t bits = 0;
+	size_t i;
+	int rc;
+
+	AcquireSRWLockShared(&win_sig_lock);
+	for (i = 0; i < WIN_SIGNAL_HANDLES && bits == 0; i++)
+		if (win_sig_handles[i].event == orig)
+			bits = win_sig_handles[i].sigs;
+	ReleaseSRWLockShared(&win_sig_lock);
+	if (bits == 0)
+		return 0;
+	if ((rc = win_wait_begin(bits)) != 0)
+		return rc;
+	AcquireSRWLockExclusive(&win_sig_lock);
+	for (i = 0; i < WIN_SIGNAL_HANDLES && win_sig_handles[i].event != NULL; i++)
+		;
+	if (i < WIN_SIGNAL_HANDLES) {
+		win_sig_handles[i].event = dup;
+		win_sig_handles[i].sigs = bits;
+	}
+	ReleaseSRWLockExclusive(&win_sig_lock);
+	if (i == WIN_SIGNAL_HANDLES) {
+		win_wait_end(bits);
+		return VMOSAL_ENOSPC;
+	}
+	return 0;
 }
 
 /* ---- kick ----
