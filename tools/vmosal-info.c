@@ -17,6 +17,9 @@ struct tree {
 	uint32_t n;
 };
 
+/* The running library's version, packed as VMOSAL_VERSION packs it. */
+#define VERSION_PART(v, shift) ((unsigned)((v) >> (shift)) & 0xffu)
+
 static int tree_gather(struct tree *t)
 {
 	struct vmosal_topology_counts c = VMOSAL_STRUCT_INIT(struct vmosal_topology_counts);
@@ -223,8 +226,8 @@ static const char *thp_mode_name(uint32_t mode)
 
 static void print_text(const struct report *r)
 {
-	printf("libvmosal %d.%d.%d\n", VMOSAL_VERSION_MAJOR, VMOSAL_VERSION_MINOR,
-	       VMOSAL_VERSION_PATCH);
+	printf("libvmosal %u.%u.%u\n", VERSION_PART(vmosal_version(), 16),
+	       VERSION_PART(vmosal_version(), 8), VERSION_PART(vmosal_version(), 0));
 	printf("backend:     %s (ABI %u.%u)\n", r->backend.name,
 	       (unsigned)VMOSAL_BACKEND_ABI_MAJOR_OF(r->backend.abi_version),
 	       (unsigned)VMOSAL_BACKEND_ABI_MINOR_OF(r->backend.abi_version));
@@ -291,8 +294,8 @@ static void print_text(const struct report *r)
 
 static void print_json(const struct report *r, const struct tree *tree)
 {
-	printf("{\"version\":\"%d.%d.%d\",", VMOSAL_VERSION_MAJOR, VMOSAL_VERSION_MINOR,
-	       VMOSAL_VERSION_PATCH);
+	printf("{\"version\":\"%u.%u.%u\",", VERSION_PART(vmosal_version(), 16),
+	       VERSION_PART(vmosal_version(), 8), VERSION_PART(vmosal_version(), 0));
 	printf("\"backend\":{\"name\":");
 	json_string(r->backend.name);
 	printf(",\"path\":");

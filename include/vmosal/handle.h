@@ -5,7 +5,8 @@
  * POSIX, a HANDLE on Windows. Whatever made one, these calls close,
  * duplicate and mark it. Every handle libvmosal makes is not inherited by
  * child processes (POSIX: close-on-exec; Windows: not inheritable) until
- * vmosal_handle_set_inheritable says otherwise. */
+ * vmosal_handle_set_inheritable says otherwise; a macOS signal handle (a
+ * kqueue) is never inherited, whatever its flag (kqueue(2)). */
 #ifndef VMOSAL_HANDLE_H
 #define VMOSAL_HANDLE_H
 
