@@ -17,14 +17,22 @@ static atomic_bool load_failed;
  * is looked for there first, so that a build tree tests its own. */
 static char loading_dir[4096];
 
-/* Core service load_next (backend.h): the backend beneath a layer. */
+/* Core service load_next (backend.h): the backend beneath a layer. A
+ * layer that names itself, or a loop of layers, would recurse for ever:
+ * no load goes deeper than this. */
+#define MAX_LAYERS 8
 static bool keep_next(const char *path);
 static const struct vmosal_backend_ops *next_ops;
+static unsigned layers_this_load;
 
 static const struct vmosal_backend_ops *load_next(const char *spec)
 {
 	if (spec == NULL || !vmosal__loader_loading())
 		return NULL;
+	if (++layers_this_load > MAX_LAYERS) {
+		vmosal__loader_refuse(spec, "more than %d layers, one over the other", MAX_LAYERS);
+		return NULL;
+	}
 	next_ops = NULL;
 	if (!vmosal__plugin_find(spec, true, loading_dir[0] != '\0' ? loading_dir : NULL,
 				 keep_next))
@@ -76,7 +84,12 @@ static bool try_file(const char *path)
 	vmosal__state.caps.struct_size = sizeof vmosal__state.caps;
 	vmosal__state.host.struct_size = sizeof vmosal__state.host;
 	snprintf(loading_dir, sizeof loading_dir, "%s", path);
-	sep = strrchr(loading_dir, vmosal__dir_separator());
+	layers_this_load = 0;
+	/* '/' separates on every OS, the OS's own separator too. */
+	sep = NULL;
+	for (char *c = loading_dir; *c != '\0'; c++)
+		if (*c == '/' || *c == vmosal__dir_separator())
+			sep = c;
 	if (sep != NULL)
 		*sep = '\0';
 	else

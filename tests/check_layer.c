@@ -166,6 +166,27 @@ START_TEST(test_no_next_refuses_the_layer)
 }
 END_TEST
 
+static int loop_refused(void)
+{
+	char why[4096];
+
+	CHILD_CHECK(vmosal_init_backend(layer) == VMOSAL_EBACKEND);
+	CHILD_CHECK(vmosal_backend_error(why, sizeof why) == 0);
+	if (strstr(why, "layers") == NULL) {
+		fprintf(stderr, "vmosal_backend_error() said: %s\n", why);
+		return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_a_layer_over_itself_ends)
+{
+	find_layer();
+	/* Each init loads the same layer beneath it again: it must end. */
+	ck_assert_int_eq(in_child("fake_layer", loop_refused), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("layer");
@@ -176,6 +197,7 @@ int main(void)
 	tcase_add_test(tc, test_next_is_found_beside_the_layer);
 	tcase_add_test(tc, test_load_next_only_during_init);
 	tcase_add_test(tc, test_no_next_refuses_the_layer);
+	tcase_add_test(tc, test_a_layer_over_itself_ends);
 	suite_add_tcase(s, tc);
 	return vmosal_run_suite(s);
 }
