@@ -187,6 +187,67 @@ START_TEST(test_a_layer_over_itself_ends)
 }
 END_TEST
 
+/* ---- the table the core adopts at load ---- */
+
+static char plugin[4096];
+
+static const char *fake_named(const char *name)
+{
+	snprintf(plugin, sizeof plugin, "%s/vmosal_fake_%s%s", getenv("VMOSAL_TEST_FAKES"), name,
+		 LT_MODULE_EXT);
+	return plugin;
+}
+
+static int partial_groups_absent(void)
+{
+	struct vmosal_host_caps caps = VMOSAL_STRUCT_INIT(struct vmosal_host_caps);
+	struct vmosal_jit jit = VMOSAL_STRUCT_INIT(struct vmosal_jit);
+	vmosal_handle_t ev = VMOSAL_NO_HANDLE;
+
+	CHILD_CHECK(vmosal_init_backend(fake_named("partial")) == 0);
+	/* jit_map without jit_unmap, events without event_wait: absent. */
+	CHILD_CHECK(vmosal_jit_create(4096, &jit) == VMOSAL_ENOTSUP);
+	CHILD_CHECK(vmosal_event_create(0, &ev) == VMOSAL_ENOTSUP && ev == VMOSAL_NO_HANDLE);
+	CHILD_CHECK(vmosal_host_caps(&caps) == 0 && (caps.flags & VMOSAL_CAP_JIT) == 0);
+	/* The groups it has whole still work. */
+	CHILD_CHECK(vmosal_shm_create(NULL, vmosal_page_size(), 0, 0, &ev) == 0);
+	CHILD_CHECK(vmosal_handle_close(ev) == 0);
+	return 0;
+}
+
+START_TEST(test_a_partial_group_is_absent)
+{
+	ck_assert_int_eq(in_child(NULL, partial_groups_absent), 0);
+}
+END_TEST
+
+static int old_close_used(void)
+{
+	unsigned (*closes)(void);
+	vmosal_handle_t ev;
+	void *module;
+
+	CHILD_CHECK(vmosal_init_backend(fake_named("oldclose")) == 0);
+	module = dlopen(plugin, RTLD_NOW | RTLD_NOLOAD);
+	CHILD_CHECK(module != NULL);
+	*(void **)&closes = dlsym(module, "vmosal_fake_closes");
+	CHILD_CHECK(closes != NULL);
+	CHILD_CHECK(vmosal_event_create(0, &ev) == 0);
+	/* ABI 2.3 closed every handle through slot 41, not shm_close. */
+	CHILD_CHECK(vmosal_handle_close(ev) == 0);
+	CHILD_CHECK(closes() == 1);
+	/* And ABI 2.4's new slots are absent, not read past its table. */
+	CHILD_CHECK(vmosal_handle_dup(0, &ev) == VMOSAL_ENOTSUP);
+	dlclose(module);
+	return 0;
+}
+
+START_TEST(test_abi_2_3_closes_through_its_own_slot)
+{
+	ck_assert_int_eq(in_child(NULL, old_close_used), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("layer");
@@ -198,6 +259,10 @@ int main(void)
 	tcase_add_test(tc, test_load_next_only_during_init);
 	tcase_add_test(tc, test_no_next_refuses_the_layer);
 	tcase_add_test(tc, test_a_layer_over_itself_ends);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("adopt");
+	tcase_add_test(tc, test_a_partial_group_is_absent);
+	tcase_add_test(tc, test_abi_2_3_closes_through_its_own_slot);
 	suite_add_tcase(s, tc);
 	return vmosal_run_suite(s);
 }

@@ -125,6 +125,30 @@ static void fake_fini(void)
 }
 #endif
 
+#ifdef FAKE_OLD_CLOSE
+/* ABI 2.3's two closes: shm_close (slot 30, shared memory only) and the
+ * close of every handle (slot 41, now retired_handle_close). */
+static unsigned fake_closes;
+
+VMOSAL_BACKEND_EXPORT unsigned vmosal_fake_closes(void);
+unsigned vmosal_fake_closes(void)
+{
+	return fake_closes;
+}
+
+static int fake_shm_only_close(vmosal_handle_t h)
+{
+	(void)h;
+	return VMOSAL_EBADF;
+}
+
+static int fake_every_close(vmosal_handle_t h)
+{
+	fake_closes++;
+	return next->handle_close(h);
+}
+#endif
+
 static int fake_host_info(struct vmosal_backend_host *out)
 {
 #ifdef FAKE_LONG_STRINGS
@@ -193,6 +217,17 @@ const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 	fake.ops.name = "fake-2.2";
 #elif defined(FAKE_NO_SELF)
 	fake.ops.thread_self = NULL;
+#elif defined(FAKE_PARTIAL)
+	/* Half of two groups: the JIT and the events must read as absent. */
+	fake.ops.jit_unmap = NULL;
+	fake.ops.event_wait = NULL;
+	fake.ops.name = "fake-partial";
+#elif defined(FAKE_OLD_CLOSE)
+	fake.ops.abi_version = VMOSAL_BACKEND_ABI_MAKE(2, 3);
+	fake.ops.struct_size = (uint32_t)offsetof(struct vmosal_backend_ops, handle_dup);
+	fake.ops.handle_close = fake_shm_only_close;
+	fake.ops.retired_handle_close = fake_every_close;
+	fake.ops.name = "fake-2.3";
 #elif defined(FAKE_NO_OPS)
 	return NULL;
 #elif defined(FAKE_NEWER_MINOR)
