@@ -166,9 +166,9 @@ START_TEST(test_event_wakes_a_blocked_waiter)
 
 	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGALRM, count_alarm, NULL, &h), 0);
 	ck_assert_int_eq(vmosal_event_create(0, &ev), 0);
-	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_THREAD_CPU, &before), 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, signal_later, &ev), 0);
 	ualarm(5000, 0);
+	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_THREAD_CPU, &before), 0);
 	ck_assert_int_eq(vmosal_event_wait(ev, (int64_t)5 * 1000000000), 0);
 	ck_assert_int_eq(vmosal_clock_ns(VMOSAL_CLOCK_THREAD_CPU, &after), 0);
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
