@@ -248,6 +248,36 @@ START_TEST(test_abi_2_3_closes_through_its_own_slot)
 }
 END_TEST
 
+static int old_event_wait_kicked(void)
+{
+	struct vmosal_kick_target k = VMOSAL_STRUCT_INIT(struct vmosal_kick_target);
+	vmosal_tid_t self;
+	vmosal_handle_t ev;
+	bool pending;
+
+	CHILD_CHECK(vmosal_init_backend(fake_named("minor1")) == 0);
+	CHILD_CHECK(vmosal_event_create(0, &ev) == 0);
+	CHILD_CHECK(vmosal_event_notify(ev) == 0);
+	CHILD_CHECK(vmosal_event_wait(ev, 0) == 0);
+	/* Without event_wait_kick the core reads the flag itself: a wait
+	 * with a kick pending still ends at once, with EINTR. */
+	CHILD_CHECK(vmosal_thread_kick_register(&k) == 0);
+	CHILD_CHECK(vmosal_thread_self(&self) == 0);
+	CHILD_CHECK(vmosal_thread_kick(self) == 0);
+	CHILD_CHECK(vmosal_event_wait(ev, (int64_t)5 * 1000000000) == VMOSAL_EINTR);
+	CHILD_CHECK(vmosal_thread_kick_pending(true, &pending) == 0 && pending);
+	CHILD_CHECK(vmosal_event_wait(ev, 1000) == VMOSAL_ETIMEDOUT);
+	CHILD_CHECK(vmosal_thread_kick_unregister() == 0);
+	CHILD_CHECK(vmosal_handle_close(ev) == 0);
+	return 0;
+}
+
+START_TEST(test_abi_2_1_event_wait_sees_a_pending_kick)
+{
+	ck_assert_int_eq(in_child(NULL, old_event_wait_kicked), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("layer");
@@ -263,6 +293,7 @@ int main(void)
 	tc = tcase_create("adopt");
 	tcase_add_test(tc, test_a_partial_group_is_absent);
 	tcase_add_test(tc, test_abi_2_3_closes_through_its_own_slot);
+	tcase_add_test(tc, test_abi_2_1_event_wait_sees_a_pending_kick);
 	suite_add_tcase(s, tc);
 	return vmosal_run_suite(s);
 }

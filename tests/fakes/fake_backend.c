@@ -217,6 +217,11 @@ const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 	fake.ops.name = "fake-2.2";
 #elif defined(FAKE_NO_SELF)
 	fake.ops.thread_self = NULL;
+#elif defined(FAKE_MINOR1)
+	/* A plugin built against ABI 2.1: events, but no event_wait_kick. */
+	fake.ops.abi_version = VMOSAL_BACKEND_ABI_MAKE(2, 1);
+	fake.ops.struct_size = (uint32_t)offsetof(struct vmosal_backend_ops, event_wait_kick);
+	fake.ops.name = "fake-2.1";
 #elif defined(FAKE_PARTIAL)
 	/* Half of two groups: the JIT and the events must read as absent. */
 	fake.ops.jit_unmap = NULL;
