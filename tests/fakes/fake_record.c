@@ -71,10 +71,11 @@ static int fail_code[SLOT_COUNT];
 static uintptr_t next_address = FAKE_ADDRESS_BASE;
 static int priority = VMOSAL_PRIORITY_NORMAL;
 static atomic_uint threads_seen;
-/* Initial-exec, as the backends' own: a dlopen'ed module's dynamic TLS
- * goes through __tls_get_addr, whose records LeakSanitizer finds garbled
- * in forked children (gcc 12: "Tracer caught signal 11" at exit). */
-#if defined(__GNUC__) && !defined(_WIN32)
+/* Initial-exec where glibc allows it in a dlopen'ed module, as the
+ * backends' own: dynamic TLS goes through __tls_get_addr, whose records
+ * LeakSanitizer finds garbled in forked children (gcc 12: "Tracer caught
+ * signal 11" at exit). musl refuses initial-exec there. */
+#if defined(__ELF__) && defined(HAVE_GNU_LIBC_VERSION_H)
 static _Thread_local uint64_t own_tid __attribute__((tls_model("initial-exec")));
 #else
 static _Thread_local uint64_t own_tid;
