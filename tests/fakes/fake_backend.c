@@ -102,12 +102,17 @@ static int fake_init_wrapped(const struct vmosal_core_services *core,
 {
 #ifdef FAKE_REENTER_INIT
 	fake_init_action();
-#else
-	/* Long enough for a test to fork while the loader lock is held. */
-	struct timespec ts = {0, 300 * 1000 * 1000};
-	nanosleep(&ts, NULL);
-#endif
 	return fake_real_init(core, caps);
+#else
+	/* Long enough for a test to fork while the loader lock is held,
+	 * after the backend beneath is loaded: the test forks inside this
+	 * plugin's init, not inside musl's dlopen, which a fork left hung. */
+	struct timespec ts = {0, 300 * 1000 * 1000};
+	int rc = fake_real_init(core, caps);
+
+	nanosleep(&ts, NULL);
+	return rc;
+#endif
 }
 #endif
 
