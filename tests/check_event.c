@@ -24,16 +24,6 @@
 #include "testutil.h"
 #include "vmosal.h"
 
-#ifdef _WIN32
-/* A case that needs what Windows lacks: it skips, saying what. */
-#define POSIX_ONLY(name, why)                          \
-	START_TEST(name)                               \
-	{                                              \
-		VMOSAL_SKIP("Windows has no %s", why); \
-	}                                              \
-	END_TEST
-#endif
-
 static atomic_int alarms;
 
 /* Counters start at zero for every test, in one process (CK_FORK=no) too. */

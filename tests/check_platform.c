@@ -25,13 +25,6 @@
 #include "vmosal/backend.h"
 
 #ifdef _WIN32
-/* A case that needs what Windows lacks: it skips, saying what. */
-#define POSIX_ONLY(name, why)                          \
-	START_TEST(name)                               \
-	{                                              \
-		VMOSAL_SKIP("Windows has no %s", why); \
-	}                                              \
-	END_TEST
 /* No fork, no exec'd stand-in (tests/testutil.h): one process runs all. */
 #define add_own_process(tc, t) tcase_add_test(tc, t)
 #else

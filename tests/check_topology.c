@@ -18,14 +18,6 @@
 #include "vmosal.h"
 
 #ifdef _WIN32
-/* A case that needs what Windows lacks: it skips, saying what. */
-#define POSIX_ONLY(name, why)                          \
-	START_TEST(name)                               \
-	{                                              \
-		VMOSAL_SKIP("Windows has no %s", why); \
-	}                                              \
-	END_TEST
-
 /* The calling thread's processor group and mask, which tests change: each
  * test gets the thread back as the first had it (one process runs all). */
 static GROUP_AFFINITY saved_affinity;

@@ -60,6 +60,17 @@ void vmosal_test_skip_record(int iteration, const char *fmt, ...) CK_ATTRIBUTE_F
 		return;                                                    \
 	} while (0)
 
+/* A case for what Windows lacks, as a Windows build defines it: it skips,
+ * saying what. */
+#ifdef _WIN32
+#define POSIX_ONLY(name, why)                          \
+	START_TEST(name)                               \
+	{                                              \
+		VMOSAL_SKIP("Windows has no %s", why); \
+	}                                              \
+	END_TEST
+#endif
+
 /* Ends the calling test as skipped under an emulator lacking `what`. */
 #define VMOSAL_SKIP_IF_EMULATED(what)                                              \
 	do {                                                                       \
