@@ -8,7 +8,7 @@ int vmosal_event_create(unsigned flags, vmosal_handle_t *out)
 	const struct vmosal__state *s;
 	int rc;
 
-	if (out == NULL || flags != 0)
+	if (out == NULL || (flags & ~VMOSAL_EVENT_SEMAPHORE) != 0)
 		return VMOSAL_EINVAL;
 	if ((rc = vmosal__ready(&s, VMOSAL_SLOT_EVENT)) != 0)
 		return rc;
@@ -43,15 +43,23 @@ static int event_wait_unaware(const struct vmosal__state *s, vmosal_handle_t eve
 	return op(event, timeout_ns);
 }
 
-/* A wait that may block: goes on after signal handlers ran, for what is
- * left of the timeout, and ends while a kick is pending. Out of line, so
- * that the non-blocking test in vmosal_event_wait stays a jump to the
- * backend. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static int event_wait_blocking(const struct vmosal__state *s, event_wait_op op,
-			       vmosal_handle_t event, int64_t timeout_ns, const uint32_t *kick)
+/* One try of a kick-aware wait, with what is left of the timeout. */
+struct event_try {
+	event_wait_op op;
+	vmosal_handle_t event;
+};
+
+static int event_try_once(const struct vmosal__state *s, void *ctx, int64_t timeout_ns,
+			  const uint32_t *kick)
+{
+	const struct event_try *t = ctx;
+
+	return t->op != NULL ? t->op(t->event, timeout_ns, kick)
+			     : event_wait_unaware(s, t->event, timeout_ns, kick);
+}
+
+int vmosal__kick_wait(const struct vmosal__state *s, vmosal__wait_try try, void *ctx,
+		      int64_t timeout_ns, const uint32_t *kick)
 {
 	int (*clock)(int, uint64_t *) = s->ops->clock_ns;
 	uint64_t start = 0, now = 0;
@@ -61,8 +69,7 @@ static int event_wait_blocking(const struct vmosal__state *s, event_wait_op op,
 		return VMOSAL_ENOTSUP;
 	if (timeout_ns > 0 && (rc = clock(VMOSAL_CLOCK_MONOTONIC, &start)) != 0)
 		return rc;
-	while ((rc = op != NULL ? op(event, timeout_ns, kick)
-				: event_wait_unaware(s, event, timeout_ns, kick)) == VMOSAL_EINTR) {
+	while ((rc = try(s, ctx, timeout_ns, kick)) == VMOSAL_EINTR) {
 		/* A kick, or some other signal's handler. */
 		if (__atomic_load_n(kick, __ATOMIC_SEQ_CST) != 0)
 			return VMOSAL_EINTR;
@@ -76,6 +83,19 @@ static int event_wait_blocking(const struct vmosal__state *s, event_wait_op op,
 		start = now;
 	}
 	return rc;
+}
+
+/* A wait that may block. Out of line, so that the non-blocking test in
+ * vmosal_event_wait stays a jump to the backend. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int event_wait_blocking(const struct vmosal__state *s, event_wait_op op,
+			       vmosal_handle_t event, int64_t timeout_ns, const uint32_t *kick)
+{
+	struct event_try t = {op, event};
+
+	return vmosal__kick_wait(s, event_try_once, &t, timeout_ns, kick);
 }
 
 int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
@@ -96,6 +116,20 @@ int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns)
 	if (timeout_ns == 0 && op != NULL)
 		return op(event, 0, kick);
 	return event_wait_blocking(s, op, event, timeout_ns, kick);
+}
+
+int vmosal_event_read(vmosal_handle_t event, uint64_t *count)
+{
+	const struct vmosal__state *s;
+	int rc;
+
+	if (count == NULL)
+		return VMOSAL_EINVAL;
+	if (!VMOSAL_HANDLE_VALID(event))
+		return VMOSAL_EBADF;
+	if ((rc = VMOSAL__READY_SLOT(&s, event_read)) != 0)
+		return rc;
+	return s->ops->event_read(event, count);
 }
 
 int vmosal_clock_ns(enum vmosal_clock clock, uint64_t *out)

@@ -207,6 +207,16 @@ void vmosal__signal_dispatch(const struct vmosal_siginfo *info, void *os_context
 int vmosal__fault_guard(const struct vmosal__state *s, int (*fn)(void *), void *arg,
 			struct vmosal_siginfo *fault, int *fn_result);
 
+/* event.c: a blocking wait that ends with VMOSAL_EINTR only for a kick.
+ * try makes one wait of at most timeout_ns (negative: no limit) with the
+ * kick rule (event_wait_kick's); on VMOSAL_EINTR with no kick pending (a
+ * handler of another signal ran) it is called again with what is left of
+ * the timeout, or VMOSAL_ETIMEDOUT when nothing is. */
+typedef int (*vmosal__wait_try)(const struct vmosal__state *s, void *ctx, int64_t timeout_ns,
+				const uint32_t *kick);
+int vmosal__kick_wait(const struct vmosal__state *s, vmosal__wait_try try, void *ctx,
+		      int64_t timeout_ns, const uint32_t *kick);
+
 /* kick.c: core service kick_received, in the kicked thread's signal
  * context (or APC). */
 void vmosal__kick_received(void);

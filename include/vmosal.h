@@ -90,6 +90,9 @@
 #include "vmosal/event.h"
 #include "vmosal/device.h"
 #include "vmosal/handle.h"
+#include "vmosal/waitset.h"
+#include "vmosal/timer.h"
+#include "vmosal/channel.h"
 #if !defined(VMOSAL_NO_DEPRECATED)
 #include "vmosal/deprecated.h"
 #endif

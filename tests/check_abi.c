@@ -87,8 +87,27 @@ FROZEN(jit_write_end, 58);
 /* ABI 2.4 */
 FROZEN(handle_dup, 59);
 FROZEN(handle_set_inheritable, 60);
-/* The last 2.4 slot ends the table: a later minor appends after it. */
-_Static_assert(sizeof(ops_t) == SLOT(61), "ABI 2.4 table changed size");
+/* ABI 2.5 */
+FROZEN(waitset_create, 61);
+FROZEN(waitset_destroy, 62);
+FROZEN(waitset_add, 63);
+FROZEN(waitset_modify, 64);
+FROZEN(waitset_remove, 65);
+FROZEN(waitset_wait, 66);
+FROZEN(timer_create, 67);
+FROZEN(timer_arm, 68);
+FROZEN(timer_read, 69);
+FROZEN(event_read, 70);
+FROZEN(channel_pair, 71);
+FROZEN(channel_listen, 72);
+FROZEN(channel_accept, 73);
+FROZEN(channel_connect, 74);
+FROZEN(channel_send, 75);
+FROZEN(channel_recv, 76);
+FROZEN(channel_peer_pid, 77);
+FROZEN(signal_ignore, 78);
+/* The last 2.5 slot ends the table: a later minor appends after it. */
+_Static_assert(sizeof(ops_t) == SLOT(79), "ABI 2.5 table changed size");
 
 /* A member at a fixed offset, and the struct's size. Offsets are those of
  * the LP64 and LLP64 targets libvmosal supports (64-bit pointers and
@@ -241,7 +260,15 @@ AT(vmosal_siginfo, signal, 4);
 AT(vmosal_siginfo, os_signal, 8);
 AT(vmosal_siginfo, os_code, 12);
 AT(vmosal_siginfo, fault_addr, 16);
-SIZE(vmosal_siginfo, 24);
+AT(vmosal_siginfo, syscall, 24);
+AT(vmosal_siginfo, syscall_arch, 28);
+SIZE(vmosal_siginfo, 32);
+AT(vmosal_wait_event, token, 0);
+AT(vmosal_wait_event, events, 8);
+SIZE(vmosal_wait_event, 16);
+AT(vmosal_channel_msg, len, 8);
+AT(vmosal_channel_msg, nhandles, 16);
+SIZE(vmosal_channel_msg, 24);
 
 AT(vmosal_fault, signal, 4);
 AT(vmosal_fault, addr, 8);
@@ -269,9 +296,9 @@ END_TEST
  * slot list (backend_slots.h) is checked against. */
 static uint32_t frozen_minor(size_t index)
 {
-	return index < 34 ? 0 : index < 54 ? 1 : index < 57 ? 2 : index < 59 ? 3 : 4;
+	return index < 34 ? 0 : index < 54 ? 1 : index < 57 ? 2 : index < 59 ? 3 : index < 61 ? 4 : 5;
 }
-#define FROZEN_SLOTS 61
+#define FROZEN_SLOTS 79
 
 START_TEST(test_slot_list_matches_frozen)
 {

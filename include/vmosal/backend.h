@@ -34,6 +34,7 @@
 #include "common.h"
 #include "error.h"
 #include "signal.h"
+#include "waitset.h"
 
 VMOSAL_BEGIN_DECLS
 
@@ -41,7 +42,7 @@ VMOSAL_BEGIN_DECLS
 #define VMOSAL_BACKEND_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define VMOSAL_BACKEND_ABI_MINOR_OF(v) ((uint32_t)(v) & 0xffffu)
 #define VMOSAL_BACKEND_ABI_MAJOR 2
-#define VMOSAL_BACKEND_ABI_MINOR 4
+#define VMOSAL_BACKEND_ABI_MINOR 5
 #define VMOSAL_BACKEND_ABI VMOSAL_BACKEND_ABI_MAKE(VMOSAL_BACKEND_ABI_MAJOR, VMOSAL_BACKEND_ABI_MINOR)
 
 /* The plugin's one exported symbol. Do not change this name or prototype:
@@ -123,6 +124,9 @@ struct vmosal_core_services {
 #define VMOSAL_SLOT_DEVICE 0x080u     /* device_open, device_ioctl, handle_close */
 #define VMOSAL_SLOT_SIGNAL_FD 0x100u  /* signal_fd_create, _read, handle_close */
 #define VMOSAL_SLOT_JIT_WINDOW 0x200u /* jit_write_begin, jit_write_end */
+#define VMOSAL_SLOT_WAITSET 0x400u    /* waitset_create ... waitset_wait */
+#define VMOSAL_SLOT_TIMER 0x800u      /* timer_create, _arm, _read, handle_close */
+#define VMOSAL_SLOT_CHANNEL 0x1000u   /* channel_pair ... channel_recv, handle_close */
 
 /* caps->flags */
 #define VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS 0x01u /* binds any thread, not only self */

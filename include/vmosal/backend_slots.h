@@ -213,14 +213,16 @@ VMOSAL_SLOT(call, shm_create, int,
 	    (name, size, flags, huge_page_shift, out),
 	    0, VMOSAL_SLOT_SHM)
 /* Closes any handle a slot made (shm_create, event_create, device_open,
- * signal_fd_create, handle_dup), releasing it even when it returns an
+ * signal_fd_create, handle_dup, timer_create, the channel slots),
+ * releasing it even when it returns an
  * error. A plugin of ABI 2.1 to 2.3 filled this slot for shared memory
  * only and retired_handle_close for all handles: the core then uses the
  * latter. */
 VMOSAL_SLOT(call, handle_close, int,
 	    (vmosal_handle_t h),
 	    (h),
-	    0, VMOSAL_SLOT_SHM | VMOSAL_SLOT_EVENT | VMOSAL_SLOT_DEVICE | VMOSAL_SLOT_SIGNAL_FD)
+	    0, VMOSAL_SLOT_SHM | VMOSAL_SLOT_EVENT | VMOSAL_SLOT_DEVICE | VMOSAL_SLOT_SIGNAL_FD |
+		   VMOSAL_SLOT_TIMER | VMOSAL_SLOT_CHANNEL)
 /* Maps size bytes (page multiple) twice: *rw read-write, *rx
  * read-execute; never one view writable and executable. NULL: ENOTSUP. */
 VMOSAL_SLOT(call, jit_map, int,
@@ -422,3 +424,87 @@ VMOSAL_SLOT(call, handle_set_inheritable, int,
 	    (vmosal_handle_t h, bool inherit),
 	    (h, inherit),
 	    4, 0)
+
+
+/* ---- ABI 2.5: the device half: wait sets, timers, channels ---- */
+
+/* A wait set (waitset.h): ws is what waitset_create stored, the core's
+ * struct vmosal_waitset holds it. The core has checked events (known
+ * bits, READABLE or WRITABLE among them) and counts members against
+ * VMOSAL_WAITSET_MAX; the backend answers VMOSAL_EEXIST, VMOSAL_ENOENT and
+ * VMOSAL_EBADF for h, and may be called from several threads at once, one
+ * of them in waitset_wait. */
+VMOSAL_SLOT(call, waitset_create, int, (unsigned flags, void **ws), (flags, ws), 5,
+	    VMOSAL_SLOT_WAITSET)
+VMOSAL_SLOT(call, waitset_destroy, int, (void *ws), (ws), 5, VMOSAL_SLOT_WAITSET)
+VMOSAL_SLOT(call, waitset_add, int,
+	    (void *ws, vmosal_handle_t h, unsigned events, uint64_t token),
+	    (ws, h, events, token),
+	    5, VMOSAL_SLOT_WAITSET)
+VMOSAL_SLOT(call, waitset_modify, int,
+	    (void *ws, vmosal_handle_t h, unsigned events, uint64_t token),
+	    (ws, h, events, token),
+	    5, VMOSAL_SLOT_WAITSET)
+VMOSAL_SLOT(call, waitset_remove, int, (void *ws, vmosal_handle_t h), (ws, h), 5,
+	    VMOSAL_SLOT_WAITSET)
+/* Waits as event_wait_kick does (the kick rule, VMOSAL_EINTR for a kick
+ * or any signal handler; the core goes on with what is left of the
+ * timeout after another signal), capacity > 0, and stores *n. */
+VMOSAL_SLOT(call, waitset_wait, int,
+	    (void *ws, int64_t timeout_ns, struct vmosal_wait_event *ready, size_t capacity,
+	     size_t *n, const uint32_t *kick_pending),
+	    (ws, timeout_ns, ready, capacity, n, kick_pending),
+	    5, VMOSAL_SLOT_WAITSET)
+/* A timer (timer.h). clock is MONOTONIC, REALTIME or BOOTTIME; flags are
+ * checked. timer_arm's first_ns 0 disarms; the core turns a relative 0
+ * into 1 and has checked both values. */
+VMOSAL_SLOT(call, timer_create, int,
+	    (int clock, unsigned flags, vmosal_handle_t *out),
+	    (clock, flags, out),
+	    5, VMOSAL_SLOT_TIMER)
+VMOSAL_SLOT(call, timer_arm, int,
+	    (vmosal_handle_t h, uint64_t first_ns, uint64_t period_ns),
+	    (h, first_ns, period_ns),
+	    5, VMOSAL_SLOT_TIMER)
+VMOSAL_SLOT(call, timer_read, int,
+	    (vmosal_handle_t h, uint64_t *expirations),
+	    (h, expirations),
+	    5, VMOSAL_SLOT_TIMER)
+/* An event's count (event.h). NULL: VMOSAL_ENOTSUP. */
+VMOSAL_SLOT(call, event_read, int, (vmosal_handle_t h, uint64_t *count), (h, count), 5, 0)
+/* Channels (channel.h), arguments checked by the core (lengths, counts,
+ * the name's length, flags 0). channel_recv stores the message's length
+ * in *len and the handles' number in *nhandles, also for EMSGSIZE. */
+VMOSAL_SLOT(call, channel_pair, int, (unsigned flags, vmosal_handle_t *out), (flags, out), 5,
+	    VMOSAL_SLOT_CHANNEL)
+VMOSAL_SLOT(call, channel_listen, int,
+	    (const char *name, unsigned flags, vmosal_handle_t *out),
+	    (name, flags, out),
+	    5, VMOSAL_SLOT_CHANNEL)
+VMOSAL_SLOT(call, channel_accept, int,
+	    (vmosal_handle_t listener, int64_t timeout_ns, vmosal_handle_t *out,
+	     const uint32_t *kick_pending),
+	    (listener, timeout_ns, out, kick_pending),
+	    5, VMOSAL_SLOT_CHANNEL)
+VMOSAL_SLOT(call, channel_connect, int,
+	    (const char *name, unsigned flags, vmosal_handle_t *out),
+	    (name, flags, out),
+	    5, VMOSAL_SLOT_CHANNEL)
+VMOSAL_SLOT(call, channel_send, int,
+	    (vmosal_handle_t h, const void *buf, size_t len, const vmosal_handle_t *handles,
+	     size_t nhandles),
+	    (h, buf, len, handles, nhandles),
+	    5, VMOSAL_SLOT_CHANNEL)
+VMOSAL_SLOT(call, channel_recv, int,
+	    (vmosal_handle_t h, void *buf, size_t capacity, size_t *len, vmosal_handle_t *handles,
+	     size_t handle_capacity, size_t *nhandles, int64_t timeout_ns,
+	     const uint32_t *kick_pending),
+	    (h, buf, capacity, len, handles, handle_capacity, nhandles, timeout_ns, kick_pending),
+	    5, VMOSAL_SLOT_CHANNEL)
+VMOSAL_SLOT(call, channel_peer_pid, int, (vmosal_handle_t h, uint64_t *pid), (h, pid), 5, 0)
+/* Sets sig's disposition to ignored (ignore true), keeping the one it
+ * replaces, or puts that back (false), if ignored is still the one in
+ * place; else leaves the newer one alone. The core's registry decides
+ * when, and reinstalls its handler (signal_install) instead where
+ * handlers are registered. NULL: VMOSAL_ENOTSUP. */
+VMOSAL_SLOT(call, signal_ignore, int, (int sig, bool ignore), (sig, ignore), 5, 0)

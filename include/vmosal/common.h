@@ -30,7 +30,7 @@
 /* The version of these headers; the only place it is written (configure
  * reads it). vmosal_version() (platform.h) is the library's at run time. */
 #define VMOSAL_VERSION_MAJOR 0
-#define VMOSAL_VERSION_MINOR 2
+#define VMOSAL_VERSION_MINOR 3
 #define VMOSAL_VERSION_PATCH 0
 #define VMOSAL_VERSION_OF(major, minor, patch) \
 	(((uint32_t)(major) << 16) | ((uint32_t)(minor) << 8) | (uint32_t)(patch))

@@ -34,7 +34,10 @@ VMOSAL_BEGIN_DECLS
 	X(ENOTSUP, -95, "not supported on this host")                            \
 	X(ETIMEDOUT, -110, "timed out")                                          \
 	X(EBACKEND, -1000, "OS backend could not be loaded")                     \
-	X(EUNKNOWN, -1001, "unknown OS error")
+	X(EUNKNOWN, -1001, "unknown OS error")                                   \
+	X(EPIPE, -32, "the other end is gone")                                   \
+	X(ENAMETOOLONG, -36, "name too long")                                    \
+	X(EMSGSIZE, -90, "message too long")
 
 enum vmosal_error {
 	VMOSAL_OK = 0,

@@ -14,8 +14,13 @@
 
 VMOSAL_BEGIN_DECLS
 
-/* Creates an event, not signalled, and stores its handle in *out. flags
- * must be 0. */
+/* vmosal_event_create's flags. SEMAPHORE: each read or wait takes one
+ * signal, not all of them (Linux EFD_SEMAPHORE; macOS, one byte of the
+ * FIFO; Windows, a semaphore object). */
+#define VMOSAL_EVENT_SEMAPHORE 0x1u
+
+/* Creates an event, not signalled, and stores its handle in *out. flags:
+ * 0 or VMOSAL_EVENT_SEMAPHORE (VMOSAL_EINVAL for others). */
 VMOSAL_API int vmosal_event_create(unsigned flags, vmosal_handle_t *out);
 
 /* Signals it: a waiter wakes, a poll on the handle sees it readable.
@@ -52,6 +57,17 @@ VMOSAL_API int vmosal_event_notify(vmosal_handle_t event);
  * written. Windows: SetEvent refuses
  * what is not an event; a wait on another waitable handle waits for it. */
 VMOSAL_API int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns);
+
+/* Takes the event's count without waiting: stores in *count how often it
+ * was signalled since last read or waited for, resets it, and returns 0
+ * (eventfd's read). A SEMAPHORE event gives 1 and takes 1. VMOSAL_EAGAIN
+ * when it is not signalled. The count is exact on Linux (up to 2^64 - 2)
+ * and for macOS FIFOs (up to the pipe's 64 KiB buffer, beyond which
+ * signals merge); a Windows event object keeps no count, so a non-SEMAPHORE
+ * event there reads 1 however often it was signalled (a semaphore counts up
+ * to 2^31 - 1). VMOSAL_EBADF when the handle is not an event, as for
+ * vmosal_event_notify. */
+VMOSAL_API int vmosal_event_read(vmosal_handle_t event, uint64_t *count);
 
 /* ---- Clocks ---------------------------------------------------------------- */
 

@@ -60,6 +60,10 @@ enum vmosal_signal {
 	VMOSAL_SIGBUS,
 	VMOSAL_SIGILL,
 	VMOSAL_SIGFPE,
+	VMOSAL_SIGQUIT, /* 0.3: not on Windows */
+	VMOSAL_SIGSYS,  /* seccomp's trap: syscall and arch are set; not on Windows */
+	VMOSAL_SIGXCPU, /* RLIMIT_CPU's soft limit; not on Windows */
+	VMOSAL_SIGXFSZ, /* RLIMIT_FSIZE; not on Windows */
 	VMOSAL_SIGNAL_COUNT /* signals this header knows; later versions add more */
 };
 
@@ -71,6 +75,10 @@ struct vmosal_siginfo {
 	int32_t os_signal;    /* the OS's number (SIGSEGV; an exception code on Windows) */
 	int32_t os_code;      /* si_code (SEGV_MAPERR, BUS_ADRERR, SI_USER...) */
 	void *fault_addr;     /* the address that faulted; NULL for other signals */
+	/* 0.3: SIGSYS from seccomp (os_code SYS_SECCOMP): the system call's
+	 * number and its AUDIT_ARCH_* value; -1 and 0 otherwise. */
+	int32_t syscall;
+	uint32_t syscall_arch;
 };
 
 /* A handler runs in signal context: async-signal-safe calls only. It
@@ -107,6 +115,21 @@ VMOSAL_API int vmosal_signal_add_handler(enum vmosal_signal sig, vmosal_signal_f
  * disposition fails (an error code from the OS), nothing changes: the
  * handler stays registered and h stays good. */
 VMOSAL_API int vmosal_signal_remove_handler(vmosal_signal_handler_t *h);
+
+/* Makes sig ignored (the OS discards it, as SIG_IGN: a VMM's SIGPIPE), or,
+ * with ignored false, takes that back. Through the registry: the
+ * disposition in place before is kept and comes back exactly when the
+ * ignore is taken back, unless the application put another in place
+ * since (then that one stays); libvmosal's own handler for sig, if
+ * handlers are registered, is put back instead. While ignored, handlers
+ * registered for sig are not called, and signal waits and descriptors do
+ * not see it (Linux discards an ignored signal even when blocked).
+ * Idempotent. VMOSAL_EINVAL for the fault signals and SYS
+ * (ignoring them would hang the faulting thread), and for unknown
+ * signals; VMOSAL_EBUSY for the kick's signal. Windows: INT ignores
+ * Ctrl+C (SetConsoleCtrlHandler(NULL, TRUE)); the other signals are
+ * VMOSAL_ENOTSUP. */
+VMOSAL_API int vmosal_signal_set_ignored(enum vmosal_signal sig, bool ignored);
 
 /* Blocks or unblocks sigs[0..n) for the calling thread only (POSIX:
  * pthread_sigmask; Windows: ENOTSUP, there is no per-thread mask). n > 0;

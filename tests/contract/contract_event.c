@@ -16,7 +16,7 @@ START_TEST(test_event_create)
 	struct vmosal_fake_call c;
 
 	ASSERT_NO_CALL(vmosal_event_create(0, NULL), VMOSAL_EINVAL);
-	ASSERT_NO_CALL(vmosal_event_create(1, &h), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_event_create(0x2, &h), VMOSAL_EINVAL);
 	ASSERT_NO_CALL(vmosal_event_create(0x80000000u, &h), VMOSAL_EINVAL);
 	ck_assert(h == VMOSAL_NO_HANDLE);
 	ASSERT_CALLS(vmosal_event_create(0, &h), 0, "event_create");

@@ -739,6 +739,169 @@ static int record_handle_set_inheritable(vmosal_handle_t h, bool inherit)
 	return RECORD(handle_set_inheritable, HANDLE_ARG(h), inherit);
 }
 
+/* ---- ABI 2.5: wait sets, timers, channels ---- */
+
+static int record_waitset_create(unsigned flags, void **ws)
+{
+	int rc = RECORD(waitset_create, flags, ADDR(ws));
+
+	if (rc == 0)
+		*ws = VMOSAL_FAKE_WAITSET;
+	return rc;
+}
+
+static int record_waitset_destroy(void *ws)
+{
+	return RECORD(waitset_destroy, ADDR(ws));
+}
+
+static int record_waitset_add(void *ws, vmosal_handle_t h, unsigned events, uint64_t token)
+{
+	return RECORD(waitset_add, ADDR(ws), HANDLE_ARG(h), events, token);
+}
+
+static int record_waitset_modify(void *ws, vmosal_handle_t h, unsigned events, uint64_t token)
+{
+	return RECORD(waitset_modify, ADDR(ws), HANDLE_ARG(h), events, token);
+}
+
+static int record_waitset_remove(void *ws, vmosal_handle_t h)
+{
+	return RECORD(waitset_remove, ADDR(ws), HANDLE_ARG(h));
+}
+
+/* Reports one readable handle, token 1, unless a kick is pending. */
+static int record_waitset_wait(void *ws, int64_t timeout_ns, struct vmosal_wait_event *ready,
+			       size_t capacity, size_t *n, const uint32_t *kick_pending)
+{
+	uint32_t pending = __atomic_load_n(kick_pending, __ATOMIC_SEQ_CST);
+	int rc = RECORD(waitset_wait, ADDR(ws), (uint64_t)timeout_ns, ADDR(ready), capacity, ADDR(n),
+			pending);
+
+	if (rc != 0)
+		return rc;
+	if (pending != 0)
+		return VMOSAL_EINTR;
+	ready[0] = (struct vmosal_wait_event){.token = 1, .events = VMOSAL_WAIT_READABLE};
+	*n = 1;
+	return 0;
+}
+
+static int record_timer_create(int clock, unsigned flags, vmosal_handle_t *out)
+{
+	int rc = RECORD(timer_create, (uint64_t)clock, flags, ADDR(out));
+
+	if (rc == 0)
+		*out = VMOSAL_FAKE_TIMER_HANDLE;
+	return rc;
+}
+
+static int record_timer_arm(vmosal_handle_t h, uint64_t first_ns, uint64_t period_ns)
+{
+	return RECORD(timer_arm, HANDLE_ARG(h), first_ns, period_ns);
+}
+
+static int record_timer_read(vmosal_handle_t h, uint64_t *expirations)
+{
+	int rc = RECORD(timer_read, HANDLE_ARG(h), ADDR(expirations));
+
+	if (rc == 0)
+		*expirations = VMOSAL_FAKE_COUNT;
+	return rc;
+}
+
+static int record_event_read(vmosal_handle_t h, uint64_t *count)
+{
+	int rc = RECORD(event_read, HANDLE_ARG(h), ADDR(count));
+
+	if (rc == 0)
+		*count = VMOSAL_FAKE_COUNT;
+	return rc;
+}
+
+static int record_channel_pair(unsigned flags, vmosal_handle_t *out)
+{
+	int rc = RECORD(channel_pair, flags, ADDR(out));
+
+	if (rc == 0) {
+		out[0] = VMOSAL_FAKE_CHANNEL_HANDLE;
+		out[1] = (vmosal_handle_t)((intptr_t)VMOSAL_FAKE_CHANNEL_HANDLE + 1);
+	}
+	return rc;
+}
+
+static int record_channel_listen(const char *name, unsigned flags, vmosal_handle_t *out)
+{
+	int rc = RECORD_TEXT(channel_listen, name, ADDR(name), flags, ADDR(out));
+
+	if (rc == 0)
+		*out = VMOSAL_FAKE_CHANNEL_HANDLE;
+	return rc;
+}
+
+static int record_channel_accept(vmosal_handle_t listener, int64_t timeout_ns,
+				 vmosal_handle_t *out, const uint32_t *kick_pending)
+{
+	uint32_t pending = __atomic_load_n(kick_pending, __ATOMIC_SEQ_CST);
+	int rc = RECORD(channel_accept, HANDLE_ARG(listener), (uint64_t)timeout_ns, ADDR(out),
+			pending);
+
+	if (rc != 0)
+		return rc;
+	if (pending != 0)
+		return VMOSAL_EINTR;
+	*out = VMOSAL_FAKE_CHANNEL_HANDLE;
+	return 0;
+}
+
+static int record_channel_connect(const char *name, unsigned flags, vmosal_handle_t *out)
+{
+	int rc = RECORD_TEXT(channel_connect, name, ADDR(name), flags, ADDR(out));
+
+	if (rc == 0)
+		*out = VMOSAL_FAKE_CHANNEL_HANDLE;
+	return rc;
+}
+
+static int record_channel_send(vmosal_handle_t h, const void *buf, size_t len,
+			       const vmosal_handle_t *handles, size_t nhandles)
+{
+	return RECORD(channel_send, HANDLE_ARG(h), ADDR(buf), len, ADDR(handles), nhandles);
+}
+
+/* Receives one byte, 0x5a, and no handles, unless a kick is pending. */
+static int record_channel_recv(vmosal_handle_t h, void *buf, size_t capacity, size_t *len,
+			       vmosal_handle_t *handles, size_t handle_capacity, size_t *nhandles,
+			       int64_t timeout_ns, const uint32_t *kick_pending)
+{
+	uint32_t pending = __atomic_load_n(kick_pending, __ATOMIC_SEQ_CST);
+	int rc = RECORD(channel_recv, HANDLE_ARG(h), ADDR(buf), capacity, ADDR(len), ADDR(handles),
+			handle_capacity, ADDR(nhandles), (uint64_t)timeout_ns, pending);
+
+	if (rc != 0)
+		return rc;
+	if (pending != 0)
+		return VMOSAL_EINTR;
+	((unsigned char *)buf)[0] = 0x5a;
+	*len = 1;
+	*nhandles = 0;
+	return 0;
+}
+
+static int record_channel_peer_pid(vmosal_handle_t h, uint64_t *pid)
+{
+	int rc = RECORD(channel_peer_pid, HANDLE_ARG(h), ADDR(pid));
+
+	if (rc == 0)
+		*pid = VMOSAL_FAKE_PEER_PID;
+	return rc;
+}
+
+static int record_signal_ignore(int sig, bool ignore)
+{
+	return RECORD(signal_ignore, (uint64_t)sig, ignore);
+}
+
 /* ---- the table, and the test's controls ---- */
 
 static struct vmosal_backend_ops record_ops = {

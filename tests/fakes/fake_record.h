@@ -41,6 +41,11 @@
 #define VMOSAL_FAKE_DEVICE_HANDLE ((vmosal_handle_t)(intptr_t)12)
 #define VMOSAL_FAKE_SIGNAL_FD_HANDLE ((vmosal_handle_t)(intptr_t)13)
 #define VMOSAL_FAKE_DUP_HANDLE ((vmosal_handle_t)(intptr_t)14) /* handle_dup's */
+#define VMOSAL_FAKE_TIMER_HANDLE ((vmosal_handle_t)(intptr_t)15)
+#define VMOSAL_FAKE_CHANNEL_HANDLE ((vmosal_handle_t)(intptr_t)16) /* [1] is 17 */
+#define VMOSAL_FAKE_WAITSET ((void *)(intptr_t)0x5e7)             /* waitset_create's */
+#define VMOSAL_FAKE_COUNT 3                                        /* event_read's, timer_read's */
+#define VMOSAL_FAKE_PEER_PID 4242
 #define VMOSAL_FAKE_KICK_SIGNAL 40      /* kick_setup's OS signal */
 #define VMOSAL_FAKE_IOCTL_RESULT 5      /* device_ioctl's *result */
 #define VMOSAL_FAKE_PROCESS_ID 4321u
