@@ -152,6 +152,11 @@ int vmosal_test_tmpfile(void);
  * failure. */
 char *vmosal_test_read_all(int fd);
 
+/* Handles this process holds: open descriptors on POSIX, the kernel's
+ * handle count on Windows (GetProcessHandleCount); -1 when unknown. Compare
+ * before and after a call to prove it leaked nothing. */
+long vmosal_test_handle_count(void);
+
 /* ---- the library under test (harness/library.c) -------------------------- */
 
 /* The calling thread's id, asserting that it can be had. */

@@ -63,3 +63,23 @@ char *vmosal_test_read_all(int fd)
 	text[len] = '\0';
 	return text;
 }
+
+long vmosal_test_handle_count(void)
+{
+#ifdef _WIN32
+	DWORD n = 0;
+
+	return GetProcessHandleCount(GetCurrentProcess(), &n) ? (long)n : -1;
+#else
+	/* Every descriptor below the limit that names something: no /proc
+	 * needed, so it counts the same on every POSIX system. */
+	long max = sysconf(_SC_OPEN_MAX), n = 0;
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (long fd = 0; fd < max; fd++)
+		if (fcntl((int)fd, F_GETFD) != -1)
+			n++;
+	return n;
+#endif
+}
