@@ -188,9 +188,14 @@ void ring_raw_run(void *arg, uint64_t n)
 
 void ring_raw_stop(struct ring_raw *r)
 {
+	struct vring_msg stop = {VRING_MAGIC, VRING_MSG_STOP, 0, {0}};
+
 	if (r == NULL)
 		return;
-	close(r->sock); /* the child sees it hang up */
+	/* Said, not left to the hang-up: a child forked later may hold a
+	 * copy of this end. */
+	send(r->sock, &stop, sizeof stop, MSG_NOSIGNAL);
+	close(r->sock);
 	waitpid(r->child, NULL, 0);
 	close(r->ep);
 	close(r->kick);

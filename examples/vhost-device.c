@@ -161,7 +161,7 @@ static double vmm_percentile_us(const struct vmm *m, double fraction)
 static int vmm_accept(struct vmm *m)
 {
 	struct vmosal_wait_event ev[4];
-	struct vmosal_siginfo si;
+	struct vmosal_siginfo si = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 	uint64_t ticks, idle = 0;
 	size_t n;
 	int rc;
@@ -175,15 +175,21 @@ static int vmm_accept(struct vmm *m)
 		for (size_t i = 0; i < n; i++) {
 			switch (ev[i].token) {
 			case TOKEN_SIGNAL:
-				if (vmosal_signal_fd_read(m->sig, &si) == 0) {
+				if ((rc = vmosal_signal_fd_read(m->sig, &si)) == 0) {
 					fprintf(stderr, PROG ": SIGINT before a device came: stopping\n");
 					m->stopping = true;
 					return 0;
 				}
+				if (rc != VMOSAL_EAGAIN)
+					return failed("signal_fd_read", rc);
 				break;
 			case TOKEN_TIMER:
-				if (vmosal_timer_read(m->timer, &ticks) == 0 &&
-				    (idle += ticks) >= m->o->stall_s) {
+				if ((rc = vmosal_timer_read(m->timer, &ticks)) != 0) {
+					if (rc != VMOSAL_EAGAIN)
+						return failed("timer_read", rc);
+					break;
+				}
+				if ((idle += ticks) >= m->o->stall_s) {
 					fprintf(stderr, PROG ": no device connected in %" PRIu64 " s\n",
 						idle);
 					return 1;
@@ -237,7 +243,7 @@ static void vmm_progress(const struct vmm *m)
 static int vmm_run(struct vmm *m)
 {
 	struct vmosal_wait_event ev[8];
-	struct vmosal_siginfo si;
+	struct vmosal_siginfo si = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
 	uint64_t ticks, count, idle = 0, last_completed = 0;
 	size_t n;
 	int rc;
@@ -266,8 +272,11 @@ static int vmm_run(struct vmm *m)
 					return rc;
 				break;
 			case TOKEN_TIMER:
-				if (vmosal_timer_read(m->timer, &ticks) != 0)
+				if ((rc = vmosal_timer_read(m->timer, &ticks)) != 0) {
+					if (rc != VMOSAL_EAGAIN)
+						return failed("timer_read", rc);
 					break;
+				}
 				vmm_progress(m);
 				idle = m->completed == last_completed ? idle + ticks : 0;
 				last_completed = m->completed;
@@ -278,7 +287,10 @@ static int vmm_run(struct vmm *m)
 				}
 				break;
 			case TOKEN_SIGNAL:
-				if (vmosal_signal_fd_read(m->sig, &si) == 0 && !m->stopping) {
+				rc = vmosal_signal_fd_read(m->sig, &si);
+				if (rc != 0 && rc != VMOSAL_EAGAIN)
+					return failed("signal_fd_read", rc);
+				if (rc == 0 && !m->stopping) {
 					fprintf(stderr, PROG ": SIGINT: stopping after the requests in flight\n");
 					m->stopping = true;
 				}
