@@ -5,6 +5,7 @@
  * handler would hand it on. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -301,6 +302,9 @@ START_TEST(test_block_unblock)
 }
 END_TEST
 
+/* The oldest siginfo still taken: 0.2's, before syscall. */
+#define OLDEST_SIGINFO ((uint32_t)offsetof(struct vmosal_siginfo, syscall))
+
 static struct vmosal_siginfo untouched_info(void)
 {
 	struct vmosal_siginfo info;
@@ -313,7 +317,7 @@ static struct vmosal_siginfo untouched_info(void)
 START_TEST(test_signal_wait)
 {
 	const enum vmosal_signal sigs[] = {VMOSAL_SIGINT, VMOSAL_SIGTERM};
-	struct vmosal_siginfo out = {.struct_size = sizeof out - 1};
+	struct vmosal_siginfo out = {.struct_size = OLDEST_SIGINFO - 1};
 	NEWER(struct vmosal_siginfo) newer;
 	struct vmosal_fake_call c;
 
@@ -364,7 +368,7 @@ END_TEST
 
 START_TEST(test_signal_fd_read)
 {
-	struct vmosal_siginfo out = {.struct_size = sizeof out - 1};
+	struct vmosal_siginfo out = {.struct_size = OLDEST_SIGINFO - 1};
 	NEWER(struct vmosal_siginfo) newer;
 	struct vmosal_fake_call c;
 
@@ -402,7 +406,7 @@ static int guarded(void *arg)
 
 START_TEST(test_fault_guard_arguments)
 {
-	struct vmosal_siginfo small = {.struct_size = sizeof small - 1};
+	struct vmosal_siginfo small = {.struct_size = OLDEST_SIGINFO - 1};
 
 	ASSERT_NO_CALL(vmosal_fault_guard(NULL, NULL, NULL), VMOSAL_EINVAL);
 	ASSERT_NO_CALL(vmosal_fault_guard(guarded, NULL, &small), VMOSAL_EINVAL);
