@@ -1375,6 +1375,32 @@ START_TEST(test_ignore_with_handlers)
 }
 END_TEST
 
+/* The first handler added while ignored: not called until the ignore is
+ * taken back, then on top, chaining to the application's. */
+START_TEST(test_add_first_handler_while_ignored)
+{
+	vmosal_signal_handler_t *h;
+
+	install_app_quit();
+	seen_reset();
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, true), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGQUIT, record_seen, NULL, &h), 0);
+	ck_assert(quit_is_ignored());
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&seen_calls), 0);
+	ck_assert_int_eq(atomic_load(&app_calls), 0);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), 0);
+	ck_assert(!quit_is_ignored());
+	ck_assert(current_handler(SIGQUIT) != app_handler);
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&seen_calls), 1);
+	ck_assert_int_eq(atomic_load(&app_calls), 1);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
+	expect_app_quit();
+	install(SIGQUIT, SIG_DFL);
+}
+END_TEST
+
 /* The last handler removed while ignored: still ignored; the
  * application's disposition comes back at the un-ignore. */
 START_TEST(test_remove_last_while_ignored)
@@ -1507,6 +1533,7 @@ int main(void)
 	tcase_add_checked_fixture(ignore, setup, NULL);
 	tcase_add_test(ignore, test_ignore_discards_and_restores);
 	tcase_add_test(ignore, test_ignore_with_handlers);
+	tcase_add_test(ignore, test_add_first_handler_while_ignored);
 	tcase_add_test(ignore, test_remove_last_while_ignored);
 	tcase_add_test(ignore, test_app_handler_after_ignore_is_left_alone);
 	tcase_add_test(ignore, test_ignore_discards_pending);
