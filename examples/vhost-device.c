@@ -449,7 +449,6 @@ static int device_connect(const char *name, vmosal_handle_t *ch)
 
 static int device_main(const struct options *o)
 {
-	const enum vmosal_signal sigint = VMOSAL_SIGINT;
 	vmosal_handle_t ch = VMOSAL_NO_HANDLE, handles[3];
 	struct vmosal_channel_msg got = VMOSAL_STRUCT_INIT(struct vmosal_channel_msg);
 	struct vmosal_wait_event ev[2];
@@ -465,12 +464,12 @@ static int device_main(const struct options *o)
 
 	for (size_t i = 0; i < 3; i++)
 		handles[i] = VMOSAL_NO_HANDLE;
-	/* Ctrl+C reaches the whole process group: the VMM decides when the
-	 * device stops, and says so over the channel. Blocked, SIGINT stays
-	 * pending here, unseen (Windows has no mask: ENOTSUP). */
-	rc = vmosal_signal_block(&sigint, 1);
+	/* Ctrl+C reaches the whole process group (a console's, on Windows):
+	 * the VMM decides when the device stops, and says so over the
+	 * channel. */
+	rc = vmosal_signal_set_ignored(VMOSAL_SIGINT, true);
 	if (rc != 0 && rc != VMOSAL_ENOTSUP)
-		return failed("signal_block", rc);
+		return failed("signal_set_ignored", rc);
 	if ((rc = device_connect(o->name, &ch)) != 0)
 		return failed("channel_connect", rc);
 	rc = vmosal_channel_recv(ch, &msg, sizeof msg, handles, 3, MESSAGE_TIMEOUT_NS, &got);
