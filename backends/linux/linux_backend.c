@@ -3,9 +3,16 @@
 
 #include "linux.h"
 
+/* SEQPACKET; a build for tests (tests/channel.am) makes it STREAM, to run
+ * the channel suite on the framing the Darwin backend uses. */
+#ifndef LINUX_CHANNEL_MODE
+#define LINUX_CHANNEL_MODE POSIX_CHANNEL_SEQPACKET
+#endif
+
 int linux_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
 {
 	posix_core = core;
+	posix_channel_mode = LINUX_CHANNEL_MODE;
 	caps->flags = VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS | VMOSAL_BACKEND_CAP_REALTIME;
 	caps->affinity = VMOSAL_AFFINITY_HARD;
 	caps->thread_name_max = 15; /* TASK_COMM_LEN - 1 */
@@ -88,6 +95,14 @@ static const struct vmosal_backend_ops linux_ops = {
 	/* ABI 2.4 */
 	.handle_dup = linux_handle_dup,
 	.handle_set_inheritable = posix_handle_set_inheritable,
+	/* ABI 2.5: channels */
+	.channel_pair = posix_channel_pair,
+	.channel_listen = posix_channel_listen,
+	.channel_accept = posix_channel_accept,
+	.channel_connect = posix_channel_connect,
+	.channel_send = posix_channel_send,
+	.channel_recv = posix_channel_recv,
+	.channel_peer_pid = posix_channel_peer_pid,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

@@ -149,6 +149,20 @@ int posix_event_create_in(const char *dir, vmosal_handle_t *out);
  * it takes one byte per read or wait. */
 int posix_event_create_at(const char *dir, unsigned flags, vmosal_handle_t *out);
 
+/* ---- channels (posix_channel.c) ---- */
+
+/* How a channel keeps its messages apart: the kernel does (an AF_UNIX
+ * SOCK_SEQPACKET socket: Linux), or a header before each message on a
+ * SOCK_STREAM socket (Darwin, whose AF_UNIX has no SOCK_SEQPACKET). Set
+ * once by the backend's init, before any channel exists; both are built
+ * everywhere, and Linux's tests run each. */
+enum posix_channel_mode { POSIX_CHANNEL_SEQPACKET, POSIX_CHANNEL_STREAM };
+extern enum posix_channel_mode posix_channel_mode;
+/* Drops what posix_channel.c keeps for fd: a listener's socket file is
+ * removed, a STREAM channel's state freed. handle_close calls it before
+ * closing fd; for a descriptor with nothing kept it costs one load. */
+void posix_channel_forget(int fd);
+
 /* ---- the slots defined here ----
  * thread_create, thread_join (posix_thread.c): pthread_create and
  *   pthread_join; the handle is a heap-allocated pthread_t.
@@ -175,6 +189,12 @@ int posix_event_create_at(const char *dir, unsigned flags, vmosal_handle_t *out)
  *   (posix_kick_wait_fd) and tries again; a read drains it the same way
  *   without waiting, the count being the bytes it took.
  *   VMOSAL_EBADF for anything but a FIFO open for reading and writing;
- *   VMOSAL_EINVAL for a wait on a blocking one. */
+ *   VMOSAL_EINVAL for a wait on a blocking one.
+ * channel_pair, channel_listen, channel_accept, channel_connect,
+ *   channel_send, channel_recv, channel_peer_pid (posix_channel.c): AF_UNIX
+ *   sockets, close-on-exec and non-blocking, handles as SCM_RIGHTS, framed
+ *   as posix_channel_mode says. A send waits (poll) while the channel is
+ *   full; accept and recv try first and wait with posix_kick_wait_fd.
+ *   peer_pid: SO_PEERCRED, else LOCAL_PEERPID, else VMOSAL_ENOTSUP. */
 
 #endif

@@ -16,6 +16,7 @@
 
 int posix_handle_close(vmosal_handle_t h)
 {
+	posix_channel_forget(h);
 	/* Linux and macOS release the descriptor even on EINTR: never retry. */
 	if (close(h) != 0 && errno != EINTR)
 		return posix_last_error();
