@@ -76,6 +76,18 @@ static const struct vmosal_backend_ops darwin_ops = {
 	.event_create = darwin_event_create,
 	.event_notify = posix_event_notify,
 	.event_wait = posix_event_wait,
+	/* ABI 2.5: wait sets and timers on kqueues, event counts of the
+	 * FIFO. */
+	.waitset_create = darwin_waitset_create,
+	.waitset_destroy = darwin_waitset_destroy,
+	.waitset_add = darwin_waitset_add,
+	.waitset_modify = darwin_waitset_modify,
+	.waitset_remove = darwin_waitset_remove,
+	.waitset_wait = darwin_waitset_wait,
+	.timer_create = darwin_timer_create,
+	.timer_arm = darwin_timer_arm,
+	.timer_read = darwin_timer_read,
+	.event_read = posix_event_read,
 	.clock_ns = darwin_clock_ns,
 	.sleep_ns = posix_sleep_ns,
 	.device_open = posix_device_open,

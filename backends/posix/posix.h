@@ -144,6 +144,10 @@ int posix_timeout_ms(int64_t timeout_ns);
  * process holding it (fork, SCM_RIGHTS). posix_event_notify, _wait and
  * _wait_kick take it; the backend's event_create picks dir. */
 int posix_event_create_in(const char *dir, vmosal_handle_t *out);
+/* The same with event_create's flags: VMOSAL_EVENT_SEMAPHORE marks the
+ * open file O_APPEND (which a FIFO ignores), so that every process holding
+ * it takes one byte per read or wait. */
+int posix_event_create_at(const char *dir, unsigned flags, vmosal_handle_t *out);
 
 /* ---- channels (posix_channel.c) ---- */
 
@@ -178,10 +182,12 @@ void posix_channel_forget(int fd);
  *   device_open, device_ioctl, process_id (posix_io.c): device_ioctl is
  *   ioctl(2) through libc, retried on EINTR unless flags has
  *   VMOSAL_IOCTL_NO_RESTART, ENOTTY being VMOSAL_ENOTSUP.
- * event_notify, event_wait, event_wait_kick (posix_io.c), on an event of
- *   posix_event_create_in: notify writes a byte (full: signalled already,
- *   0), one write(2), signal-safe; a wait drains it if signalled, else
- *   waits for it to become readable (posix_kick_wait_fd) and tries again.
+ * event_notify, event_wait, event_wait_kick, event_read (posix_io.c), on an
+ *   event of posix_event_create_in: notify writes a byte (full: signalled
+ *   already, 0), one write(2), signal-safe; a wait drains it if signalled
+ *   (a semaphore: one byte), else waits for it to become readable
+ *   (posix_kick_wait_fd) and tries again; a read drains it the same way
+ *   without waiting, the count being the bytes it took.
  *   VMOSAL_EBADF for anything but a FIFO open for reading and writing;
  *   VMOSAL_EINVAL for a wait on a blocking one.
  * channel_pair, channel_listen, channel_accept, channel_connect,
