@@ -633,9 +633,9 @@ static int posix_chan_sendmsg(int fd, struct iovec *iov, int niov, const vmosal_
 	if (nhandles > 0) {
 		struct cmsghdr *c;
 
-		memset(&ctl, 0, sizeof ctl);
 		mh.msg_control = ctl.buf;
 		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nhandles);
+		memset(ctl.buf, 0, mh.msg_controllen);
 		c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
