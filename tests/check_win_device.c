@@ -14,6 +14,9 @@
 static void setup(void)
 {
 	ck_assert_int_eq(vmosal_init(), 0);
+	/* The thread's timer for timed waits, kept open from its first one:
+	 * made now, before the tests count handles. */
+	ck_assert_int_eq(vmosal_sleep_ns(1000), 0);
 }
 
 static size_t index_of(const struct vmosal_wait_event *ev, size_t n, uint64_t token)
@@ -457,17 +460,25 @@ END_TEST
 static int device_child(const char *name)
 {
 	struct vmosal_channel_msg msg = {.struct_size = sizeof msg};
-	vmosal_handle_t ch, ev = VMOSAL_NO_HANDLE;
+	vmosal_handle_t ch, got[2], ev = VMOSAL_NO_HANDLE;
 	char buf[64];
 	uint64_t pid;
 
 	if (vmosal_channel_connect(name, 0, &ch) != 0)
 		return 10;
-	if (vmosal_channel_recv(ch, buf, sizeof buf, &ev, 1, 60 * 1000000000ll, &msg) != 0 ||
-	    msg.nhandles != 1)
+	if (vmosal_channel_recv(ch, buf, sizeof buf, got, 2, 60 * 1000000000ll, &msg) != 0 ||
+	    msg.nhandles != 2)
 		return 11;
-	if (vmosal_event_notify(ev) != 0)
+	if (vmosal_event_notify(got[0]) != 0)
 		return 12;
+	vmosal_handle_close(got[0]);
+	/* got[1]: a pair's end, whose other end sends this process an event. */
+	if (vmosal_channel_recv(got[1], buf, sizeof buf, &ev, 1, 60 * 1000000000ll, &msg) != 0 ||
+	    msg.nhandles != 1)
+		return 15;
+	vmosal_handle_close(got[1]);
+	if (vmosal_event_notify(ev) != 0)
+		return 16;
 	if (vmosal_process_id(&pid) != 0 || vmosal_channel_send(ch, &pid, sizeof pid, NULL, 0) != 0)
 		return 13;
 	vmosal_handle_close(ev);
@@ -484,7 +495,7 @@ START_TEST(test_second_process_connects)
 	struct vmosal_channel_msg msg = {.struct_size = sizeof msg};
 	char self[MAX_PATH], cmd[2 * MAX_PATH + 128], name[64];
 	struct vmosal_wait_event got[2];
-	vmosal_handle_t l, l2, ch, ev;
+	vmosal_handle_t l, l2, ch, ev, ev2, pair[2];
 	PROCESS_INFORMATION pi;
 	STARTUPINFOA si;
 	vmosal_waitset_t *ws;
@@ -517,7 +528,15 @@ START_TEST(test_second_process_connects)
 	ck_assert_int_eq(vmosal_channel_accept(l, -1, &ch), 0);
 	ck_assert_int_eq(vmosal_channel_peer_pid(ch, &peer), 0);
 	ck_assert_uint_eq(peer, pi.dwProcessId);
-	ck_assert_int_eq(vmosal_channel_send(ch, "call", 4, &ev, 1), 0);
+	ck_assert_int_eq(vmosal_channel_pair(0, pair), 0);
+	ck_assert_int_eq(vmosal_event_create(0, &ev2), 0);
+	ck_assert_int_eq(vmosal_channel_send(ch, "call", 4, (vmosal_handle_t[]){ev, pair[1]}, 2), 0);
+	ck_assert_int_eq(vmosal_handle_close(pair[1]), 0);
+	/* The end left here now sends its handles to the child. */
+	ck_assert_int_eq(vmosal_channel_send(pair[0], "ev2", 3, &ev2, 1), 0);
+	ck_assert_int_eq(vmosal_event_wait(ev2, 60 * 1000000000ll), 0);
+	ck_assert_int_eq(vmosal_handle_close(pair[0]), 0);
+	ck_assert_int_eq(vmosal_handle_close(ev2), 0);
 	/* The child signals the event this process made. */
 	ck_assert_int_eq(vmosal_waitset_wait(ws, 60 * 1000000000ll, got, 2, &n), 0);
 	ck_assert_uint_eq(got[0].token, 2);

@@ -60,13 +60,22 @@ struct win_chan {
 	DWORD rd_len, rd_err;
 	unsigned char *buf;
 	wchar_t *name; /* a listener's pipe name */
+	/* The other end of a pair while both are here (win_pair_lock): when
+	 * one is sent away, the other's peer becomes where it went. */
+	struct win_chan *partner;
 };
+
+static SRWLOCK win_pair_lock = SRWLOCK_INIT;
 
 static void win_chan_free(struct win_rec *o)
 {
 	struct win_chan *c = (struct win_chan *)o;
 	DWORD n;
 
+	AcquireSRWLockExclusive(&win_pair_lock);
+	if (c->partner != NULL)
+		c->partner->partner = NULL;
+	ReleaseSRWLockExclusive(&win_pair_lock);
 	if (c->rd_pending) {
 		CancelIoEx(c->pipe, &c->rd);
 		GetOverlappedResult(c->pipe, &c->rd, &n, TRUE);
@@ -281,6 +290,46 @@ static int win_pipe_open_error(void)
 	}
 }
 
+static void win_chan_link(HANDLE a, HANDLE b)
+{
+	struct win_chan *ca = (struct win_chan *)win_rec_get(a, WIN_REC_CHANNEL);
+	struct win_chan *cb = (struct win_chan *)win_rec_get(b, WIN_REC_CHANNEL);
+
+	AcquireSRWLockExclusive(&win_pair_lock);
+	ca->partner = cb;
+	cb->partner = ca;
+	ReleaseSRWLockExclusive(&win_pair_lock);
+	win_rec_unref(&ca->r);
+	win_rec_unref(&cb->r);
+}
+
+/* x, one end of a pair made here, goes to the process pid (through the
+ * channel c, whose write lock is held): the end left here now sends its
+ * handles there. */
+static void win_chan_moved(struct win_chan *c, struct win_chan *x, uint64_t pid)
+{
+	struct win_chan *left;
+
+	AcquireSRWLockExclusive(&win_pair_lock);
+	if ((left = x->partner) != NULL) {
+		win_rec_ref(&left->r);
+		left->partner = NULL;
+		x->partner = NULL;
+	}
+	ReleaseSRWLockExclusive(&win_pair_lock);
+	if (left == NULL)
+		return;
+	if (left != c)
+		AcquireSRWLockExclusive(&left->wlock);
+	if (left->peer != NULL && left->peer != GetCurrentProcess())
+		CloseHandle(left->peer);
+	left->peer = pid == GetCurrentProcessId() ? GetCurrentProcess() : NULL;
+	left->peer_pid = pid;
+	if (left != c)
+		ReleaseSRWLockExclusive(&left->wlock);
+	win_rec_unref(&left->r);
+}
+
 int win_channel_pair(unsigned flags, vmosal_handle_t *out)
 {
 	static volatile LONG serial;
@@ -310,6 +359,7 @@ int win_channel_pair(unsigned flags, vmosal_handle_t *out)
 		win_handle_close(out[0]);
 		return rc;
 	}
+	win_chan_link(out[0], out[1]);
 	return 0;
 }
 
@@ -364,7 +414,13 @@ int win_channel_listen(const char *name, unsigned flags, vmosal_handle_t *out)
 		return rc;
 	}
 	/* The first instance claims the name: another listener's is there
-	 * (ERROR_ACCESS_DENIED for FILE_FLAG_FIRST_PIPE_INSTANCE). */
+	 * (ERROR_ACCESS_DENIED for FILE_FLAG_FIRST_PIPE_INSTANCE). Wine
+	 * ignores that flag: a pipe of the name that has an instance waiting
+	 * (or all busy, the wait timing out) is one too. */
+	if (WaitNamedPipeW(l->name, 1) || GetLastError() == ERROR_SEM_TIMEOUT) {
+		win_chan_free(&l->r);
+		return VMOSAL_EEXIST;
+	}
 	first = win_pipe_instance(l->name, true);
 	if (first == INVALID_HANDLE_VALUE) {
 		rc = GetLastError() == ERROR_ACCESS_DENIED || GetLastError() == ERROR_PIPE_BUSY
@@ -565,6 +621,16 @@ int win_channel_send(vmosal_handle_t h, const void *buf, size_t len,
 	}
 	if (rc != 0 && done > 0)
 		win_close_remote(c->peer, hs, done);
+	/* Sent: the ends left here of pairs whose other ends went. */
+	for (size_t i = 0; rc == 0 && i < nhandles; i++) {
+		struct win_chan *x;
+
+		if (hs[i].kind == WIN_CH_KIND_CHANNEL &&
+		    (x = (struct win_chan *)win_rec_get(handles[i], WIN_REC_CHANNEL)) != NULL) {
+			win_chan_moved(c, x, c->peer_pid);
+			win_rec_unref(&x->r);
+		}
+	}
 	ReleaseSRWLockExclusive(&c->wlock);
 	free(msg);
 	win_rec_unref(&c->r);
