@@ -71,7 +71,8 @@ VMOSAL_API int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns);
  * signals merge); a Windows event object keeps no count, so a non-SEMAPHORE
  * event there reads 1 however often it was signalled (a semaphore counts up
  * to 2^31 - 1). VMOSAL_EBADF when the handle is not an event, as for
- * vmosal_event_notify. */
+ * vmosal_event_notify; VMOSAL_EINVAL for a blocking one, as for
+ * vmosal_event_wait (its read could block). */
 VMOSAL_API int vmosal_event_read(vmosal_handle_t event, uint64_t *count);
 
 /* ---- Clocks ---------------------------------------------------------------- */

@@ -32,7 +32,7 @@ typedef struct vmosal_waitset vmosal_waitset_t;
  * ERROR are always reported; asking for them changes nothing. */
 #define VMOSAL_WAIT_READABLE 0x001u /* an event or timer fired, a message, a connection */
 #define VMOSAL_WAIT_WRITABLE 0x002u /* a channel can take a message */
-#define VMOSAL_WAIT_HANGUP 0x004u   /* the peer of a channel is gone */
+#define VMOSAL_WAIT_HANGUP 0x004u   /* the peer of a channel is gone, or shut its writing down */
 #define VMOSAL_WAIT_ERROR 0x008u
 /* How: level-triggered by default (reported at each wait while ready).
  * EDGE reports a handle once per change to ready (Linux EPOLLET, macOS
@@ -68,7 +68,9 @@ VMOSAL_API int vmosal_waitset_destroy(vmosal_waitset_t *ws);
  * WRITABLE; unknown bits: VMOSAL_EINVAL) and reports it with token.
  * VMOSAL_EEXIST when h is in the set already, VMOSAL_EBADF when it names
  * nothing, VMOSAL_ENOSPC when the set is full (VMOSAL_WAITSET_MAX, or
- * what the OS allows: Linux's max_user_watches). A handle is in a set
+ * what the OS allows: Linux's max_user_watches). Linux: VMOSAL_ENOTSUP for
+ * a regular file or a directory, which epoll does not watch (they are
+ * always ready). A handle is in a set
  * until removed: close it only after vmosal_waitset_remove (Linux removes
  * a closed descriptor by itself, but not while a duplicate of it lives;
  * other OSes do not). */
