@@ -9,7 +9,6 @@
  * one stays NULL, and so do these, where the core's fallback
  * (backend_slots.h) serves: */
 #define win_thread_create_attr NULL /* the core applies the options in the new thread */
-#define win_signal_ignore NULL      /* VMOSAL_ENOTSUP until win_signal.c has one */
 
 #define WIN_SLOT_loader(name) .name = win_##name,
 #define WIN_SLOT_call(name) .name = win_##name,
