@@ -8,7 +8,14 @@
  * SCM_RIGHTS. macOS (which has no SOCK_SEQPACKET for AF_UNIX): a
  * SOCK_STREAM socket, each message framed by a header, and SCM_RIGHTS.
  * Windows: a named pipe in message mode; the sender duplicates each handle
- * into the receiving process (DuplicateHandle) and sends its value.
+ * into the receiving process (DuplicateHandle) and sends its value. That
+ * process is the pipe's other end as the pipe names it: the one that
+ * connected or accepted; for a pair, the process that made it, until one
+ * end is sent through a channel: the end left behind then sends to where
+ * that one went (an end passed to a child by inheritance instead still
+ * sends its handles to the maker: send it through a channel).
+ * A Windows channel keeps one read pending once it has been received on
+ * or added to a wait set: send such an end to another process no more.
  *
  * A channel, and a listener, is waitable in a wait set: READABLE when a
  * message (a connection, for a listener) is waiting, WRITABLE when a send
