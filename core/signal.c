@@ -5,10 +5,27 @@
  * same on every OS. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
+
+/* The siginfo of 0.2, before syscall and syscall_arch: callers built
+ * against it still pass its size. */
+#define SIGINFO_MIN_SIZE offsetof(struct vmosal_siginfo, syscall)
+/* What a backend of ABI 2.5 or later fills; an older one's record ends
+ * before syscall. */
+#define SIGINFO_SYSCALL_END (offsetof(struct vmosal_siginfo, syscall_arch) + sizeof(uint32_t))
+
+/* A record to hand a backend: the members an older backend does not know
+ * already say "no system call". */
+static void siginfo_blank(struct vmosal_siginfo *bi)
+{
+	bi->struct_size = sizeof *bi;
+	bi->syscall = -1;
+	bi->syscall_arch = 0;
+}
 
 #define HANDLERS_PER_SIGNAL 8
 #define HANDLER_SLOTS (VMOSAL_SIGNAL_COUNT * HANDLERS_PER_SIGNAL)
@@ -125,6 +142,14 @@ void vmosal__signal_dispatch(const struct vmosal_siginfo *bi, void *os_context)
 		info.os_signal = bi->os_signal;
 		info.os_code = bi->os_code;
 		info.fault_addr = bi->fault_addr;
+		/* An older backend's record ends before these. */
+		if (bi->struct_size >= SIGINFO_SYSCALL_END) {
+			info.syscall = bi->syscall;
+			info.syscall_arch = bi->syscall_arch;
+		} else {
+			info.syscall = -1;
+			info.syscall_arch = 0;
+		}
 		for (int i = 0; i < HANDLERS_PER_SIGNAL; i++) {
 			struct handler_slot *h = &handlers[bi->signal][i];
 			vmosal_signal_fn fn;
@@ -214,6 +239,30 @@ int vmosal_signal_remove_handler(vmosal_signal_handler_t *h)
 	return 0;
 }
 
+/* The ignore is the backend's to keep: under the registry lock, as
+ * installs and restores are, since while sig is ignored those work on the
+ * disposition kept beneath the ignore (a handler added then is not called
+ * until the ignore is taken back; the last one removed then does not take
+ * it back). */
+int vmosal_signal_set_ignored(enum vmosal_signal sig, bool ignored)
+{
+	const struct vmosal__state *s;
+	int rc;
+
+	/* A fault or a seccomp trap ignored would run the faulting
+	 * instruction again for ever. */
+	if (!known_signal((int)sig) || is_fault((int)sig) || sig == VMOSAL_SIGSYS)
+		return VMOSAL_EINVAL;
+	if ((rc = VMOSAL__READY_SLOT(&s, signal_ignore)) != 0)
+		return rc;
+	if (!has_signals(s))
+		return VMOSAL_ENOTSUP;
+	vmosal__registry_lock();
+	rc = s->ops->signal_ignore((int)sig, ignored);
+	vmosal__registry_unlock();
+	return rc;
+}
+
 /* Checks a caller's signal list and copies it as the ints slots take
  * (still enum vmosal_signal: the backend translates); faults may not be
  * blocked or waited for. */
@@ -256,18 +305,19 @@ int vmosal_signal_wait(const enum vmosal_signal *sigs, size_t n, int64_t timeout
 		       struct vmosal_siginfo *out)
 {
 	int list[VMOSAL_SIGNAL_COUNT];
-	struct vmosal_siginfo bi = {.struct_size = sizeof bi};
+	struct vmosal_siginfo bi;
 	const struct vmosal__state *s;
 	int (*op)(const int *, size_t, int64_t, struct vmosal_siginfo *);
 	int rc = check_set(sigs, n, list);
 
-	if (rc != 0 || (rc = vmosal__struct_out_check(out, sizeof(struct vmosal_siginfo))) != 0)
+	if (rc != 0 || (rc = vmosal__struct_out_check(out, SIGINFO_MIN_SIZE)) != 0)
 		return rc;
 	if ((rc = vmosal__ready(&s, 0)) != 0)
 		return rc;
 	op = s->ops->signal_wait;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
+	siginfo_blank(&bi);
 	rc = op(list, n, timeout_ns, &bi);
 	if (rc == 0)
 		vmosal__struct_out(out, &bi, sizeof bi);
@@ -291,20 +341,21 @@ int vmosal_signal_fd_create(const enum vmosal_signal *sigs, size_t n, vmosal_han
 
 int vmosal_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 {
-	struct vmosal_siginfo bi = {.struct_size = sizeof bi};
+	struct vmosal_siginfo bi;
 	const struct vmosal__state *s;
 	int (*op)(vmosal_handle_t, struct vmosal_siginfo *);
 	int rc;
 
 	if (!VMOSAL_HANDLE_VALID(h))
 		return VMOSAL_EBADF;
-	if (vmosal__struct_out_check(out, sizeof(struct vmosal_siginfo)) != 0)
+	if (vmosal__struct_out_check(out, SIGINFO_MIN_SIZE) != 0)
 		return VMOSAL_EINVAL;
 	if ((rc = vmosal__ready(&s, 0)) != 0)
 		return rc;
 	op = s->ops->signal_fd_read;
 	if (op == NULL)
 		return VMOSAL_ENOTSUP;
+	siginfo_blank(&bi);
 	rc = op(h, &bi);
 	if (rc == 0)
 		vmosal__struct_out(out, &bi, sizeof bi);
@@ -356,7 +407,7 @@ static inline int guard_run(const struct vmosal__state *s, int (*fn)(void *), vo
 			return rc;
 		op = atomic_load_explicit(&guard_op, memory_order_acquire);
 	}
-	fault->struct_size = sizeof *fault;
+	siginfo_blank(fault);
 	return op(fn, arg, fault, fn_result);
 }
 
@@ -381,7 +432,7 @@ static int guard_slow(int (*fn)(void *), void *arg, struct vmosal_siginfo *fault
 	const struct vmosal__state *s;
 	int rc, result = 0;
 
-	if (fn == NULL || (fault != NULL && vmosal__struct_out_check(fault, sizeof *fault) != 0))
+	if (fn == NULL || (fault != NULL && vmosal__struct_out_check(fault, SIGINFO_MIN_SIZE) != 0))
 		return VMOSAL_EINVAL;
 	if ((rc = vmosal__ready(&s, 0)) != 0)
 		return rc;
@@ -398,11 +449,12 @@ int vmosal_fault_guard(int (*fn)(void *), void *arg, struct vmosal_siginfo *faul
 
 	int rc;
 
-	/* A caller's struct of this library's size needs no further look;
-	 * anything else takes the slow path. */
+	/* A caller's struct of this library's size, or of 0.2's, needs no
+	 * further look; anything else takes the slow path. */
 	if (VMOSAL__LIKELY(op != NULL && fn != NULL &&
-			   (fault == NULL || fault->struct_size == sizeof *fault))) {
-		bi.struct_size = sizeof bi;
+			   (fault == NULL || fault->struct_size == sizeof *fault ||
+			    fault->struct_size == SIGINFO_MIN_SIZE))) {
+		siginfo_blank(&bi);
 		rc = op(fn, arg, &bi, &result);
 		return VMOSAL__LIKELY(rc == 0) ? result : guard_failed(rc, &bi, fault);
 	}

@@ -10,11 +10,20 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#endif
 
 #include "testutil.h"
 #include "vmosal.h"
@@ -908,12 +917,600 @@ START_TEST(test_guard_in_a_signal_handler)
 }
 END_TEST
 
+/* ---- the signals of 0.3: QUIT, SYS, XCPU, XFSZ ---- */
+
+static const struct {
+	enum vmosal_signal sig;
+	int os;
+} new_signals[] = {
+	{VMOSAL_SIGQUIT, SIGQUIT},
+	{VMOSAL_SIGSYS, SIGSYS},
+	{VMOSAL_SIGXCPU, SIGXCPU},
+	{VMOSAL_SIGXFSZ, SIGXFSZ},
+};
+#define NEW_SIGNALS (sizeof new_signals / sizeof new_signals[0])
+
+/* What a handler saw, copied in signal context. */
+static struct vmosal_siginfo seen;
+static atomic_int seen_calls;
+
+static bool record_seen(const struct vmosal_siginfo *info, void *ctx)
+{
+	seen = *info;
+	atomic_fetch_add(&seen_calls, 1);
+	return ctx != NULL;
+}
+
+static void seen_reset(void)
+{
+	memset(&seen, 0x5a, sizeof seen);
+	atomic_store(&seen_calls, 0);
+}
+
+/* Each is handled through the registry, with its own number, and no
+ * system call in the info; the disposition before comes back. */
+START_TEST(test_new_signals_handled)
+{
+	int take = 1;
+
+	for (size_t i = 0; i < NEW_SIGNALS; i++) {
+		vmosal_signal_handler_t *h;
+
+		install(new_signals[i].os, SIG_DFL);
+		seen_reset();
+		ck_assert_int_eq(vmosal_signal_add_handler(new_signals[i].sig, record_seen, &take, &h),
+				 0);
+		raise(new_signals[i].os);
+		ck_assert_int_eq(atomic_load(&seen_calls), 1);
+		ck_assert_uint_eq(seen.struct_size, sizeof seen);
+		ck_assert_uint_eq(seen.signal, new_signals[i].sig);
+		ck_assert_int_eq(seen.os_signal, new_signals[i].os);
+		ck_assert_ptr_null(seen.fault_addr);
+		ck_assert_int_eq(seen.syscall, -1);
+		ck_assert_uint_eq(seen.syscall_arch, 0);
+		ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
+		ck_assert(current_handler(new_signals[i].os) == SIG_DFL);
+	}
+}
+END_TEST
+
+/* A child's exit status: 0 when it saw what it should, 77 to skip,
+ * anything else a failure (which check the status names). */
+#define CHILD_SKIP 77
+
+static int child_status(pid_t pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status), "the child died of signal %d",
+		      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return WEXITSTATUS(status);
+}
+
+/* SIGXFSZ as the kernel sends it: a write past RLIMIT_FSIZE, in a child
+ * (the limit must not outlive it). */
+START_TEST(test_sigxfsz_for_real)
+{
+	char buf[8192];
+	pid_t pid;
+	int fd = vmosal_test_tmpfile();
+
+	ck_assert_int_ge(fd, 0);
+	memset(buf, 'x', sizeof buf);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rlimit lim = {.rlim_cur = 4096, .rlim_max = RLIM_INFINITY};
+		vmosal_signal_handler_t *h;
+		int take = 1;
+		ssize_t n;
+
+		vmosal_test_child_deadline(60);
+		seen_reset();
+		if (vmosal_signal_add_handler(VMOSAL_SIGXFSZ, record_seen, &take, &h) != 0)
+			_exit(1);
+		if (getrlimit(RLIMIT_FSIZE, &lim) != 0)
+			_exit(2);
+		lim.rlim_cur = 4096;
+		if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+			_exit(3);
+		/* The first write stops at the limit; the next one, at it,
+		 * raises SIGXFSZ and fails with EFBIG. */
+		n = write(fd, buf, sizeof buf);
+		if (n == (ssize_t)sizeof buf)
+			_exit(4);
+		if (n > 0 && write(fd, buf, sizeof buf) >= 0)
+			_exit(5);
+		if (errno != EFBIG)
+			_exit(6);
+		if (atomic_load(&seen_calls) != 1)
+			_exit(7);
+		if (seen.signal != VMOSAL_SIGXFSZ || seen.os_signal != SIGXFSZ ||
+		    seen.syscall != -1 || seen.syscall_arch != 0)
+			_exit(8);
+		_exit(vmosal_signal_remove_handler(h) == 0 ? 0 : 9);
+	}
+	close(fd);
+	ck_assert_int_eq(child_status(pid), 0);
+}
+END_TEST
+
+#ifdef __linux__
+#if defined(__x86_64__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#elif defined(__riscv) && __riscv_xlen == 64
+#define TEST_AUDIT_ARCH AUDIT_ARCH_RISCV64
+#elif defined(__i386__)
+#define TEST_AUDIT_ARCH AUDIT_ARCH_I386
+#endif
+
+/* Makes getppid trap (SECCOMP_RET_TRAP) for the calling thread; false
+ * where seccomp filters are not to be had. */
+static bool trap_getppid(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)__NR_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
+
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+	       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+#endif
+
+/* SIGSYS from a real seccomp trap: the handler is told which system call
+ * and for which architecture. In a child: the filter stays for its life. */
+START_TEST(test_sigsys_from_seccomp)
+{
+#ifdef __linux__
+	int pipefd[2], err = 0, code;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		vmosal_signal_handler_t *h;
+		int take = 1;
+
+		close(pipefd[0]);
+		vmosal_test_child_deadline(60);
+		seen_reset();
+		if (vmosal_signal_add_handler(VMOSAL_SIGSYS, record_seen, &take, &h) != 0)
+			_exit(1);
+		if (!trap_getppid()) {
+			err = errno;
+			if (write(pipefd[1], &err, sizeof err) != (ssize_t)sizeof err)
+				_exit(2);
+			_exit(CHILD_SKIP);
+		}
+		syscall(__NR_getppid);
+		if (atomic_load(&seen_calls) != 1)
+			_exit(3);
+		if (seen.signal != VMOSAL_SIGSYS || seen.os_signal != SIGSYS ||
+		    seen.os_code != 1 /* SYS_SECCOMP */)
+			_exit(4);
+		if (seen.syscall != __NR_getppid)
+			_exit(5);
+#ifdef TEST_AUDIT_ARCH
+		if (seen.syscall_arch != TEST_AUDIT_ARCH)
+			_exit(6);
+#else
+		if (seen.syscall_arch == 0)
+			_exit(6);
+#endif
+		_exit(0);
+	}
+	close(pipefd[1]);
+	code = child_status(pid);
+	if (code == CHILD_SKIP) {
+		ck_assert_int_eq(read(pipefd[0], &err, sizeof err), (ssize_t)sizeof err);
+		close(pipefd[0]);
+		VMOSAL_SKIP("no seccomp filter could be installed (%s)", strerror(err));
+	}
+	close(pipefd[0]);
+	ck_assert_msg(code == 0,
+		      "child check %d failed (3: no handler call, 4: signal or si_code, "
+		      "5: syscall, 6: syscall_arch)",
+		      code);
+#else
+	VMOSAL_SKIP("seccomp is Linux's");
+#endif
+}
+END_TEST
+
+/* Signal waits and descriptors report them too. */
+START_TEST(test_new_signals_wait_and_fd)
+{
+	enum vmosal_signal sigs[NEW_SIGNALS];
+	struct vmosal_siginfo info = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
+	vmosal_handle_t fd;
+
+	for (size_t i = 0; i < NEW_SIGNALS; i++)
+		sigs[i] = new_signals[i].sig;
+	ck_assert_int_eq(vmosal_signal_block(sigs, NEW_SIGNALS), 0);
+	ck_assert_int_eq(vmosal_signal_fd_create(sigs, NEW_SIGNALS, &fd), 0);
+	for (size_t i = 0; i < NEW_SIGNALS; i++) {
+		raise(new_signals[i].os);
+		memset(&info, 0x5a, sizeof info);
+		info.struct_size = sizeof info;
+		ck_assert_int_eq(vmosal_signal_wait(sigs, NEW_SIGNALS, -1, &info), 0);
+		ck_assert_uint_eq(info.signal, new_signals[i].sig);
+		ck_assert_int_eq(info.os_signal, new_signals[i].os);
+		ck_assert_int_eq(info.syscall, -1);
+		ck_assert_uint_eq(info.syscall_arch, 0);
+
+		raise(new_signals[i].os);
+		memset(&info, 0x5a, sizeof info);
+		info.struct_size = sizeof info;
+		ck_assert_int_eq(vmosal_signal_fd_read(fd, &info), 0);
+		ck_assert_uint_eq(info.signal, new_signals[i].sig);
+		ck_assert_int_eq(info.os_signal, new_signals[i].os);
+		ck_assert_int_eq(info.syscall, -1);
+		ck_assert_uint_eq(info.syscall_arch, 0);
+	}
+	ck_assert_int_eq(vmosal_signal_fd_read(fd, &info), VMOSAL_EAGAIN);
+	ck_assert_int_eq(vmosal_handle_close(fd), 0);
+	ck_assert_int_eq(vmosal_signal_unblock(sigs, NEW_SIGNALS), 0);
+}
+END_TEST
+
+#ifdef __linux__
+/* Queues SIGSYS at this process with a seccomp trap's siginfo (a process
+ * may send itself any si_code). */
+static void queue_seccomp_sigsys(long nr)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof si);
+	si.si_signo = SIGSYS;
+	si.si_code = 1; /* SYS_SECCOMP */
+	si.si_syscall = (int)nr;
+	si.si_arch = TEST_AUDIT_ARCH;
+	ck_assert_int_eq(syscall(SYS_rt_sigqueueinfo, (long)getpid(), (long)SIGSYS, &si), 0);
+}
+#endif
+
+/* A seccomp trap's siginfo through sigtimedwait and signalfd (a real trap
+ * is forced on its thread, unblocked: it never waits to be taken). */
+START_TEST(test_seccomp_info_in_wait_and_fd)
+{
+#if defined(__linux__) && defined(TEST_AUDIT_ARCH)
+	enum vmosal_signal sys = VMOSAL_SIGSYS;
+	struct vmosal_siginfo info = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
+	vmosal_handle_t fd;
+
+	VMOSAL_SKIP_IF_EMULATED("the system call members of a queued siginfo_t");
+	ck_assert_int_eq(vmosal_signal_block(&sys, 1), 0);
+	queue_seccomp_sigsys(__NR_getppid);
+	ck_assert_int_eq(vmosal_signal_wait(&sys, 1, -1, &info), 0);
+	ck_assert_uint_eq(info.signal, VMOSAL_SIGSYS);
+	ck_assert_int_eq(info.os_code, 1);
+	ck_assert_int_eq(info.syscall, __NR_getppid);
+	ck_assert_uint_eq(info.syscall_arch, TEST_AUDIT_ARCH);
+
+	ck_assert_int_eq(vmosal_signal_fd_create(&sys, 1, &fd), 0);
+	queue_seccomp_sigsys(__NR_getpid);
+	memset(&info, 0, sizeof info);
+	info.struct_size = sizeof info;
+	ck_assert_int_eq(vmosal_signal_fd_read(fd, &info), 0);
+	ck_assert_uint_eq(info.signal, VMOSAL_SIGSYS);
+	ck_assert_int_eq(info.os_code, 1);
+	ck_assert_int_eq(info.syscall, __NR_getpid);
+	ck_assert_uint_eq(info.syscall_arch, TEST_AUDIT_ARCH);
+	ck_assert_int_eq(vmosal_handle_close(fd), 0);
+	ck_assert_int_eq(vmosal_signal_unblock(&sys, 1), 0);
+#else
+	VMOSAL_SKIP("seccomp's siginfo is Linux's, on an architecture this test knows");
+#endif
+}
+END_TEST
+
+/* A caller built against 0.2's header passes its 24-byte siginfo: it
+ * gets those bytes, and nothing past them is written. */
+#define OLD_SIGINFO ((uint32_t)offsetof(struct vmosal_siginfo, syscall))
+
+static void old_caller_info(unsigned char *buf, size_t size)
+{
+	uint32_t old = OLD_SIGINFO;
+
+	memset(buf, 0xa5, size);
+	memcpy(buf, &old, sizeof old);
+}
+
+static void old_caller_check(const unsigned char *buf, size_t size, uint32_t sig, int os)
+{
+	struct vmosal_siginfo got;
+
+	memset(&got, 0, sizeof got);
+	memcpy(&got, buf, OLD_SIGINFO);
+	ck_assert_uint_eq(got.struct_size, OLD_SIGINFO);
+	ck_assert_uint_eq(got.signal, sig);
+	ck_assert_int_eq(got.os_signal, os);
+	for (size_t i = OLD_SIGINFO; i < size; i++)
+		ck_assert_msg(buf[i] == 0xa5, "byte %zu past the caller's struct written", i);
+}
+
+START_TEST(test_old_siginfo_size)
+{
+	_Alignas(struct vmosal_siginfo) unsigned char buf[sizeof(struct vmosal_siginfo) + 16];
+	struct vmosal_siginfo *out = (struct vmosal_siginfo *)(void *)buf;
+	enum vmosal_signal usr2 = VMOSAL_SIGUSR2;
+	vmosal_handle_t fd;
+	char *p;
+
+	ck_assert_uint_eq(OLD_SIGINFO, 24);
+	ck_assert_int_eq(vmosal_signal_block(&usr2, 1), 0);
+	raise(SIGUSR2);
+	old_caller_info(buf, sizeof buf);
+	ck_assert_int_eq(vmosal_signal_wait(&usr2, 1, -1, out), 0);
+	old_caller_check(buf, sizeof buf, VMOSAL_SIGUSR2, SIGUSR2);
+
+	ck_assert_int_eq(vmosal_signal_fd_create(&usr2, 1, &fd), 0);
+	raise(SIGUSR2);
+	old_caller_info(buf, sizeof buf);
+	ck_assert_int_eq(vmosal_signal_fd_read(fd, out), 0);
+	old_caller_check(buf, sizeof buf, VMOSAL_SIGUSR2, SIGUSR2);
+	ck_assert_int_eq(vmosal_handle_close(fd), 0);
+	ck_assert_int_eq(vmosal_signal_unblock(&usr2, 1), 0);
+
+	/* The guard, twice: the first installs its handlers (the slow
+	 * path), the second takes the fast one. */
+	p = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	for (int i = 0; i < 2; i++) {
+		old_caller_info(buf, sizeof buf);
+		ck_assert_int_eq(vmosal_fault_guard(read_byte, p, out), VMOSAL_EFAULT);
+		old_caller_check(buf, sizeof buf, VMOSAL_TEST_PROT_VSIGNAL,
+				 VMOSAL_TEST_PROT_SIGNAL);
+		ck_assert_ptr_eq(((struct vmosal_siginfo *)(void *)buf)->fault_addr, p);
+	}
+	munmap(p, page);
+	/* Below 0.2's size: refused. */
+	old_caller_info(buf, sizeof buf);
+	out->struct_size = OLD_SIGINFO - 1;
+	ck_assert_int_eq(vmosal_signal_wait(&usr2, 1, 0, out), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_fault_guard(read_byte, p, out), VMOSAL_EINVAL);
+}
+END_TEST
+
+/* ---- ignoring through the registry ---- */
+
+/* The application's disposition before the ignore, to check it comes
+ * back exactly: its handler, flags and mask. */
+static void install_app_quit(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = app_handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR2);
+	ck_assert_int_eq(sigaction(SIGQUIT, &sa, NULL), 0);
+}
+
+static void expect_app_quit(void)
+{
+	struct sigaction now;
+
+	ck_assert_int_eq(sigaction(SIGQUIT, NULL, &now), 0);
+	ck_assert(!(now.sa_flags & SA_SIGINFO));
+	ck_assert(now.sa_handler == app_handler);
+	ck_assert(now.sa_flags & SA_RESTART);
+	ck_assert(sigismember(&now.sa_mask, SIGUSR2));
+}
+
+static bool quit_is_ignored(void)
+{
+	struct sigaction now;
+
+	ck_assert_int_eq(sigaction(SIGQUIT, NULL, &now), 0);
+	return !(now.sa_flags & SA_SIGINFO) && now.sa_handler == SIG_IGN;
+}
+
+/* An ignored SIGQUIT does nothing (its default would end the process),
+ * and the disposition before comes back exactly. */
+START_TEST(test_ignore_discards_and_restores)
+{
+	install(SIGQUIT, SIG_DFL);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, true), 0);
+	ck_assert(quit_is_ignored());
+	raise(SIGQUIT);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, true), 0); /* idempotent */
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), 0);
+	ck_assert(current_handler(SIGQUIT) == SIG_DFL);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), 0);
+	ck_assert(current_handler(SIGQUIT) == SIG_DFL);
+
+	install_app_quit();
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, true), 0);
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&app_calls), 0);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), 0);
+	expect_app_quit();
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&app_calls), 1);
+	install(SIGQUIT, SIG_DFL);
+}
+END_TEST
+
+/* Handlers registered are not called while ignored, added or removed
+ * meanwhile without ending the ignore, and called again after it. */
+START_TEST(test_ignore_with_handlers)
+{
+	vmosal_signal_handler_t *a, *b;
+
+	install_app_quit();
+	seen_reset();
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGQUIT, record_seen, NULL, &a), 0);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, true), 0);
+	ck_assert(quit_is_ignored());
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&seen_calls), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGQUIT, record_seen, NULL, &b), 0);
+	ck_assert(quit_is_ignored());
+	ck_assert_int_eq(vmosal_signal_remove_handler(a), 0);
+	ck_assert(quit_is_ignored());
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&seen_calls), 0);
+	ck_assert_int_eq(atomic_load(&app_calls), 0);
+	/* libvmosal's handler back, chaining to the application's. */
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), 0);
+	ck_assert(!quit_is_ignored());
+	ck_assert(current_handler(SIGQUIT) != app_handler);
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&seen_calls), 1);
+	ck_assert_uint_eq(seen.signal, VMOSAL_SIGQUIT);
+	ck_assert_int_eq(atomic_load(&app_calls), 1);
+	ck_assert_int_eq(vmosal_signal_remove_handler(b), 0);
+	expect_app_quit();
+	install(SIGQUIT, SIG_DFL);
+}
+END_TEST
+
+/* The first handler added while ignored: not called until the ignore is
+ * taken back, then on top, chaining to the application's. */
+START_TEST(test_add_first_handler_while_ignored)
+{
+	vmosal_signal_handler_t *h;
+
+	install_app_quit();
+	seen_reset();
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, true), 0);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGQUIT, record_seen, NULL, &h), 0);
+	ck_assert(quit_is_ignored());
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&seen_calls), 0);
+	ck_assert_int_eq(atomic_load(&app_calls), 0);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), 0);
+	ck_assert(!quit_is_ignored());
+	ck_assert(current_handler(SIGQUIT) != app_handler);
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&seen_calls), 1);
+	ck_assert_int_eq(atomic_load(&app_calls), 1);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
+	expect_app_quit();
+	install(SIGQUIT, SIG_DFL);
+}
+END_TEST
+
+/* The last handler removed while ignored: still ignored; the
+ * application's disposition comes back at the un-ignore. */
+START_TEST(test_remove_last_while_ignored)
+{
+	vmosal_signal_handler_t *h;
+
+	install_app_quit();
+	seen_reset();
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGQUIT, record_seen, NULL, &h), 0);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, true), 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
+	ck_assert(quit_is_ignored());
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&app_calls), 0);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), 0);
+	expect_app_quit();
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&app_calls), 1);
+	ck_assert_int_eq(atomic_load(&seen_calls), 0);
+	install(SIGQUIT, SIG_DFL);
+}
+END_TEST
+
+/* A handler the application installed after the ignore is left alone
+ * when it is taken back, with libvmosal's handlers registered or not. */
+START_TEST(test_app_handler_after_ignore_is_left_alone)
+{
+	vmosal_signal_handler_t *h;
+
+	install(SIGQUIT, SIG_DFL);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, true), 0);
+	install_app_quit();
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), 0);
+	expect_app_quit();
+
+	seen_reset();
+	install(SIGQUIT, SIG_DFL);
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGQUIT, record_seen, NULL, &h), 0);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, true), 0);
+	install_app_quit();
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), 0);
+	expect_app_quit();
+	raise(SIGQUIT);
+	ck_assert_int_eq(atomic_load(&app_calls), 1);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
+	expect_app_quit();
+	install(SIGQUIT, SIG_DFL);
+}
+END_TEST
+
+/* The ignore discards what is pending (POSIX: even blocked), so no wait
+ * or descriptor sees it; taken back, the signal is waited for again. */
+START_TEST(test_ignore_discards_pending)
+{
+	enum vmosal_signal quit = VMOSAL_SIGQUIT;
+	struct vmosal_siginfo info = VMOSAL_STRUCT_INIT(struct vmosal_siginfo);
+	vmosal_handle_t fd;
+
+	install(SIGQUIT, SIG_DFL);
+	ck_assert_int_eq(vmosal_signal_block(&quit, 1), 0);
+	ck_assert_int_eq(vmosal_signal_fd_create(&quit, 1, &fd), 0);
+	raise(SIGQUIT);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, true), 0);
+	ck_assert_int_eq(vmosal_signal_fd_read(fd, &info), VMOSAL_EAGAIN);
+	ck_assert_int_eq(vmosal_signal_wait(&quit, 1, 0, &info), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), 0);
+	raise(SIGQUIT);
+	ck_assert_int_eq(vmosal_signal_wait(&quit, 1, -1, &info), 0);
+	ck_assert_uint_eq(info.signal, VMOSAL_SIGQUIT);
+	ck_assert_int_eq(vmosal_handle_close(fd), 0);
+	ck_assert_int_eq(vmosal_signal_unblock(&quit, 1), 0);
+}
+END_TEST
+
+START_TEST(test_ignore_bad_input)
+{
+	static const struct {
+		enum vmosal_signal sig;
+		int os;
+	} refused[] = {
+		{VMOSAL_SIGSEGV, SIGSEGV}, {VMOSAL_SIGBUS, SIGBUS}, {VMOSAL_SIGILL, SIGILL},
+		{VMOSAL_SIGFPE, SIGFPE},   {VMOSAL_SIGSYS, SIGSYS}, {0, 0},
+		{VMOSAL_SIGNAL_COUNT, 0},
+	};
+	int kick = 0;
+
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		ck_assert_int_eq(vmosal_signal_set_ignored(refused[i].sig, true), VMOSAL_EINVAL);
+		ck_assert_int_eq(vmosal_signal_set_ignored(refused[i].sig, false), VMOSAL_EINVAL);
+		if (refused[i].os != 0)
+			ck_assert(current_handler(refused[i].os) != SIG_IGN);
+	}
+	/* The kick's signal, where it is one of the set (no realtime
+	 * signals: a SIGUSR). */
+	ck_assert_int_eq(vmosal_thread_kick_signal(&kick), 0);
+	if (kick == SIGUSR1 || kick == SIGUSR2)
+		ck_assert_int_eq(vmosal_signal_set_ignored(kick == SIGUSR1 ? VMOSAL_SIGUSR1
+									  : VMOSAL_SIGUSR2,
+							   true),
+				 VMOSAL_EBUSY);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("signal");
 	TCase *reg = tcase_create("registry");
 	TCase *faults = tcase_create("registry_faults");
 	TCase *guard = tcase_create("guard");
+	TCase *ignore = tcase_create("ignore");
 
 	tcase_add_checked_fixture(reg, setup, NULL);
 	tcase_add_test(reg, test_handler_before_is_chained_and_restored);
@@ -925,7 +1522,23 @@ int main(void)
 	tcase_add_test(reg, test_chained_handler_jumps_out);
 	tcase_add_test(reg, test_stale_handle_is_refused);
 	tcase_add_test(reg, test_unhandle_waits_for_a_running_handler);
+	tcase_add_test(reg, test_new_signals_handled);
+	tcase_add_test(reg, test_sigxfsz_for_real);
+	tcase_add_test(reg, test_sigsys_from_seccomp);
+	tcase_add_test(reg, test_new_signals_wait_and_fd);
+	tcase_add_test(reg, test_seccomp_info_in_wait_and_fd);
+	tcase_add_test(reg, test_old_siginfo_size);
 	suite_add_tcase(s, reg);
+
+	tcase_add_checked_fixture(ignore, setup, NULL);
+	tcase_add_test(ignore, test_ignore_discards_and_restores);
+	tcase_add_test(ignore, test_ignore_with_handlers);
+	tcase_add_test(ignore, test_add_first_handler_while_ignored);
+	tcase_add_test(ignore, test_remove_last_while_ignored);
+	tcase_add_test(ignore, test_app_handler_after_ignore_is_left_alone);
+	tcase_add_test(ignore, test_ignore_discards_pending);
+	tcase_add_test(ignore, test_ignore_bad_input);
+	suite_add_tcase(s, ignore);
 
 	/* No fixture: it loads the faulty backend itself. */
 	vmosal_tcase_add_own_process(faults, test_unhandle_reports_a_failed_restore);

@@ -69,6 +69,7 @@ static const struct vmosal_backend_ops darwin_ops = {
 	.signal_wait = darwin_signal_wait,
 	.signal_fd_create = darwin_signal_fd_create,
 	.signal_fd_read = darwin_signal_fd_read,
+	.signal_ignore = posix_signal_ignore, /* ABI 2.5 */
 	.handle_close = posix_handle_close,
 	.fault_guard = posix_fault_guard,
 	.kick_setup = posix_kick_setup,

@@ -61,6 +61,7 @@ static const struct vmosal_backend_ops linux_ops = {
 	.signal_wait = posix_signal_wait,
 	.signal_fd_create = linux_signal_fd_create,
 	.signal_fd_read = linux_signal_fd_read,
+	.signal_ignore = posix_signal_ignore, /* ABI 2.5 */
 	.handle_close = linux_handle_close,
 	.fault_guard = posix_fault_guard,
 	.kick_setup = posix_kick_setup,

@@ -43,6 +43,7 @@ int linux_signal_fd_read(vmosal_handle_t h, struct vmosal_siginfo *out)
 	out->os_signal = (int32_t)ssi.ssi_signo;
 	out->os_code = ssi.ssi_code;
 	out->fault_addr = NULL;
+	posix_siginfo_syscall((int)ssi.ssi_signo, ssi.ssi_code, ssi.ssi_syscall, ssi.ssi_arch, out);
 	return 0;
 }
 

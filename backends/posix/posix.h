@@ -99,6 +99,10 @@ int posix_signal_of(int os_signal);
 /* A sigset of sigs[0..n) (enum vmosal_signal); VMOSAL_ENOTSUP when one is
  * unknown here. */
 int posix_sigset(const int *sigs, size_t n, sigset_t *set);
+/* Sets out's syscall and syscall_arch: nr and arch for a seccomp trap
+ * (os_signal SIGSYS, code SYS_SECCOMP, on Linux), else -1 and 0. */
+void posix_siginfo_syscall(int os_signal, int code, int32_t nr, uint32_t arch,
+			   struct vmosal_siginfo *out);
 /* Takes one signal of set that is pending for the calling thread or the
  * process and fills *out; VMOSAL_EAGAIN when none is. Never blocks, even
  * while other threads take the same signals: sigtimedwait with a zero
@@ -176,8 +180,11 @@ void posix_channel_forget(int fd);
  *   rw == rx (Apple's MAP_JIT); jit_write_begin and _end serve two views,
  *   which only need checking (rw is always writable): no system call.
  * signal_install, signal_restore, signal_chain, signal_mask, signal_wait,
- *   fault_guard, kick_setup (posix_signal.c): kick_setup is
- *   posix_kick_setup_from on this system's candidates.
+ *   signal_ignore, fault_guard, kick_setup (posix_signal.c): kick_setup is
+ *   posix_kick_setup_from on this system's candidates; while signal_ignore
+ *   keeps a signal at SIG_IGN, signal_install and signal_restore change
+ *   the disposition kept beneath it, which comes back when it is taken
+ *   back.
  * handle_close, handle_dup, handle_set_inheritable, clock_ns, sleep_ns,
  *   device_open, device_ioctl, process_id (posix_io.c): device_ioctl is
  *   ioctl(2) through libc, retried on EINTR unless flags has

@@ -174,7 +174,8 @@ static const int posix_signals[VMOSAL_SIGNAL_COUNT] = {
 	[VMOSAL_SIGCHLD] = SIGCHLD,   [VMOSAL_SIGPIPE] = SIGPIPE, [VMOSAL_SIGUSR1] = SIGUSR1,
 	[VMOSAL_SIGUSR2] = SIGUSR2,   [VMOSAL_SIGALRM] = SIGALRM, [VMOSAL_SIGWINCH] = SIGWINCH,
 	[VMOSAL_SIGSEGV] = SIGSEGV,   [VMOSAL_SIGBUS] = SIGBUS,   [VMOSAL_SIGILL] = SIGILL,
-	[VMOSAL_SIGFPE] = SIGFPE,
+	[VMOSAL_SIGFPE] = SIGFPE,     [VMOSAL_SIGQUIT] = SIGQUIT, [VMOSAL_SIGSYS] = SIGSYS,
+	[VMOSAL_SIGXCPU] = SIGXCPU,   [VMOSAL_SIGXFSZ] = SIGXFSZ,
 };
 #define POSIX_NSIGNALS (sizeof posix_signals / sizeof posix_signals[0])
 
@@ -208,6 +209,33 @@ static bool posix_is_fault(int os)
 	return os == SIGSEGV || os == SIGBUS || os == SIGILL || os == SIGFPE;
 }
 
+/* Linux tells a seccomp trap's system call in the siginfo. */
+#ifdef __linux__
+#define POSIX_SECCOMP_INFO 1
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1 /* the kernel's <asm-generic/siginfo.h>; glibc lacks it */
+#endif
+#endif
+
+void posix_siginfo_syscall(int os_signal, int code, int32_t nr, uint32_t arch,
+			   struct vmosal_siginfo *out)
+{
+#ifdef POSIX_SECCOMP_INFO
+	if (os_signal == SIGSYS && code == SYS_SECCOMP) {
+		out->syscall = nr;
+		out->syscall_arch = arch;
+		return;
+	}
+#else
+	(void)os_signal;
+	(void)code;
+	(void)nr;
+	(void)arch;
+#endif
+	out->syscall = -1;
+	out->syscall_arch = 0;
+}
+
 /* Fills *out from a siginfo_t the OS delivered. */
 static void posix_siginfo_of(const siginfo_t *si, struct vmosal_siginfo *out)
 {
@@ -216,6 +244,11 @@ static void posix_siginfo_of(const siginfo_t *si, struct vmosal_siginfo *out)
 	out->os_signal = si->si_signo;
 	out->os_code = si->si_code;
 	out->fault_addr = posix_is_fault(si->si_signo) ? si->si_addr : NULL;
+#ifdef POSIX_SECCOMP_INFO
+	posix_siginfo_syscall(si->si_signo, si->si_code, si->si_syscall, si->si_arch, out);
+#else
+	posix_siginfo_syscall(si->si_signo, si->si_code, -1, 0, out);
+#endif
 }
 
 /* ---- the fault guard ---- */
@@ -458,25 +491,50 @@ static bool posix_is_ours(const struct sigaction *sa)
 	return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == posix_handler;
 }
 
-int posix_signal_install(int sig)
+/* Our handler's disposition. */
+static void posix_ours(struct sigaction *sa)
 {
-	int os = posix_os_signal(sig);
-	struct sigaction sa, now, old;
-	unsigned n;
+	memset(sa, 0, sizeof *sa);
+	sa->sa_sigaction = posix_handler;
+	/* SA_RESTART: the application's own system calls carry on as they
+	 * would without libvmosal in between. */
+	sa->sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	sigemptyset(&sa->sa_mask);
+}
 
-	if (os == 0 || posix_core == NULL ||
-	    !VMOSAL_BACKEND_HAS_MEMBER(posix_core, struct vmosal_core_services, signal_dispatch))
-		return VMOSAL_ENOTSUP;
-	/* Without realtime signals the kick took a SIGUSR; handling it here
-	 * would put the kick handler out of place. */
-	if (os == posix_kick_signal)
-		return VMOSAL_EBUSY;
-	if (sigaction(os, NULL, &now) != 0)
-		return posix_last_error();
-	n = atomic_load(&posix_nlinks[sig]);
+/* posix_signal_ignore's: while posix_ignoring[sig] and SIG_IGN is still in
+ * place, posix_beneath[sig] is the disposition the ignore keeps, which
+ * installs and restores change instead of the live one (so that handlers
+ * added or removed meanwhile do not end the ignore). Under the core's
+ * registry lock, as every install and restore is. */
+static struct sigaction posix_beneath[VMOSAL_SIGNAL_COUNT];
+static bool posix_ignoring[VMOSAL_SIGNAL_COUNT];
+
+static bool posix_is_ignore(const struct sigaction *sa)
+{
+	return !(sa->sa_flags & SA_SIGINFO) && sa->sa_handler == SIG_IGN;
+}
+
+/* Whether sig's ignore is in place (now: the live disposition); an ignore
+ * someone replaced since is forgotten, and what it kept with it. */
+static bool posix_ignore_live(int sig, const struct sigaction *now)
+{
+	if (posix_ignoring[sig] && !posix_is_ignore(now))
+		posix_ignoring[sig] = false;
+	return posix_ignoring[sig];
+}
+
+/* Puts our handler on top of the disposition *now; set: whether to
+ * sigaction it in (false: *now is the kept one beneath an ignore, which
+ * becomes ours). */
+static int posix_push_ours(int sig, int os, struct sigaction *now, bool set)
+{
+	unsigned n = atomic_load(&posix_nlinks[sig]);
+	struct sigaction sa, old;
+
 	/* Ours is on top already (a library that had saved it put it back):
 	 * active again as it is, with the links it has. */
-	if (posix_is_ours(&now)) {
+	if (posix_is_ours(now)) {
 		if (n == 0)
 			atomic_store(&posix_nlinks[sig], 1);
 		return 0;
@@ -484,14 +542,13 @@ int posix_signal_install(int sig)
 	if (n == POSIX_LINKS)
 		return VMOSAL_EBUSY;
 	/* The link is in place before our handler can run. */
-	posix_links[sig][n] = now;
+	posix_links[sig][n] = *now;
 	atomic_store(&posix_nlinks[sig], n + 1);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = posix_handler;
-	/* SA_RESTART: the application's own system calls carry on as they
-	 * would without libvmosal in between. */
-	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
+	posix_ours(&sa);
+	if (!set) {
+		*now = sa;
+		return 0;
+	}
 	if (sigaction(os, &sa, &old) != 0) {
 		atomic_store(&posix_nlinks[sig], n);
 		return posix_last_error();
@@ -503,16 +560,46 @@ int posix_signal_install(int sig)
 	return 0;
 }
 
-int posix_signal_restore(int sig)
+int posix_signal_install(int sig)
 {
 	int os = posix_os_signal(sig);
 	struct sigaction now;
+
+	if (os == 0 || posix_core == NULL ||
+	    !VMOSAL_BACKEND_HAS_MEMBER(posix_core, struct vmosal_core_services, signal_dispatch))
+		return VMOSAL_ENOTSUP;
+	/* Without realtime signals the kick took a SIGUSR; handling it here
+	 * would put the kick handler out of place. */
+	if (os == posix_kick_signal)
+		return VMOSAL_EBUSY;
+	if (sigaction(os, NULL, &now) != 0)
+		return posix_last_error();
+	if (posix_ignore_live(sig, &now))
+		return posix_push_ours(sig, os, &posix_beneath[sig], false);
+	return posix_push_ours(sig, os, &now, true);
+}
+
+int posix_signal_restore(int sig)
+{
+	int os = posix_os_signal(sig);
+	struct sigaction now, *beneath = &posix_beneath[sig];
 	unsigned n;
 
 	if (os == 0)
 		return VMOSAL_ENOTSUP;
 	if (sigaction(os, NULL, &now) != 0)
 		return posix_last_error();
+	if (posix_ignore_live(sig, &now)) {
+		/* Ignored: what comes back when the ignore is taken back. */
+		if (!posix_is_ours(beneath))
+			return 0;
+		n = atomic_load(&posix_nlinks[sig]);
+		if (n == 0)
+			n = 1;
+		*beneath = posix_links[sig][n - 1];
+		atomic_store(&posix_nlinks[sig], n - 1);
+		return 0;
+	}
 	/* Someone installed a handler after ours: theirs stays, and ours
 	 * keeps its links for what theirs passes on. */
 	if (!posix_is_ours(&now))
@@ -523,6 +610,37 @@ int posix_signal_restore(int sig)
 	if (sigaction(os, &posix_links[sig][n - 1], NULL) != 0)
 		return posix_last_error();
 	atomic_store(&posix_nlinks[sig], n - 1);
+	return 0;
+}
+
+int posix_signal_ignore(int sig, bool ignore)
+{
+	int os = posix_os_signal(sig);
+	struct sigaction now, ign;
+
+	if (os == 0)
+		return VMOSAL_ENOTSUP;
+	if (posix_is_fault(os) || os == SIGSYS)
+		return VMOSAL_EINVAL;
+	if (os == posix_kick_signal)
+		return VMOSAL_EBUSY;
+	if (sigaction(os, NULL, &now) != 0)
+		return posix_last_error();
+	if (posix_ignore_live(sig, &now) == ignore)
+		return 0; /* as asked already, or not ours to take back */
+	if (ignore) {
+		memset(&ign, 0, sizeof ign);
+		ign.sa_handler = SIG_IGN;
+		sigemptyset(&ign.sa_mask);
+		/* What it replaces, read in the same call: kept exactly. */
+		if (sigaction(os, &ign, &posix_beneath[sig]) != 0)
+			return posix_last_error();
+		posix_ignoring[sig] = true;
+		return 0;
+	}
+	if (sigaction(os, &posix_beneath[sig], NULL) != 0)
+		return posix_last_error();
+	posix_ignoring[sig] = false;
 	return 0;
 }
 
@@ -602,6 +720,8 @@ out:
 	out->os_signal = got;
 	out->os_code = 0;
 	out->fault_addr = NULL;
+	out->syscall = -1; /* sigwait tells no more */
+	out->syscall_arch = 0;
 	return 0;
 }
 

@@ -37,6 +37,10 @@ static _Atomic uint32_t win_waiting[VMOSAL_SIGNAL_COUNT];
 static _Atomic uint32_t win_pending_ctrl[VMOSAL_SIGNAL_COUNT];
 static _Atomic uint32_t win_pending_seq;
 
+/* INT ignored (win_signal_ignore): Ctrl+C by the system's flag, Ctrl+Break
+ * by the console handler, which takes it and does nothing. */
+static atomic_bool win_int_ignored;
+
 /* Open signal handles: an event each, set while one of its signals is
  * pending. */
 #define WIN_SIGNAL_HANDLES 64
@@ -121,6 +125,8 @@ static bool win_ctrl_deliver(DWORD ctrl)
 	int sig = win_console_signal(ctrl);
 	bool chained = false;
 
+	if (sig == VMOSAL_SIGINT && atomic_load(&win_int_ignored))
+		return true; /* discarded, before any handler or waiter sees it */
 	if (sig == 0 || ((atomic_load(&win_installed) & WIN_BIT(sig)) == 0 &&
 			 atomic_load(&win_waiting[sig]) == 0))
 		return false;
@@ -136,6 +142,7 @@ static bool win_ctrl_deliver(DWORD ctrl)
 	}
 	info.signal = (uint32_t)sig;
 	info.os_signal = (int32_t)ctrl;
+	info.syscall = -1;
 	if (win_core == NULL)
 		return false;
 	/* signal_chain marks it through os_context. */
@@ -346,6 +353,8 @@ static void win_siginfo_of(const EXCEPTION_RECORD *rec, struct vmosal_siginfo *o
 	out->os_signal = (int32_t)rec->ExceptionCode;
 	out->os_code = 0;
 	out->fault_addr = NULL;
+	out->syscall = -1;
+	out->syscall_arch = 0;
 	/* Information[0]: read, write or execute; [1]: the address. */
 	if ((rec->ExceptionCode == EXCEPTION_ACCESS_VIOLATION ||
 	     rec->ExceptionCode == EXCEPTION_IN_PAGE_ERROR) &&
@@ -731,6 +740,34 @@ void win_signal_chain(const struct vmosal_siginfo *info, void *os_context)
 		*(bool *)os_context = true;
 }
 
+/* INT only: the other console signals end the process whatever their
+ * handlers return, and the rest do not exist here. Ctrl+C's flag is the
+ * system's (SetConsoleCtrlHandler(NULL, TRUE), inherited by child
+ * processes, as SIG_IGN is across exec); Ctrl+Break needs the console
+ * handler in place to be taken. Windows has no call that reads the flag:
+ * taking the ignore back turns it off. */
+int win_signal_ignore(int sig, bool ignore)
+{
+	int rc = 0;
+
+	if (sig != VMOSAL_SIGINT)
+		return sig > 0 && sig < VMOSAL_SIGNAL_COUNT &&
+				       (WIN_BIT(sig) & WIN_FAULT_SIGS) != 0
+			       ? VMOSAL_EINVAL
+			       : VMOSAL_ENOTSUP;
+	AcquireSRWLockExclusive(&win_sig_lock);
+	if (atomic_load(&win_int_ignored) != ignore) {
+		if (ignore)
+			rc = win_console_add_locked(WIN_BIT(VMOSAL_SIGINT));
+		if (rc == 0 && !SetConsoleCtrlHandler(NULL, ignore ? TRUE : FALSE))
+			rc = win_last_error();
+		if (rc == 0)
+			atomic_store(&win_int_ignored, ignore);
+	}
+	ReleaseSRWLockExclusive(&win_sig_lock);
+	return rc;
+}
+
 /* No per-thread signal mask on Windows. */
 int win_signal_mask(bool block, const int *sigs, size_t n)
 {
@@ -782,6 +819,8 @@ static void win_fill_console(struct vmosal_siginfo *out, int sig)
 	out->os_signal = (int32_t)atomic_load(&win_pending_ctrl[sig]);
 	out->os_code = 0;
 	out->fault_addr = NULL;
+	out->syscall = -1;
+	out->syscall_arch = 0;
 }
 
 int win_signal_wait(const int *sigs, size_t n, int64_t timeout_ns,

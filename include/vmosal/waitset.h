@@ -4,8 +4,17 @@
  * every handle libvmosal hands out (events, timers, signal handles,
  * channels and their listeners) and, on POSIX, any descriptor. The OS
  * behind it: Linux, epoll (epoll_pwait2 from Linux 5.11); macOS, a kqueue;
- * Windows, threads that each wait on up to 63 handles for one waiting
- * thread, so that a set is not limited to MAXIMUM_WAIT_OBJECTS (64).
+ * Windows: the waiting thread waits on the first 61 handles itself, and a
+ * thread of the set's own on each further 61 (made as the set grows, kept
+ * until it is destroyed), so that a set is not limited to
+ * MAXIMUM_WAIT_OBJECTS (64); those threads wait only while a thread is in
+ * vmosal_waitset_wait, and two threads' waits on a set of more than 61
+ * handles take turns. The set waits on a duplicate of each handle it holds.
+ * A wait takes the signal of an auto-reset event or a semaphore: the set
+ * gives it back at once, so a reported handle is still readable (another
+ * thread's read may find it unsignalled for that moment; libvmosal's own
+ * events are manual-reset, event.h, and need nothing). WRITABLE is always
+ * reported on Windows when asked for.
  *
  * A wait set is a libvmosal object (create / destroy), not a handle. Its
  * calls may come from any thread at once: a handle may be added, changed

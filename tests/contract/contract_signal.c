@@ -5,6 +5,7 @@
  * handler would hand it on. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -301,6 +302,9 @@ START_TEST(test_block_unblock)
 }
 END_TEST
 
+/* The oldest siginfo still taken: 0.2's, before syscall. */
+#define OLDEST_SIGINFO ((uint32_t)offsetof(struct vmosal_siginfo, syscall))
+
 static struct vmosal_siginfo untouched_info(void)
 {
 	struct vmosal_siginfo info;
@@ -313,7 +317,7 @@ static struct vmosal_siginfo untouched_info(void)
 START_TEST(test_signal_wait)
 {
 	const enum vmosal_signal sigs[] = {VMOSAL_SIGINT, VMOSAL_SIGTERM};
-	struct vmosal_siginfo out = {.struct_size = sizeof out - 1};
+	struct vmosal_siginfo out = {.struct_size = OLDEST_SIGINFO - 1};
 	NEWER(struct vmosal_siginfo) newer;
 	struct vmosal_fake_call c;
 
@@ -364,7 +368,7 @@ END_TEST
 
 START_TEST(test_signal_fd_read)
 {
-	struct vmosal_siginfo out = {.struct_size = sizeof out - 1};
+	struct vmosal_siginfo out = {.struct_size = OLDEST_SIGINFO - 1};
 	NEWER(struct vmosal_siginfo) newer;
 	struct vmosal_fake_call c;
 
@@ -402,7 +406,7 @@ static int guarded(void *arg)
 
 START_TEST(test_fault_guard_arguments)
 {
-	struct vmosal_siginfo small = {.struct_size = sizeof small - 1};
+	struct vmosal_siginfo small = {.struct_size = OLDEST_SIGINFO - 1};
 
 	ASSERT_NO_CALL(vmosal_fault_guard(NULL, NULL, NULL), VMOSAL_EINVAL);
 	ASSERT_NO_CALL(vmosal_fault_guard(guarded, NULL, &small), VMOSAL_EINVAL);
@@ -461,6 +465,72 @@ START_TEST(test_fault_guard_reports_the_fault)
 	fault = untouched_info();
 	ASSERT_CALLS(vmosal_fault_guard(guarded, NULL, &fault), VMOSAL_EBUSY, "fault_guard");
 	ck_assert_uint_eq(fault.signal, 0x5a5a5a5au);
+}
+END_TEST
+
+/* ---- 0.3: the seccomp members, and ignoring ---- */
+
+/* The recording backend fills a siginfo as one of ABI 2.4 did, without
+ * syscall and syscall_arch: the caller still reads "no system call",
+ * from waits, descriptors, guards and handlers alike. */
+START_TEST(test_siginfo_of_an_older_backend)
+{
+	const enum vmosal_signal sigs[] = {VMOSAL_SIGINT};
+	struct vmosal_siginfo out, old;
+	vmosal_signal_handler_t *h;
+	int ctx;
+
+	out = untouched_info();
+	ASSERT_CALLS(vmosal_signal_wait(sigs, 1, 0, &out), 0, "signal_wait");
+	ck_assert_int_eq(out.syscall, -1);
+	ck_assert_uint_eq(out.syscall_arch, 0);
+	out = untouched_info();
+	ASSERT_CALLS(vmosal_signal_fd_read(VMOSAL_FAKE_SIGNAL_FD_HANDLE, &out), 0,
+		     "signal_fd_read");
+	ck_assert_int_eq(out.syscall, -1);
+	ck_assert_uint_eq(out.syscall_arch, 0);
+	fail_slot("fault_guard", VMOSAL_EFAULT);
+	out = untouched_info();
+	ASSERT_CALLS(vmosal_fault_guard(guarded, NULL, &out), VMOSAL_EFAULT, "fault_guard");
+	ck_assert_int_eq(out.syscall, -1);
+	ck_assert_uint_eq(out.syscall_arch, 0);
+
+	/* A record of 0.2's size from the backend's handler: what lies past
+	 * it is not read. */
+	old = untouched_info();
+	old.struct_size = OLDEST_SIGINFO;
+	old.signal = VMOSAL_SIGHUP;
+	ck_assert_int_eq(vmosal_signal_add_handler(VMOSAL_SIGHUP, handler0, &ctx, &h), 0);
+	forget_seen();
+	seen.take[0] = true;
+	fake.deliver(&old);
+	ck_assert_int_eq(seen.calls[0], 1);
+	ck_assert_uint_eq(seen.info.struct_size, sizeof seen.info);
+	ck_assert_int_eq(seen.info.syscall, -1);
+	ck_assert_uint_eq(seen.info.syscall_arch, 0);
+	ck_assert_int_eq(vmosal_signal_remove_handler(h), 0);
+}
+END_TEST
+
+START_TEST(test_set_ignored)
+{
+	static const enum vmosal_signal refused[] = {
+		VMOSAL_SIGSEGV, VMOSAL_SIGBUS, VMOSAL_SIGILL, VMOSAL_SIGFPE,
+		VMOSAL_SIGSYS,  0,             VMOSAL_SIGNAL_COUNT,
+	};
+	struct vmosal_fake_call c;
+
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		ASSERT_NO_CALL(vmosal_signal_set_ignored(refused[i], true), VMOSAL_EINVAL);
+	ASSERT_CALLS(vmosal_signal_set_ignored(VMOSAL_SIGPIPE, true), 0, "signal_ignore");
+	c = call_at(0);
+	EXPECT_ARGS(c, VMOSAL_SIGPIPE, 1);
+	ASSERT_CALLS(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), 0, "signal_ignore");
+	c = call_at(0);
+	EXPECT_ARGS(c, VMOSAL_SIGQUIT, 0);
+	fail_slot("signal_ignore", VMOSAL_EBUSY);
+	ASSERT_CALLS(vmosal_signal_set_ignored(VMOSAL_SIGUSR2, true), VMOSAL_EBUSY,
+		     "signal_ignore");
 }
 END_TEST
 
@@ -608,6 +678,8 @@ void contract_signal(Suite *s)
 	tcase_add_test(tc, test_fault_guard_installs_once);
 	tcase_add_test(tc, test_fault_guard_runs_fn);
 	tcase_add_test(tc, test_fault_guard_reports_the_fault);
+	tcase_add_test(tc, test_siginfo_of_an_older_backend);
+	tcase_add_test(tc, test_set_ignored);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(kick, fresh_record, NULL);
