@@ -102,7 +102,7 @@ static const struct vmosal_backend_ops linux_ops = {
 	.channel_accept = posix_channel_accept,
 	.channel_connect = posix_channel_connect,
 	.channel_send = posix_channel_send,
-	.channel_recv = posix_channel_recv,
+	.channel_recv = linux_channel_recv,
 	.channel_peer_pid = posix_channel_peer_pid,
 };
 

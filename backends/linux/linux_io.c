@@ -219,3 +219,31 @@ int linux_device_ioctl(vmosal_handle_t h, unsigned long request, void *arg, unsi
 	*result = (int)r;
 	return 0;
 }
+
+/* ---- channels ----
+ * posix_channel.c's, except that the events and timers a message brings
+ * are checked once, here, and marked as this backend's own: a received
+ * handle is one libvmosal handed out, closed with vmosal_handle_close like
+ * any other, so it may keep the one-load check, instead of three system
+ * calls at every notify or read (a vhost-user device's every request).
+ * Blocking ones stay unmarked: a wait on them must keep refusing. */
+int linux_channel_recv(vmosal_handle_t h, void *buf, size_t capacity, size_t *len,
+		       vmosal_handle_t *handles, size_t handle_capacity, size_t *nhandles,
+		       int64_t timeout_ns, const uint32_t *kick_pending)
+{
+	int rc = posix_channel_recv(h, buf, capacity, len, handles, handle_capacity, nhandles,
+				    timeout_ns, kick_pending);
+
+	if (rc != 0)
+		return rc;
+	/* Without /proc both checks pass for any anonymous inode: then
+	 * neither is sure, and nothing is marked. */
+	for (size_t i = 0; i < *nhandles; i++) {
+		bool event = linux_anon_check(handles[i], "anon_inode:[eventfd]", true) == 0;
+		bool timer = linux_anon_check(handles[i], "anon_inode:[timerfd]", true) == 0;
+
+		if (event != timer)
+			linux_fd_mark(event ? linux_event_fds : linux_timer_fds, handles[i], true);
+	}
+	return 0;
+}
