@@ -39,12 +39,15 @@
  *    facts are vmosal_huge_page_*. Getters and setters pair as get/set.
  *  - Lifecycle verbs, one pair per kind of thing:
  *    create / vmosal_handle_close  an OS object behind a vmosal_handle_t
- *        (vmosal_shm_create, vmosal_event_create, vmosal_signal_fd_create);
+ *        (vmosal_shm_create, vmosal_event_create, vmosal_signal_fd_create,
+ *        vmosal_timer_create, vmosal_channel_pair);
  *        open instead of create when the object exists already and is
- *        found by name (vmosal_device_open). Every handle, whatever made
+ *        found by name (vmosal_device_open); listen / accept / connect for
+ *        a channel's two ends meeting by name. Every handle, whatever made
  *        it, is closed, duplicated and made inheritable by handle.h.
  *    create / destroy  a libvmosal object in a struct the caller owns
- *        (vmosal_jit_create, vmosal_guest_ram_create);
+ *        (vmosal_jit_create, vmosal_guest_ram_create), or one libvmosal
+ *        allocates (vmosal_waitset_create);
  *    create / join  a thread;
  *    reserve / release  address space; mmap / munmap a mapping;
  *    add / remove  a callback in a process-wide table
@@ -55,9 +58,11 @@
  *    block/unblock, begin/end.
  *  - Files. <vmosal/X.h> is implemented in core/X.c, and its OS part in
  *    backends/<os>/<os>_<area>.c, the area being host (platform.h), mem
- *    (memory.h), thread, signal (signal.h and the kick), or io (event.h,
- *    device.h, handle.h); each slot function is <os>_<slot name>. The
- *    README's "Source layout" has the table.
+ *    (memory.h), thread, signal (signal.h and the kick), io (event.h,
+ *    device.h, handle.h), wait (waitset.h, timer.h) or channel (channel.h;
+ *    one shared file for Linux and macOS, backends/posix/posix_channel.c);
+ *    each slot function is <os>_<slot name>. The README's "Source layout"
+ *    has the table.
  *  - OS objects cross the API as vmosal_handle_t (common.h), "none" being
  *    VMOSAL_NO_HANDLE.
  *  - Structs begin with struct_size, set by the caller (common.h).
@@ -68,7 +73,8 @@
  *  - Kicks and blocking waits. Each thread has a pending-kick flag, set by
  *    vmosal_thread_kick (thread.h) and cleared only by the thread itself,
  *    with vmosal_thread_kick_pending(true, ...). Every wait for work
- *    (vmosal_event_wait, and each blocking call added later) returns
+ *    (vmosal_event_wait, vmosal_waitset_wait, vmosal_channel_accept and
+ *    vmosal_channel_recv, and each blocking call added later) returns
  *    VMOSAL_EINTR when the thread is kicked during it, and at once, without
  *    waiting, while the flag is set. The flag is read with the kick signal
  *    blocked, and the signal unblocked only inside the wait (ppoll's mask,

@@ -42,7 +42,7 @@ START_TEST(test_event_signal_wait)
 	struct pollfd pfd;
 #endif
 
-	ck_assert_int_eq(vmosal_event_create(1, &ev), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_event_create(2, &ev), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_event_create(0, NULL), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_event_create(0, &ev), 0);
 #ifdef _WIN32
@@ -116,6 +116,94 @@ START_TEST(test_event_dup)
 	ck_assert_int_eq(vmosal_handle_close(dup), 0);
 	ck_assert_int_eq(vmosal_handle_dup(VMOSAL_NO_HANDLE, &dup), VMOSAL_EBADF);
 	ck_assert_int_eq(vmosal_handle_dup(dup, NULL), VMOSAL_EINVAL);
+}
+END_TEST
+
+/* ---- an event's count ---- */
+
+/* A read takes every signal at once and says how many (Windows: an event
+ * object keeps no count, 1), and never waits. */
+START_TEST(test_event_read_count)
+{
+	long handles = vmosal_test_handle_count();
+	vmosal_handle_t ev;
+	uint64_t count = 0;
+
+	ck_assert_int_eq(vmosal_event_create(0, &ev), 0);
+	ck_assert_int_eq(vmosal_event_read(ev, NULL), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_event_read(VMOSAL_NO_HANDLE, &count), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_event_read(ev, &count), VMOSAL_EAGAIN);
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(vmosal_event_notify(ev), 0);
+	ck_assert_int_eq(vmosal_event_read(ev, &count), 0);
+#ifdef _WIN32
+	ck_assert_uint_eq(count, 1);
+#else
+	ck_assert_uint_eq(count, 5);
+#endif
+	ck_assert_int_eq(vmosal_event_read(ev, &count), VMOSAL_EAGAIN);
+	ck_assert_int_eq(vmosal_event_wait(ev, 0), VMOSAL_ETIMEDOUT);
+	/* A wait and a read take from the same count. */
+	ck_assert_int_eq(vmosal_event_notify(ev), 0);
+	ck_assert_int_eq(vmosal_event_wait(ev, 0), 0);
+	ck_assert_int_eq(vmosal_event_read(ev, &count), VMOSAL_EAGAIN);
+	ck_assert_int_eq(vmosal_event_notify(ev), 0);
+	ck_assert_int_eq(vmosal_event_read(ev, &count), 0);
+	ck_assert_uint_eq(count, 1);
+	ck_assert_int_eq(vmosal_event_wait(ev, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_handle_close(ev), 0);
+	if (handles >= 0)
+		ck_assert_int_eq(vmosal_test_handle_count(), handles);
+}
+END_TEST
+
+/* SEMAPHORE: each read and each wait takes one signal. */
+START_TEST(test_event_semaphore)
+{
+	vmosal_handle_t ev, dup;
+	uint64_t count = 0;
+
+	ck_assert_int_eq(vmosal_event_create(VMOSAL_EVENT_SEMAPHORE, &ev), 0);
+	ck_assert_int_eq(vmosal_event_read(ev, &count), VMOSAL_EAGAIN);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(vmosal_event_notify(ev), 0);
+	for (int i = 0; i < 4; i++) {
+		count = 0;
+		ck_assert_int_eq(vmosal_event_read(ev, &count), 0);
+		ck_assert_uint_eq(count, 1);
+	}
+	ck_assert_int_eq(vmosal_event_read(ev, &count), VMOSAL_EAGAIN);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(vmosal_event_notify(ev), 0);
+	ck_assert_int_eq(vmosal_event_wait(ev, 0), 0);
+	ck_assert_int_eq(vmosal_event_wait(ev, -1), 0);
+	/* A copy is the same semaphore. */
+	ck_assert_int_eq(vmosal_handle_dup(ev, &dup), 0);
+	ck_assert_int_eq(vmosal_event_read(dup, &count), 0);
+	ck_assert_uint_eq(count, 1);
+	ck_assert_int_eq(vmosal_event_wait(ev, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_event_read(dup, &count), VMOSAL_EAGAIN);
+	ck_assert_int_eq(vmosal_handle_close(dup), 0);
+	ck_assert_int_eq(vmosal_handle_close(ev), 0);
+}
+END_TEST
+
+/* Not an event: refused, and nothing taken from it (a timer's expiry). */
+START_TEST(test_event_read_refuses_a_timer)
+{
+	vmosal_handle_t t;
+	uint64_t count = 0;
+	int rc = vmosal_timer_create(VMOSAL_CLOCK_MONOTONIC, 0, &t);
+
+	if (rc == VMOSAL_ENOTSUP)
+		VMOSAL_SKIP("the %s backend has no timers", vmosal_backend_name());
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(vmosal_timer_arm(t, 0, 0), 0);
+	vmosal_sleep_ns(5 * 1000000);
+	ck_assert_int_eq(vmosal_event_read(t, &count), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_timer_read(t, &count), 0);
+	ck_assert_uint_eq(count, 1);
+	ck_assert_int_eq(vmosal_handle_close(t), 0);
 }
 END_TEST
 
@@ -208,6 +296,7 @@ START_TEST(test_event_refuses_other_descriptors)
 	ck_assert_int_eq(vmosal_event_wait(file, 0), VMOSAL_EBADF);
 	ck_assert_int_eq(vmosal_event_wait(file, 1000000), VMOSAL_EBADF);
 	ck_assert_int_eq(vmosal_event_notify(file), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_event_read(file, &(uint64_t){0}), VMOSAL_EBADF);
 	ck_assert_int_eq(fstat(file, &st), 0);
 	ck_assert_int_eq(st.st_size, 16);
 	ck_assert_int_eq(lseek(file, 0, SEEK_CUR), 0); /* nothing read */
@@ -215,6 +304,7 @@ START_TEST(test_event_refuses_other_descriptors)
 	ck_assert_int_eq(pipe(fds), 0);
 	ck_assert_int_eq(write(fds[1], "01234567", 8), 8);
 	ck_assert_int_eq(vmosal_event_wait(fds[0], 0), VMOSAL_EBADF);
+	ck_assert_int_eq(vmosal_event_read(fds[0], &(uint64_t){0}), VMOSAL_EBADF);
 	ck_assert_int_eq(vmosal_event_notify(fds[1]), VMOSAL_EBADF);
 	{
 		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
@@ -240,6 +330,12 @@ START_TEST(test_event_foreign_eventfd)
 	ck_assert_int_eq(vmosal_event_wait(nb, -1), 0);
 	ck_assert_int_eq(vmosal_event_wait(blocking, 10 * 1000000), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_event_wait(blocking, 0), VMOSAL_EINVAL);
+	/* A read of an empty one would block: refused as for a wait. */
+	ck_assert_int_eq(vmosal_event_read(blocking, &v), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_event_notify(nb), 0);
+	ck_assert_int_eq(vmosal_event_notify(nb), 0);
+	ck_assert_int_eq(vmosal_event_read(nb, &v), 0);
+	ck_assert_uint_eq(v, 2);
 	ck_assert_int_eq(vmosal_event_notify(blocking), 0);
 	ck_assert_int_eq(read(blocking, &v, sizeof v), (ssize_t)sizeof v);
 	ck_assert_uint_eq(v, 1);
@@ -480,6 +576,9 @@ int main(void)
 	tcase_add_test(tc, test_event_signal_wait);
 	tcase_add_test(tc, test_event_wait_takes_its_time);
 	tcase_add_test(tc, test_event_dup);
+	tcase_add_test(tc, test_event_read_count);
+	tcase_add_test(tc, test_event_semaphore);
+	tcase_add_test(tc, test_event_read_refuses_a_timer);
 	tcase_add_test(tc, test_event_wakes_a_blocked_waiter);
 	tcase_add_test(tc, test_short_wait_is_short);
 	tcase_add_test(tc, test_event_refuses_other_descriptors);

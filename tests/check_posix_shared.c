@@ -442,6 +442,50 @@ START_TEST(test_fifo_event)
 }
 END_TEST
 
+/* An event's count on the FIFO: the bytes a read drains; a SEMAPHORE
+ * event (marked O_APPEND, so the mark is the open file's and holds in a
+ * copy) gives one per read and per wait. Nothing but such a FIFO is read. */
+START_TEST(test_fifo_event_read)
+{
+	vmosal_handle_t e = fifo_event(), s = -1, copy;
+	uint64_t count = 0;
+	int p[2];
+
+	ck_assert_int_eq(posix_event_read(e, &count), VMOSAL_EAGAIN);
+	for (int i = 0; i < 300; i++) /* more than one read's buffer */
+		ck_assert_int_eq(posix_event_notify(e), 0);
+	ck_assert_int_eq(posix_event_read(e, &count), 0);
+	ck_assert_uint_eq(count, 300);
+	ck_assert_int_eq(posix_event_read(e, &count), VMOSAL_EAGAIN);
+	ck_assert_int_eq(posix_event_wait(e, 0), VMOSAL_ETIMEDOUT);
+
+	ck_assert_int_eq(posix_event_create_at("/tmp", 0x80, &s), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(posix_event_create_at("/tmp", VMOSAL_EVENT_SEMAPHORE, &s), 0);
+	ck_assert_int_eq(fcntl(s, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_assert_int_eq((copy = fcntl(s, F_DUPFD_CLOEXEC, 0)) >= 0, 1);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(posix_event_notify(s), 0);
+	for (int i = 0; i < 2; i++) {
+		count = 0;
+		ck_assert_int_eq(posix_event_read(i == 0 ? s : copy, &count), 0);
+		ck_assert_uint_eq(count, 1);
+	}
+	ck_assert_int_eq(posix_event_wait(copy, 0), 0);
+	ck_assert_int_eq(posix_event_wait(s, 0), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(posix_event_read(s, &count), VMOSAL_EAGAIN);
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "ab", 2), 2);
+	ck_assert_int_eq(posix_event_read(p[0], &count), VMOSAL_EBADF);
+	ck_assert_int_eq(read(p[0], &count, 8), 2); /* nothing taken */
+	close(p[0]);
+	close(p[1]);
+	close(copy);
+	close(s);
+	close(e);
+}
+END_TEST
+
 /* Inherited by fork: the child signals the parent's event and waits on
  * one the parent signals. */
 START_TEST(test_fifo_event_across_fork)
@@ -560,6 +604,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_take_pending, 0, 2);
 	tcase_add_loop_test(tc, test_take_pending_race, 0, 2);
 	tcase_add_test(tc, test_fifo_event);
+	tcase_add_test(tc, test_fifo_event_read);
 	tcase_add_test(tc, test_fifo_event_across_fork);
 	tcase_add_test(tc, test_fifo_event_over_scm_rights);
 	tcase_add_test(tc, test_kick_candidates);

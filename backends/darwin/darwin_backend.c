@@ -8,6 +8,8 @@ bool darwin_affinity_tags;
 int darwin_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
 {
 	posix_core = core;
+	/* AF_UNIX on Darwin has no SOCK_SEQPACKET (unix(4)). */
+	posix_channel_mode = POSIX_CHANNEL_STREAM;
 	/* Affinity tags are a hint to the scheduler, and exist on Intel
 	 * only: Apple silicon (and Rosetta on it) answers KERN_NOT_SUPPORTED,
 	 * and is reported as having no affinity at all. */
@@ -75,6 +77,18 @@ static const struct vmosal_backend_ops darwin_ops = {
 	.event_create = darwin_event_create,
 	.event_notify = posix_event_notify,
 	.event_wait = posix_event_wait,
+	/* ABI 2.5: wait sets and timers on kqueues, event counts of the
+	 * FIFO. */
+	.waitset_create = darwin_waitset_create,
+	.waitset_destroy = darwin_waitset_destroy,
+	.waitset_add = darwin_waitset_add,
+	.waitset_modify = darwin_waitset_modify,
+	.waitset_remove = darwin_waitset_remove,
+	.waitset_wait = darwin_waitset_wait,
+	.timer_create = darwin_timer_create,
+	.timer_arm = darwin_timer_arm,
+	.timer_read = darwin_timer_read,
+	.event_read = posix_event_read,
 	.clock_ns = darwin_clock_ns,
 	.sleep_ns = posix_sleep_ns,
 	.device_open = posix_device_open,
@@ -95,6 +109,14 @@ static const struct vmosal_backend_ops darwin_ops = {
 	 * child, whatever its flag says (kqueue(2)). */
 	.handle_dup = posix_handle_dup,
 	.handle_set_inheritable = posix_handle_set_inheritable,
+	/* ABI 2.5: channels, framed on SOCK_STREAM (posix_channel.c). */
+	.channel_pair = posix_channel_pair,
+	.channel_listen = posix_channel_listen,
+	.channel_accept = posix_channel_accept,
+	.channel_connect = posix_channel_connect,
+	.channel_send = posix_channel_send,
+	.channel_recv = posix_channel_recv,
+	.channel_peer_pid = posix_channel_peer_pid,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

@@ -12,14 +12,16 @@
 /* ---- events ----
  * A FIFO open for reading and writing (posix_io.c), not a kqueue user
  * event: a kqueue is not inherited by fork and cannot be sent over
- * SCM_RIGHTS, and the device half passes events to other processes. */
+ * SCM_RIGHTS, and the device half passes events to other processes. A
+ * SEMAPHORE event is one opened O_APPEND: XNU keeps FAPPEND in the open
+ * file's flags (fcntl F_GETFL shows it) and a FIFO's write ignores it. */
 
 int darwin_event_create(unsigned flags, vmosal_handle_t *out)
 {
 	char dir[1024];
 	size_t n;
 
-	if (flags != 0)
+	if ((flags & ~VMOSAL_EVENT_SEMAPHORE) != 0)
 		return VMOSAL_ENOTSUP;
 	/* The per-user temporary directory (confstr(3)): writable inside
 	 * the App Sandbox too, unlike /tmp. */
@@ -29,7 +31,7 @@ int darwin_event_create(unsigned flags, vmosal_handle_t *out)
 	else
 		while (n > 2 && dir[n - 2] == '/')
 			dir[--n - 1] = '\0';
-	return posix_event_create_in(dir, out);
+	return posix_event_create_at(dir, flags, out);
 }
 
 /* ---- clocks ---- */

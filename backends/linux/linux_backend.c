@@ -3,9 +3,16 @@
 
 #include "linux.h"
 
+/* SEQPACKET; a build for tests (tests/channel.am) makes it STREAM, to run
+ * the channel suite on the framing the Darwin backend uses. */
+#ifndef LINUX_CHANNEL_MODE
+#define LINUX_CHANNEL_MODE POSIX_CHANNEL_SEQPACKET
+#endif
+
 int linux_init(const struct vmosal_core_services *core, struct vmosal_backend_caps *caps)
 {
 	posix_core = core;
+	posix_channel_mode = LINUX_CHANNEL_MODE;
 	caps->flags = VMOSAL_BACKEND_CAP_AFFINITY_OTHER_THREADS | VMOSAL_BACKEND_CAP_REALTIME;
 	caps->affinity = VMOSAL_AFFINITY_HARD;
 	caps->thread_name_max = 15; /* TASK_COMM_LEN - 1 */
@@ -62,6 +69,17 @@ static const struct vmosal_backend_ops linux_ops = {
 	.event_create = linux_event_create,
 	.event_notify = linux_event_notify,
 	.event_wait = linux_event_wait,
+	/* ABI 2.5: wait sets, timers, event counts. */
+	.waitset_create = linux_waitset_create,
+	.waitset_destroy = linux_waitset_destroy,
+	.waitset_add = linux_waitset_add,
+	.waitset_modify = linux_waitset_modify,
+	.waitset_remove = linux_waitset_remove,
+	.waitset_wait = linux_waitset_wait,
+	.timer_create = linux_timer_create,
+	.timer_arm = linux_timer_arm,
+	.timer_read = linux_timer_read,
+	.event_read = linux_event_read,
 	.clock_ns = posix_clock_ns,
 	.sleep_ns = posix_sleep_ns,
 	.device_open = posix_device_open,
@@ -78,6 +96,14 @@ static const struct vmosal_backend_ops linux_ops = {
 	/* ABI 2.4 */
 	.handle_dup = linux_handle_dup,
 	.handle_set_inheritable = posix_handle_set_inheritable,
+	/* ABI 2.5: channels */
+	.channel_pair = posix_channel_pair,
+	.channel_listen = posix_channel_listen,
+	.channel_accept = posix_channel_accept,
+	.channel_connect = posix_channel_connect,
+	.channel_send = posix_channel_send,
+	.channel_recv = posix_channel_recv,
+	.channel_peer_pid = posix_channel_peer_pid,
 };
 
 const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)

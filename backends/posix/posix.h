@@ -148,6 +148,24 @@ int posix_timeout_ms(int64_t timeout_ns);
  * process holding it (fork, SCM_RIGHTS). posix_event_notify, _wait and
  * _wait_kick take it; the backend's event_create picks dir. */
 int posix_event_create_in(const char *dir, vmosal_handle_t *out);
+/* The same with event_create's flags: VMOSAL_EVENT_SEMAPHORE marks the
+ * open file O_APPEND (which a FIFO ignores), so that every process holding
+ * it takes one byte per read or wait. */
+int posix_event_create_at(const char *dir, unsigned flags, vmosal_handle_t *out);
+
+/* ---- channels (posix_channel.c) ---- */
+
+/* How a channel keeps its messages apart: the kernel does (an AF_UNIX
+ * SOCK_SEQPACKET socket: Linux), or a header before each message on a
+ * SOCK_STREAM socket (Darwin, whose AF_UNIX has no SOCK_SEQPACKET). Set
+ * once by the backend's init, before any channel exists; both are built
+ * everywhere, and Linux's tests run each. */
+enum posix_channel_mode { POSIX_CHANNEL_SEQPACKET, POSIX_CHANNEL_STREAM };
+extern enum posix_channel_mode posix_channel_mode;
+/* Drops what posix_channel.c keeps for fd: a listener's socket file is
+ * removed, a STREAM channel's state freed. handle_close calls it before
+ * closing fd; for a descriptor with nothing kept it costs one load. */
+void posix_channel_forget(int fd);
 
 /* ---- the slots defined here ----
  * thread_create, thread_join (posix_thread.c): pthread_create and
@@ -171,11 +189,19 @@ int posix_event_create_in(const char *dir, vmosal_handle_t *out);
  *   device_open, device_ioctl, process_id (posix_io.c): device_ioctl is
  *   ioctl(2) through libc, retried on EINTR unless flags has
  *   VMOSAL_IOCTL_NO_RESTART, ENOTTY being VMOSAL_ENOTSUP.
- * event_notify, event_wait, event_wait_kick (posix_io.c), on an event of
- *   posix_event_create_in: notify writes a byte (full: signalled already,
- *   0), one write(2), signal-safe; a wait drains it if signalled, else
- *   waits for it to become readable (posix_kick_wait_fd) and tries again.
+ * event_notify, event_wait, event_wait_kick, event_read (posix_io.c), on an
+ *   event of posix_event_create_in: notify writes a byte (full: signalled
+ *   already, 0), one write(2), signal-safe; a wait drains it if signalled
+ *   (a semaphore: one byte), else waits for it to become readable
+ *   (posix_kick_wait_fd) and tries again; a read drains it the same way
+ *   without waiting, the count being the bytes it took.
  *   VMOSAL_EBADF for anything but a FIFO open for reading and writing;
- *   VMOSAL_EINVAL for a wait on a blocking one. */
+ *   VMOSAL_EINVAL for a wait on a blocking one.
+ * channel_pair, channel_listen, channel_accept, channel_connect,
+ *   channel_send, channel_recv, channel_peer_pid (posix_channel.c): AF_UNIX
+ *   sockets, close-on-exec and non-blocking, handles as SCM_RIGHTS, framed
+ *   as posix_channel_mode says. A send waits (poll) while the channel is
+ *   full; accept and recv try first and wait with posix_kick_wait_fd.
+ *   peer_pid: SO_PEERCRED, else LOCAL_PEERPID, else VMOSAL_ENOTSUP. */
 
 #endif

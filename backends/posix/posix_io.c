@@ -16,6 +16,7 @@
 
 int posix_handle_close(vmosal_handle_t h)
 {
+	posix_channel_forget(h);
 	/* Linux and macOS release the descriptor even on EINTR: never retry. */
 	if (close(h) != 0 && errno != EINTR)
 		return posix_last_error();
@@ -143,7 +144,23 @@ int posix_process_id(uint64_t *out)
 
 int posix_event_create_in(const char *dir, vmosal_handle_t *out)
 {
+	return posix_event_create_at(dir, 0, out);
+}
+
+/* A SEMAPHORE event is one opened O_APPEND, which a FIFO ignores: the mark
+ * is the open file's, so it holds in every process that holds the event,
+ * as EFD_SEMAPHORE does, with no table to keep. */
+#define POSIX_EVENT_SEMAPHORE O_APPEND
+
+int posix_event_create_at(const char *dir, unsigned flags, vmosal_handle_t *out)
+{
 	static atomic_uint serial;
+	int mode = O_RDWR | O_NONBLOCK | O_CLOEXEC;
+
+	if ((flags & ~VMOSAL_EVENT_SEMAPHORE) != 0)
+		return VMOSAL_ENOTSUP;
+	if (flags & VMOSAL_EVENT_SEMAPHORE)
+		mode |= POSIX_EVENT_SEMAPHORE;
 	char path[1024];
 
 	for (int tries = 0; tries < 64; tries++) {
@@ -159,7 +176,7 @@ int posix_event_create_in(const char *dir, vmosal_handle_t *out)
 		/* O_RDWR on a FIFO: undefined by POSIX; Linux documents it
 		 * (fifo(7)), XNU's and the BSDs' fifo_open count the opener as
 		 * reader and writer both, so it neither blocks nor fails. */
-		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		fd = open(path, mode);
 		rc = fd < 0 ? posix_last_error() : 0;
 		unlink(path);
 		if (rc != 0)
@@ -172,8 +189,9 @@ int posix_event_create_in(const char *dir, vmosal_handle_t *out)
 
 /* 0 when fd is a FIFO open for reading and writing (and, for a wait,
  * non-blocking: a blocking read could outlast the timeout); VMOSAL_EBADF
- * for anything else, VMOSAL_EINVAL when blocking. */
-static int posix_event_check(vmosal_handle_t fd, bool wait)
+ * for anything else, VMOSAL_EINVAL when blocking. *semaphore (may be
+ * NULL): whether it takes one signal at a time. */
+static int posix_event_check(vmosal_handle_t fd, bool wait, bool *semaphore)
 {
 	struct stat st;
 	int flags;
@@ -183,6 +201,8 @@ static int posix_event_check(vmosal_handle_t fd, bool wait)
 	if (!S_ISFIFO(st.st_mode) || (flags = fcntl(fd, F_GETFL)) < 0 ||
 	    (flags & O_ACCMODE) != O_RDWR)
 		return VMOSAL_EBADF;
+	if (semaphore != NULL)
+		*semaphore = (flags & POSIX_EVENT_SEMAPHORE) != 0;
 	return !wait || (flags & O_NONBLOCK) ? 0 : VMOSAL_EINVAL;
 }
 
@@ -191,7 +211,7 @@ int posix_event_notify(vmosal_handle_t h)
 	const char one = 1;
 	int rc;
 
-	if ((rc = posix_event_check(h, false)) != 0)
+	if ((rc = posix_event_check(h, false, NULL)) != 0)
 		return rc;
 	/* One write(2): what a signal handler may call. Full (EAGAIN): it
 	 * is signalled already, and one wait takes every signal anyway. */
@@ -204,17 +224,20 @@ int posix_event_notify(vmosal_handle_t h)
 	return 0;
 }
 
-/* Takes the event if signalled: 0, or VMOSAL_EAGAIN. */
-static int posix_event_take(vmosal_handle_t h)
+/* Takes the event if signalled, and counts the signals taken in *count
+ * (may be NULL): 0, or VMOSAL_EAGAIN. A semaphore gives one byte. */
+static int posix_event_take(vmosal_handle_t h, bool semaphore, uint64_t *count)
 {
 	char buf[256];
-	bool got = false;
+	uint64_t got = 0;
 	ssize_t n;
 
 	/* Everything written so far: one wait takes every signal. */
-	while ((n = read(h, buf, sizeof buf)) != 0) {
+	while ((n = read(h, buf, semaphore ? 1 : sizeof buf)) != 0) {
 		if (n > 0) {
-			got = true;
+			got += (uint64_t)n;
+			if (semaphore)
+				break;
 			continue;
 		}
 		if (errno == EAGAIN)
@@ -222,15 +245,20 @@ static int posix_event_take(vmosal_handle_t h)
 		if (errno != EINTR)
 			return posix_last_error();
 	}
-	return got ? 0 : VMOSAL_EAGAIN;
+	if (got == 0)
+		return VMOSAL_EAGAIN;
+	if (count != NULL)
+		*count = got;
+	return 0;
 }
 
 int posix_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *kick_pending)
 {
 	uint64_t start = 0, now = 0;
+	bool semaphore = false;
 	int rc;
 
-	if ((rc = posix_event_check(h, true)) != 0)
+	if ((rc = posix_event_check(h, true, &semaphore)) != 0)
 		return rc;
 	if (kick_pending != NULL && __atomic_load_n(kick_pending, __ATOMIC_RELAXED) != 0)
 		return VMOSAL_EINTR;
@@ -238,7 +266,7 @@ int posix_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t 
 		posix_clock_ns(VMOSAL_CLOCK_MONOTONIC, &start);
 	/* Take it if signalled, else wait for the FIFO to become readable
 	 * and try again: another waiter may take it first. */
-	while ((rc = posix_event_take(h)) == VMOSAL_EAGAIN) {
+	while ((rc = posix_event_take(h, semaphore, NULL)) == VMOSAL_EAGAIN) {
 		int64_t left = timeout_ns;
 
 		if (timeout_ns > 0) {
@@ -258,4 +286,14 @@ int posix_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t 
 int posix_event_wait(vmosal_handle_t h, int64_t timeout_ns)
 {
 	return posix_event_wait_kick(h, timeout_ns, NULL);
+}
+
+int posix_event_read(vmosal_handle_t h, uint64_t *count)
+{
+	bool semaphore = false;
+	int rc;
+
+	if ((rc = posix_event_check(h, true, &semaphore)) != 0)
+		return rc;
+	return posix_event_take(h, semaphore, count);
 }

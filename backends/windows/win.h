@@ -129,6 +129,15 @@ DWORD win_wait_ms(uint64_t ns);
  * (true once one was made); tests: off forces whole milliseconds. */
 bool win_hires_timers(void);
 void win_hires_timers_off(bool off);
+/* The performance counter in nanoseconds (the MONOTONIC clock). */
+uint64_t win_monotonic_ns(void);
+/* The calling thread's wait timer, set to fire ns from now; NULL: none
+ * (wait whole milliseconds, win_wait_ms). Wait on it, never close it. */
+HANDLE win_hires_timer(uint64_t ns);
+/* What kind of waitable object h is, asked of ntdll: whether a wait on it
+ * takes its signal (an auto-reset event, a semaphore) or not. */
+enum { WIN_SYNC_OTHER, WIN_SYNC_MANUAL_EVENT, WIN_SYNC_AUTO_EVENT, WIN_SYNC_SEMAPHORE };
+int win_sync_kind(HANDLE h);
 /* Lets every thread's wait timer go, before the DLL unloads. */
 void win_io_fini(void);
 /* Threads' wait timers open now (tests). */
@@ -137,5 +146,37 @@ long win_wait_timers_open(void);
 uint64_t win_cycles_to_ns(uint64_t cycles, uint64_t hz);
 /* Tests: THREAD_CPU from cycles(thread) at hz; cycles NULL: GetThreadTimes. */
 void win_thread_clock_test(BOOL(WINAPI *cycles)(HANDLE, PULONG64), uint64_t hz);
+
+/* win_wait.c: the record of handles that are more than their OS object
+ * (timers, channels, listeners), looked up by handle. A record is shared
+ * by a handle and its duplicates (handle_dup), and freed with the last;
+ * wait sets hold references too. */
+enum win_rec_kind { WIN_REC_TIMER = 1, WIN_REC_CHANNEL, WIN_REC_LISTENER };
+struct win_rec {
+	int kind;
+	volatile LONG refs;
+	/* What a wait set waits on for the handle: signalled when it is
+	 * readable (the timer itself, a channel's read event...). */
+	HANDLE wait;
+	/* Called when a wait set takes the handle (NULL: nothing): a channel
+	 * starts its read, so that wait is signalled by a message. */
+	int (*arm)(struct win_rec *o);
+	/* What the handle is ready for, wait being signalled (NULL:
+	 * VMOSAL_WAIT_READABLE). */
+	unsigned (*poll)(struct win_rec *o);
+	/* Frees the record and what it holds (its last reference went). */
+	void (*free)(struct win_rec *o);
+};
+/* Records o (one reference, the handle's) for h. VMOSAL_ENOMEM. */
+int win_rec_put(HANDLE h, struct win_rec *o);
+/* h's record with a reference the caller drops (win_rec_unref), or NULL;
+ * kind 0: any. */
+struct win_rec *win_rec_get(HANDLE h, int kind);
+void win_rec_ref(struct win_rec *o);
+void win_rec_unref(struct win_rec *o);
+/* handle_close: h's record loses h's reference. */
+void win_rec_forget(HANDLE h);
+/* handle_dup: dup shares orig's record, if it has one. */
+int win_rec_dup(HANDLE orig, HANDLE dup);
 
 #endif

@@ -31,7 +31,7 @@ static uint64_t win_ticks_to_ns(uint64_t ticks, uint64_t freq)
 	return ticks / freq * 1000000000u + ticks % freq * 1000000000u / freq;
 }
 
-static uint64_t win_monotonic_ns(void)
+uint64_t win_monotonic_ns(void)
 {
 	LARGE_INTEGER now;
 
@@ -104,7 +104,7 @@ void win_io_fini(void)
 
 /* The calling thread's timer, set to fire ns from now; NULL: none (fall
  * back to milliseconds). The caller waits on it and leaves it open. */
-static HANDLE win_hires_timer(uint64_t ns)
+HANDLE win_hires_timer(uint64_t ns)
 {
 	uint64_t units = ns / 100u + (ns % 100u != 0);
 	LARGE_INTEGER due;
@@ -325,23 +325,127 @@ int win_sleep_ns(uint64_t ns)
 	return 0;
 }
 
+/* ---- events ----
+ * An event is a manual-reset event object, not an auto-reset one: a wait
+ * on an auto-reset event takes its signal, and a wait set (win_wait.c)
+ * must see an event signalled without taking it, so that the event is
+ * still signalled, and readable, after the set reported it. Taking the
+ * signal is NtResetEvent's, which says whether the event was signalled:
+ * one test-and-clear, so of two threads that wait, one takes the signal
+ * and the other waits on. A SEMAPHORE event is a semaphore object, whose
+ * waits take one count each. ntdll's calls are found at run time (Wine and
+ * every Windows have them; the fallbacks keep a handle from elsewhere
+ * working without them). */
+typedef LONG(NTAPI *win_nt_reset_event_fn)(HANDLE, LONG *);
+typedef LONG(NTAPI *win_nt_query_fn)(HANDLE, int, void *, ULONG, ULONG *);
+static struct {
+	win_nt_reset_event_fn reset_event;
+	win_nt_query_fn query_event;
+	win_nt_query_fn query_semaphore;
+} win_nt;
+static INIT_ONCE win_nt_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK win_nt_load(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+	(void)once;
+	(void)param;
+	(void)ctx;
+	win_nt.reset_event = (win_nt_reset_event_fn)win_system_proc(L"ntdll.dll", "NtResetEvent");
+	win_nt.query_event = (win_nt_query_fn)win_system_proc(L"ntdll.dll", "NtQueryEvent");
+	win_nt.query_semaphore = (win_nt_query_fn)win_system_proc(L"ntdll.dll", "NtQuerySemaphore");
+	return TRUE;
+}
+
+int win_sync_kind(HANDLE h)
+{
+	struct {
+		int type; /* EVENT_TYPE: 0 notification (manual), 1 synchronization */
+		LONG state;
+	} ev;
+	struct {
+		LONG count, max;
+	} sem;
+
+	InitOnceExecuteOnce(&win_nt_once, win_nt_load, NULL, NULL);
+	if (win_nt.query_event != NULL &&
+	    win_nt.query_event(h, 0 /* EventBasicInformation */, &ev, sizeof ev, NULL) >= 0)
+		return ev.type == 0 ? WIN_SYNC_MANUAL_EVENT : WIN_SYNC_AUTO_EVENT;
+	if (win_nt.query_semaphore != NULL &&
+	    win_nt.query_semaphore(h, 0 /* SemaphoreBasicInformation */, &sem, sizeof sem,
+				   NULL) >= 0)
+		return WIN_SYNC_SEMAPHORE;
+	return WIN_SYNC_OTHER;
+}
+
+/* Takes the signal of h, just seen signalled by a wait: 1 when this
+ * thread has it (an event reset from signalled, an auto-reset event or a
+ * semaphore the wait itself took, any other object), 0 when another thread
+ * reset the event first. */
+static int win_event_take(HANDLE h)
+{
+	LONG prev = 0;
+
+	InitOnceExecuteOnce(&win_nt_once, win_nt_load, NULL, NULL);
+	if (win_nt.reset_event == NULL) {
+		ResetEvent(h);
+		return 1;
+	}
+	if (win_nt.reset_event(h, &prev) < 0 || prev != 0)
+		return 1; /* not an event, or this thread reset it */
+	return win_sync_kind(h) == WIN_SYNC_AUTO_EVENT;
+}
+
 int win_event_create(unsigned flags, vmosal_handle_t *out)
 {
 	HANDLE ev;
 
-	if (flags != 0)
+	if ((flags & ~VMOSAL_EVENT_SEMAPHORE) != 0)
 		return VMOSAL_ENOTSUP;
-	/* Auto-reset: one wait takes however many signals came. */
-	ev = CreateEventW(NULL, FALSE, FALSE, NULL);
+	if (flags & VMOSAL_EVENT_SEMAPHORE)
+		ev = CreateSemaphoreW(NULL, 0, LONG_MAX, NULL);
+	else
+		ev = CreateEventW(NULL, TRUE, FALSE, NULL);
 	if (ev == NULL)
 		return win_last_error();
 	*out = ev;
 	return 0;
 }
 
+/* SetEvent refuses a semaphore (and anything else) with
+ * ERROR_INVALID_HANDLE: one call for an event, two for a semaphore. */
 int win_event_notify(vmosal_handle_t h)
 {
-	return SetEvent(h) ? 0 : win_last_error();
+	if (SetEvent(h))
+		return 0;
+	if (GetLastError() != ERROR_INVALID_HANDLE)
+		return win_last_error();
+	if (ReleaseSemaphore(h, 1, NULL))
+		return 0;
+	return GetLastError() == ERROR_TOO_MANY_POSTS ? VMOSAL_EOVERFLOW : win_last_error();
+}
+
+int win_event_read(vmosal_handle_t h, uint64_t *count)
+{
+	LONG prev = 0;
+
+	InitOnceExecuteOnce(&win_nt_once, win_nt_load, NULL, NULL);
+	if (win_nt.reset_event != NULL && win_nt.reset_event(h, &prev) >= 0) {
+		if (prev == 0)
+			return VMOSAL_EAGAIN;
+		*count = 1;
+		return 0;
+	}
+	if (win_sync_kind(h) != WIN_SYNC_SEMAPHORE)
+		return VMOSAL_EBADF;
+	switch (WaitForSingleObject(h, 0)) {
+	case WAIT_OBJECT_0:
+		*count = 1;
+		return 0;
+	case WAIT_TIMEOUT:
+		return VMOSAL_EAGAIN;
+	default:
+		return win_last_error();
+	}
 }
 
 /* Alertable, so that a kick (an APC) ends the wait with VMOSAL_EINTR. The
@@ -378,7 +482,9 @@ int win_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *k
 		rc = WaitForMultipleObjectsEx(n, objs, FALSE, ms, TRUE);
 		switch (rc) {
 		case WAIT_OBJECT_0:
-			return 0;
+			if (win_event_take(h))
+				return 0;
+			continue; /* another waiter took it */
 		case WAIT_IO_COMPLETION:
 			return VMOSAL_EINTR;
 		case WAIT_OBJECT_0 + 1: /* the timer */
@@ -405,6 +511,7 @@ int win_event_wait(vmosal_handle_t h, int64_t timeout_ns)
 int win_handle_close(vmosal_handle_t h)
 {
 	win_signal_handle_forget(h);
+	win_rec_forget(h);
 	return CloseHandle(h) ? 0 : win_last_error();
 }
 
@@ -417,7 +524,8 @@ int win_handle_dup(vmosal_handle_t h, vmosal_handle_t *out)
 
 	if (!DuplicateHandle(self, h, self, &d, 0, FALSE, DUPLICATE_SAME_ACCESS))
 		return win_last_error();
-	if ((rc = win_signal_handle_dup(h, d)) != 0) {
+	if ((rc = win_signal_handle_dup(h, d)) != 0 || (rc = win_rec_dup(h, d)) != 0) {
+		win_signal_handle_forget(d);
 		CloseHandle(d);
 		return rc;
 	}

@@ -2,8 +2,9 @@
  *
  * 0.2 gave each concept one name (NEWS lists old and new). The old names
  * below still build and link, each a thin call of its new name, and warn
- * where the compiler can; 0.3 removes them. Define VMOSAL_NO_DEPRECATED
- * before including vmosal.h to check that a program no longer uses them. */
+ * where the compiler can; 1.0 removes them, with the soname change. Define
+ * VMOSAL_NO_DEPRECATED before including vmosal.h to check that a program
+ * no longer uses them. */
 #ifndef VMOSAL_DEPRECATED_H
 #define VMOSAL_DEPRECATED_H
 

@@ -54,8 +54,13 @@ VMOSAL_API int vmosal_event_notify(vmosal_handle_t event);
  * library forgets it there. macOS, a FIFO open for reading and writing,
  * non-blocking for a wait (VMOSAL_EINVAL otherwise), checked on each call
  * (fstat, fcntl). Anything else is VMOSAL_EBADF, with nothing read or
- * written. Windows: SetEvent refuses
- * what is not an event; a wait on another waitable handle waits for it. */
+ * written. Windows: an event is a manual-reset event object (so that a
+ * wait set can see it signalled without taking the signal), which a wait
+ * or read resets with one test-and-clear (NtResetEvent): of two threads
+ * that wait, one takes a signal. A process that waits on it without
+ * libvmosal must reset it (ResetEvent). SetEvent and ReleaseSemaphore
+ * refuse what is not an event; a wait on another waitable handle waits for
+ * it. */
 VMOSAL_API int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns);
 
 /* Takes the event's count without waiting: stores in *count how often it
@@ -66,7 +71,8 @@ VMOSAL_API int vmosal_event_wait(vmosal_handle_t event, int64_t timeout_ns);
  * signals merge); a Windows event object keeps no count, so a non-SEMAPHORE
  * event there reads 1 however often it was signalled (a semaphore counts up
  * to 2^31 - 1). VMOSAL_EBADF when the handle is not an event, as for
- * vmosal_event_notify. */
+ * vmosal_event_notify; VMOSAL_EINVAL for a blocking one, as for
+ * vmosal_event_wait (its read could block). */
 VMOSAL_API int vmosal_event_read(vmosal_handle_t event, uint64_t *count);
 
 /* ---- Clocks ---------------------------------------------------------------- */

@@ -32,7 +32,10 @@ VMOSAL_API int vmosal_timer_create(enum vmosal_clock clock, unsigned flags,
 /* Arms the timer, replacing what it was armed for, and forgets the
  * expirations not yet read. It expires first after first_ns (or at it,
  * with ABSOLUTE; a time already past expires at once; a delay of 0 also),
- * then every period_ns after that first expiry; 0: only once. Both at most
+ * then every period_ns after that first expiry; 0: only once. macOS: a
+ * period other than a relative first_ns, or after an absolute one, runs
+ * from the read that takes the first expiry (EVFILT_TIMER has one interval
+ * for both), and expiries before that read count once. Both at most
  * INT64_MAX, nearly 300 years (VMOSAL_EOVERFLOW beyond: a period that
  * overflows the OS's time types is refused, not wrapped). Resolution: as
  * vmosal_event_wait's timeout. VMOSAL_EBADF when timer is not a timer. */

@@ -4,8 +4,17 @@
  * every handle libvmosal hands out (events, timers, signal handles,
  * channels and their listeners) and, on POSIX, any descriptor. The OS
  * behind it: Linux, epoll (epoll_pwait2 from Linux 5.11); macOS, a kqueue;
- * Windows, threads that each wait on up to 63 handles for one waiting
- * thread, so that a set is not limited to MAXIMUM_WAIT_OBJECTS (64).
+ * Windows: the waiting thread waits on the first 61 handles itself, and a
+ * thread of the set's own on each further 61 (made as the set grows, kept
+ * until it is destroyed), so that a set is not limited to
+ * MAXIMUM_WAIT_OBJECTS (64); those threads wait only while a thread is in
+ * vmosal_waitset_wait, and two threads' waits on a set of more than 61
+ * handles take turns. The set waits on a duplicate of each handle it holds.
+ * A wait takes the signal of an auto-reset event or a semaphore: the set
+ * gives it back at once, so a reported handle is still readable (another
+ * thread's read may find it unsignalled for that moment; libvmosal's own
+ * events are manual-reset, event.h, and need nothing). WRITABLE is always
+ * reported on Windows when asked for.
  *
  * A wait set is a libvmosal object (create / destroy), not a handle. Its
  * calls may come from any thread at once: a handle may be added, changed
@@ -23,7 +32,7 @@ typedef struct vmosal_waitset vmosal_waitset_t;
  * ERROR are always reported; asking for them changes nothing. */
 #define VMOSAL_WAIT_READABLE 0x001u /* an event or timer fired, a message, a connection */
 #define VMOSAL_WAIT_WRITABLE 0x002u /* a channel can take a message */
-#define VMOSAL_WAIT_HANGUP 0x004u   /* the peer of a channel is gone */
+#define VMOSAL_WAIT_HANGUP 0x004u   /* the peer of a channel is gone, or shut its writing down */
 #define VMOSAL_WAIT_ERROR 0x008u
 /* How: level-triggered by default (reported at each wait while ready).
  * EDGE reports a handle once per change to ready (Linux EPOLLET, macOS
@@ -59,7 +68,9 @@ VMOSAL_API int vmosal_waitset_destroy(vmosal_waitset_t *ws);
  * WRITABLE; unknown bits: VMOSAL_EINVAL) and reports it with token.
  * VMOSAL_EEXIST when h is in the set already, VMOSAL_EBADF when it names
  * nothing, VMOSAL_ENOSPC when the set is full (VMOSAL_WAITSET_MAX, or
- * what the OS allows: Linux's max_user_watches). A handle is in a set
+ * what the OS allows: Linux's max_user_watches). Linux: VMOSAL_ENOTSUP for
+ * a regular file or a directory, which epoll does not watch (they are
+ * always ready). A handle is in a set
  * until removed: close it only after vmosal_waitset_remove (Linux removes
  * a closed descriptor by itself, but not while a duplicate of it lives;
  * other OSes do not). */
