@@ -15,9 +15,11 @@
  * answer, and waits on call, on the timer (a progress line each second)
  * and on SIGINT (an orderly stop) in one wait set.
  *
- * Every OS service is a libvmosal call: the same source runs on Linux,
- * macOS and Windows (a named pipe there, its name NAME with '\' turned
- * into '/').
+ * Every OS service is a libvmosal call, nothing is compiled per OS: the
+ * same source runs on Linux and on Windows (two Windows processes under
+ * Wine in make check; the channel is a named pipe there, its name NAME
+ * with each '\' turned into '/'), and is written for macOS, where it is
+ * not tested.
  *
  * VMM options:
  *	--requests N	requests to complete (default 100000; 0: until SIGINT)

@@ -384,7 +384,9 @@ START_TEST(test_minor4_gets_enotsup_for_the_device_half)
 			 VMOSAL_ENOTSUP);
 	ck_assert_int_eq(vmosal_channel_peer_pid(ev, &value), VMOSAL_ENOTSUP);
 	ck_assert_uint_eq(value, 77);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGPIPE, true), VMOSAL_ENOTSUP);
 	/* Argument errors still come first. */
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGBUS, true), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_timer_arm(ev, UINT64_MAX, 0), VMOSAL_EOVERFLOW);
 	ck_assert_int_eq(vmosal_channel_send(ev, buf, 0, NULL, 0), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_handle_close(ev), 0);

@@ -248,7 +248,12 @@ START_TEST(test_bare_signals)
 	ASSERT_NO_CALL(vmosal_signal_fd_read(VMOSAL_FAKE_SIGNAL_FD_HANDLE, &info), VMOSAL_ENOTSUP);
 	ASSERT_NO_CALL(vmosal_fault_guard(never_run, NULL, &info), VMOSAL_ENOTSUP);
 	ASSERT_NO_CALL(vmosal_fault_guard(never_run, NULL, NULL), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_signal_set_ignored(VMOSAL_SIGPIPE, true), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), VMOSAL_ENOTSUP);
 	/* Argument errors still come first. */
+	ASSERT_NO_CALL(vmosal_signal_set_ignored(VMOSAL_SIGSEGV, true), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_signal_set_ignored(VMOSAL_SIGSYS, true), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_signal_set_ignored(VMOSAL_SIGNAL_COUNT, true), VMOSAL_EINVAL);
 	ASSERT_NO_CALL(vmosal_signal_add_handler(VMOSAL_SIGUSR1, NULL, NULL, &h), VMOSAL_EINVAL);
 	ASSERT_NO_CALL(vmosal_signal_block(sigs, 0), VMOSAL_EINVAL);
 	ASSERT_NO_CALL(vmosal_signal_fd_read(VMOSAL_NO_HANDLE, &info), VMOSAL_EBADF);

@@ -13,6 +13,10 @@
 #define CHANNEL_PEER ((vmosal_handle_t)((intptr_t)VMOSAL_FAKE_CHANNEL_HANDLE + 1))
 #define EVENT VMOSAL_FAKE_EVENT_HANDLE
 #define MS INT64_C(1000000)
+/* What an output holds before a call that must not write it: neither a
+ * handle the fake hands out nor VMOSAL_NO_HANDLE, which a core that wrote
+ * its own unset value would store. */
+#define UNTOUCHED ((vmosal_handle_t)(intptr_t)99)
 
 /* A name of len bytes and its NUL, to free(). */
 static char *name_of(size_t len)
@@ -40,10 +44,10 @@ START_TEST(test_channel_pair)
 	ck_assert(out[0] == CHANNEL);
 	ck_assert(out[1] == CHANNEL_PEER);
 	/* A failure leaves both ends as they were. */
-	out[0] = out[1] = VMOSAL_NO_HANDLE;
+	out[0] = out[1] = UNTOUCHED;
 	fail_slot("channel_pair", VMOSAL_ENOMEM);
 	ASSERT_CALLS(vmosal_channel_pair(0, out), VMOSAL_ENOMEM, "channel_pair");
-	ck_assert(out[0] == VMOSAL_NO_HANDLE && out[1] == VMOSAL_NO_HANDLE);
+	ck_assert(out[0] == UNTOUCHED && out[1] == UNTOUCHED);
 }
 END_TEST
 
@@ -129,10 +133,10 @@ START_TEST(test_channel_accept)
 	c = call_at(1);
 	EXPECT_ARGS(c, HANDLE_ARG(CHANNEL), 5 * MS);
 
-	h = VMOSAL_NO_HANDLE;
+	h = UNTOUCHED;
 	fail_slot("channel_accept", VMOSAL_ETIMEDOUT);
 	ASSERT_CALLS(vmosal_channel_accept(CHANNEL, 0, &h), VMOSAL_ETIMEDOUT, "channel_accept");
-	ck_assert(h == VMOSAL_NO_HANDLE);
+	ck_assert(h == UNTOUCHED);
 }
 END_TEST
 
@@ -156,7 +160,7 @@ END_TEST
 
 START_TEST(test_channel_accept_kick_pending)
 {
-	vmosal_handle_t h = VMOSAL_NO_HANDLE;
+	vmosal_handle_t h = UNTOUCHED;
 	struct vmosal_fake_call c;
 	bool kicked;
 
@@ -166,7 +170,7 @@ START_TEST(test_channel_accept_kick_pending)
 	EXPECT_ARGS(c, HANDLE_ARG(CHANNEL), (uint64_t)-1, ANY_ARG, 1);
 	ASSERT_CALLS(vmosal_channel_accept(CHANNEL, 5 * MS, &h), VMOSAL_EINTR, "clock_ns",
 		     "channel_accept");
-	ck_assert(h == VMOSAL_NO_HANDLE);
+	ck_assert(h == UNTOUCHED);
 	ck_assert_int_eq(vmosal_thread_kick_pending(true, &kicked), 0);
 	ck_assert(kicked);
 	ASSERT_CALLS(vmosal_channel_accept(CHANNEL, 0, &h), 0, "channel_accept");
