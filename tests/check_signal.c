@@ -1072,6 +1072,9 @@ START_TEST(test_sigsys_from_seccomp)
 	int pipefd[2], err = 0, code;
 	pid_t pid;
 
+	if (vmosal_test_under_valgrind())
+		VMOSAL_SKIP("valgrind 3.19 aborts at a seccomp trap (an assertion in its "
+			    "m_signals.c)");
 	ck_assert_int_eq(pipe(pipefd), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -1125,6 +1128,13 @@ START_TEST(test_sigsys_from_seccomp)
 }
 END_TEST
 
+/* Under valgrind a blocked SIGSYS that is sent ends the process:
+ * valgrind takes SIGSYS for a synchronous signal, which cannot wait. */
+static bool sigsys_can_wait(void)
+{
+	return !vmosal_test_under_valgrind();
+}
+
 /* Signal waits and descriptors report them too. */
 START_TEST(test_new_signals_wait_and_fd)
 {
@@ -1137,6 +1147,8 @@ START_TEST(test_new_signals_wait_and_fd)
 	ck_assert_int_eq(vmosal_signal_block(sigs, NEW_SIGNALS), 0);
 	ck_assert_int_eq(vmosal_signal_fd_create(sigs, NEW_SIGNALS, &fd), 0);
 	for (size_t i = 0; i < NEW_SIGNALS; i++) {
+		if (new_signals[i].os == SIGSYS && !sigsys_can_wait())
+			continue;
 		raise(new_signals[i].os);
 		memset(&info, 0x5a, sizeof info);
 		info.struct_size = sizeof info;
@@ -1187,6 +1199,8 @@ START_TEST(test_seccomp_info_in_wait_and_fd)
 	vmosal_handle_t fd;
 
 	VMOSAL_SKIP_IF_EMULATED("the system call members of a queued siginfo_t");
+	if (!sigsys_can_wait())
+		VMOSAL_SKIP("valgrind ends the process at a blocked SIGSYS");
 	ck_assert_int_eq(vmosal_signal_block(&sys, 1), 0);
 	queue_seccomp_sigsys(__NR_getppid);
 	ck_assert_int_eq(vmosal_signal_wait(&sys, 1, -1, &info), 0);

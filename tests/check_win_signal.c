@@ -293,8 +293,46 @@ START_TEST(test_signals_windows_lacks)
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGUSR1), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGCHLD), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(win_signal_install(VMOSAL_SIGNAL_COUNT + 5), VMOSAL_ENOTSUP);
+	/* 0.3's: no such events on Windows. */
+	ck_assert_int_eq(win_signal_install(VMOSAL_SIGQUIT), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(win_signal_install(VMOSAL_SIGSYS), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(win_signal_install(VMOSAL_SIGXCPU), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(win_signal_install(VMOSAL_SIGXFSZ), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(win_signal_mask(true, sigs, 1), VMOSAL_ENOTSUP);
 	ck_assert_int_eq(win_signal_mask(true, console, 1), VMOSAL_ENOTSUP);
+}
+END_TEST
+
+/* What a dispatched console signal carries besides its number. */
+static atomic_int syscall_seen = 0x5a5a;
+
+static void record_syscall(const struct vmosal_siginfo *info, void *os_context)
+{
+	(void)os_context;
+	atomic_store(&syscall_seen, info->syscall);
+}
+
+/* INT ignored: Ctrl+C and Ctrl+Break are taken and discarded, before the
+ * core's handlers; taken back, they reach them again. Only INT can be. */
+START_TEST(test_ignore_int)
+{
+	int before = atomic_load(&test_services_dispatched[VMOSAL_SIGINT]);
+
+	ck_assert_int_eq(win_signal_ignore(VMOSAL_SIGQUIT, true), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(win_signal_ignore(VMOSAL_SIGTERM, true), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(win_signal_ignore(VMOSAL_SIGUSR1, true), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(win_signal_ignore(VMOSAL_SIGSEGV, true), VMOSAL_EINVAL);
+	ck_assert_int_eq(win_signal_install(VMOSAL_SIGINT), 0);
+	ck_assert_int_eq(win_signal_ignore(VMOSAL_SIGINT, true), 0);
+	ck_assert_int_eq(win_signal_ignore(VMOSAL_SIGINT, true), 0);
+	ck_assert(console_handler_returns(CTRL_C_EVENT));
+	ck_assert(console_handler_returns(CTRL_BREAK_EVENT));
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), before);
+	ck_assert_int_eq(win_signal_ignore(VMOSAL_SIGINT, false), 0);
+	test_services_on_dispatch = record_syscall;
+	ck_assert(console_handler_returns(CTRL_BREAK_EVENT));
+	ck_assert_int_eq(atomic_load(&test_services_dispatched[VMOSAL_SIGINT]), before + 1);
+	ck_assert_int_eq(atomic_load(&syscall_seen), -1);
 }
 END_TEST
 
@@ -1230,6 +1268,7 @@ int main(int argc, char **argv)
 	tcase_add_test(console, test_end_of_session_is_term);
 	tcase_add_test(console, test_signal_wait);
 	tcase_add_test(console, test_signals_windows_lacks);
+	tcase_add_test(console, test_ignore_int);
 	tcase_add_checked_fixture(faults, setup, teardown);
 	tcase_add_test(faults, test_fault_guard);
 	tcase_add_test(faults, test_fault_guard_resumes_at_a_return);

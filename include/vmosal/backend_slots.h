@@ -504,7 +504,9 @@ VMOSAL_SLOT(call, channel_recv, int,
 VMOSAL_SLOT(call, channel_peer_pid, int, (vmosal_handle_t h, uint64_t *pid), (h, pid), 5, 0)
 /* Sets sig's disposition to ignored (ignore true), keeping the one it
  * replaces, or puts that back (false), if ignored is still the one in
- * place; else leaves the newer one alone. The core's registry decides
- * when, and reinstalls its handler (signal_install) instead where
- * handlers are registered. NULL: VMOSAL_ENOTSUP. */
+ * place; else leaves the newer one alone. Called under the core's
+ * registry lock, as signal_install and signal_restore are, which while
+ * the ignore is in place work on the disposition it keeps: the core's
+ * handler comes back with it where handlers were registered meanwhile,
+ * and the previous one where the last went. NULL: VMOSAL_ENOTSUP. */
 VMOSAL_SLOT(call, signal_ignore, int, (int sig, bool ignore), (sig, ignore), 5, 0)

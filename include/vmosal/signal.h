@@ -36,7 +36,8 @@
  *   that whole time to shut down and exit by itself. It cannot go on
  *   running. The fault signals come from a vectored exception handler
  *   (access violation = SEGV, in-page error = BUS, illegal instruction =
- *   ILL, integer or float divide = FPE); the others do not exist there
+ *   ILL, integer or float divide = FPE); the others (CHLD, PIPE, USR1,
+ *   USR2, ALRM, WINCH, QUIT, SYS, XCPU, XFSZ) do not exist there
  *   (VMOSAL_ENOTSUP). */
 #ifndef VMOSAL_SIGNAL_H
 #define VMOSAL_SIGNAL_H
@@ -61,7 +62,7 @@ enum vmosal_signal {
 	VMOSAL_SIGILL,
 	VMOSAL_SIGFPE,
 	VMOSAL_SIGQUIT, /* 0.3: not on Windows */
-	VMOSAL_SIGSYS,  /* seccomp's trap: syscall and arch are set; not on Windows */
+	VMOSAL_SIGSYS,  /* seccomp's trap (Linux): syscall and arch are set; not on Windows */
 	VMOSAL_SIGXCPU, /* RLIMIT_CPU's soft limit; not on Windows */
 	VMOSAL_SIGXFSZ, /* RLIMIT_FSIZE; not on Windows */
 	VMOSAL_SIGNAL_COUNT /* signals this header knows; later versions add more */
@@ -122,12 +123,19 @@ VMOSAL_API int vmosal_signal_remove_handler(vmosal_signal_handler_t *h);
  * ignore is taken back, unless the application put another in place
  * since (then that one stays); libvmosal's own handler for sig, if
  * handlers are registered, is put back instead. While ignored, handlers
- * registered for sig are not called, and signal waits and descriptors do
- * not see it (Linux discards an ignored signal even when blocked).
- * Idempotent. VMOSAL_EINVAL for the fault signals and SYS
- * (ignoring them would hang the faulting thread), and for unknown
- * signals; VMOSAL_EBUSY for the kick's signal. Windows: INT ignores
- * Ctrl+C (SetConsoleCtrlHandler(NULL, TRUE)); the other signals are
+ * registered for sig are not called; adding or removing them does not
+ * end the ignore (the last one removed leaves it in place, and the
+ * disposition from before it still comes back when it is taken back).
+ * Setting it discards what is pending of sig, blocked or not; one sent
+ * later to a thread that blocks it is discarded or stays pending for a
+ * signal wait or descriptor as the OS chooses (POSIX leaves it open;
+ * Linux keeps it pending). Idempotent. VMOSAL_EINVAL for the fault
+ * signals and SYS (ignoring them would hang the faulting thread), and
+ * for unknown signals; VMOSAL_EBUSY for the kick's signal (macOS: a
+ * SIGUSR). Windows: INT ignores Ctrl+C (SetConsoleCtrlHandler(NULL,
+ * TRUE): a flag child processes inherit, which taking the ignore back
+ * clears, since Windows has no call that reads it) and Ctrl+Break
+ * (libvmosal's console handler takes it); the other signals are
  * VMOSAL_ENOTSUP. */
 VMOSAL_API int vmosal_signal_set_ignored(enum vmosal_signal sig, bool ignored);
 
