@@ -29,6 +29,13 @@ static size_t index_of(const struct vmosal_wait_event *ev, size_t n, uint64_t to
 
 /* ---- wait sets ---- */
 
+static unsigned __stdcall notify_later(void *ev)
+{
+	Sleep(20);
+	vmosal_event_notify(ev);
+	return 0;
+}
+
 START_TEST(test_many_events_report_their_tokens)
 {
 	static vmosal_handle_t ev[MANY];
@@ -36,6 +43,7 @@ START_TEST(test_many_events_report_their_tokens)
 	const size_t fire[] = {3, 63, 64, 700, MANY - 1};
 	long handles = vmosal_test_handle_count();
 	vmosal_waitset_t *ws;
+	HANDLE t;
 	size_t n;
 
 	ck_assert_int_eq(vmosal_waitset_create(0, &ws), 0);
@@ -67,10 +75,13 @@ START_TEST(test_many_events_report_their_tokens)
 	ck_assert_int_eq(vmosal_waitset_wait(ws, 0, got, 16, &n), VMOSAL_ETIMEDOUT);
 	/* One signalled far from the waiting thread's own group, while it
 	 * waits: a worker thread reports it. */
-	ck_assert_int_eq(vmosal_event_notify(ev[900]), 0);
-	ck_assert_int_eq(vmosal_waitset_wait(ws, 10 * 1000000000ll, got, 16, &n), 0);
+	t = (HANDLE)_beginthreadex(NULL, 0, notify_later, ev[900], 0, NULL);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(vmosal_waitset_wait(ws, 60 * 1000000000ll, got, 16, &n), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(got[0].token, 1900);
+	WaitForSingleObject(t, INFINITE);
+	CloseHandle(t);
 	ck_assert_int_eq(vmosal_waitset_remove(ws, ev[900]), 0);
 	ck_assert_int_eq(vmosal_waitset_remove(ws, ev[900]), VMOSAL_ENOENT);
 	ck_assert_int_eq(vmosal_waitset_modify(ws, ev[900], VMOSAL_WAIT_READABLE, 1), VMOSAL_ENOENT);
