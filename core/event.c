@@ -12,6 +12,10 @@ int vmosal_event_create(unsigned flags, vmosal_handle_t *out)
 		return VMOSAL_EINVAL;
 	if ((rc = vmosal__ready(&s, VMOSAL_SLOT_EVENT)) != 0)
 		return rc;
+	/* A plugin older than ABI 2.5 was only ever given 0: it would take
+	 * SEMAPHORE for a plain event. */
+	if (flags != 0 && VMOSAL_BACKEND_ABI_MINOR_OF(s->table.abi_version) < 5)
+		return VMOSAL_ENOTSUP;
 	return s->ops->event_create(flags, out);
 }
 

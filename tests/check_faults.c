@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -41,6 +42,13 @@ struct fixture {
 	struct vmosal_jit jit;
 	size_t cpu;      /* a CPU the caller may run on */
 	vmosal_signal_handler_t *sh;
+	/* The device half (ABI 2.5): a wait set, a channel pair or a
+	 * listener's name, and the handles held before setup made them. */
+	vmosal_waitset_t *ws;
+	vmosal_handle_t pair[2];
+	char name[108];
+	long handles_before;
+	bool lacking; /* setup found the backend without the calls */
 	unsigned char out[512]; /* the operation's output, poisoned before */
 };
 
@@ -254,7 +262,7 @@ static void proc_state_read(struct proc_state *st, int want_tasks)
 {
 	st->tasks = count_tasks(want_tasks);
 	st->maps = read_maps();
-	st->fds = count_dir("/proc/self/fd");
+	st->fds = (int)vmosal_test_handle_count();
 }
 
 /* ---- the operations ---- */
@@ -1000,6 +1008,344 @@ static int op_process_id(struct fixture *fx)
 	return vmosal_process_id((uint64_t *)(fx->out + 8));
 }
 
+/* ---- ABI 2.5: wait sets, timers, event counts, channels ---- */
+
+/* A setup step of the device half: on a backend without it the operation
+ * answers ENOTSUP, and run_case skips the case, saying so. */
+#define DEVICE_SETUP(fx, call)                                                         \
+	do {                                                                           \
+		int rc_ = (call);                                                      \
+		if (rc_ == VMOSAL_ENOTSUP) {                                           \
+			(fx)->lacking = true;                                          \
+			return;                                                        \
+		}                                                                      \
+		ck_assert_msg(rc_ == 0, "%s: %s", #call, vmosal_err_name(rc_));        \
+	} while (0)
+#define DEVICE_RUN(fx)                              \
+	do {                                        \
+		if ((fx)->lacking)                  \
+			return VMOSAL_ENOTSUP;      \
+	} while (0)
+
+/* The handle a descriptor-level check looks at. */
+static int fd_of(vmosal_handle_t h)
+{
+	return (int)(intptr_t)h;
+}
+
+static bool readable(vmosal_handle_t h)
+{
+	struct pollfd p = {.fd = fd_of(h), .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+}
+
+static int op_waitset_create(struct fixture *fx)
+{
+	return vmosal_waitset_create(0, (vmosal_waitset_t **)fx->out);
+}
+
+static void setup_waitset(struct fixture *fx)
+{
+	fx->handles_before = vmosal_test_handle_count();
+	DEVICE_SETUP(fx, vmosal_waitset_create(0, &fx->ws));
+	poison_out(fx, 0);
+}
+
+/* A set, and a signalled event that is not in it. */
+static void setup_waitset_event(struct fixture *fx)
+{
+	setup_waitset(fx);
+	if (fx->lacking)
+		return;
+	setup_signalled_event(fx);
+}
+
+static void setup_waitset_member(struct fixture *fx)
+{
+	setup_waitset_event(fx);
+	if (fx->lacking)
+		return;
+	ck_assert_int_eq(vmosal_waitset_add(fx->ws, fx->handle, VMOSAL_WAIT_READABLE, 7), 0);
+}
+
+/* Whether a wait (a slot other than the one failed) reports the event. */
+static bool waitset_reports_event(struct fixture *fx)
+{
+	struct vmosal_wait_event ready[2];
+	size_t n = 0;
+	int rc = vmosal_waitset_wait(fx->ws, 0, ready, 2, &n);
+
+	ck_assert_msg(rc == 0 || rc == VMOSAL_ETIMEDOUT, "wait: %s", vmosal_err_name(rc));
+	return rc == 0 && n == 1 && ready[0].token == 7;
+}
+
+static int op_waitset_add(struct fixture *fx)
+{
+	DEVICE_RUN(fx);
+	return vmosal_waitset_add(fx->ws, fx->handle, VMOSAL_WAIT_READABLE, 7);
+}
+
+static void waitset_event_not_added(struct fixture *fx, const void *before)
+{
+	(void)before;
+	ck_assert_msg(!waitset_reports_event(fx), "a failed add put the event in the set");
+}
+
+static int op_waitset_remove(struct fixture *fx)
+{
+	DEVICE_RUN(fx);
+	return vmosal_waitset_remove(fx->ws, fx->handle);
+}
+
+static void waitset_event_still_member(struct fixture *fx, const void *before)
+{
+	(void)before;
+	ck_assert_msg(waitset_reports_event(fx), "a failed remove took the event out");
+}
+
+static int op_waitset_wait(struct fixture *fx)
+{
+	DEVICE_RUN(fx);
+	return vmosal_waitset_wait(fx->ws, 0, (struct vmosal_wait_event *)(fx->out + 16), 4,
+				   (size_t *)(fx->out + 8));
+}
+
+/* *n is 0 (documented), ready[] untouched, the event still signalled. */
+static void waitset_wait_unchanged(struct fixture *fx, const void *before)
+{
+	size_t n;
+
+	(void)before;
+	memcpy(&n, fx->out + 8, sizeof n);
+	ck_assert_uint_eq(n, 0);
+	memset(fx->out + 8, poison, sizeof n);
+	out_untouched(fx, 0);
+	ck_assert_msg(event_is_signalled(fx->handle), "a failed wait reset the event");
+}
+
+static int op_waitset_destroy(struct fixture *fx)
+{
+	DEVICE_RUN(fx);
+	return vmosal_waitset_destroy(fx->ws);
+}
+
+/* The set is gone even when destroy reports an error: its descriptor too. */
+static void waitset_released(struct fixture *fx, const void *before)
+{
+	long now = vmosal_test_handle_count();
+
+	(void)before;
+	ck_assert_msg(now == fx->handles_before, "%ld handles before the set, %ld after a failed "
+		      "destroy", fx->handles_before, now);
+}
+
+static int op_timer_create(struct fixture *fx)
+{
+	return vmosal_timer_create(VMOSAL_CLOCK_MONOTONIC, 0, (vmosal_handle_t *)fx->out);
+}
+
+static void setup_timer(struct fixture *fx)
+{
+	DEVICE_SETUP(fx, vmosal_timer_create(VMOSAL_CLOCK_MONOTONIC, 0, &fx->handle));
+	poison_out(fx, 0);
+}
+
+static int op_timer_arm(struct fixture *fx)
+{
+	DEVICE_RUN(fx);
+	return vmosal_timer_arm(fx->handle, UINT64_C(3600000000000), 0);
+}
+
+/* Still disarmed (Linux: a timerfd, asked directly so no slot runs). */
+static void timer_still_disarmed(struct fixture *fx, const void *before)
+{
+	struct itimerspec its;
+
+	(void)before;
+	ck_assert_int_eq(timerfd_gettime(fd_of(fx->handle), &its), 0);
+	ck_assert_msg(its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0,
+		      "a failed arm armed the timer");
+}
+
+/* A timer that has expired once. */
+static void setup_expired_timer(struct fixture *fx)
+{
+	struct pollfd p;
+
+	setup_timer(fx);
+	if (fx->lacking)
+		return;
+	ck_assert_int_eq(vmosal_timer_arm(fx->handle, 0, 0), 0);
+	p = (struct pollfd){.fd = fd_of(fx->handle), .events = POLLIN};
+	ck_assert_int_eq(poll(&p, 1, 10000), 1);
+}
+
+static int op_timer_read(struct fixture *fx)
+{
+	DEVICE_RUN(fx);
+	return vmosal_timer_read(fx->handle, (uint64_t *)(fx->out + 8));
+}
+
+static void still_readable(struct fixture *fx, const void *before)
+{
+	(void)before;
+	out_untouched(fx, 0);
+	ck_assert_msg(readable(fx->handle), "a failed read took the count");
+}
+
+static int op_event_read(struct fixture *fx)
+{
+	return vmosal_event_read(fx->handle, (uint64_t *)(fx->out + 8));
+}
+
+static void setup_signalled_event_out(struct fixture *fx)
+{
+	setup_signalled_event(fx);
+	poison_out(fx, 0);
+}
+
+static int op_channel_pair(struct fixture *fx)
+{
+	return vmosal_channel_pair(0, (vmosal_handle_t *)(fx->out + 8));
+}
+
+static void setup_pair(struct fixture *fx)
+{
+	DEVICE_SETUP(fx, vmosal_channel_pair(0, fx->pair));
+	poison_out(fx, 0);
+}
+
+/* A name of this child's own, under /tmp (a socket path). */
+static void channel_name(struct fixture *fx)
+{
+	snprintf(fx->name, sizeof fx->name, "/tmp/vmosal-faults-%ld.sock", (long)getpid());
+	unlink(fx->name);
+	poison_out(fx, 0);
+}
+
+static int op_channel_listen(struct fixture *fx)
+{
+	vmosal_handle_t *out = (vmosal_handle_t *)(fx->out + 8);
+	int rc = vmosal_channel_listen(fx->name, 0, out);
+
+	/* Closing removes the socket file (not failed: another slot). */
+	if (rc == 0)
+		(void)vmosal_handle_close(*out);
+	return rc;
+}
+
+static void no_socket_file(struct fixture *fx, const void *before)
+{
+	(void)before;
+	out_untouched(fx, 0);
+	ck_assert_msg(access(fx->name, F_OK) != 0, "a failed listen left %s", fx->name);
+}
+
+/* A listener in fx->handle. */
+static void setup_listener(struct fixture *fx)
+{
+	channel_name(fx);
+	DEVICE_SETUP(fx, vmosal_channel_listen(fx->name, 0, &fx->handle));
+	poison_out(fx, 0);
+}
+
+static int op_channel_connect(struct fixture *fx)
+{
+	DEVICE_RUN(fx);
+	return vmosal_channel_connect(fx->name, 0, (vmosal_handle_t *)(fx->out + 8));
+}
+
+/* Nobody came: the listener has no connection waiting. */
+static void nobody_connected(struct fixture *fx, const void *before)
+{
+	vmosal_handle_t ch = VMOSAL_NO_HANDLE;
+
+	(void)before;
+	out_untouched(fx, 0);
+	ck_assert_int_eq(vmosal_channel_accept(fx->handle, 0, &ch), VMOSAL_ETIMEDOUT);
+}
+
+/* A listener with one connection waiting (its client end in pair[0]). */
+static void setup_pending_connection(struct fixture *fx)
+{
+	setup_listener(fx);
+	if (fx->lacking)
+		return;
+	ck_assert_int_eq(vmosal_channel_connect(fx->name, 0, &fx->pair[0]), 0);
+}
+
+static int op_channel_accept(struct fixture *fx)
+{
+	DEVICE_RUN(fx);
+	return vmosal_channel_accept(fx->handle, 0, (vmosal_handle_t *)(fx->out + 8));
+}
+
+/* The connection still waits to be accepted. */
+static void connection_still_pending(struct fixture *fx, const void *before)
+{
+	(void)before;
+	out_untouched(fx, 0);
+	ck_assert_msg(readable(fx->handle), "a failed accept took the connection");
+}
+
+/* A pair, and an event to send over it. */
+static void setup_pair_event(struct fixture *fx)
+{
+	setup_pair(fx);
+	if (fx->lacking)
+		return;
+	setup_event(fx);
+}
+
+static int op_channel_send(struct fixture *fx)
+{
+	DEVICE_RUN(fx);
+	return vmosal_channel_send(fx->pair[0], "abc", 3, &fx->handle, 1);
+}
+
+/* Nothing arrived: a failed send sent nothing, not even a handle in
+ * flight, which the descriptor count would not see. */
+static void nothing_sent(struct fixture *fx, const void *before)
+{
+	(void)before;
+	ck_assert_msg(!readable(fx->pair[1]), "a failed send sent a message");
+}
+
+/* A message with a handle, waiting in pair[1]. */
+static void setup_pair_message(struct fixture *fx)
+{
+	setup_pair_event(fx);
+	if (fx->lacking)
+		return;
+	ck_assert_int_eq(vmosal_channel_send(fx->pair[0], "abc", 3, &fx->handle, 1), 0);
+	poison_out(fx, sizeof(struct vmosal_channel_msg));
+}
+
+static int op_channel_recv(struct fixture *fx)
+{
+	vmosal_handle_t *handles = (vmosal_handle_t *)(fx->out + 64);
+	unsigned char *buf = fx->out + 128;
+
+	DEVICE_RUN(fx);
+	return vmosal_channel_recv(fx->pair[1], buf, 16, handles, 4, 0,
+				   (struct vmosal_channel_msg *)fx->out);
+}
+
+/* The message, with its handle, still waits; nothing was stored. */
+static void message_still_waiting(struct fixture *fx, const void *before)
+{
+	(void)before;
+	out_untouched(fx, sizeof(struct vmosal_channel_msg));
+	ck_assert_msg(readable(fx->pair[1]), "a failed receive took the message");
+}
+
+static int op_channel_peer_pid(struct fixture *fx)
+{
+	DEVICE_RUN(fx);
+	return vmosal_channel_peer_pid(fx->pair[0], (uint64_t *)(fx->out + 8));
+}
+
 #define GUEST_SLOTS "huge_page_sizes", "mem_reserve", "mem_map_reserved", "mem_advise"
 
 static const struct op_case cases[] = {
@@ -1129,6 +1475,40 @@ static const struct op_case cases[] = {
 	 handle_released, NULL, true, NULL},
 	{"process_id", {"process_id"}, {NULL}, setup_out_ptr, op_process_id, out_after_word_untouched,
 	 NULL, false, NULL},
+	/* ABI 2.5: each skips, saying so, while the backend lacks it. */
+	{"waitset_create", {"waitset_create"}, {NULL}, setup_out_ptr, op_waitset_create,
+	 ptr_out_untouched, NULL, false, NULL},
+	{"waitset_add", {"waitset_add"}, {NULL}, setup_waitset_event, op_waitset_add,
+	 waitset_event_not_added, NULL, false, NULL},
+	{"waitset_remove", {"waitset_remove"}, {NULL}, setup_waitset_member, op_waitset_remove,
+	 waitset_event_still_member, NULL, false, NULL},
+	{"waitset_wait", {"waitset_wait"}, {NULL}, setup_waitset_member, op_waitset_wait,
+	 waitset_wait_unchanged, NULL, false, NULL},
+	/* The set is gone even when destroy fails, as a close. */
+	{"waitset_destroy", {"waitset_destroy"}, {NULL}, setup_waitset, op_waitset_destroy,
+	 waitset_released, NULL, true, NULL},
+	{"timer_create", {"timer_create"}, {NULL}, setup_out_ptr, op_timer_create,
+	 ptr_out_untouched, NULL, false, NULL},
+	{"timer_arm", {"timer_arm"}, {NULL}, setup_timer, op_timer_arm, timer_still_disarmed,
+	 NULL, false, NULL},
+	{"timer_read", {"timer_read"}, {NULL}, setup_expired_timer, op_timer_read, still_readable,
+	 NULL, false, NULL},
+	{"event_read", {"event_read"}, {NULL}, setup_signalled_event_out, op_event_read,
+	 still_readable, NULL, false, NULL},
+	{"channel_pair", {"channel_pair"}, {NULL}, setup_out_ptr, op_channel_pair,
+	 out_after_word_untouched, NULL, false, NULL},
+	{"channel_listen", {"channel_listen"}, {NULL}, channel_name, op_channel_listen,
+	 no_socket_file, NULL, false, NULL},
+	{"channel_connect", {"channel_connect"}, {NULL}, setup_listener, op_channel_connect,
+	 nobody_connected, NULL, false, NULL},
+	{"channel_accept", {"channel_accept"}, {NULL}, setup_pending_connection,
+	 op_channel_accept, connection_still_pending, NULL, false, NULL},
+	{"channel_send", {"channel_send"}, {NULL}, setup_pair_event, op_channel_send, nothing_sent,
+	 NULL, false, NULL},
+	{"channel_recv", {"channel_recv"}, {NULL}, setup_pair_message, op_channel_recv,
+	 message_still_waiting, NULL, false, NULL},
+	{"channel_peer_pid", {"channel_peer_pid"}, {NULL}, setup_pair, op_channel_peer_pid,
+	 out_after_word_untouched, NULL, false, NULL},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -1156,6 +1536,17 @@ static int expected_rc(const char *slot)
 	if (strcmp(slot, "wait_u32") == 0)
 		return VMOSAL_EINTR;
 	return is_close(slot) ? VMOSAL_EIO : VMOSAL_ENOMEM;
+}
+
+/* An operation of ABI 2.5, which a backend may lack: its case skips then. */
+static bool device_half(const struct op_case *c)
+{
+	static const char *const prefixes[] = {"waitset_", "timer_", "channel_", "event_read"};
+
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+		if (strncmp(c->slots[0], prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
 }
 
 /* Whether the Nth call of slot (0: every call) may fail unnoticed. */
@@ -1245,7 +1636,9 @@ static void child_run(const struct op_case *c, const char *faults)
 	rc = c->run(&fx);
 	fprintf(stderr, "op-end rc=%d\n", rc);
 
-	if (rc != 0 && c->releases) {
+	if (rc == VMOSAL_ENOTSUP && fx.lacking) {
+		/* The backend lacks the device half: run_case skips. */
+	} else if (rc != 0 && c->releases) {
 		c->unchanged(&fx, &saved);
 	} else if (rc != 0) {
 		proc_state_read(&after, before.tasks);
@@ -1262,6 +1655,9 @@ static void child_run(const struct op_case *c, const char *faults)
 		if (c->unchanged != NULL)
 			c->unchanged(&fx, &saved);
 	}
+	/* A listener's socket file, which the exit does not remove. */
+	if (fx.name[0] != '\0')
+		unlink(fx.name);
 }
 
 struct outcome {
@@ -1419,6 +1815,12 @@ static const char *run_case(const struct op_case *c, struct outcome *o)
 	}
 	if (strcmp(c->name, "guest_ram_alloc THP") == 0 && baseline == VMOSAL_ENOTSUP)
 		return "no transparent huge pages on this host";
+	if (device_half(c) && baseline == VMOSAL_ENOTSUP) {
+		snprintf(why, sizeof why, "%s: the %s backend lacks it (VMOSAL_ENOTSUP)", c->name,
+			 VMOSAL_DEFAULT_BACKEND);
+		report(c->name, 0, 0, why);
+		return why;
+	}
 	for (size_t s = 0; s < MAX_SLOTS && c->slots[s] != NULL; s++) {
 		const char *slot = c->slots[s];
 		char faults[128];

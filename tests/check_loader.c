@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +330,66 @@ START_TEST(test_minor2_jit_window)
 	ck_assert_int_eq(vmosal_jit_write_end(&jit), 0);
 	ck_assert_int_eq(vmosal_jit_write_end(&jit), VMOSAL_EINVAL);
 	ck_assert_int_eq(vmosal_jit_destroy(&jit), 0);
+}
+END_TEST
+
+/* A plugin of ABI 2.4 loads and keeps what 2.4 has (handle_dup); every
+ * call of the device half (2.5) answers ENOTSUP without reading past its
+ * table, where the fake put a function that aborts. Argument errors still
+ * come first. */
+START_TEST(test_minor4_gets_enotsup_for_the_device_half)
+{
+	struct vmosal_backend_info info = VMOSAL_STRUCT_INIT(struct vmosal_backend_info);
+	struct vmosal_channel_msg msg = VMOSAL_STRUCT_INIT(struct vmosal_channel_msg);
+	static _Alignas(max_align_t) unsigned char not_a_set[256];
+	vmosal_waitset_t *ws = NULL, *other = (vmosal_waitset_t *)(void *)not_a_set;
+	vmosal_handle_t ev = VMOSAL_NO_HANDLE, dup = VMOSAL_NO_HANDLE, h = VMOSAL_NO_HANDLE;
+	vmosal_handle_t pair[2] = {VMOSAL_NO_HANDLE, VMOSAL_NO_HANDLE};
+	struct vmosal_wait_event ready[1];
+	uint64_t value = 77;
+	char buf[8] = "abc";
+	size_t n = 77;
+
+	ck_assert_int_eq(vmosal_init_backend(fake("minor4")), 0);
+	ck_assert_int_eq(vmosal_backend_info(&info), 0);
+	ck_assert_uint_eq(info.abi_version, VMOSAL_BACKEND_ABI_MAKE(2, 4));
+	ck_assert_int_eq(vmosal_event_create(0, &ev), 0);
+	ck_assert_int_eq(vmosal_handle_dup(ev, &dup), 0);
+	ck_assert_int_eq(vmosal_handle_close(dup), 0);
+
+	ck_assert_int_eq(vmosal_waitset_create(0, &ws), VMOSAL_ENOTSUP);
+	ck_assert_ptr_null(ws);
+	ck_assert_int_eq(vmosal_waitset_add(other, ev, VMOSAL_WAIT_READABLE, 1), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_waitset_modify(other, ev, VMOSAL_WAIT_READABLE, 1),
+			 VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_waitset_remove(other, ev), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_waitset_wait(other, 0, ready, 1, &n), VMOSAL_ENOTSUP);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(vmosal_waitset_destroy(other), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_timer_create(VMOSAL_CLOCK_MONOTONIC, 0, &h), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_timer_arm(ev, 1, 0), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_timer_disarm(ev), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_timer_read(ev, &value), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_event_read(ev, &value), VMOSAL_ENOTSUP);
+	ck_assert_uint_eq(value, 77);
+	ck_assert_int_eq(vmosal_event_create(VMOSAL_EVENT_SEMAPHORE, &h), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_channel_pair(0, pair), VMOSAL_ENOTSUP);
+	ck_assert(pair[0] == VMOSAL_NO_HANDLE && pair[1] == VMOSAL_NO_HANDLE);
+	ck_assert_int_eq(vmosal_channel_listen("minor4", 0, &h), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_channel_connect("minor4", 0, &h), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_channel_accept(ev, 0, &h), VMOSAL_ENOTSUP);
+	ck_assert(h == VMOSAL_NO_HANDLE);
+	ck_assert_int_eq(vmosal_channel_send(ev, buf, 3, &ev, 1), VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_channel_recv(ev, buf, sizeof buf, NULL, 0, 0, &msg),
+			 VMOSAL_ENOTSUP);
+	ck_assert_int_eq(vmosal_channel_peer_pid(ev, &value), VMOSAL_ENOTSUP);
+	ck_assert_uint_eq(value, 77);
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGPIPE, true), VMOSAL_ENOTSUP);
+	/* Argument errors still come first. */
+	ck_assert_int_eq(vmosal_signal_set_ignored(VMOSAL_SIGBUS, true), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_timer_arm(ev, UINT64_MAX, 0), VMOSAL_EOVERFLOW);
+	ck_assert_int_eq(vmosal_channel_send(ev, buf, 0, NULL, 0), VMOSAL_EINVAL);
+	ck_assert_int_eq(vmosal_handle_close(ev), 0);
 }
 END_TEST
 
@@ -901,6 +962,7 @@ int main(void)
 	tcase_add_test(ok, test_default_backend);
 	tcase_add_test(ok, test_previous_minor_gets_enotsup);
 	tcase_add_test(ok, test_minor2_jit_window);
+	tcase_add_test(ok, test_minor4_gets_enotsup_for_the_device_half);
 	tcase_add_test(ok, test_init_is_idempotent_across_threads);
 	tcase_add_test(ok, test_env_name);
 	tcase_add_test(ok, test_env_path);

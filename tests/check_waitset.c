@@ -633,13 +633,15 @@ START_TEST(test_waitset_full)
 		VMOSAL_SKIP("valgrind keeps the descriptor limit it started with");
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
 	lim = old;
+	/* The hard limit too, where the process may (root). */
 	if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < max + 200)
-		VMOSAL_SKIP("RLIMIT_NOFILE's hard limit (%llu) is below the %zu descriptors a "
-			    "full set needs",
-			    (unsigned long long)lim.rlim_max, max + 200);
-	lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? max + 200 : lim.rlim_max;
+		lim.rlim_max = max + 200;
+	if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur < max + 200)
+		lim.rlim_cur = max + 200;
 	if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
-		VMOSAL_SKIP("cannot raise RLIMIT_NOFILE: %s", strerror(errno));
+		VMOSAL_SKIP("RLIMIT_NOFILE (hard limit %llu) cannot be raised to the %zu "
+			    "descriptors a full set needs: %s",
+			    (unsigned long long)old.rlim_max, max + 200, strerror(errno));
 	ck_assert_ptr_nonnull(dups = calloc(max + 1, sizeof *dups));
 	ck_assert_int_eq(vmosal_waitset_create(0, &ws), 0);
 	ck_assert_int_eq(vmosal_event_create(0, &ev), 0);

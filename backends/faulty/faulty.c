@@ -16,7 +16,9 @@
  *                 happens, and only its report is the error;
  *   handle_close  as Linux's close(), which releases the descriptor even
  *                 when it returns EIO or EINTR: closed, and the error
- *                 returned. */
+ *                 returned;
+ *   waitset_destroy  the same: the core frees its set whatever the backend
+ *                 answers, so the OS's set is released too. */
 #include "config.h"
 
 #include <stdatomic.h>
@@ -220,7 +222,8 @@ static int faulty_inject(enum faulty_slot slot)
  * it: the call is made, then the fault returned (see the top). */
 static bool faulty_done_anyway(enum faulty_slot slot)
 {
-	return slot == FAULTY_SLOT_wake_u32 || slot == FAULTY_SLOT_handle_close;
+	return slot == FAULTY_SLOT_wake_u32 || slot == FAULTY_SLOT_handle_close ||
+	       slot == FAULTY_SLOT_waitset_destroy;
 }
 
 #define FAULTY_FORWARD_int(name, params, args)                          \

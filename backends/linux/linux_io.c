@@ -17,28 +17,6 @@
 
 #include "linux.h"
 
-/* A system call made here rather than through libc's wrapper, for the
- * calls a VMM makes on every exit (ioctl, eventfd): the wrapper's return
- * runs after the kernel comes back, where each return costs a mispredict
- * (about 6 ns, measured: 1.09x the raw ioctl with the wrapper, 1.00x
- * without). Returns the result, or -errno. Elsewhere, libc's syscall(). */
-static inline long linux_syscall3(long nr, long a, long b, long c)
-{
-#if defined(__x86_64__)
-	long ret;
-
-	__asm__ __volatile__("syscall"
-			     : "=a"(ret)
-			     : "a"(nr), "D"(a), "S"(b), "d"(c)
-			     : "rcx", "r11", "memory");
-	return ret;
-#else
-	long ret = syscall(nr, a, b, c);
-
-	return ret < 0 ? -errno : ret;
-#endif
-}
-
 /* ---- events ----
  * An event is an eventfd; any other descriptor is refused before it is
  * read or written (a regular file would read as signalled, and take 8

@@ -272,19 +272,20 @@ int linux_timer_arm(vmosal_handle_t h, uint64_t first_ns, uint64_t period_ns)
 int linux_timer_read(vmosal_handle_t h, uint64_t *expirations)
 {
 	uint64_t value;
-	ssize_t n;
+	long n;
 	int rc;
 
 	if ((rc = linux_timer_check(h, true)) != 0)
 		return rc;
+	/* Raw, as an event's read: the call a device loop makes per tick. */
 	do
-		n = read(h, &value, sizeof value);
-	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof value) {
+		n = linux_syscall3(SYS_read, h, (long)&value, sizeof value);
+	while (n == -EINTR);
+	if (n == (long)sizeof value) {
 		*expirations = value;
 		return 0;
 	}
-	if (n < 0)
-		return errno == EAGAIN ? VMOSAL_EAGAIN : posix_last_error();
-	return VMOSAL_EIO;
+	if (n == -EAGAIN)
+		return VMOSAL_EAGAIN;
+	return n < 0 ? posix_error_from_errno((int)-n) : VMOSAL_EIO;
 }

@@ -13,7 +13,10 @@
  * removes, and, in STREAM mode, a channel, whose send and receive each
  * take a lock of the channel's (so that concurrent callers never
  * interleave frames) and whose receiving side keeps a message taken in
- * part until the rest comes (a wait that ends meanwhile loses nothing). */
+ * part until the rest comes (a wait that ends meanwhile loses nothing).
+ * That state belongs to the descriptor: two descriptors of one STREAM
+ * socket (handle_dup, or a parent's and its forked child's) must not both
+ * receive, nor both send, at once. */
 #include "config.h"
 
 #include <errno.h>
@@ -341,6 +344,20 @@ static int posix_chan_setup(int fd, bool channel, bool made_nonblocking)
 	if (rc == 0 && channel && posix_channel_mode == POSIX_CHANNEL_STREAM &&
 	    posix_stream_of(fd) == NULL)
 		rc = VMOSAL_ENOMEM;
+	if (rc == 0 && channel && posix_channel_mode == POSIX_CHANNEL_SEQPACKET) {
+		/* A SEQPACKET message must fit the send buffer whole (Linux:
+		 * EMSGSIZE beyond sk_sndbuf - 32): a host whose default is
+		 * small gets the largest message's worth (the kernel doubles
+		 * what it is asked, within net.core.wmem_max). */
+		int size = 0;
+		socklen_t len = sizeof size;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) == 0 &&
+		    size < (int)VMOSAL_CHANNEL_MAX_MESSAGE * 2) {
+			size = (int)VMOSAL_CHANNEL_MAX_MESSAGE + 4096;
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+		}
+	}
 	if (rc != 0) {
 		posix_channel_forget(fd);
 		close(fd);
@@ -616,9 +633,9 @@ static int posix_chan_sendmsg(int fd, struct iovec *iov, int niov, const vmosal_
 	if (nhandles > 0) {
 		struct cmsghdr *c;
 
-		memset(&ctl, 0, sizeof ctl);
 		mh.msg_control = ctl.buf;
 		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nhandles);
+		memset(ctl.buf, 0, mh.msg_controllen);
 		c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;

@@ -44,7 +44,8 @@ VMOSAL_API int vmosal_channel_pair(unsigned flags, vmosal_handle_t out[2]);
 /* Listens on name for processes that connect to it, and stores the
  * listener in *out. POSIX: name is the path of a Unix-domain socket (a
  * stale socket file there, which nobody listens on, is replaced; one that
- * somebody listens on is VMOSAL_EEXIST); closing the listener removes it.
+ * somebody listens on is VMOSAL_EEXIST, as is a file there that is no
+ * socket); closing the listener removes it (in the process that made it).
  * Windows: the pipe \\.\pipe\<name>, with each '\' of name turned into '/'
  * (a pipe's name may not hold a backslash). 1 to VMOSAL_CHANNEL_NAME_MAX
  * bytes (VMOSAL_ENAMETOOLONG beyond). flags must be 0. */
@@ -93,7 +94,9 @@ struct vmosal_channel_msg {
  * dropped, every handle it carried closed, and msg->len says how long it
  * was (so that nothing leaks, in either process, and the next message is
  * the next one). VMOSAL_EPIPE when the peer is gone and nothing is left to
- * receive. */
+ * receive (POSIX: also for an empty message, which only a peer outside
+ * libvmosal sends). macOS: a message cut short by the peer's end is never
+ * seen; VMOSAL_EIO when what a peer outside libvmosal wrote is no message. */
 VMOSAL_API int vmosal_channel_recv(vmosal_handle_t ch, void *buf, size_t capacity,
 				   vmosal_handle_t *handles, size_t handle_capacity,
 				   int64_t timeout_ns, struct vmosal_channel_msg *msg);

@@ -5,8 +5,9 @@
  * POSIX, a HANDLE on Windows. Whatever made one, these calls close,
  * duplicate and mark it. Every handle libvmosal makes is not inherited by
  * child processes (POSIX: close-on-exec; Windows: not inheritable) until
- * vmosal_handle_set_inheritable says otherwise; a macOS signal handle (a
- * kqueue) is never inherited, whatever its flag (kqueue(2)). */
+ * vmosal_handle_set_inheritable says otherwise; a macOS signal handle or
+ * timer (a kqueue) is never inherited, whatever its flag, nor sent to
+ * another process (kqueue(2)). */
 #ifndef VMOSAL_HANDLE_H
 #define VMOSAL_HANDLE_H
 

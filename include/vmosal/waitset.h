@@ -71,9 +71,10 @@ VMOSAL_API int vmosal_waitset_destroy(vmosal_waitset_t *ws);
  * what the OS allows: Linux's max_user_watches). Linux: VMOSAL_ENOTSUP for
  * a regular file or a directory, which epoll does not watch (they are
  * always ready). A handle is in a set
- * until removed: close it only after vmosal_waitset_remove (Linux removes
- * a closed descriptor by itself, but not while a duplicate of it lives;
- * other OSes do not). */
+ * until removed: close it only after vmosal_waitset_remove (Linux and
+ * macOS stop watching a closed descriptor by themselves, Linux not while a
+ * duplicate of it lives, but the set still counts it as a member; Windows
+ * does not). */
 VMOSAL_API int vmosal_waitset_add(vmosal_waitset_t *ws, vmosal_handle_t h, unsigned events,
 				  uint64_t token);
 
@@ -101,8 +102,9 @@ VMOSAL_API int vmosal_waitset_remove(vmosal_waitset_t *ws, vmosal_handle_t h);
  *
  * Resolution of the timeout: Linux, nanoseconds with epoll_pwait2 (Linux
  * 5.11 and later), else milliseconds, rounded up, with epoll_pwait; plus
- * the thread's timer slack (50 us by default). macOS, nanoseconds (kevent),
- * subject to timer coalescing. Windows, as vmosal_event_wait. Never early.
+ * the thread's timer slack (50 us by default). macOS, microseconds (the
+ * kick rule's pselect on the kqueue, as vmosal_event_wait), subject to
+ * timer coalescing. Windows, as vmosal_event_wait. Never early.
  *
  * VMOSAL_EINVAL: ws, ready or n NULL, or capacity 0. */
 VMOSAL_API int vmosal_waitset_wait(vmosal_waitset_t *ws, int64_t timeout_ns,

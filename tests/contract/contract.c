@@ -285,6 +285,9 @@ static int run_on_backend(const char *name)
 	contract_memory_on_backend(s);
 	contract_event_on_backend(s);
 	contract_handle_on_backend(s);
+	contract_waitset_on_backend(s);
+	contract_timer_on_backend(s);
+	contract_channel_on_backend(s);
 	return vmosal_run_suite(s);
 }
 #endif
@@ -314,6 +317,9 @@ int main(void)
 	contract_event(s);
 	contract_device(s);
 	contract_handle(s);
+	contract_waitset(s);
+	contract_timer(s);
+	contract_channel(s);
 #endif
 	return vmosal_run_suite(s);
 #endif

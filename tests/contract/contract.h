@@ -41,11 +41,19 @@ void contract_signal(Suite *s);
 void contract_event(Suite *s);
 void contract_device(Suite *s);
 void contract_handle(Suite *s);
+void contract_waitset(Suite *s);
+void contract_timer(Suite *s);
+void contract_channel(Suite *s);
 /* What a real backend keeps itself: memory.h's reservations, the
  * backend's half of the event and handle rules. */
 void contract_memory_on_backend(Suite *s);
 void contract_event_on_backend(Suite *s);
 void contract_handle_on_backend(Suite *s);
+/* The device half's calls on a real backend; each case skips, saying so,
+ * where the backend lacks them. */
+void contract_waitset_on_backend(Suite *s);
+void contract_timer_on_backend(Suite *s);
+void contract_channel_on_backend(Suite *s);
 /* Every header's calls on a backend with only the mandatory slots. */
 void contract_bare(Suite *s);
 

@@ -6,6 +6,7 @@
  * own, loaded once for the program. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -247,7 +248,12 @@ START_TEST(test_bare_signals)
 	ASSERT_NO_CALL(vmosal_signal_fd_read(VMOSAL_FAKE_SIGNAL_FD_HANDLE, &info), VMOSAL_ENOTSUP);
 	ASSERT_NO_CALL(vmosal_fault_guard(never_run, NULL, &info), VMOSAL_ENOTSUP);
 	ASSERT_NO_CALL(vmosal_fault_guard(never_run, NULL, NULL), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_signal_set_ignored(VMOSAL_SIGPIPE, true), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_signal_set_ignored(VMOSAL_SIGQUIT, false), VMOSAL_ENOTSUP);
 	/* Argument errors still come first. */
+	ASSERT_NO_CALL(vmosal_signal_set_ignored(VMOSAL_SIGSEGV, true), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_signal_set_ignored(VMOSAL_SIGSYS, true), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_signal_set_ignored(VMOSAL_SIGNAL_COUNT, true), VMOSAL_EINVAL);
 	ASSERT_NO_CALL(vmosal_signal_add_handler(VMOSAL_SIGUSR1, NULL, NULL, &h), VMOSAL_EINVAL);
 	ASSERT_NO_CALL(vmosal_signal_block(sigs, 0), VMOSAL_EINVAL);
 	ASSERT_NO_CALL(vmosal_signal_fd_read(VMOSAL_NO_HANDLE, &info), VMOSAL_EBADF);
@@ -290,8 +296,14 @@ START_TEST(test_bare_events_and_clocks)
 	ASSERT_NO_CALL(vmosal_clock_ns(VMOSAL_CLOCK_MONOTONIC, &ns), VMOSAL_ENOTSUP);
 	ck_assert_uint_eq(ns, 77);
 	ASSERT_NO_CALL(vmosal_sleep_ns(1), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_event_create(VMOSAL_EVENT_SEMAPHORE, &h), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_event_read(VMOSAL_FAKE_EVENT_HANDLE, &ns), VMOSAL_ENOTSUP);
+	ck_assert_uint_eq(ns, 77);
+	ck_assert(h == VMOSAL_NO_HANDLE);
 	/* Argument errors still come first. */
 	ASSERT_NO_CALL(vmosal_event_create(0x2, &h), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_event_read(VMOSAL_FAKE_EVENT_HANDLE, NULL), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_event_read(VMOSAL_NO_HANDLE, &ns), VMOSAL_EBADF);
 	ASSERT_NO_CALL(vmosal_event_notify(VMOSAL_NO_HANDLE), VMOSAL_EBADF);
 	ASSERT_NO_CALL(vmosal_event_wait(VMOSAL_NO_HANDLE, 0), VMOSAL_EBADF);
 	ASSERT_NO_CALL(vmosal_clock_ns(VMOSAL_CLOCK_COUNT, &ns), VMOSAL_EINVAL);
@@ -339,6 +351,83 @@ START_TEST(test_bare_handles)
 }
 END_TEST
 
+/* ---- waitset.h, timer.h, channel.h: the device half, all optional ---- */
+
+START_TEST(test_bare_waitsets)
+{
+	/* A set the bare backend could never have made: no call may look
+	 * inside it before finding the group absent. */
+	static _Alignas(max_align_t) unsigned char not_a_set[256];
+	vmosal_waitset_t *ws = NULL, *fake_set = (vmosal_waitset_t *)(void *)not_a_set;
+	struct vmosal_wait_event ready[1];
+	size_t n = 77;
+
+	ASSERT_NO_CALL(vmosal_waitset_create(0, &ws), VMOSAL_ENOTSUP);
+	ck_assert_ptr_null(ws);
+	ASSERT_NO_CALL(vmosal_waitset_add(fake_set, VMOSAL_FAKE_EVENT_HANDLE, VMOSAL_WAIT_READABLE,
+					  1),
+		       VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_waitset_modify(fake_set, VMOSAL_FAKE_EVENT_HANDLE,
+					     VMOSAL_WAIT_READABLE, 1),
+		       VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_waitset_remove(fake_set, VMOSAL_FAKE_EVENT_HANDLE), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_waitset_wait(fake_set, 0, ready, 1, &n), VMOSAL_ENOTSUP);
+	ck_assert_uint_eq(n, 0);
+	ASSERT_NO_CALL(vmosal_waitset_destroy(fake_set), VMOSAL_ENOTSUP);
+	/* Argument errors still come first. */
+	ASSERT_NO_CALL(vmosal_waitset_create(1, &ws), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_waitset_add(fake_set, VMOSAL_FAKE_EVENT_HANDLE, 0, 1), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_waitset_remove(fake_set, VMOSAL_NO_HANDLE), VMOSAL_EBADF);
+	ASSERT_NO_CALL(vmosal_waitset_wait(fake_set, 0, ready, 0, &n), VMOSAL_EINVAL);
+}
+END_TEST
+
+START_TEST(test_bare_timers)
+{
+	vmosal_handle_t h = VMOSAL_NO_HANDLE;
+	uint64_t count = 77;
+
+	ASSERT_NO_CALL(vmosal_timer_create(VMOSAL_CLOCK_MONOTONIC, 0, &h), VMOSAL_ENOTSUP);
+	ck_assert(h == VMOSAL_NO_HANDLE);
+	ASSERT_NO_CALL(vmosal_timer_arm(VMOSAL_FAKE_TIMER_HANDLE, 1, 0), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_timer_disarm(VMOSAL_FAKE_TIMER_HANDLE), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_timer_read(VMOSAL_FAKE_TIMER_HANDLE, &count), VMOSAL_ENOTSUP);
+	ck_assert_uint_eq(count, 77);
+	/* Argument errors still come first. */
+	ASSERT_NO_CALL(vmosal_timer_create(VMOSAL_CLOCK_THREAD_CPU, 0, &h), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_timer_arm(VMOSAL_FAKE_TIMER_HANDLE, UINT64_MAX, 0), VMOSAL_EOVERFLOW);
+	ASSERT_NO_CALL(vmosal_timer_read(VMOSAL_NO_HANDLE, &count), VMOSAL_EBADF);
+}
+END_TEST
+
+START_TEST(test_bare_channels)
+{
+	vmosal_handle_t pair[2] = {VMOSAL_NO_HANDLE, VMOSAL_NO_HANDLE}, h = VMOSAL_NO_HANDLE;
+	struct vmosal_channel_msg m = VMOSAL_STRUCT_INIT(struct vmosal_channel_msg);
+	const vmosal_handle_t ch = VMOSAL_FAKE_CHANNEL_HANDLE;
+	char buf[4] = "abc";
+	uint64_t pid = 77;
+
+	ASSERT_NO_CALL(vmosal_channel_pair(0, pair), VMOSAL_ENOTSUP);
+	ck_assert(pair[0] == VMOSAL_NO_HANDLE && pair[1] == VMOSAL_NO_HANDLE);
+	ASSERT_NO_CALL(vmosal_channel_listen("bare", 0, &h), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_channel_connect("bare", 0, &h), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_channel_accept(ch, 0, &h), VMOSAL_ENOTSUP);
+	ck_assert(h == VMOSAL_NO_HANDLE);
+	ASSERT_NO_CALL(vmosal_channel_send(ch, buf, 3, NULL, 0), VMOSAL_ENOTSUP);
+	ASSERT_NO_CALL(vmosal_channel_recv(ch, buf, sizeof buf, NULL, 0, 0, &m), VMOSAL_ENOTSUP);
+	ck_assert_uint_eq(m.len, 0);
+	ASSERT_NO_CALL(vmosal_channel_peer_pid(ch, &pid), VMOSAL_ENOTSUP);
+	ck_assert_uint_eq(pid, 77);
+	/* Argument errors still come first. */
+	ASSERT_NO_CALL(vmosal_channel_pair(1, pair), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_channel_listen("", 0, &h), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_channel_send(ch, buf, 0, NULL, 0), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_channel_recv(VMOSAL_NO_HANDLE, buf, 1, NULL, 0, 0, &m), VMOSAL_EBADF);
+	ASSERT_NO_CALL(vmosal_channel_peer_pid(ch, NULL), VMOSAL_EINVAL);
+}
+END_TEST
+
 void contract_bare(Suite *s)
 {
 	TCase *tc = tcase_create("bare");
@@ -356,6 +445,9 @@ void contract_bare(Suite *s)
 	tcase_add_test(tc, test_bare_signals);
 	tcase_add_test(tc, test_bare_kick);
 	tcase_add_test(tc, test_bare_events_and_clocks);
+	tcase_add_test(tc, test_bare_waitsets);
+	tcase_add_test(tc, test_bare_timers);
+	tcase_add_test(tc, test_bare_channels);
 	tcase_add_test(tc, test_bare_devices);
 	tcase_add_test(tc, test_bare_handles);
 	suite_add_tcase(s, tc);

@@ -24,6 +24,14 @@ START_TEST(test_event_create)
 	EXPECT_ARGS(c, 0);
 	ck_assert(h == EVENT);
 
+	/* SEMAPHORE reaches the backend as it is. */
+	h = VMOSAL_NO_HANDLE;
+	ASSERT_CALLS(vmosal_event_create(VMOSAL_EVENT_SEMAPHORE, &h), 0, "event_create");
+	c = call_at(0);
+	EXPECT_ARGS(c, VMOSAL_EVENT_SEMAPHORE);
+	ck_assert(h == EVENT);
+	ASSERT_NO_CALL(vmosal_event_create(VMOSAL_EVENT_SEMAPHORE | 0x2, &h), VMOSAL_EINVAL);
+
 	h = VMOSAL_NO_HANDLE;
 	fail_slot("event_create", VMOSAL_ENOSPC);
 	ASSERT_CALLS(vmosal_event_create(0, &h), VMOSAL_ENOSPC, "event_create");
@@ -169,6 +177,33 @@ START_TEST(test_event_wait_kick_flag_is_per_thread)
 }
 END_TEST
 
+/* The count comes from event_read; nothing is written on failure. */
+START_TEST(test_event_read)
+{
+	uint64_t count = 77;
+	struct vmosal_fake_call c;
+
+	ASSERT_NO_CALL(vmosal_event_read(EVENT, NULL), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_event_read(VMOSAL_NO_HANDLE, NULL), VMOSAL_EINVAL);
+	ASSERT_NO_CALL(vmosal_event_read(VMOSAL_NO_HANDLE, &count), VMOSAL_EBADF);
+	ASSERT_NO_CALL(vmosal_event_read(BAD_HANDLE, &count), VMOSAL_EBADF);
+	ck_assert_uint_eq(count, 77);
+	ASSERT_CALLS(vmosal_event_read(EVENT, &count), 0, "event_read");
+	c = call_at(0);
+	EXPECT_ARGS(c, HANDLE_ARG(EVENT), ADDR(&count));
+	ck_assert_uint_eq(count, VMOSAL_FAKE_COUNT);
+	/* Never a wait: no kick flag, no clock. */
+	count = 77;
+	fail_slot("event_read", VMOSAL_EAGAIN);
+	ASSERT_CALLS(vmosal_event_read(EVENT, &count), VMOSAL_EAGAIN, "event_read");
+	ck_assert_uint_eq(count, 77);
+	fail_slot("event_read", VMOSAL_EBADF);
+	ASSERT_CALLS(vmosal_event_read(VMOSAL_FAKE_DEVICE_HANDLE, &count), VMOSAL_EBADF,
+		     "event_read");
+	ck_assert_uint_eq(count, 77);
+}
+END_TEST
+
 /* ---- clocks ---- */
 
 START_TEST(test_clock_ns)
@@ -246,11 +281,47 @@ START_TEST(test_os_event_wait_kick_pending)
 }
 END_TEST
 
+/* The count of notifies, taken whole; a SEMAPHORE event gives one at a
+ * time. Skips where the backend has no event_read. */
+START_TEST(test_os_event_read)
+{
+	vmosal_handle_t h = VMOSAL_NO_HANDLE, sem = VMOSAL_NO_HANDLE;
+	uint64_t count = 77;
+	int rc;
+
+	ck_assert_int_eq(vmosal_event_create(0, &h), 0);
+	rc = vmosal_event_read(h, &count);
+	if (rc == VMOSAL_ENOTSUP) {
+		ck_assert_int_eq(vmosal_handle_close(h), 0);
+		CONTRACT_SKIP("%s has no event_read", vmosal_backend_name());
+	}
+	ck_assert_int_eq(rc, VMOSAL_EAGAIN);
+	ck_assert_uint_eq(count, 77);
+	ck_assert_int_eq(vmosal_event_notify(h), 0);
+	ck_assert_int_eq(vmosal_event_read(h, &count), 0);
+	ck_assert_uint_ge(count, 1);
+	ck_assert_int_eq(vmosal_event_read(h, &count), VMOSAL_EAGAIN);
+	ck_assert_int_eq(vmosal_handle_close(h), 0);
+
+	ck_assert_int_eq(vmosal_event_create(VMOSAL_EVENT_SEMAPHORE, &sem), 0);
+	ck_assert_int_eq(vmosal_event_notify(sem), 0);
+	ck_assert_int_eq(vmosal_event_notify(sem), 0);
+	for (int i = 0; i < 2; i++) {
+		count = 77;
+		ck_assert_int_eq(vmosal_event_read(sem, &count), 0);
+		ck_assert_uint_eq(count, 1);
+	}
+	ck_assert_int_eq(vmosal_event_read(sem, &count), VMOSAL_EAGAIN);
+	ck_assert_int_eq(vmosal_handle_close(sem), 0);
+}
+END_TEST
+
 void contract_event_on_backend(Suite *s)
 {
 	TCase *tc = tcase_create("event");
 
 	tcase_add_test(tc, test_os_event_round_trip);
+	tcase_add_test(tc, test_os_event_read);
 	tcase_add_test(tc, test_os_event_wait_kick_pending);
 	suite_add_tcase(s, tc);
 }
@@ -266,6 +337,7 @@ void contract_event(Suite *s)
 	tcase_add_test(tc, test_event_wait_resumes_after_signals);
 	tcase_add_test(tc, test_event_wait_kick_pending);
 	tcase_add_test(tc, test_event_wait_kick_flag_is_per_thread);
+	tcase_add_test(tc, test_event_read);
 	tcase_add_test(tc, test_clock_ns);
 	tcase_add_test(tc, test_sleep_ns);
 	suite_add_tcase(s, tc);

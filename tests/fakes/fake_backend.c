@@ -154,6 +154,24 @@ static int fake_every_close(vmosal_handle_t h)
 }
 #endif
 
+#ifdef FAKE_MINOR4
+/* What a 2.4 plugin's memory holds past its table is anything at all:
+ * here a function that ends the process, so that a core that read a slot
+ * past struct_size and called it fails the test. */
+static void fake_past_table(void)
+{
+	abort();
+}
+
+static void fake_poison_past_table(void)
+{
+	const size_t slot = sizeof(void (*)(void));
+
+	for (size_t off = fake.ops.struct_size; off + slot <= sizeof fake.ops; off += slot)
+		*(void (**)(void))((char *)&fake.ops + off) = fake_past_table;
+}
+#endif
+
 static int fake_host_info(struct vmosal_backend_host *out)
 {
 #ifdef FAKE_LONG_STRINGS
@@ -238,6 +256,12 @@ const struct vmosal_backend_ops *vmosal_backend_entry(uint32_t core_abi)
 	fake.ops.handle_close = fake_shm_only_close;
 	fake.ops.retired_handle_close = fake_every_close;
 	fake.ops.name = "fake-2.3";
+#elif defined(FAKE_MINOR4)
+	/* A plugin built against ABI 2.4: handles, but not the device half. */
+	fake.ops.abi_version = VMOSAL_BACKEND_ABI_MAKE(2, 4);
+	fake.ops.struct_size = (uint32_t)offsetof(struct vmosal_backend_ops, waitset_create);
+	fake.ops.name = "fake-2.4";
+	fake_poison_past_table();
 #elif defined(FAKE_NO_OPS)
 	return NULL;
 #elif defined(FAKE_NEWER_MINOR)
