@@ -29,6 +29,13 @@ static size_t index_of(const struct vmosal_wait_event *ev, size_t n, uint64_t to
 
 /* ---- wait sets ---- */
 
+static unsigned __stdcall notify_later(void *ev)
+{
+	Sleep(20);
+	vmosal_event_notify(ev);
+	return 0;
+}
+
 START_TEST(test_many_events_report_their_tokens)
 {
 	static vmosal_handle_t ev[MANY];
@@ -36,6 +43,7 @@ START_TEST(test_many_events_report_their_tokens)
 	const size_t fire[] = {3, 63, 64, 700, MANY - 1};
 	long handles = vmosal_test_handle_count();
 	vmosal_waitset_t *ws;
+	HANDLE t;
 	size_t n;
 
 	ck_assert_int_eq(vmosal_waitset_create(0, &ws), 0);
@@ -67,10 +75,13 @@ START_TEST(test_many_events_report_their_tokens)
 	ck_assert_int_eq(vmosal_waitset_wait(ws, 0, got, 16, &n), VMOSAL_ETIMEDOUT);
 	/* One signalled far from the waiting thread's own group, while it
 	 * waits: a worker thread reports it. */
-	ck_assert_int_eq(vmosal_event_notify(ev[900]), 0);
-	ck_assert_int_eq(vmosal_waitset_wait(ws, 10 * 1000000000ll, got, 16, &n), 0);
+	t = (HANDLE)_beginthreadex(NULL, 0, notify_later, ev[900], 0, NULL);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(vmosal_waitset_wait(ws, 60 * 1000000000ll, got, 16, &n), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(got[0].token, 1900);
+	WaitForSingleObject(t, INFINITE);
+	CloseHandle(t);
 	ck_assert_int_eq(vmosal_waitset_remove(ws, ev[900]), 0);
 	ck_assert_int_eq(vmosal_waitset_remove(ws, ev[900]), VMOSAL_ENOENT);
 	ck_assert_int_eq(vmosal_waitset_modify(ws, ev[900], VMOSAL_WAIT_READABLE, 1), VMOSAL_ENOENT);
@@ -200,6 +211,8 @@ static void kicked_wait(size_t members)
 	ck_assert_int_eq(vmosal_waitset_wait(ws, -1, got, 4, &n), VMOSAL_EINTR);
 	ck_assert_int_eq(vmosal_thread_kick_pending(true, &pending), 0);
 	ck_assert(pending);
+	/* Cleared, it ends no later wait (its APC ran with the first). */
+	ck_assert_int_eq(vmosal_waitset_wait(ws, 1000000, got, 4, &n), VMOSAL_ETIMEDOUT);
 	/* And one during it. */
 	ck_assert_int_eq(vmosal_thread_self(&k.target), 0);
 	t = (HANDLE)_beginthreadex(NULL, 0, kick_until_done, &k, 0, NULL);
@@ -208,7 +221,11 @@ static void kicked_wait(size_t members)
 	InterlockedExchange(&k.done, 1);
 	WaitForSingleObject(t, INFINITE);
 	CloseHandle(t);
+	/* The kicker's last APCs run with a wait that ends on the flag. */
+	ck_assert_int_eq(vmosal_thread_kick(VMOSAL_TID_SELF), 0);
+	ck_assert_int_eq(vmosal_waitset_wait(ws, -1, got, 4, &n), VMOSAL_EINTR);
 	ck_assert_int_eq(vmosal_thread_kick_pending(true, &pending), 0);
+	ck_assert_int_eq(vmosal_waitset_wait(ws, 1000000, got, 4, &n), VMOSAL_ETIMEDOUT);
 	ck_assert_int_eq(vmosal_waitset_destroy(ws), 0);
 	for (size_t i = 0; i < members; i++)
 		ck_assert_int_eq(vmosal_handle_close(ev[i]), 0);
@@ -239,6 +256,40 @@ static unsigned __stdcall add_signalled(void *arg)
 
 /* Another thread adds a handle while the set waits (on few members, then
  * on many), and the wait reports it. */
+/* The same for an event's wait and a channel's receive and accept. */
+START_TEST(test_kick_seen_once)
+{
+	struct vmosal_channel_msg msg = {.struct_size = sizeof msg};
+	vmosal_handle_t ev, ch[2], l, got;
+	bool pending;
+	char buf[8], name[64];
+
+	snprintf(name, sizeof name, "vmosal-check-win-device-kick-%lu",
+		 (unsigned long)GetCurrentProcessId());
+	ck_assert_int_eq(vmosal_event_create(0, &ev), 0);
+	ck_assert_int_eq(vmosal_channel_pair(0, ch), 0);
+	ck_assert_int_eq(vmosal_channel_listen(name, 0, &l), 0);
+	ck_assert_int_eq(vmosal_thread_kick(VMOSAL_TID_SELF), 0);
+	ck_assert_int_eq(vmosal_event_wait(ev, -1), VMOSAL_EINTR);
+	ck_assert_int_eq(vmosal_thread_kick_pending(true, &pending), 0);
+	ck_assert_int_eq(vmosal_event_wait(ev, 1000000), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_thread_kick(VMOSAL_TID_SELF), 0);
+	ck_assert_int_eq(vmosal_channel_recv(ch[0], buf, sizeof buf, NULL, 0, -1, &msg),
+			 VMOSAL_EINTR);
+	ck_assert_int_eq(vmosal_thread_kick_pending(true, &pending), 0);
+	ck_assert_int_eq(vmosal_channel_recv(ch[0], buf, sizeof buf, NULL, 0, 1000000, &msg),
+			 VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_thread_kick(VMOSAL_TID_SELF), 0);
+	ck_assert_int_eq(vmosal_channel_accept(l, -1, &got), VMOSAL_EINTR);
+	ck_assert_int_eq(vmosal_thread_kick_pending(true, &pending), 0);
+	ck_assert_int_eq(vmosal_channel_accept(l, 1000000, &got), VMOSAL_ETIMEDOUT);
+	ck_assert_int_eq(vmosal_handle_close(l), 0);
+	ck_assert_int_eq(vmosal_handle_close(ch[0]), 0);
+	ck_assert_int_eq(vmosal_handle_close(ch[1]), 0);
+	ck_assert_int_eq(vmosal_handle_close(ev), 0);
+}
+END_TEST
+
 START_TEST(test_add_during_a_wait)
 {
 	for (size_t members = 1; members <= 200; members += 199) {
@@ -586,6 +637,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_oneshot_and_edge);
 	tcase_add_test(tc, test_kick_ends_a_small_wait);
 	tcase_add_test(tc, test_kick_ends_a_large_wait);
+	tcase_add_test(tc, test_kick_seen_once);
 	tcase_add_test(tc, test_add_during_a_wait);
 	tcase_add_test(tc, test_timer_one_shot_and_disarm);
 	tcase_add_test(tc, test_timer_periodic_counts_missed_periods);

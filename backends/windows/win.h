@@ -138,6 +138,10 @@ HANDLE win_hires_timer(uint64_t ns);
  * takes its signal (an auto-reset event, a semaphore) or not. */
 enum { WIN_SYNC_OTHER, WIN_SYNC_MANUAL_EVENT, WIN_SYNC_AUTO_EVENT, WIN_SYNC_SEMAPHORE };
 int win_sync_kind(HANDLE h);
+/* A wait's answer to the kick flag found set: runs the kick's APC, if
+ * queued still, so that it does not end the next wait, and returns
+ * VMOSAL_EINTR. */
+int win_kick_seen(void);
 /* Lets every thread's wait timer go, before the DLL unloads. */
 void win_io_fini(void);
 /* Threads' wait timers open now (tests). */

@@ -498,7 +498,7 @@ int win_channel_accept(vmosal_handle_t listener, int64_t timeout_ns, vmosal_hand
 		return VMOSAL_EBADF;
 	if (kick_pending != NULL && __atomic_load_n(kick_pending, __ATOMIC_SEQ_CST) != 0) {
 		win_rec_unref(&l->r);
-		return VMOSAL_EINTR;
+		return win_kick_seen();
 	}
 	for (;;) {
 		DWORD n;
@@ -668,7 +668,7 @@ int win_channel_recv(vmosal_handle_t h, void *buf, size_t capacity, size_t *len,
 		return VMOSAL_EBADF;
 	if (kick_pending != NULL && __atomic_load_n(kick_pending, __ATOMIC_SEQ_CST) != 0) {
 		win_rec_unref(&c->r);
-		return VMOSAL_EINTR;
+		return win_kick_seen();
 	}
 	for (;;) {
 		AcquireSRWLockExclusive(&c->lock);

@@ -342,6 +342,7 @@ static struct {
 	win_nt_reset_event_fn reset_event;
 	win_nt_query_fn query_event;
 	win_nt_query_fn query_semaphore;
+	LONG(NTAPI *test_alert)(void);
 } win_nt;
 static INIT_ONCE win_nt_once = INIT_ONCE_STATIC_INIT;
 
@@ -353,7 +354,22 @@ static BOOL CALLBACK win_nt_load(PINIT_ONCE once, PVOID param, PVOID *ctx)
 	win_nt.reset_event = (win_nt_reset_event_fn)win_system_proc(L"ntdll.dll", "NtResetEvent");
 	win_nt.query_event = (win_nt_query_fn)win_system_proc(L"ntdll.dll", "NtQueryEvent");
 	win_nt.query_semaphore = (win_nt_query_fn)win_system_proc(L"ntdll.dll", "NtQuerySemaphore");
+	win_nt.test_alert = (LONG(NTAPI *)(void))win_system_proc(L"ntdll.dll", "NtTestAlert");
 	return TRUE;
+}
+
+/* A kick sets the flag, then queues its APC; a wait that ends on the flag
+ * alone leaves the APC queued, to end the next alertable wait after the
+ * thread cleared the flag, as a second kick. NtTestAlert runs it now
+ * (SleepEx(0, TRUE) would also yield the processor). */
+int win_kick_seen(void)
+{
+	InitOnceExecuteOnce(&win_nt_once, win_nt_load, NULL, NULL);
+	if (win_nt.test_alert != NULL)
+		win_nt.test_alert();
+	else
+		SleepEx(0, TRUE);
+	return VMOSAL_EINTR;
 }
 
 int win_sync_kind(HANDLE h)
@@ -459,7 +475,7 @@ int win_event_wait_kick(vmosal_handle_t h, int64_t timeout_ns, const uint32_t *k
 	uint64_t start = win_monotonic_ns(), waited;
 
 	if (kick_pending != NULL && __atomic_load_n(kick_pending, __ATOMIC_SEQ_CST) != 0)
-		return VMOSAL_EINTR;
+		return win_kick_seen();
 
 	for (;;) {
 		HANDLE objs[2] = {h, NULL};

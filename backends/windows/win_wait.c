@@ -613,7 +613,7 @@ int win_waitset_wait(void *p, int64_t timeout_ns, struct vmosal_wait_event *read
 	int rc;
 
 	if (kick_pending != NULL && __atomic_load_n(kick_pending, __ATOMIC_SEQ_CST) != 0)
-		return VMOSAL_EINTR;
+		return win_kick_seen();
 	for (;;) {
 		size_t k, total, m;
 		DWORD ms = INFINITE, r;
