@@ -16,6 +16,12 @@
  * sends its handles to the maker: send it through a channel).
  * A Windows channel keeps one read pending once it has been received on
  * or added to a wait set: send such an end to another process no more.
+ * On Windows the receiver trusts its peer with its handle table: the
+ * values arrive as numbers, already valid in the receiving process, and a
+ * hostile peer could name handles the receiver had before (which it would
+ * then treat as received, and close when it drops a message with
+ * VMOSAL_EMSGSIZE). Until the receiver duplicates from the sender instead,
+ * connect Windows channels only to processes as trusted as yourself.
  *
  * A channel, and a listener, is waitable in a wait set: READABLE when a
  * message (a connection, for a listener) is waiting, WRITABLE when a send
