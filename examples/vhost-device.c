@@ -604,7 +604,8 @@ int main(int argc, char **argv)
 	uint64_t v;
 	int rc;
 
-	for (int i = 1; i < argc; i++) {
+	/* Every option takes a value: two arguments a round. */
+	for (int i = 1; i < argc; i += 2) {
 		const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(arg, "--vmm") == 0 || strcmp(arg, "--device") == 0) {
@@ -626,7 +627,6 @@ int main(int argc, char **argv)
 			usage();
 			return 1;
 		}
-		i++;
 	}
 	if (o.name == NULL) {
 		usage();
