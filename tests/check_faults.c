@@ -49,7 +49,9 @@ struct fixture {
 	char name[108];
 	long handles_before;
 	bool lacking; /* setup found the backend without the calls */
-	unsigned char out[512]; /* the operation's output, poisoned before */
+	/* The operation's output, poisoned before; aligned for any struct
+	 * the operation writes there. */
+	_Alignas(16) unsigned char out[512];
 };
 
 struct op_case {

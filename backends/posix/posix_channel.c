@@ -785,7 +785,8 @@ static int posix_seq_recv_once(int fd, void *buf, size_t capacity, size_t *len,
 		posix_chan_close_all(fds, n);
 		return VMOSAL_EMSGSIZE;
 	}
-	memcpy(handles, fds, n * sizeof *fds);
+	if (n > 0) /* handles may be NULL then */
+		memcpy(handles, fds, n * sizeof *fds);
 	return 0;
 }
 
@@ -886,7 +887,8 @@ static int posix_stream_recv_once(int fd, void *buf, size_t capacity, size_t *le
 		rc = VMOSAL_EIO;
 	} else {
 		memcpy(buf, s->body, s->frame.len);
-		memcpy(handles, s->fds, s->nfds * sizeof *s->fds);
+		if (s->nfds > 0)
+			memcpy(handles, s->fds, s->nfds * sizeof *s->fds);
 	}
 	posix_stream_reset(s);
 	pthread_mutex_unlock(&s->recv_lock);
